@@ -1,0 +1,2 @@
+/** rlhf4j policy module. */
+package rlhf4j.policy;

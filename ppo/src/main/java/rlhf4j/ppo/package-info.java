@@ -1,0 +1,2 @@
+/** rlhf4j ppo module. */
+package rlhf4j.ppo;

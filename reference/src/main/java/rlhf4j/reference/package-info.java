@@ -1,0 +1,2 @@
+/** rlhf4j reference module. */
+package rlhf4j.reference;

@@ -1,0 +1,2 @@
+/** rlhf4j reward module. */
+package rlhf4j.reward;

@@ -1,0 +1,2 @@
+/** rlhf4j rollout module. */
+package rlhf4j.rollout;
