@@ -1,0 +1,48 @@
+package rlhf4j.policy.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.nn.Activation;
+import java.util.List;
+
+/** MLP activations by their HF names. */
+public final class Activations {
+  /** Names accepted in {@code activation_function} / {@code hidden_act}. */
+  public static final List<String> SUPPORTED =
+      List.of("gelu_new", "gelu_pytorch_tanh", "gelu_fast", "gelu", "silu", "swish", "relu");
+
+  private static final double SQRT_2_OVER_PI = Math.sqrt(2.0 / Math.PI);
+
+  private Activations() {}
+
+  static void check(String name) {
+    if (!SUPPORTED.contains(name)) {
+      throw new IllegalArgumentException(
+          "activation '" + name + "' is not supported; use one of " + SUPPORTED);
+    }
+  }
+
+  /** Applies activation {@code name} element-wise. */
+  public static NDArray apply(String name, NDArray x) {
+    switch (name) {
+      case "gelu_new":
+      case "gelu_pytorch_tanh":
+      case "gelu_fast":
+        return geluTanh(x);
+      case "gelu":
+        return Activation.gelu(x); // exact erf form
+      case "silu":
+      case "swish":
+        return x.mul(Activation.sigmoid(x));
+      case "relu":
+        return Activation.relu(x);
+      default:
+        throw new IllegalArgumentException("activation '" + name + "' is not supported");
+    }
+  }
+
+  /** 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), GPT-2's "gelu_new". */
+  static NDArray geluTanh(NDArray x) {
+    NDArray inner = x.pow(3).mul(0.044715f).add(x).mul((float) SQRT_2_OVER_PI);
+    return x.mul(0.5f).mul(inner.tanh().add(1f));
+  }
+}

@@ -1,0 +1,134 @@
+package rlhf4j.policy.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.index.NDIndex;
+import java.util.List;
+
+/**
+ * Causal multi-head self-attention with optional rotary embeddings (full or partial), grouped-query
+ * key/value heads and a key/value cache. The three families differ only in how q, k, v are
+ * projected ({@link QkvLayout}).
+ */
+public final class Attention {
+  /** How the query/key/value projections are stored. */
+  public enum QkvLayout {
+    /** One projection to [q | k | v] (GPT-2 c_attn). */
+    FUSED,
+    /** Separate q_proj, k_proj, v_proj (Llama family). */
+    SEPARATE,
+    /** One projection whose output is per head [q_h | k_h | v_h] (GPT-NeoX query_key_value). */
+    FUSED_PER_HEAD
+  }
+
+  private final int layerIndex;
+  private final QkvLayout layout;
+  private final List<Linear> qkv; // 1 or 3 projections
+  private final Linear out;
+  private final int numHeads;
+  private final int numKvHeads;
+  private final int headDim;
+  private final int rotaryDims; // 0 = no rotary
+  private final float scale;
+
+  public Attention(
+      int layerIndex,
+      QkvLayout layout,
+      List<Linear> qkv,
+      Linear out,
+      int numHeads,
+      int numKvHeads,
+      int headDim,
+      int rotaryDims,
+      double scale) {
+    this.layerIndex = layerIndex;
+    this.layout = layout;
+    this.qkv = List.copyOf(qkv);
+    this.out = out;
+    this.numHeads = numHeads;
+    this.numKvHeads = numKvHeads;
+    this.headDim = headDim;
+    this.rotaryDims = rotaryDims;
+    this.scale = (float) scale;
+  }
+
+  public NDArray forward(NDArray x, ForwardContext ctx) { // x (B, T, D)
+    long b = x.getShape().get(0);
+    long t = x.getShape().get(1);
+    NDArray q;
+    NDArray k;
+    NDArray v;
+    switch (layout) {
+      case FUSED:
+        {
+          NDList parts = qkv.get(0).forward(x, ctx.training()).split(3, 2); // 3 × (B, T, H·Dh)
+          q = parts.get(0);
+          k = parts.get(1);
+          v = parts.get(2);
+          break;
+        }
+      case SEPARATE:
+        q = qkv.get(0).forward(x, ctx.training());
+        k = qkv.get(1).forward(x, ctx.training());
+        v = qkv.get(2).forward(x, ctx.training());
+        break;
+      case FUSED_PER_HEAD:
+        {
+          NDArray fused =
+              qkv.get(0).forward(x, ctx.training()).reshape(b, t, numHeads, 3 * headDim);
+          NDList parts = fused.split(3, 3); // 3 × (B, T, H, Dh)
+          q = parts.get(0);
+          k = parts.get(1);
+          v = parts.get(2);
+          break;
+        }
+      default:
+        throw new IllegalStateException(layout.name());
+    }
+    q = q.reshape(b, t, numHeads, headDim).transpose(0, 2, 1, 3); // (B, H, T, Dh)
+    k = k.reshape(b, t, numKvHeads, headDim).transpose(0, 2, 1, 3); // (B, Hkv, T, Dh)
+    v = v.reshape(b, t, numKvHeads, headDim).transpose(0, 2, 1, 3); // (B, Hkv, T, Dh)
+    if (rotaryDims > 0) {
+      q = Rope.apply(q, ctx.cos(), ctx.sin(), rotaryDims);
+      k = Rope.apply(k, ctx.cos(), ctx.sin(), rotaryDims);
+    }
+    if (ctx.cache() != null) {
+      NDArray[] kv = ctx.cache().append(layerIndex, k, v); // (B, Hkv, S, Dh) each
+      k = kv[0];
+      v = kv[1];
+    }
+    if (numKvHeads != numHeads) {
+      k = repeatKv(k);
+      v = repeatKv(v);
+    }
+    NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(scale); // (B, H, T, S)
+    NDArray probs = scores.add(ctx.attentionBias()).softmax(-1);
+    NDArray y = probs.matMul(v); // (B, H, T, Dh)
+    y = y.transpose(0, 2, 1, 3).reshape(b, t, (long) numHeads * headDim);
+    return out.forward(y, ctx.training());
+  }
+
+  /** (B, Hkv, S, Dh) → (B, H, S, Dh): query head h uses key/value head h / groups. */
+  private NDArray repeatKv(NDArray kv) {
+    long[] s = kv.getShape().getShape();
+    int groups = numHeads / numKvHeads;
+    return kv.expandDims(2)
+        .broadcast(s[0], s[1], groups, s[2], s[3])
+        .reshape(s[0], (long) numHeads, s[2], s[3]);
+  }
+
+  void collectLinears(List<Linear> sink) {
+    sink.addAll(qkv);
+    sink.add(out);
+  }
+
+  /** Slices the first {@code n} positions of a (B, H, S, Dh) array. */
+  static NDArray firstPositions(NDArray a, long n) {
+    return a.get(new NDIndex(":, :, :{}", n));
+  }
+
+  static NDArray concatPositions(NDArray a, NDArray b) {
+    return NDArrays.concat(new NDList(a, b), 2);
+  }
+}

@@ -1,0 +1,16 @@
+package rlhf4j.policy.model;
+
+import ai.djl.ndarray.NDArray;
+
+/**
+ * What every layer of one forward pass shares.
+ *
+ * @param attentionBias additive mask, 0 where a query may attend and a large negative elsewhere //
+ *     (B, 1, T, S)
+ * @param cos rotary cosines, null for GPT-2 // (B, 1, T, R)
+ * @param sin rotary sines // (B, 1, T, R)
+ * @param cache key/value cache or null
+ * @param training true while training (enables adapter dropout)
+ */
+public record ForwardContext(
+    NDArray attentionBias, NDArray cos, NDArray sin, KvCache cache, boolean training) {}

@@ -1,0 +1,78 @@
+package rlhf4j.policy.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+
+/**
+ * Preallocated key/value buffers, one pair per layer, shaped (B, Hkv, capacity, Dh): a prefill
+ * writes P positions, each decode step one more, with no copying of what is already cached. Use it
+ * without gradients (rollouts). Close it to free the buffers.
+ */
+public final class KvCache implements AutoCloseable {
+  private final NDArray[] keys;
+  private final NDArray[] values;
+  private final long capacity;
+  private long length;
+  private int appendedThisStep;
+
+  /** Buffers for {@code batch} rows and up to {@code capacity} positions, in {@code manager}. */
+  public KvCache(NDManager manager, ModelConfig config, long batch, long capacity) {
+    this.capacity = capacity;
+    this.keys = new NDArray[config.numLayers()];
+    this.values = new NDArray[config.numLayers()];
+    Shape s = new Shape(batch, config.numKvHeads(), capacity, config.headDim());
+    for (int i = 0; i < keys.length; i++) {
+      keys[i] = manager.zeros(s, DataType.FLOAT32);
+      values[i] = manager.zeros(s, DataType.FLOAT32);
+    }
+  }
+
+  /** Positions already cached (before the current forward). */
+  public long length() {
+    return length;
+  }
+
+  public long capacity() {
+    return capacity;
+  }
+
+  /**
+   * Writes this step's keys and values for {@code layer} after the cached ones and returns views of
+   * everything cached so far.
+   *
+   * @param k (B, Hkv, T, Dh)
+   * @param v (B, Hkv, T, Dh)
+   * @return {keys, values}, each (B, Hkv, length + T, Dh)
+   */
+  NDArray[] append(int layer, NDArray k, NDArray v) {
+    long t = k.getShape().get(2);
+    long end = length + t;
+    if (end > capacity) {
+      throw new IllegalStateException(
+          "KV cache is full: " + length + " + " + t + " positions > capacity " + capacity);
+    }
+    NDIndex slot = new NDIndex(":, :, {}:{}", length, end);
+    keys[layer].set(slot, k);
+    values[layer].set(slot, v);
+    appendedThisStep = (int) t;
+    NDIndex upTo = new NDIndex(":, :, :{}", end);
+    return new NDArray[] {keys[layer].get(upTo), values[layer].get(upTo)};
+  }
+
+  /** Marks the positions written by the last forward as cached. */
+  void advance() {
+    length += appendedThisStep;
+    appendedThisStep = 0;
+  }
+
+  @Override
+  public void close() {
+    for (int i = 0; i < keys.length; i++) {
+      keys[i].close();
+      values[i].close();
+    }
+  }
+}
