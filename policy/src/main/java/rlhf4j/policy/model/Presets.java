@@ -1,0 +1,125 @@
+package rlhf4j.policy.model;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Named model shapes for tests, examples and benchmarks; weights come from {@link
+ * CausalLM#random(ModelConfig, long)} with a seed.
+ */
+public final class Presets {
+  private static final Map<String, ModelConfig> PRESETS = new LinkedHashMap<>();
+
+  static {
+    // GPT-2 shapes
+    PRESETS.put("nano", gpt2(512, 32, 2, 2, 128));
+    PRESETS.put("tiny", gpt2(1024, 64, 2, 4, 256));
+    PRESETS.put("mini", gpt2(4096, 256, 4, 4, 512));
+    PRESETS.put("small", gpt2(50257, 768, 12, 12, 1024)); // GPT-2 small (124M)
+    // the other families at tiny size
+    PRESETS.put(
+        "tiny-llama",
+        new ModelConfig(
+            Family.LLAMA,
+            "llama",
+            1024,
+            64,
+            2,
+            4,
+            2,
+            16,
+            128,
+            256,
+            1e-6,
+            "silu",
+            10000,
+            1.0,
+            null,
+            false,
+            false,
+            false,
+            false,
+            false,
+            false,
+            1,
+            2,
+            -1));
+    PRESETS.put(
+        "tiny-neox",
+        new ModelConfig(
+            Family.GPT_NEOX,
+            "gpt_neox",
+            1024,
+            64,
+            2,
+            4,
+            4,
+            16,
+            256,
+            256,
+            1e-5,
+            "gelu",
+            10000,
+            0.25,
+            null,
+            true,
+            false,
+            true,
+            true,
+            true,
+            false,
+            0,
+            0,
+            -1));
+  }
+
+  private Presets() {}
+
+  private static ModelConfig gpt2(int vocab, int d, int layers, int heads, int positions) {
+    return new ModelConfig(
+        Family.GPT2,
+        "gpt2",
+        vocab,
+        d,
+        layers,
+        heads,
+        heads,
+        d / heads,
+        4 * d,
+        positions,
+        1e-5,
+        "gelu_new",
+        10000,
+        1.0,
+        null,
+        false,
+        true,
+        true,
+        true,
+        true,
+        false,
+        0,
+        0,
+        -1);
+  }
+
+  /** The config of preset {@code name}. */
+  public static ModelConfig config(String name) {
+    ModelConfig c = PRESETS.get(name);
+    if (c == null) {
+      throw new IllegalArgumentException(
+          "unknown preset '" + name + "'; choose one of " + PRESETS.keySet());
+    }
+    return c;
+  }
+
+  /** Preset names. */
+  public static Iterable<String> names() {
+    return PRESETS.keySet();
+  }
+
+  /** A seeded random model of preset {@code name}. */
+  public static CausalLM create(String name, long seed) {
+    return CausalLM.random(config(name), seed);
+  }
+}
