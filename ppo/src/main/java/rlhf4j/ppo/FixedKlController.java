@@ -1,0 +1,30 @@
+package rlhf4j.ppo;
+
+/** A constant KL coefficient; {@link #update} does nothing (TRL {@code FixedKLController}). */
+public final class FixedKlController implements KlController {
+
+  private double value;
+
+  /** A controller that always returns {@code klCoef}. */
+  public FixedKlController(double klCoef) {
+    this.value = KlController.checkCoef("klCoef", klCoef);
+  }
+
+  @Override
+  public double value() {
+    return value;
+  }
+
+  @Override
+  public void update(double currentKl, long nSteps) {}
+
+  @Override
+  public void importState(double state) {
+    value = KlController.checkCoef("KL controller state", state);
+  }
+
+  @Override
+  public String toString() {
+    return "FixedKlController[value=" + value + "]";
+  }
+}
