@@ -19,7 +19,7 @@ public final class AdaptiveKlController implements KlController {
    * @param horizon number of rollouts over which beta may change by the clipped error (TRL 10000)
    */
   public AdaptiveKlController(double initKlCoef, double target, double horizon) {
-    this.value = KlController.checkCoef("initKlCoef", initKlCoef);
+    this.value = checkCoef("initKlCoef", initKlCoef);
     if (!(target > 0) || Double.isInfinite(target)) {
       throw new IllegalArgumentException(
           "klTarget must be finite and > 0, got " + target + "; TRL uses 6");
@@ -52,7 +52,7 @@ public final class AdaptiveKlController implements KlController {
 
   @Override
   public void importState(double state) {
-    value = KlController.checkCoef("KL controller state", state);
+    value = checkCoef("KL controller state", state);
   }
 
   /** The target KL. */
@@ -74,5 +74,13 @@ public final class AdaptiveKlController implements KlController {
         + ", horizon="
         + horizon
         + "]";
+  }
+
+  private static double checkCoef(String field, double value) {
+    if (!(value >= 0) || Double.isInfinite(value)) {
+      throw new IllegalArgumentException(
+          field + " must be finite and >= 0, got " + value + "; TRL starts from 0.2");
+    }
+    return value;
   }
 }

@@ -7,7 +7,7 @@ public final class FixedKlController implements KlController {
 
   /** A controller that always returns {@code klCoef}. */
   public FixedKlController(double klCoef) {
-    this.value = KlController.checkCoef("klCoef", klCoef);
+    this.value = checkCoef("klCoef", klCoef);
   }
 
   @Override
@@ -20,11 +20,19 @@ public final class FixedKlController implements KlController {
 
   @Override
   public void importState(double state) {
-    value = KlController.checkCoef("KL controller state", state);
+    value = checkCoef("KL controller state", state);
   }
 
   @Override
   public String toString() {
     return "FixedKlController[value=" + value + "]";
+  }
+
+  private static double checkCoef(String field, double value) {
+    if (!(value >= 0) || Double.isInfinite(value)) {
+      throw new IllegalArgumentException(
+          field + " must be finite and >= 0, got " + value + "; TRL starts from 0.2");
+    }
+    return value;
   }
 }

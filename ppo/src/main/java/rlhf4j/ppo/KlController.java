@@ -29,13 +29,4 @@ public interface KlController {
         ? new AdaptiveKlController(config.initKlCoef(), config.klTarget(), config.klHorizon())
         : new FixedKlController(config.initKlCoef());
   }
-
-  /** Rejects negative, NaN or infinite coefficients. */
-  static double checkCoef(String field, double value) {
-    if (!(value >= 0) || Double.isInfinite(value)) {
-      throw new IllegalArgumentException(
-          field + " must be finite and >= 0, got " + value + "; TRL starts from 0.2");
-    }
-    return value;
-  }
 }
