@@ -2,20 +2,43 @@ package rlhf4j.examples.cli;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+import rlhf4j.examples.bench.BenchCommand;
 
 /** The {@code rlhf4j} command line. */
 @Command(
     name = "rlhf4j",
     mixinStandardHelpOptions = true,
     version = "rlhf4j 0.1.0",
-    description = "RLHF with LoRA adapters and PPO on the JVM.")
+    description = "RLHF with LoRA adapters and PPO on the JVM (DJL / PyTorch, offline).",
+    subcommands = {LogitsCommand.class, BenchCommand.class})
 public final class Rlhf4jCli implements Runnable {
+  @Spec CommandSpec spec;
+
   @Override
   public void run() {
-    CommandLine.usage(this, System.out);
+    spec.commandLine().usage(System.out);
+  }
+
+  /** Runs the CLI and returns its exit code (tests call this; only {@link #main} exits). */
+  public static int run(String... args) {
+    Djl.configure(Integer.getInteger("rlhf4j.threads", 0));
+    CommandLine cli = new CommandLine(new Rlhf4jCli());
+    cli.setExecutionExceptionHandler(
+        (e, cmd, parsed) -> {
+          if (e instanceof IllegalArgumentException
+              || e instanceof IllegalStateException
+              || e instanceof rlhf4j.policy.io.CheckpointException) {
+            cmd.getErr().println("rlhf4j " + cmd.getCommandName() + ": " + e.getMessage());
+            return 2;
+          }
+          throw e;
+        });
+    return cli.execute(args);
   }
 
   public static void main(String[] args) {
-    System.exit(new CommandLine(new Rlhf4jCli()).execute(args));
+    System.exit(run(args));
   }
 }

@@ -150,7 +150,10 @@ class TrlClassicParityTest {
   void tokenLogProbsAndEntropyMatchTrlCore() {
     NDArray logits = array(in.get("token_logits")); // (1, 2, 3)
     NDArray labels = array(in.get("token_labels")); // (1, 2)
-    assertClose("token_logprobs", out.get("token_logprobs"), rlhf4j.policy.model.TokenLogProbs.gather(logits, labels, 1.0));
+    assertClose(
+        "token_logprobs",
+        out.get("token_logprobs"),
+        rlhf4j.policy.model.TokenLogProbs.gather(logits, labels, 1.0));
     assertClose("token_entropy", out.get("token_entropy"), Entropy.fromLogits(logits));
   }
 
