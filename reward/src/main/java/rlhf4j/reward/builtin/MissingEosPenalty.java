@@ -12,7 +12,8 @@ import rlhf4j.reward.RewardFunction;
  *
  * <p>A response has EOS when the EOS id check passes on its token ids, or the stop-string check
  * passes on its text. The id check needs token ids: a sample with response text but no ids can only
- * be checked by the stop string, and is an error when none is set.
+ * be checked by the stop string, and is an error when none is set. An empty response without ids
+ * counts as missing EOS.
  */
 public final class MissingEosPenalty implements RewardFunction {
   /** Where the EOS must appear. */
