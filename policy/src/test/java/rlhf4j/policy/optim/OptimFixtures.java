@@ -4,6 +4,7 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -16,7 +17,7 @@ final class OptimFixtures {
 
   /** A trainable float32 array. */
   static NDArray trainable(NDManager manager, float[] values, long... shape) {
-    NDArray p = manager.create(values).reshape(shape);
+    NDArray p = manager.create(values, new Shape(shape));
     p.setRequiresGradient(true);
     return p;
   }
