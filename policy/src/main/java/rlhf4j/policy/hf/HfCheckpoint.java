@@ -42,11 +42,37 @@ public final class HfCheckpoint {
 
   /** Loads the weights in {@code dir} into a model of {@code config}. */
   public static CausalLM load(Path dir, ModelConfig config) {
+    return loadWithExtras(dir, config, List.of()).model();
+  }
+
+  /**
+   * A backbone plus extra head tensors read from the same checkpoint.
+   *
+   * @param model the transformer (its manager also owns the extras)
+   * @param extras the requested extra tensors by name, as stored (e.g. {@code score.weight})
+   */
+  public record Loaded(CausalLM model, Map<String, NDArray> extras) {}
+
+  /**
+   * Loads a transformer plus the named extra tensors (e.g. a sequence-classification head {@code
+   * score.weight}); pass a config with {@code tieWordEmbeddings} true when the checkpoint has no LM
+   * head. Each extra must exist; anything else unknown is still an error.
+   */
+  public static Loaded loadWithExtras(Path dir, ModelConfig config, List<String> extraNames) {
     Map<String, SafeTensors.Contents> byTensor = openWeights(dir);
     NDManager manager = NDManager.newBaseManager();
     try {
-      Map<String, NDArray> params = readParameters(config, byTensor, manager, dir);
-      return new CausalLM(config, manager, params);
+      Map<String, SafeTensors.Contents> backbone = new LinkedHashMap<>(byTensor);
+      Map<String, NDArray> extras = new LinkedHashMap<>();
+      for (String name : extraNames) {
+        SafeTensors.Contents file = backbone.remove(name);
+        if (file == null) {
+          throw CheckpointException.of(dir, "has no tensor '" + name + "'");
+        }
+        extras.put(name, file.get(name).toNDArray(manager));
+      }
+      Map<String, NDArray> params = readParameters(config, backbone, manager, dir);
+      return new Loaded(new CausalLM(config, manager, params), extras);
     } catch (RuntimeException e) {
       manager.close();
       throw e;
@@ -186,8 +212,17 @@ public final class HfCheckpoint {
    * {@code model.safetensors}) that transformers and rlhf4j load back.
    */
   public static void save(CausalLM model, Path dir) throws IOException {
+    save(model, dir, Map.of());
+  }
+
+  /**
+   * Like {@link #save(CausalLM, Path)}, adding {@code extras} (e.g. {@code score.weight}) to the
+   * weights file under their given names.
+   */
+  public static void save(CausalLM model, Path dir, Map<String, NDArray> extras)
+      throws IOException {
     Files.createDirectories(dir);
-    Map<String, NDArray> out = new LinkedHashMap<>();
+    Map<String, NDArray> out = new LinkedHashMap<>(extras);
     List<NDArray> temporaries = new ArrayList<>();
     try {
       for (ParamSpec spec : model.specs()) {
