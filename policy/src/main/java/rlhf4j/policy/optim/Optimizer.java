@@ -12,6 +12,11 @@ import java.util.Map;
  * gradients. It must run outside any {@code GradientCollector}; it switches torch's grad mode off
  * while it runs. State arrays are created lazily on the first step that sees a parameter, in that
  * parameter's manager, and are not registered with any {@code NDScope}.
+ *
+ * <p>As in {@code torch.optim}, a parameter whose gradient exists but is zero is still updated
+ * (weight decay, moment decay, its own step count). DJL cannot reset a gradient to "none", so after
+ * the first step every parameter that took part once counts as having a gradient; this matches
+ * torch with {@code zero_grad(set_to_none=False)}. Not thread-safe.
  */
 public interface Optimizer extends AutoCloseable {
 

@@ -154,6 +154,21 @@ class AdamWTest {
   }
 
   @Test
+  void zeroButComputedGradientStillGetsWeightDecayAndAStepLikeTorch() {
+    // a fresh LoRA A sees exactly zero gradient on its first step; torch still updates it
+    try (NDManager manager = NDManager.newBaseManager();
+        AdamW opt = new AdamW(AdamWConfig.defaults(), LrSchedule.constant(0.1))) {
+      NDArray a = OptimFixtures.trainable(manager, new float[] {1f, -2f}, 2);
+      Map<String, NDArray> params = OptimFixtures.params("a", a);
+      OptimFixtures.setGradients(params, Map.of("a", new float[] {0f, 0f}));
+      opt.step(params);
+      float decay = (float) (1 - 0.1 * 0.01);
+      assertArrayEquals(new float[] {decay, -2 * decay}, a.toFloatArray(), 1e-7f);
+      assertEquals(1L, opt.exportState().scalar("adamw.step.a"));
+    }
+  }
+
+  @Test
   void firstStepOfWarmupUsesZeroLearningRate() {
     try (NDManager manager = NDManager.newBaseManager();
         AdamW opt =
