@@ -163,8 +163,11 @@ public record BpeTrainer(
       merges.add(new int[] {top.left, top.right});
 
       Set<Long> changed = new HashSet<>();
+      Set<Integer> holders = pairWords.remove(key); // may list words that no longer hold it
       int[] affected =
-          pairWords.remove(key).stream().mapToInt(Integer::intValue).sorted().toArray();
+          holders == null
+              ? new int[0]
+              : holders.stream().mapToInt(Integer::intValue).sorted().toArray();
       for (int i : affected) {
         int[] before = words[i];
         int[] after = mergeWord(before, top.left, top.right, mergedId);
