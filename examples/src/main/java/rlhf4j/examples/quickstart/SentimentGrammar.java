@@ -5,9 +5,11 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.random.RandomGenerator;
 import java.util.regex.Pattern;
 
@@ -220,7 +222,7 @@ public final class SentimentGrammar {
     neutralClasses.put("SUBJECT", List.copyOf(subjects));
     neutralClasses.put("ADVERB", ADVERBS);
     lexicon = new LinkedHashMap<>();
-    for (String cls : new java.util.TreeSet<>(POLAR.keySet())) {
+    for (String cls : new TreeSet<>(POLAR.keySet())) {
       addPolar(POLAR.get(cls).get(0), Sentiment.POSITIVE);
       addPolar(POLAR.get(cls).get(1), Sentiment.NEGATIVE);
     }
@@ -236,7 +238,7 @@ public final class SentimentGrammar {
         }
         boolean optional = part.endsWith("?");
         String name = optional ? part.substring(0, part.length() - 1) : part;
-        if (name.equals(name.toLowerCase(java.util.Locale.ROOT))) {
+        if (name.equals(name.toLowerCase(Locale.ROOT))) {
           slots.add(new Slot(name, null, false, false));
           vocab.add(name);
         } else {
@@ -287,7 +289,7 @@ public final class SentimentGrammar {
    */
   public Map<String, List<String>> wordClasses() {
     Map<String, List<String>> out = new LinkedHashMap<>(neutralClasses);
-    for (String cls : new java.util.TreeSet<>(POLAR.keySet())) {
+    for (String cls : new TreeSet<>(POLAR.keySet())) {
       out.put(cls + "+", POLAR.get(cls).get(0));
       out.put(cls + "-", POLAR.get(cls).get(1));
     }

@@ -2,6 +2,7 @@ package rlhf4j.policy.tokenizer;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -42,7 +43,7 @@ public final class BpeByteLevel {
 
   private static int[] buildCharToByte(char[] byteToChar) {
     int[] inverse = new int[512];
-    java.util.Arrays.fill(inverse, -1);
+    Arrays.fill(inverse, -1);
     for (int b = 0; b < 256; b++) {
       inverse[byteToChar[b]] = b;
     }

@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -245,7 +246,7 @@ public final class BpeModel {
       System.arraycopy(symbols, bestPos + 2, symbols, bestPos + 1, n - bestPos - 2);
       n--;
     }
-    int[] result = java.util.Arrays.copyOf(symbols, n);
+    int[] result = Arrays.copyOf(symbols, n);
     if (cache.size() < 100_000) {
       cache.put(word, result);
     }
