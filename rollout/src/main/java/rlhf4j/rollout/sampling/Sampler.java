@@ -13,16 +13,16 @@ import java.util.SplittableRandom;
  * <p>Randomness comes only from this sampler's own {@link SplittableRandom} seeded with {@link
  * SamplingConfig#seed()}, never from the global torch generator (which training uses), so the same
  * seed and the same logits give the same tokens. In sampling mode every call draws exactly one
- * uniform per row, in row order, finished rows included; so row b's stream does not depend on
- * which other rows have finished. Greedy mode draws nothing. {@link #position()} and {@link
+ * uniform per row, in row order, finished rows included; so row b's stream does not depend on which
+ * other rows have finished. Greedy mode draws nothing. {@link #position()} and {@link
  * #seekTo(long)} save and restore the stream for resumable runs.
  *
- * <p>Per row, in double precision: the logits pass through the processors in HF's order
- * (repetition penalty, extra processors, temperature, top-k, top-p, min-p), then a token is drawn
- * by inverse CDF with one uniform: exact in distribution up to double rounding. All work is plain
- * Java on one {@code toFloatArray()} copy; no per-element JNI calls and no NDArrays are created.
- * Rough cost on this project's 2-core CPU for B = 8, V = 50,257: see the package notes in the
- * test {@code SamplerPerf} report (a few ms per call; top-p adds one pass of exp).
+ * <p>Per row, in double precision: the logits pass through the processors in HF's order (repetition
+ * penalty, extra processors, temperature, top-k, top-p, min-p), then a token is drawn by inverse
+ * CDF with one uniform: exact in distribution up to double rounding. All work is plain Java on one
+ * {@code toFloatArray()} copy; no per-element JNI calls and no NDArrays are created. Rough cost on
+ * this project's 2-core CPU for B = 8, V = 50,257: see the package notes in the test {@code
+ * SamplerPerf} report (a few ms per call; top-p adds one pass of exp).
  *
  * <p>Not thread-safe: one sampler per generating thread.
  */
@@ -151,7 +151,10 @@ public final class Sampler {
       float[] logits, int vocabSize, long[][] previousTokens, boolean[] finished, long padId) {
     if (vocabSize < 1 || logits.length == 0 || logits.length % vocabSize != 0) {
       throw new IllegalArgumentException(
-          "logits length " + logits.length + " is not a positive multiple of vocabSize " + vocabSize);
+          "logits length "
+              + logits.length
+              + " is not a positive multiple of vocabSize "
+              + vocabSize);
     }
     int b = logits.length / vocabSize;
     if (previousTokens != null && previousTokens.length != b) {
@@ -267,7 +270,9 @@ public final class Sampler {
     }
   }
 
-  /** First index whose running sum exceeds target; the last positive weight if rounding runs out. */
+  /**
+   * First index whose running sum exceeds target; the last positive weight if rounding runs out.
+   */
   private static int inverseCdf(double[] weights, int v, double target) {
     double acc = 0;
     int last = -1;

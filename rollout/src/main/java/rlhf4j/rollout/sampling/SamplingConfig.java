@@ -2,8 +2,8 @@ package rlhf4j.rollout.sampling;
 
 /**
  * How the next token is chosen. Defaults (see {@link #builder()}) are plain sampling from {@code
- * softmax(logits)}: the PPO setting recommended by TRL ({@code top_k=0, top_p=1.0,
- * do_sample=True}, rlhf-anchors §1.6, §6 row 3).
+ * softmax(logits)}: the PPO setting recommended by TRL ({@code top_k=0, top_p=1.0, do_sample=True},
+ * rlhf-anchors §1.6, §6 row 3).
  *
  * @param greedy argmax instead of sampling (forced to true when {@code temperature == 0}); only the
  *     repetition penalty applies, as in HF greedy search

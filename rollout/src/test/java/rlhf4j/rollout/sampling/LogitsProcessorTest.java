@@ -42,10 +42,12 @@ class LogitsProcessorTest {
   @Test
   void topKKeepsTheKLargestAndEveryTieOfTheKth() {
     assertArrayEquals(
-        new boolean[] {false, true, true, false}, alive(apply(new TopK(2), new double[] {1, 3, 3, 2})));
+        new boolean[] {false, true, true, false},
+        alive(apply(new TopK(2), new double[] {1, 3, 3, 2})));
     // HF keeps all tokens tied with the k-th largest
     assertArrayEquals(
-        new boolean[] {false, true, true, true}, alive(apply(new TopK(2), new double[] {1, 3, 2, 2})));
+        new boolean[] {false, true, true, true},
+        alive(apply(new TopK(2), new double[] {1, 3, 2, 2})));
     // k >= V changes nothing; kept values are untouched
     double[] x = {0.5, -1, 2};
     assertArrayEquals(x, apply(new TopK(5), x), 0.0);
@@ -84,12 +86,9 @@ class LogitsProcessorTest {
   @Test
   void topPBreaksProbabilityTiesByLowerIndex() {
     double[] flat = {1, 1, 1, 1};
-    assertArrayEquals(
-        new boolean[] {true, true, false, false}, alive(apply(new TopP(0.5), flat)));
-    assertArrayEquals(
-        new boolean[] {true, false, false, false}, alive(apply(new TopP(0.0), flat)));
-    assertArrayEquals(
-        new boolean[] {true, true, true, false}, alive(apply(new TopP(0.6), flat)));
+    assertArrayEquals(new boolean[] {true, true, false, false}, alive(apply(new TopP(0.5), flat)));
+    assertArrayEquals(new boolean[] {true, false, false, false}, alive(apply(new TopP(0.0), flat)));
+    assertArrayEquals(new boolean[] {true, true, true, false}, alive(apply(new TopP(0.6), flat)));
   }
 
   @Test

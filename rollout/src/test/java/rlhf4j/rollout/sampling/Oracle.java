@@ -90,8 +90,7 @@ final class Oracle {
       order[i] = i;
     }
     Arrays.sort(
-        order,
-        Comparator.comparingDouble((Integer i) -> -p[i]).thenComparingInt((Integer i) -> i));
+        order, Comparator.comparingDouble((Integer i) -> -p[i]).thenComparingInt((Integer i) -> i));
     double[] out = x.clone();
     double before = 0;
     for (int r = 0; r < order.length; r++) {

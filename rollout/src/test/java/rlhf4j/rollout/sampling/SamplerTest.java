@@ -284,10 +284,8 @@ class SamplerTest {
     Sampler s = new Sampler(SamplingConfig.ofSeed(1));
     assertThrows(IllegalArgumentException.class, () -> s.sample(new float[7], 4, null, null, 0L));
     assertThrows(
-        IllegalArgumentException.class,
-        () -> s.sample(new float[8], 4, new long[1][], null, 0L));
+        IllegalArgumentException.class, () -> s.sample(new float[8], 4, new long[1][], null, 0L));
     assertThrows(
-        IllegalArgumentException.class,
-        () -> s.sample(new float[8], 4, null, new boolean[3], 0L));
+        IllegalArgumentException.class, () -> s.sample(new float[8], 4, null, new boolean[3], 0L));
   }
 }

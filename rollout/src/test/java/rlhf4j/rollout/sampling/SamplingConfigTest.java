@@ -29,8 +29,8 @@ class SamplingConfigTest {
     SamplingConfig c = SamplingConfig.builder().temperature(0).build();
     assertTrue(c.greedy());
     assertEquals(1.0, c.logProbTemperature());
-    assertEquals(0.7, SamplingConfig.builder().greedy(true).temperature(0.7).build()
-        .logProbTemperature());
+    assertEquals(
+        0.7, SamplingConfig.builder().greedy(true).temperature(0.7).build().logProbTemperature());
   }
 
   @Test

@@ -1,0 +1,39 @@
+package rlhf4j.rollout;
+
+import java.util.List;
+
+/**
+ * The result of generating from a batch of prompts. Responses are unpadded: each ends at its EOS
+ * (kept), at the token that completed a stop string, or at maxNewTokens.
+ *
+ * @param queries prompt ids per row, unpadded
+ * @param responses generated ids per row
+ * @param logProbs per row, the log-prob of each response token under log_softmax(logits / T), the
+ *     distribution PPO trains (no top-k/top-p filtering)
+ * @param values per row, the value head's estimate at each response token's position (the state
+ *     before emitting it), or null when no value head was given
+ * @param texts decoded responses, or null without a tokenizer
+ * @param endedWithEos per row, whether the response ends with EOS
+ */
+public record Rollout(
+    List<long[]> queries,
+    List<long[]> responses,
+    List<float[]> logProbs,
+    List<float[]> values,
+    List<String> texts,
+    boolean[] endedWithEos) {
+
+  /** Number of rows. */
+  public int size() {
+    return queries.size();
+  }
+
+  /** Total response tokens. */
+  public long responseTokens() {
+    long n = 0;
+    for (long[] r : responses) {
+      n += r.length;
+    }
+    return n;
+  }
+}
