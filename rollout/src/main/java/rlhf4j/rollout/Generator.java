@@ -8,8 +8,6 @@ import ai.djl.ndarray.types.Shape;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import rlhf4j.policy.model.CausalLM;
 import rlhf4j.policy.model.KvCache;
 import rlhf4j.policy.model.NoGrad;
@@ -26,12 +24,14 @@ import rlhf4j.rollout.sampling.Sampler;
  * then one token per step. No autograd graph is built, whatever thread calls it; every step's
  * arrays live in an NDScope and the cache is freed when the batch is done.
  *
+ * <p>Log-probs are recorded under {@code log_softmax(logits / T)}; with top-k/top-p/min-p or a
+ * repetition penalty ({@code SamplingConfig.biasesKl()}) that is not the distribution sampled from,
+ * which biases a PPO KL estimate: the PPO trainer warns about it.
+ *
  * <p>The sampler's random stream belongs to this generator: the same seed and prompts give the same
  * tokens, independent of any training code using the global torch generator.
  */
 public final class Generator {
-  private static final Logger LOG = LoggerFactory.getLogger(Generator.class);
-
   /** Receives tokens as they are generated (streaming). */
   @FunctionalInterface
   public interface TokenListener {
@@ -64,12 +64,6 @@ public final class Generator {
     this.sampler = new Sampler(config.sampling(), extraProcessors);
     if (!config.stopStrings().isEmpty() && tokenizer == null) {
       throw new IllegalArgumentException("stopStrings need a tokenizer to decode responses");
-    }
-    if (config.sampling().biasesKl()) {
-      LOG.warn(
-          "sampling with top-k/top-p/min-p/repetition penalty: the recorded log-probs are those of"
-              + " log_softmax(logits/T), not of the filtered distribution, so PPO's KL estimate is"
-              + " biased (see the N+ implementation details); use plain temperature sampling for PPO");
     }
   }
 
