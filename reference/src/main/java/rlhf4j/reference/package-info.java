@@ -1,2 +1,2 @@
-/** rlhf4j reference module. */
+/** The reference model of RLHF: adapters switched off, or a frozen copy. */
 package rlhf4j.reference;

@@ -220,6 +220,28 @@ public final class CausalLM implements AutoCloseable {
     return new Output(hidden, logits);
   }
 
+  /**
+   * Forward over [query | response] sequences, returning the states that predict the response:
+   * positions P−1 … S−2, so entry t is the state before emitting response token t, and its logits
+   * score that token. The LM head runs on those T positions only.
+   *
+   * @param ids left-padded queries of width P then right-padded responses // (B, S = P + T)
+   * @param mask attention mask // (B, S)
+   * @param queryWidth P
+   * @param training enables adapter dropout
+   * @return hidden // (B, T, D) and logits // (B, T, V)
+   */
+  public Output forwardResponse(NDArray ids, NDArray mask, int queryWidth, boolean training) {
+    long s = ids.getShape().get(1);
+    if (queryWidth < 1 || queryWidth >= s) {
+      throw new IllegalArgumentException(
+          "queryWidth must be in [1, " + (s - 1) + "], got " + queryWidth);
+    }
+    Output full = forward(ids, mask, null, training, false);
+    NDArray hidden = full.hidden().get(new NDIndex(":, {}:{}, :", queryWidth - 1, s - 1));
+    return new Output(hidden, logits(hidden));
+  }
+
   /** Logits from a hidden state // (B, T, D) → (B, T, V). */
   public NDArray logits(NDArray hidden) {
     return ai.djl.nn.core.Linear.linear(hidden, lmHead, null).singletonOrThrow();

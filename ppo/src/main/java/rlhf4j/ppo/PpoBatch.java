@@ -1,0 +1,57 @@
+package rlhf4j.ppo;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import java.util.List;
+
+/**
+ * Queries and responses laid out for one forward: queries left-padded to width P, responses
+ * right-padded to width T, so response token t of every row sits at column P + t.
+ *
+ * @param ids // (B, P + T)
+ * @param attentionMask // (B, P + T)
+ * @param responses response ids, padded // (B, T)
+ * @param mask 1 on real response tokens // (B, T)
+ * @param queryWidth P
+ */
+record PpoBatch(
+    NDArray ids, NDArray attentionMask, NDArray responses, NDArray mask, int queryWidth) {
+
+  static PpoBatch of(NDManager m, List<long[]> queries, List<long[]> responses, long padId) {
+    int b = queries.size();
+    int p = 0;
+    int t = 0;
+    for (int i = 0; i < b; i++) {
+      p = Math.max(p, queries.get(i).length);
+      t = Math.max(t, responses.get(i).length);
+    }
+    int s = p + t;
+    long[] ids = new long[b * s];
+    long[] attn = new long[b * s];
+    long[] resp = new long[b * t];
+    float[] mask = new float[b * t];
+    java.util.Arrays.fill(ids, padId);
+    java.util.Arrays.fill(resp, padId);
+    for (int i = 0; i < b; i++) {
+      long[] q = queries.get(i);
+      long[] r = responses.get(i);
+      for (int j = 0; j < q.length; j++) {
+        ids[i * s + p - q.length + j] = q[j];
+        attn[i * s + p - q.length + j] = 1;
+      }
+      for (int j = 0; j < r.length; j++) {
+        ids[i * s + p + j] = r[j];
+        attn[i * s + p + j] = 1;
+        resp[i * t + j] = r[j];
+        mask[i * t + j] = 1;
+      }
+    }
+    return new PpoBatch(
+        m.create(ids, new Shape(b, s)),
+        m.create(attn, new Shape(b, s)),
+        m.create(resp, new Shape(b, t)),
+        m.create(mask, new Shape(b, t)),
+        p);
+  }
+}

@@ -1,0 +1,9 @@
+package rlhf4j.ppo;
+
+import java.util.Map;
+
+/** Receives each PPO step's statistics (TRL's key names). One method, so a lambda fits. */
+@FunctionalInterface
+public interface StatsListener {
+  void onStep(long step, Map<String, Double> stats);
+}

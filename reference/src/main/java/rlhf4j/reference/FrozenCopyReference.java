@@ -1,0 +1,52 @@
+package rlhf4j.reference;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import rlhf4j.policy.model.CausalLM;
+import rlhf4j.policy.model.NoGrad;
+
+/**
+ * A real, frozen copy of the policy's weights taken before training: the reference for full
+ * fine-tuning and layer freezing, where switching adapters off is not possible. Costs one more
+ * copy of the base weights; close it to free them.
+ */
+public final class FrozenCopyReference implements ReferenceModel, AutoCloseable {
+  private final CausalLM copy;
+
+  private FrozenCopyReference(CausalLM copy) {
+    this.copy = copy;
+  }
+
+  /** Copies {@code policy}'s current base weights (adapters, if any, are not copied). */
+  public static FrozenCopyReference copyOf(CausalLM policy) {
+    NDManager manager = NDManager.newBaseManager();
+    Map<String, NDArray> params = new LinkedHashMap<>();
+    try (NoGrad ng = NoGrad.enter()) {
+      for (Map.Entry<String, NDArray> e : policy.parameters().entrySet()) {
+        NDArray c = e.getValue().duplicate(); // duplicate() copies without the graph
+        c.attach(manager);
+        params.put(e.getKey(), c);
+      }
+    }
+    return new FrozenCopyReference(new CausalLM(policy.config(), manager, params));
+  }
+
+  /** The frozen model. */
+  public CausalLM model() {
+    return copy;
+  }
+
+  @Override
+  public NDArray responseLogits(NDArray ids, NDArray mask, int queryWidth) {
+    try (NoGrad ng = NoGrad.enter()) {
+      return copy.forwardResponse(ids, mask, queryWidth, false).logits();
+    }
+  }
+
+  @Override
+  public void close() {
+    copy.close();
+  }
+}
