@@ -851,7 +851,7 @@ public final class LoraModel implements AutoCloseable {
     List<Linear> targets = targets(r);
     boolean conv1d = targets.stream().anyMatch(Linear::hfTransposed);
     if (conv1d && !r.fanInFanOut()) {
-      LOG.warn(
+      LOG.info(
           "fan_in_fan_out is false but target modules are GPT-2 Conv1D; setting it to true (as"
               + " PEFT does)");
       r = r.toBuilder().fanInFanOut(true).build();
