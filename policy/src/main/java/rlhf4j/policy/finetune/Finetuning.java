@@ -44,13 +44,23 @@ public interface Finetuning {
     return new LoraFinetuning(lora);
   }
 
-  /** Trainable versus all elements of {@code model} for {@code trainable}, as PEFT prints it. */
+  /**
+   * Trainable versus all elements, as PEFT prints it: all = the base parameters plus trainable
+   * arrays that are not base parameters (adapters).
+   */
   static rlhf4j.policy.lora.TrainableReport report(
       CausalLM model, LinkedHashMap<String, NDArray> trainable) {
+    java.util.Set<NDArray> base =
+        java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    base.addAll(model.parameters().values());
     long n = 0;
+    long extra = 0;
     for (NDArray a : trainable.values()) {
       n += a.size();
+      if (!base.contains(a)) {
+        extra += a.size();
+      }
     }
-    return new rlhf4j.policy.lora.TrainableReport(n, model.parameterCount());
+    return new rlhf4j.policy.lora.TrainableReport(n, model.parameterCount() + extra);
   }
 }
