@@ -43,6 +43,9 @@ public final class CausalLM implements AutoCloseable {
   private final List<Block> blocks = new ArrayList<>();
   private final Norm finalNorm;
   private final NDArray lmHead; // (V, D)
+  private final Linear
+      lmHeadLinear; // lmHead as a module LoRA can target (path lm_head / embed_out)
+  private final List<String> finalNormNames;
   private final float[] invFreq; // null without rotary
   private final List<Linear> linears = new ArrayList<>();
 
@@ -87,6 +90,10 @@ public final class CausalLM implements AutoCloseable {
             ? Norm.rmsNorm(p.get(fn[0]), config.normEps())
             : Norm.layerNorm(p.get(fn[0]), p.get(fn[1]), config.normEps());
     this.lmHead = config.tieWordEmbeddings() ? tokenEmbedding : p.get(arch.lmHead());
+    String head = arch.lmHead();
+    this.lmHeadLinear =
+        new Linear(head.substring(0, head.length() - ".weight".length()), lmHead, null, false);
+    this.finalNormNames = fn[1] == null ? List.of(fn[0]) : List.of(fn[0], fn[1]);
     this.invFreq =
         config.family() == Family.GPT2
             ? null
@@ -213,10 +220,7 @@ public final class CausalLM implements AutoCloseable {
       cache.advance();
     }
     NDArray hidden = finalNorm.forward(x);
-    NDArray logits =
-        computeLogits
-            ? ai.djl.nn.core.Linear.linear(hidden, lmHead, null).singletonOrThrow()
-            : null;
+    NDArray logits = computeLogits ? lmHeadLinear.forward(hidden, training) : null;
     return new Output(hidden, logits);
   }
 
@@ -244,7 +248,7 @@ public final class CausalLM implements AutoCloseable {
 
   /** Logits from a hidden state // (B, T, D) → (B, T, V). */
   public NDArray logits(NDArray hidden) {
-    return ai.djl.nn.core.Linear.linear(hidden, lmHead, null).singletonOrThrow();
+    return lmHeadLinear.forward(hidden, false);
   }
 
   /**
@@ -294,6 +298,20 @@ public final class CausalLM implements AutoCloseable {
   /** Every linear projection in the blocks (attention and MLP), in order; LoRA targets these. */
   public List<Linear> linears() {
     return Collections.unmodifiableList(linears);
+  }
+
+  /**
+   * The LM head as a {@link Linear} (HF path {@code lm_head}, or {@code embed_out} for GPT-NeoX);
+   * its weight is the token embedding when {@link ModelConfig#tieWordEmbeddings()}. Not part of
+   * {@link #linears()}: LoRA targets it only when named.
+   */
+  public Linear lmHead() {
+    return lmHeadLinear;
+  }
+
+  /** HF names of the final norm's parameters (weight, and bias for LayerNorm). */
+  public List<String> finalNormParameterNames() {
+    return finalNormNames;
   }
 
   /** Number of base parameters (tied weights counted once). */
