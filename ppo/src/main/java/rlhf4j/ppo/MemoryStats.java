@@ -57,7 +57,8 @@ public final class MemoryStats {
   }
 
   /** Adds {@code memory/...} entries. */
-  public static Map<String, Double> stats(long baseBytes, long trainableBytes, long optimizerBytes) {
+  public static Map<String, Double> stats(
+      long baseBytes, long trainableBytes, long optimizerBytes) {
     Map<String, Double> m = new LinkedHashMap<>();
     m.put("memory/base_mb", baseBytes / 1048576.0);
     m.put("memory/trainable_mb", trainableBytes / 1048576.0);

@@ -166,7 +166,8 @@ public final class PpoTrainer {
           new Generator(
               model,
               generation.toBuilder()
-                  .sampling(generation.sampling().toBuilder().seed(mix(config.seed(), step, 1)).build())
+                  .sampling(
+                      generation.sampling().toBuilder().seed(mix(config.seed(), step, 1)).build())
                   .build(),
               null,
               tokenizer,
@@ -175,7 +176,8 @@ public final class PpoTrainer {
       double genSeconds = (System.nanoTime() - t0) / 1e9;
       List<RewardFunction.Sample> samples = new ArrayList<>();
       for (int i = 0; i < rollout.size(); i++) {
-        String promptText = tokenizer == null ? "" : tokenizer.decode(rollout.queries().get(i), true);
+        String promptText =
+            tokenizer == null ? "" : tokenizer.decode(rollout.queries().get(i), true);
         String responseText = rollout.texts() == null ? "" : rollout.texts().get(i);
         samples.add(
             new RewardFunction.Sample(
@@ -243,7 +245,11 @@ public final class PpoTrainer {
     for (int i = 0; i < b; i++) {
       if (!Float.isFinite(rawScores[i])) {
         throw new TrainingDivergedException(
-            "score " + i + " is " + rawScores[i] + "; fix the reward function (the last"
+            "score "
+                + i
+                + " is "
+                + rawScores[i]
+                + "; fix the reward function (the last"
                 + " checkpoint is intact)");
       }
       if (responses.get(i).length == 0) {
@@ -308,11 +314,18 @@ public final class PpoTrainer {
                   mask,
                   klCoef,
                   KlPenalty.FULL)
-              : Rewards.compute(scoreArr, oldLogProbs, refLogProbs, mask, klCoef, config.klPenalty());
+              : Rewards.compute(
+                  scoreArr, oldLogProbs, refLogProbs, mask, klCoef, config.klPenalty());
 
       // 5. GAE, returns, advantage whitening
       Gae.Result gae =
-          Gae.compute(values, rewards.rewards(), mask, config.gamma(), config.lam(), config.whitenRewards());
+          Gae.compute(
+              values,
+              rewards.rewards(),
+              mask,
+              config.gamma(),
+              config.lam(),
+              config.whitenRewards());
 
       // 6. epochs x shuffled minibatches with gradient accumulation
       long t1 = System.nanoTime();
@@ -321,7 +334,8 @@ public final class PpoTrainer {
 
       // 7. stats and the adaptive KL update
       stats.putAll(
-          PpoStats.step(rewards.kls(), oldLogProbs, rewards.nonScoreRewards(), scoreArr, mask, klCoef));
+          PpoStats.step(
+              rewards.kls(), oldLogProbs, rewards.nonScoreRewards(), scoreArr, mask, klCoef));
       double rawMean = 0;
       for (float s : rawScores) {
         rawMean += s;
@@ -397,7 +411,7 @@ public final class PpoTrainer {
                     gae.returns().get(idx),
                     mbMask,
                     settings);
-            double lossValue = res.loss().getFloat();
+            double lossValue = Masked.scalar(res.loss());
             if (!Double.isFinite(lossValue)) {
               throw new TrainingDivergedException(
                   "PPO loss is "
@@ -414,8 +428,13 @@ public final class PpoTrainer {
                 Entropy.fromLogits(logits.stopGradient().div((float) config.temperature()));
             mbStats =
                 PpoStats.minibatch(
-                    res, entropy, gae.advantages().get(idx), gae.returns().get(idx),
-                    gae.values().get(idx), vpreds, mbMask);
+                    res,
+                    entropy,
+                    gae.advantages().get(idx),
+                    gae.returns().get(idx),
+                    gae.values().get(idx),
+                    vpreds,
+                    mbMask);
             mbStats.put("policy/ratio", res.ratioMean());
             if (Double.isNaN(firstRatioDeviation)) {
               NDArray dev = res.ratio().sub(1).abs().mul(mbMask);
@@ -509,7 +528,8 @@ public final class PpoTrainer {
 
   /** A 64-bit seed from the run seed, a counter and a stream tag (SplitMix64 finaliser). */
   static long mix(long seed, long counter, long stream) {
-    long z = seed * 0x9E3779B97F4A7C15L + counter * 0xBF58476D1CE4E5B9L + stream * 0x94D049BB133111EBL;
+    long z =
+        seed * 0x9E3779B97F4A7C15L + counter * 0xBF58476D1CE4E5B9L + stream * 0x94D049BB133111EBL;
     z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
     z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
     return z ^ (z >>> 31);

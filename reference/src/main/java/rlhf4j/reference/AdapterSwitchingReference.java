@@ -6,10 +6,10 @@ import rlhf4j.policy.lora.LoraModel;
 import rlhf4j.policy.model.NoGrad;
 
 /**
- * The reference policy as the LoRA policy with its adapters switched off: the same base weights,
- * so it costs no extra weight memory (TRL, PEFT's {@code disable_adapter()}). Requires {@code
- * bias = none}: trainable biases change the base model, and switching adapters off would no longer
- * give the model training started from.
+ * The reference policy as the LoRA policy with its adapters switched off: the same base weights, so
+ * it costs no extra weight memory (TRL, PEFT's {@code disable_adapter()}). Requires {@code bias =
+ * none}: trainable biases change the base model, and switching adapters off would no longer give
+ * the model training started from.
  */
 public final class AdapterSwitchingReference implements ReferenceModel {
   private final LoraModel policy;

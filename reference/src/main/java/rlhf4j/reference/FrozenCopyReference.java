@@ -9,8 +9,8 @@ import rlhf4j.policy.model.NoGrad;
 
 /**
  * A real, frozen copy of the policy's weights taken before training: the reference for full
- * fine-tuning and layer freezing, where switching adapters off is not possible. Costs one more
- * copy of the base weights; close it to free them.
+ * fine-tuning and layer freezing, where switching adapters off is not possible. Costs one more copy
+ * of the base weights; close it to free them.
  */
 public final class FrozenCopyReference implements ReferenceModel, AutoCloseable {
   private final CausalLM copy;

@@ -243,7 +243,7 @@ public final class CausalLM implements AutoCloseable {
     }
     Output full = forward(ids, mask, null, training, false);
     NDArray hidden = full.hidden().get(new NDIndex(":, {}:{}, :", queryWidth - 1, s - 1));
-    return new Output(hidden, logits(hidden));
+    return new Output(hidden, lmHeadLinear.forward(hidden, training));
   }
 
   /** Logits from a hidden state // (B, T, D) → (B, T, V). */
