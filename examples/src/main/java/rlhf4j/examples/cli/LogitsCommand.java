@@ -14,6 +14,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import rlhf4j.policy.lora.LoraModel;
 import rlhf4j.policy.model.CausalLM;
 import rlhf4j.policy.model.TokenLogProbs;
 import rlhf4j.policy.tokenizer.Tokenizer;
@@ -44,6 +45,18 @@ public final class LogitsCommand implements Callable<Integer> {
   @Option(names = "--out", required = true, paramLabel = "FILE", description = "output JSON file")
   Path out;
 
+  @Option(
+      names = "--adapter",
+      paramLabel = "DIR",
+      description = "PEFT LoRA adapter folder (adapter_config.json + adapter_model.safetensors)")
+  Path adapter;
+
+  @Option(names = "--disable-adapter", description = "load --adapter but run with it switched off")
+  boolean disableAdapter;
+
+  @Option(names = "--merge", description = "merge --adapter into the base weights before running")
+  boolean merge;
+
   @Override
   public Integer call() throws Exception {
     long[][] rows = rows();
@@ -61,8 +74,19 @@ public final class LogitsCommand implements Callable<Integer> {
         mask[i * t + pad + j] = 1;
       }
     }
+    if ((disableAdapter || merge) && adapter == null) {
+      throw new IllegalArgumentException("--disable-adapter and --merge need --adapter DIR");
+    }
+    if (disableAdapter && merge) {
+      throw new IllegalArgumentException("choose one of --disable-adapter and --merge");
+    }
     try (CausalLM lm = model.load();
+        LoraModel lora = adapter == null ? null : LoraModel.load(lm, adapter);
+        LoraModel.Restore off = disableAdapter ? lora.adaptersDisabled() : null;
         NDManager m = NDManager.newBaseManager()) {
+      if (merge) {
+        lora.merge();
+      }
       for (long id : flat) {
         if (id < 0 || id >= lm.config().vocabSize()) {
           throw new IllegalArgumentException(

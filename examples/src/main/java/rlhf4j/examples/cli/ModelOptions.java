@@ -28,9 +28,9 @@ public final class ModelOptions {
   Source source;
 
   @Option(
-      names = "--seed",
+      names = "--init-seed",
       defaultValue = "0",
-      description = "seed for --preset weights (default: ${DEFAULT-VALUE})")
+      description = "seed of the --preset weights (default: ${DEFAULT-VALUE})")
   long seed;
 
   /** Loads or creates the model. */
