@@ -76,7 +76,8 @@ public final class PairwiseLoss {
     double bt = 0;
     double centre = 0;
     for (int i = 0; i < n; i++) {
-      double z = (double) chosenRewards[i] - rejectedRewards[i] - (margins == null ? 0 : margins[i]);
+      double z =
+          (double) chosenRewards[i] - rejectedRewards[i] - (margins == null ? 0 : margins[i]);
       bt += negLogSigmoid(z);
       double s = (double) chosenRewards[i] + rejectedRewards[i];
       centre += s * s;

@@ -3,9 +3,9 @@ package rlhf4j.reward.model;
 import java.util.Objects;
 
 /**
- * One human (or synthetic) preference: two completions of the same prompt, {@code chosen}
- * preferred over {@code rejected}. The scored sequences are {@code prompt + chosen} and {@code
- * prompt + rejected}.
+ * One human (or synthetic) preference: two completions of the same prompt, {@code chosen} preferred
+ * over {@code rejected}. The scored sequences are {@code prompt + chosen} and {@code prompt +
+ * rejected}.
  *
  * @param prompt the shared prompt, "" for none (prompt already inside the completions)
  * @param chosen the preferred completion

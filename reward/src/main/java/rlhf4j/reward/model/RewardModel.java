@@ -72,9 +72,8 @@ public final class RewardModel implements RewardFunction, AutoCloseable {
   }
 
   /**
-   * A seeded random reward model of {@code config}: backbone as {@link CausalLM#random}, score
-   * head N(0, 1/√(D+1)) (lm-human-preferences / N+ implementation details), both from {@code
-   * seed}.
+   * A seeded random reward model of {@code config}: backbone as {@link CausalLM#random}, score head
+   * N(0, 1/√(D+1)) (lm-human-preferences / N+ implementation details), both from {@code seed}.
    */
   public static RewardModel random(ModelConfig config, long seed) {
     return withFreshHead(CausalLM.random(headless(config), seed), config, seed);
@@ -130,12 +129,10 @@ public final class RewardModel implements RewardFunction, AutoCloseable {
     ModelConfig declared = HfConfig.read(dir);
     JsonObject json = readConfigJson(dir);
     int labels = numLabels(json);
-    if (labels != 1) {
+    if (labels != 1 && labels != -1) {
       throw CheckpointException.of(
           dir.resolve("config.json"),
-          "has "
-              + labels
-              + " labels; a reward model needs num_labels 1 (a single scalar score)");
+          "has " + labels + " labels; a reward model needs num_labels 1 (a single scalar score)");
     }
     HfCheckpoint.Loaded loaded;
     try {
@@ -213,7 +210,7 @@ public final class RewardModel implements RewardFunction, AutoCloseable {
     }
   }
 
-  /** num_labels, else the size of id2label, else 2 (transformers' PretrainedConfig default). */
+  /** num_labels, else the size of id2label, else -1 (not declared: a language model's config). */
   private static int numLabels(JsonObject json) {
     JsonElement n = json.get("num_labels");
     if (n != null && n.isJsonPrimitive()) {
@@ -223,7 +220,7 @@ public final class RewardModel implements RewardFunction, AutoCloseable {
     if (id2label != null && id2label.isJsonObject()) {
       return id2label.getAsJsonObject().size();
     }
-    return 2;
+    return -1;
   }
 
   /**
@@ -357,8 +354,8 @@ public final class RewardModel implements RewardFunction, AutoCloseable {
   }
 
   /**
-   * Scores every sample (no autograd graph is built). Ids are {@code promptIds ++ responseIds}
-   * when the sample has any, else {@link #encode}{@code (prompt, response)}.
+   * Scores every sample (no autograd graph is built). Ids are {@code promptIds ++ responseIds} when
+   * the sample has any, else {@link #encode}{@code (prompt, response)}.
    */
   @Override
   public float[] score(List<Sample> batch) {

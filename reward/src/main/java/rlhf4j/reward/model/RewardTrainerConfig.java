@@ -16,8 +16,8 @@ import rlhf4j.policy.optim.AdamWConfig;
  *     separable-preference test uses 2e-3)
  * @param schedule learning-rate shape after warm-up; transformers default linear decay to 0
  * @param warmupRatio fraction of the steps spent warming up linearly from 0; transformers 0
- * @param optimizer AdamW moments and weight decay; default betas (0.9, 0.999), eps 1e-8 (torch)
- *     and weight decay 0 (transformers {@code weight_decay}; torch's own default is 0.01)
+ * @param optimizer AdamW moments and weight decay; default betas (0.9, 0.999), eps 1e-8 (torch) and
+ *     weight decay 0 (transformers {@code weight_decay}; torch's own default is 0.01)
  * @param maxGradNorm global gradient-norm clip; transformers 1.0; 0 disables clipping
  * @param centerRewardsCoefficient c of the centring term {@code c·mean((r_c + r_r)²)}; TRL {@code
  *     center_rewards_coefficient} None (0); Eisenstein et al. recommend 0.01

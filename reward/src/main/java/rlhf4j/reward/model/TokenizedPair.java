@@ -3,8 +3,8 @@ package rlhf4j.reward.model;
 import java.util.Arrays;
 
 /**
- * A preference pair as token ids: full sequences (prompt followed by the completion) for the
- * chosen and the rejected side. Arrays are copied in and out.
+ * A preference pair as token ids: full sequences (prompt followed by the completion) for the chosen
+ * and the rejected side. Arrays are copied in and out.
  *
  * @param chosenIds prompt + chosen completion, non-empty // (T_c)
  * @param rejectedIds prompt + rejected completion, non-empty // (T_r)

@@ -12,7 +12,8 @@ import ai.djl.training.GradientCollector;
 import org.junit.jupiter.api.Test;
 
 class PairwiseLossTest {
-  // Three pairs: z = r_c − r_r − m = 1.5, −1.3, 0.0 (the last exactly 0, where the gradient is −1/2).
+  // Three pairs: z = r_c − r_r − m = 1.5, −1.3, 0.0 (the last exactly 0, where the gradient is
+  // −1/2).
   private static final float[] CHOSEN = {2.0f, 0.3f, 1.5f};
   private static final float[] REJECTED = {0.5f, 1.1f, 0.5f};
   private static final float[] MARGINS = {0.0f, 0.5f, 1.0f};

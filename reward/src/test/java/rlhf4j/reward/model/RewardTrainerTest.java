@@ -78,8 +78,7 @@ class RewardTrainerTest {
           result.steps());
       assertEquals(64, result.steps());
       assertTrue(before.accuracy() < 0.8, "an untrained model should not already separate");
-      assertTrue(
-          result.eval().accuracy() >= 0.95, "held-out accuracy " + result.eval().accuracy());
+      assertTrue(result.eval().accuracy() >= 0.95, "held-out accuracy " + result.eval().accuracy());
       assertTrue(result.eval().loss() < before.loss());
       assertEquals(128, result.eval().pairs());
     }

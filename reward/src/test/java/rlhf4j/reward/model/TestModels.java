@@ -52,8 +52,30 @@ final class TestModels {
   /** A one-layer GPT-2 of width {@code d} (for statistics of the head init). */
   static ModelConfig wide(int d) {
     return new ModelConfig(
-        Family.GPT2, "gpt2", 16, d, 1, 1, 1, d, 4, 16, 1e-5, "gelu_new", 10000, 1.0, null, false,
-        true, true, true, true, false, 0, 0, -1);
+        Family.GPT2,
+        "gpt2",
+        16,
+        d,
+        1,
+        1,
+        1,
+        d,
+        4,
+        16,
+        1e-5,
+        "gelu_new",
+        10000,
+        1.0,
+        null,
+        false,
+        true,
+        true,
+        true,
+        true,
+        false,
+        0,
+        0,
+        -1);
   }
 
   /**
