@@ -1,0 +1,506 @@
+package rlhf4j.reward.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import rlhf4j.policy.hf.HfCheckpoint;
+import rlhf4j.policy.hf.HfConfig;
+import rlhf4j.policy.io.CheckpointException;
+import rlhf4j.policy.model.CausalLM;
+import rlhf4j.policy.model.ModelConfig;
+import rlhf4j.policy.model.ParamSpec;
+import rlhf4j.policy.tokenizer.Tokenizer;
+import rlhf4j.reward.RewardFunction;
+
+/**
+ * A learned reward model: a decoder backbone plus a scalar score head, as HF's {@code
+ * *ForSequenceClassification} with {@code num_labels=1}. The score of a sequence is {@code r =
+ * score.weight · h}, no bias, where {@code h} is the final-norm hidden state at the last position
+ * whose attention mask is 1, so left and right padding give the same score.
+ *
+ * <p>HF folders: {@code config.json} with {@code architectures} {@code
+ * [GPT2|Llama|Qwen2|Mistral|GPTNeoX]ForSequenceClassification}, {@code num_labels 1}, and {@code
+ * model.safetensors} with the backbone under its usual prefix ({@code transformer.}, {@code
+ * model.}, {@code gpt_neox.}) plus {@code score.weight} (1, D); there is no LM head.
+ *
+ * <p>As a {@link RewardFunction} it scores {@code promptIds ++ responseIds} when a sample carries
+ * ids, else the texts through {@link #encode} (this needs {@link #optTokenizer}). The model owns
+ * its backbone's parameters; close it to free them. Not thread-safe.
+ */
+public final class RewardModel implements RewardFunction, AutoCloseable {
+  /** Name of the score head tensor in HF checkpoints. */
+  public static final String SCORE_WEIGHT = "score.weight";
+
+  /** Sequences per forward pass in {@link #score} unless set by {@link #optScoreBatchSize}. */
+  public static final int DEFAULT_SCORE_BATCH_SIZE = 16;
+
+  private final ModelConfig config; // as declared (its LM-head flag is kept for config.json)
+  private final CausalLM backbone; // headless: tied config, so no LM head parameter
+  private final NDArray scoreWeight; // (1, D), owned by the backbone's manager
+  private Tokenizer tokenizer; // not owned; null when samples carry ids
+  private int scoreBatchSize = DEFAULT_SCORE_BATCH_SIZE;
+
+  private RewardModel(ModelConfig config, CausalLM backbone, NDArray scoreWeight) {
+    long d = config.hiddenSize();
+    if (!scoreWeight.getShape().equals(new Shape(1, d))) {
+      throw new IllegalArgumentException(
+          SCORE_WEIGHT + " must have shape (1, " + d + "), got " + scoreWeight.getShape());
+    }
+    this.config = config;
+    this.backbone = backbone;
+    this.scoreWeight = scoreWeight;
+  }
+
+  /**
+   * A seeded random reward model of {@code config}: backbone as {@link CausalLM#random}, score head
+   * N(0, 1/√(D+1)) (lm-human-preferences / N+ implementation details), both from {@code seed}.
+   */
+  public static RewardModel random(ModelConfig config, long seed) {
+    return withFreshHead(CausalLM.random(headless(config), seed), config, seed);
+  }
+
+  /**
+   * A reward model on an existing backbone (e.g. an SFT policy) with a fresh N(0, 1/√(D+1)) score
+   * head drawn from {@code seed}. Takes ownership of {@code backbone}: do not use or close it
+   * afterwards. An untied LM head, if any, is freed.
+   */
+  public static RewardModel fromBackbone(CausalLM backbone, long seed) {
+    ModelConfig declared = backbone.config();
+    CausalLM headlessModel = backbone;
+    if (!declared.tieWordEmbeddings()) {
+      ModelConfig tied = headless(declared);
+      Set<String> keep = new HashSet<>();
+      for (ParamSpec s : CausalLM.parameterSpecs(tied)) {
+        keep.add(s.name());
+      }
+      Map<String, NDArray> kept = new LinkedHashMap<>();
+      for (Map.Entry<String, NDArray> e : backbone.parameters().entrySet()) {
+        if (keep.contains(e.getKey())) {
+          kept.put(e.getKey(), e.getValue());
+        } else {
+          e.getValue().close(); // the LM head: a reward model has none
+        }
+      }
+      headlessModel = new CausalLM(tied, backbone.manager(), kept);
+    }
+    return withFreshHead(headlessModel, declared, seed);
+  }
+
+  private static RewardModel withFreshHead(CausalLM backbone, ModelConfig declared, long seed) {
+    int d = declared.hiddenSize();
+    Random rng = new Random(seed);
+    double std = 1.0 / Math.sqrt(d + 1.0); // rlhf-anchors §6 row 13
+    float[] w = new float[d];
+    for (int i = 0; i < d; i++) {
+      w[i] = (float) (rng.nextGaussian() * std);
+    }
+    NDArray head = backbone.manager().create(w, new Shape(1, d));
+    NDScope.unregister(head); // persistent, even when created inside a caller's scope
+    return new RewardModel(declared, backbone, head);
+  }
+
+  /**
+   * Loads a reward model saved by {@link #save} or by transformers ({@code
+   * *ForSequenceClassification}, {@code num_labels 1}).
+   *
+   * @throws CheckpointException naming the folder and what is wrong
+   */
+  public static RewardModel load(Path dir) {
+    ModelConfig declared = HfConfig.read(dir);
+    JsonObject json = readConfigJson(dir);
+    int labels = numLabels(json);
+    if (labels != 1 && labels != -1) {
+      throw CheckpointException.of(
+          dir.resolve("config.json"),
+          "has " + labels + " labels; a reward model needs num_labels 1 (a single scalar score)");
+    }
+    HfCheckpoint.Loaded loaded;
+    try {
+      loaded = HfCheckpoint.loadWithExtras(dir, headless(declared), List.of(SCORE_WEIGHT));
+    } catch (CheckpointException e) {
+      if (e.getMessage().contains("'" + SCORE_WEIGHT + "'")) {
+        throw CheckpointException.of(
+            dir,
+            "has no "
+                + SCORE_WEIGHT
+                + ": it is not a reward model; start one from a language model with"
+                + " RewardModel.fromPretrained(dir, seed) (fresh score head)");
+      }
+      throw e;
+    }
+    NDArray w = loaded.extras().get(SCORE_WEIGHT);
+    if (!w.getShape().equals(new Shape(1, declared.hiddenSize()))) {
+      loaded.model().close();
+      throw CheckpointException.of(
+          dir,
+          "tensor "
+              + SCORE_WEIGHT
+              + " has shape "
+              + w.getShape()
+              + ", expected (1, "
+              + declared.hiddenSize()
+              + ") for num_labels 1 and hidden size "
+              + declared.hiddenSize());
+    }
+    if (w.getDataType() != DataType.FLOAT32) {
+      NDArray f = w.toType(DataType.FLOAT32, false);
+      w.close();
+      w = f;
+    }
+    return new RewardModel(declared, loaded.model(), w);
+  }
+
+  /**
+   * A saved reward model as is ({@link #load}) when {@code config.json} names a {@code
+   * *ForSequenceClassification} architecture, else the language model in {@code dir} with a fresh
+   * score head from {@code seed} ({@link #fromBackbone}).
+   */
+  public static RewardModel fromPretrained(Path dir, long seed) {
+    if (isRewardCheckpoint(dir)) {
+      return load(dir);
+    }
+    return fromBackbone(HfCheckpoint.load(dir), seed);
+  }
+
+  /** Whether {@code dir/config.json} declares a {@code *ForSequenceClassification} model. */
+  public static boolean isRewardCheckpoint(Path dir) {
+    JsonElement archs = readConfigJson(dir).get("architectures");
+    if (archs != null && archs.isJsonArray()) {
+      for (JsonElement a : archs.getAsJsonArray()) {
+        if (a.isJsonPrimitive() && a.getAsString().endsWith("ForSequenceClassification")) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  private static JsonObject readConfigJson(Path dir) {
+    Path file = dir.resolve("config.json");
+    try {
+      JsonElement e = JsonParser.parseString(Files.readString(file, StandardCharsets.UTF_8));
+      if (!e.isJsonObject()) {
+        throw CheckpointException.of(file, "is not a JSON object");
+      }
+      return e.getAsJsonObject();
+    } catch (IOException e) {
+      throw new CheckpointException(file + ": cannot read: " + e.getMessage(), e);
+    } catch (com.google.gson.JsonParseException e) {
+      throw CheckpointException.of(file, "is not valid JSON: " + e.getMessage());
+    }
+  }
+
+  /** num_labels, else the size of id2label, else -1 (not declared: a language model's config). */
+  private static int numLabels(JsonObject json) {
+    JsonElement n = json.get("num_labels");
+    if (n != null && n.isJsonPrimitive()) {
+      return n.getAsInt();
+    }
+    JsonElement id2label = json.get("id2label");
+    if (id2label != null && id2label.isJsonObject()) {
+      return id2label.getAsJsonObject().size();
+    }
+    return -1;
+  }
+
+  /**
+   * Writes an HF folder that {@link #load} and transformers' {@code
+   * AutoModelForSequenceClassification} read: {@code config.json} (sequence-classification
+   * architecture, {@code num_labels 1}), {@code model.safetensors} (backbone + {@code
+   * score.weight}).
+   */
+  public void save(Path dir) throws IOException {
+    HfCheckpoint.save(backbone, dir, Map.of(SCORE_WEIGHT, scoreWeight));
+    JsonObject j = HfConfig.toJson(config);
+    JsonArray archs = new JsonArray();
+    archs.add(architecture(config));
+    j.add("architectures", archs);
+    j.addProperty("num_labels", 1);
+    JsonObject id2label = new JsonObject();
+    id2label.addProperty("0", "LABEL_0");
+    j.add("id2label", id2label);
+    JsonObject label2id = new JsonObject();
+    label2id.addProperty("LABEL_0", 0);
+    j.add("label2id", label2id);
+    var gson = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create();
+    Files.writeString(dir.resolve("config.json"), gson.toJson(j) + "\n");
+  }
+
+  /** The transformers class name of a sequence-classification model of {@code c}. */
+  static String architecture(ModelConfig c) {
+    switch (c.family()) {
+      case GPT2:
+        return "GPT2ForSequenceClassification";
+      case GPT_NEOX:
+        return "GPTNeoXForSequenceClassification";
+      case LLAMA:
+        switch (c.modelType()) {
+          case "qwen2":
+            return "Qwen2ForSequenceClassification";
+          case "mistral":
+            return "MistralForSequenceClassification";
+          default:
+            return "LlamaForSequenceClassification";
+        }
+      default:
+        throw new IllegalStateException("no sequence-classification class for " + c.family());
+    }
+  }
+
+  /** A copy of {@code c} with a tied (hence absent) LM head: the backbone a reward model loads. */
+  static ModelConfig headless(ModelConfig c) {
+    return new ModelConfig(
+        c.family(),
+        c.modelType(),
+        c.vocabSize(),
+        c.hiddenSize(),
+        c.numLayers(),
+        c.numHeads(),
+        c.numKvHeads(),
+        c.headDim(),
+        c.intermediateSize(),
+        c.maxPositions(),
+        c.normEps(),
+        c.activation(),
+        c.ropeTheta(),
+        c.rotaryPct(),
+        c.ropeScaling(),
+        c.parallelResidual(),
+        true,
+        c.qkvBias(),
+        c.attnOutBias(),
+        c.mlpBias(),
+        c.scaleAttnByInverseLayerIdx(),
+        c.bosTokenId(),
+        c.eosTokenId(),
+        c.padTokenId());
+  }
+
+  /** Sets the tokenizer that turns sample texts into ids (not owned); returns this. */
+  public RewardModel optTokenizer(Tokenizer tokenizer) {
+    this.tokenizer = tokenizer;
+    return this;
+  }
+
+  /** Sets how many sequences {@link #score} runs per forward pass; returns this. */
+  public RewardModel optScoreBatchSize(int scoreBatchSize) {
+    if (scoreBatchSize <= 0) {
+      throw new IllegalArgumentException("scoreBatchSize must be > 0, got " + scoreBatchSize);
+    }
+    this.scoreBatchSize = scoreBatchSize;
+    return this;
+  }
+
+  /**
+   * Scores of a padded batch, differentiable (run it inside a {@code GradientCollector} to train).
+   *
+   * @param inputIds token ids // (B, T) int64
+   * @param attentionMask 1 for real tokens, 0 for padding (left or right), or null for all ones //
+   *     (B, T)
+   * @param training passed to the backbone (adapter dropout)
+   * @return one score per sequence, read at its last real token // (B)
+   */
+  public NDArray forward(NDArray inputIds, NDArray attentionMask, boolean training) {
+    long b = inputIds.getShape().get(0);
+    long t = inputIds.getShape().get(1);
+    NDArray mask =
+        attentionMask == null
+            ? inputIds.getManager().ones(new Shape(b, t), DataType.INT64)
+            : attentionMask.toType(DataType.INT64, false);
+    NDArray hidden = backbone.forward(inputIds, mask, null, training, false).hidden(); // (B,T,D)
+    NDArray perPosition =
+        ai.djl.nn.core.Linear.linear(hidden, scoreWeight, null)
+            .singletonOrThrow()
+            .reshape(b, t); // (B, T)
+    return perPosition.gather(lastTokenIndex(mask), 1).reshape(b); // (B)
+  }
+
+  /**
+   * Index of the last position whose mask is 1, for left and right padding alike.
+   *
+   * @param mask 1 for real tokens // (B, T)
+   * @return // (B, 1) int64
+   * @throws IllegalArgumentException if a row has no real token
+   */
+  static NDArray lastTokenIndex(NDArray mask) {
+    long t = mask.getShape().get(1);
+    NDArray real = mask.gt(0).toType(DataType.INT64, false); // (B, T)
+    if (real.sum(new int[] {1}).min().getLong() == 0) {
+      throw new IllegalArgumentException(
+          "a row of the attention mask has no real token; every sequence needs at least one");
+    }
+    NDArray positions = mask.getManager().arange(0, t, 1, DataType.INT64).reshape(1, t); // (1, T)
+    return real.mul(positions).max(new int[] {1}, true); // (B, 1)
+  }
+
+  /**
+   * Scores every sample (no autograd graph is built). Ids are {@code promptIds ++ responseIds} when
+   * the sample has any, else {@link #encode}{@code (prompt, response)}.
+   */
+  @Override
+  public float[] score(List<Sample> batch) {
+    if (batch == null) {
+      throw new IllegalArgumentException("batch must not be null; pass an empty list for none");
+    }
+    List<long[]> sequences = new ArrayList<>(batch.size());
+    for (int i = 0; i < batch.size(); i++) {
+      Sample s = batch.get(i);
+      if (s == null) {
+        throw new IllegalArgumentException("batch[" + i + "] is null; every sample must be set");
+      }
+      long[] ids =
+          s.promptIds().length + s.responseLength() > 0
+              ? concat(s.promptIds(), s.responseIds())
+              : encodeForSample(s, i);
+      if (ids.length == 0) {
+        throw new IllegalArgumentException(
+            "sample " + i + " has no tokens (empty prompt and response); nothing to score");
+      }
+      sequences.add(ids);
+    }
+    return scoreIds(sequences);
+  }
+
+  private long[] encodeForSample(Sample s, int i) {
+    if (tokenizer == null) {
+      throw new IllegalStateException(
+          "sample "
+              + i
+              + " has no token ids and this reward model has no tokenizer; call"
+              + " optTokenizer(...) or pass promptIds/responseIds");
+    }
+    return encode(s.prompt(), s.response());
+  }
+
+  /**
+   * Scores token sequences (no autograd graph is built), {@link #optScoreBatchSize} at a time.
+   *
+   * @param sequences one id array per sequence, each non-empty
+   */
+  public float[] scoreIds(List<long[]> sequences) {
+    return scoreIds(sequences, scoreBatchSize);
+  }
+
+  /** {@link #scoreIds(List)} with {@code batchSize} sequences per forward pass. */
+  float[] scoreIds(List<long[]> sequences, int batchSize) {
+    float[] scores = new float[sequences.size()];
+    boolean previous = JniUtils.isGradMode();
+    JniUtils.setGradMode(false);
+    try {
+      for (int from = 0; from < sequences.size(); from += batchSize) {
+        int to = Math.min(sequences.size(), from + batchSize);
+        try (NDScope scope = new NDScope()) {
+          scope.suppressNotUsedWarning();
+          Batch b = Batch.rightPadded(manager(), sequences.subList(from, to), padId(), vocab());
+          float[] s = forward(b.ids(), b.mask(), false).toFloatArray();
+          System.arraycopy(s, 0, scores, from, s.length);
+        }
+      }
+    } finally {
+      JniUtils.setGradMode(previous);
+    }
+    return scores;
+  }
+
+  /**
+   * Ids of a (prompt, response) pair as the model scores them: {@code tokenizer.encode(prompt)}
+   * (with the tokenizer's template tokens, e.g. BOS) followed by {@code
+   * tokenizer.encodePlain(response)}, the way a policy's response tokens follow its prompt.
+   *
+   * @throws IllegalStateException without a tokenizer
+   */
+  public long[] encode(String prompt, String response) {
+    if (tokenizer == null) {
+      throw new IllegalStateException(
+          "this reward model has no tokenizer to encode text; call optTokenizer(...)");
+    }
+    return concat(
+        prompt.isEmpty() ? new long[0] : tokenizer.encode(prompt),
+        response.isEmpty() ? new long[0] : tokenizer.encodePlain(response));
+  }
+
+  static long[] concat(long[] a, long[] b) {
+    long[] out = new long[a.length + b.length];
+    System.arraycopy(a, 0, out, 0, a.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
+  }
+
+  /** The id written into padded positions (masked out, so any valid id works). */
+  long padId() {
+    return Math.max(0, config.padTokenId());
+  }
+
+  int vocab() {
+    return config.vocabSize();
+  }
+
+  /** The model's shape as declared (its {@code tieWordEmbeddings} is what config.json says). */
+  public ModelConfig config() {
+    return config;
+  }
+
+  /** The transformer without LM head; attach adapters (LoRA) to its linears. */
+  public CausalLM backbone() {
+    return backbone;
+  }
+
+  /** The score head // (1, D). */
+  public NDArray scoreWeight() {
+    return scoreWeight;
+  }
+
+  /** The tokenizer set by {@link #optTokenizer}, or null. */
+  public Tokenizer tokenizer() {
+    return tokenizer;
+  }
+
+  /** The manager that owns the parameters. */
+  public NDManager manager() {
+    return backbone.manager();
+  }
+
+  /** Every parameter by HF name: the backbone's, then {@code score.weight}. */
+  public Map<String, NDArray> parameters() {
+    Map<String, NDArray> p = new LinkedHashMap<>(backbone.parameters());
+    p.put(SCORE_WEIGHT, scoreWeight);
+    return Collections.unmodifiableMap(p);
+  }
+
+  /** Marks every parameter (backbone and head) trainable or frozen. */
+  public void setTrainable(boolean trainable) {
+    backbone.setBaseTrainable(trainable);
+    scoreWeight.setRequiresGradient(trainable);
+  }
+
+  @Override
+  public String name() {
+    return "reward-model";
+  }
+
+  /** Frees the parameters (not the tokenizer). */
+  @Override
+  public void close() {
+    backbone.close();
+  }
+}
