@@ -16,6 +16,7 @@ import rlhf4j.examples.bench.BenchCommand;
       LogitsCommand.class,
       GenerateCommand.class,
       MergeCommand.class,
+      SftCommand.class,
       TrainRewardCommand.class,
       BenchCommand.class
     })
