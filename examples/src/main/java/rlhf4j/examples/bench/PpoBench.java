@@ -189,12 +189,15 @@ public final class PpoBench implements Callable<Integer> {
       List<long[]> prompts =
           BenchPrompts.make(batch, promptLen, model.config().vocabSize(), eos, seed);
       List<Integer> widths = new ArrayList<>();
+      List<Double> rssTrace = new ArrayList<>();
       trainer.train(
           prompts,
           PpoBench::evenTokenReward,
           warmup + repeats,
-          (t, rollout, stats) ->
-              widths.add(rollout.responses().stream().mapToInt(r -> r.length).max().orElse(0)));
+          (t, rollout, stats) -> {
+            widths.add(rollout.responses().stream().mapToInt(r -> r.length).max().orElse(0));
+            rssTrace.add(BenchSupport.rssMb());
+          });
       List<Map<String, Double>> timed = steps.subList(warmup, steps.size());
       double peakEnd = BenchSupport.matmulPeakGflops(matmulSeconds, 1024);
       double peak = Math.max(peakStart, peakEnd);
@@ -267,6 +270,18 @@ public final class PpoBench implements Callable<Integer> {
       JsonObject last = new JsonObject();
       timed.get(timed.size() - 1).forEach(last::addProperty);
       report.add("last_step_stats", last);
+      // RSS after steps 1, ~10%, ..., last: flat means no native leak across steps
+      com.google.gson.JsonArray trace = new com.google.gson.JsonArray();
+      int points = Math.min(11, rssTrace.size());
+      for (int i = 0; i < points; i++) {
+        int at =
+            points == 1 ? 0 : (int) Math.round((double) i * (rssTrace.size() - 1) / (points - 1));
+        JsonObject p = new JsonObject();
+        p.addProperty("step", at + 1);
+        p.addProperty("rss_mb", BenchSupport.round(rssTrace.get(at)));
+        trace.add(p);
+      }
+      report.add("rss_trace", trace);
       BenchSupport.emit(report, json);
       if (copy != null) {
         copy.close();

@@ -115,31 +115,7 @@ public final class SftCommand implements Callable<Integer> {
 
   /** {@code c} with another vocabulary size. */
   static ModelConfig withVocabSize(ModelConfig c, int vocabSize) {
-    return new ModelConfig(
-        c.family(),
-        c.modelType(),
-        vocabSize,
-        c.hiddenSize(),
-        c.numLayers(),
-        c.numHeads(),
-        c.numKvHeads(),
-        c.headDim(),
-        c.intermediateSize(),
-        c.maxPositions(),
-        c.normEps(),
-        c.activation(),
-        c.ropeTheta(),
-        c.rotaryPct(),
-        c.ropeScaling(),
-        c.parallelResidual(),
-        c.tieWordEmbeddings(),
-        c.qkvBias(),
-        c.attnOutBias(),
-        c.mlpBias(),
-        c.scaleAttnByInverseLayerIdx(),
-        c.bosTokenId(),
-        c.eosTokenId(),
-        c.padTokenId());
+    return c.toBuilder().vocabSize(vocabSize).build();
   }
 
   /**

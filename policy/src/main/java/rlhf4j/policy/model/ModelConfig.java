@@ -117,30 +117,214 @@ public record ModelConfig(
 
   /** A copy with different special token ids. */
   public ModelConfig withSpecialTokens(int bos, int eos, int pad) {
-    return new ModelConfig(
-        family,
-        modelType,
-        vocabSize,
-        hiddenSize,
-        numLayers,
-        numHeads,
-        numKvHeads,
-        headDim,
-        intermediateSize,
-        maxPositions,
-        normEps,
-        activation,
-        ropeTheta,
-        rotaryPct,
-        ropeScaling,
-        parallelResidual,
-        tieWordEmbeddings,
-        qkvBias,
-        attnOutBias,
-        mlpBias,
-        scaleAttnByInverseLayerIdx,
-        bos,
-        eos,
-        pad);
+    return toBuilder().bosTokenId(bos).eosTokenId(eos).padTokenId(pad).build();
+  }
+
+  /** A builder starting from this config, for copies that change a few fields. */
+  public Builder toBuilder() {
+    return new Builder(this);
+  }
+
+  /** Copies a config with some fields changed; validation runs in {@link #build()}. */
+  public static final class Builder {
+    private Family family;
+    private String modelType;
+    private int vocabSize;
+    private int hiddenSize;
+    private int numLayers;
+    private int numHeads;
+    private int numKvHeads;
+    private int headDim;
+    private int intermediateSize;
+    private int maxPositions;
+    private double normEps;
+    private String activation;
+    private double ropeTheta;
+    private double rotaryPct;
+    private RopeScaling ropeScaling;
+    private boolean parallelResidual;
+    private boolean tieWordEmbeddings;
+    private boolean qkvBias;
+    private boolean attnOutBias;
+    private boolean mlpBias;
+    private boolean scaleAttnByInverseLayerIdx;
+    private int bosTokenId;
+    private int eosTokenId;
+    private int padTokenId;
+
+    private Builder(ModelConfig c) {
+      this.family = c.family();
+      this.modelType = c.modelType();
+      this.vocabSize = c.vocabSize();
+      this.hiddenSize = c.hiddenSize();
+      this.numLayers = c.numLayers();
+      this.numHeads = c.numHeads();
+      this.numKvHeads = c.numKvHeads();
+      this.headDim = c.headDim();
+      this.intermediateSize = c.intermediateSize();
+      this.maxPositions = c.maxPositions();
+      this.normEps = c.normEps();
+      this.activation = c.activation();
+      this.ropeTheta = c.ropeTheta();
+      this.rotaryPct = c.rotaryPct();
+      this.ropeScaling = c.ropeScaling();
+      this.parallelResidual = c.parallelResidual();
+      this.tieWordEmbeddings = c.tieWordEmbeddings();
+      this.qkvBias = c.qkvBias();
+      this.attnOutBias = c.attnOutBias();
+      this.mlpBias = c.mlpBias();
+      this.scaleAttnByInverseLayerIdx = c.scaleAttnByInverseLayerIdx();
+      this.bosTokenId = c.bosTokenId();
+      this.eosTokenId = c.eosTokenId();
+      this.padTokenId = c.padTokenId();
+    }
+
+    public Builder family(Family v) {
+      this.family = v;
+      return this;
+    }
+
+    public Builder modelType(String v) {
+      this.modelType = v;
+      return this;
+    }
+
+    public Builder vocabSize(int v) {
+      this.vocabSize = v;
+      return this;
+    }
+
+    public Builder hiddenSize(int v) {
+      this.hiddenSize = v;
+      return this;
+    }
+
+    public Builder numLayers(int v) {
+      this.numLayers = v;
+      return this;
+    }
+
+    public Builder numHeads(int v) {
+      this.numHeads = v;
+      return this;
+    }
+
+    public Builder numKvHeads(int v) {
+      this.numKvHeads = v;
+      return this;
+    }
+
+    public Builder headDim(int v) {
+      this.headDim = v;
+      return this;
+    }
+
+    public Builder intermediateSize(int v) {
+      this.intermediateSize = v;
+      return this;
+    }
+
+    public Builder maxPositions(int v) {
+      this.maxPositions = v;
+      return this;
+    }
+
+    public Builder normEps(double v) {
+      this.normEps = v;
+      return this;
+    }
+
+    public Builder activation(String v) {
+      this.activation = v;
+      return this;
+    }
+
+    public Builder ropeTheta(double v) {
+      this.ropeTheta = v;
+      return this;
+    }
+
+    public Builder rotaryPct(double v) {
+      this.rotaryPct = v;
+      return this;
+    }
+
+    public Builder ropeScaling(RopeScaling v) {
+      this.ropeScaling = v;
+      return this;
+    }
+
+    public Builder parallelResidual(boolean v) {
+      this.parallelResidual = v;
+      return this;
+    }
+
+    public Builder tieWordEmbeddings(boolean v) {
+      this.tieWordEmbeddings = v;
+      return this;
+    }
+
+    public Builder qkvBias(boolean v) {
+      this.qkvBias = v;
+      return this;
+    }
+
+    public Builder attnOutBias(boolean v) {
+      this.attnOutBias = v;
+      return this;
+    }
+
+    public Builder mlpBias(boolean v) {
+      this.mlpBias = v;
+      return this;
+    }
+
+    public Builder scaleAttnByInverseLayerIdx(boolean v) {
+      this.scaleAttnByInverseLayerIdx = v;
+      return this;
+    }
+
+    public Builder bosTokenId(int v) {
+      this.bosTokenId = v;
+      return this;
+    }
+
+    public Builder eosTokenId(int v) {
+      this.eosTokenId = v;
+      return this;
+    }
+
+    public Builder padTokenId(int v) {
+      this.padTokenId = v;
+      return this;
+    }
+
+    public ModelConfig build() {
+      return new ModelConfig(
+          family,
+          modelType,
+          vocabSize,
+          hiddenSize,
+          numLayers,
+          numHeads,
+          numKvHeads,
+          headDim,
+          intermediateSize,
+          maxPositions,
+          normEps,
+          activation,
+          ropeTheta,
+          rotaryPct,
+          ropeScaling,
+          parallelResidual,
+          tieWordEmbeddings,
+          qkvBias,
+          attnOutBias,
+          mlpBias,
+          scaleAttnByInverseLayerIdx,
+          bosTokenId,
+          eosTokenId,
+          padTokenId);
+    }
   }
 }

@@ -269,31 +269,7 @@ public final class RewardModel implements RewardFunction, AutoCloseable {
 
   /** A copy of {@code c} with a tied (hence absent) LM head: the backbone a reward model loads. */
   static ModelConfig headless(ModelConfig c) {
-    return new ModelConfig(
-        c.family(),
-        c.modelType(),
-        c.vocabSize(),
-        c.hiddenSize(),
-        c.numLayers(),
-        c.numHeads(),
-        c.numKvHeads(),
-        c.headDim(),
-        c.intermediateSize(),
-        c.maxPositions(),
-        c.normEps(),
-        c.activation(),
-        c.ropeTheta(),
-        c.rotaryPct(),
-        c.ropeScaling(),
-        c.parallelResidual(),
-        true,
-        c.qkvBias(),
-        c.attnOutBias(),
-        c.mlpBias(),
-        c.scaleAttnByInverseLayerIdx(),
-        c.bosTokenId(),
-        c.eosTokenId(),
-        c.padTokenId());
+    return c.toBuilder().tieWordEmbeddings(true).build();
   }
 
   /** Sets the tokenizer that turns sample texts into ids (not owned); returns this. */

@@ -22,31 +22,7 @@ final class TestModels {
 
   /** A copy of {@code c} with another vocabulary size. */
   static ModelConfig withVocab(ModelConfig c, int vocab) {
-    return new ModelConfig(
-        c.family(),
-        c.modelType(),
-        vocab,
-        c.hiddenSize(),
-        c.numLayers(),
-        c.numHeads(),
-        c.numKvHeads(),
-        c.headDim(),
-        c.intermediateSize(),
-        c.maxPositions(),
-        c.normEps(),
-        c.activation(),
-        c.ropeTheta(),
-        c.rotaryPct(),
-        c.ropeScaling(),
-        c.parallelResidual(),
-        c.tieWordEmbeddings(),
-        c.qkvBias(),
-        c.attnOutBias(),
-        c.mlpBias(),
-        c.scaleAttnByInverseLayerIdx(),
-        c.bosTokenId(),
-        c.eosTokenId(),
-        c.padTokenId());
+    return c.toBuilder().vocabSize(vocab).build();
   }
 
   /** A one-layer GPT-2 of width {@code d} (for statistics of the head init). */
