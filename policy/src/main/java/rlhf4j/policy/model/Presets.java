@@ -14,8 +14,10 @@ public final class Presets {
     // GPT-2 shapes
     PRESETS.put("nano", gpt2(512, 32, 2, 2, 128));
     PRESETS.put("tiny", gpt2(1024, 64, 2, 4, 256));
-    PRESETS.put("mini", gpt2(4096, 256, 4, 4, 512));
-    PRESETS.put("small", gpt2(50257, 768, 12, 12, 1024)); // GPT-2 small (124M)
+    // the PyTorch yardstick's "tiny" (reference_ppo.py): EOS is the last id
+    PRESETS.put("mini", gpt2(512, 256, 4, 4, 256).withSpecialTokens(511, 511, -1));
+    // GPT-2 small (124M), with GPT-2's <|endoftext|> = 50256
+    PRESETS.put("small", gpt2(50257, 768, 12, 12, 1024).withSpecialTokens(50256, 50256, -1));
     // the other families at tiny size
     PRESETS.put(
         "tiny-llama",
