@@ -128,7 +128,7 @@ public final class LogitsCommand implements Callable<Integer> {
       if (out.toAbsolutePath().getParent() != null) {
         Files.createDirectories(out.toAbsolutePath().getParent());
       }
-      Files.writeString(out, new GsonBuilder().create().toJson(j));
+      rlhf4j.policy.io.AtomicFiles.writeString(out, new GsonBuilder().create().toJson(j));
       System.out.printf("wrote %s: logits [%d][%d][%d]%n", out, b, t, v);
     }
     return 0;

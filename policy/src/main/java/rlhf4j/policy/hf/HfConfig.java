@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import rlhf4j.policy.io.AtomicFiles;
 import rlhf4j.policy.io.CheckpointException;
 import rlhf4j.policy.model.Family;
 import rlhf4j.policy.model.ModelConfig;
@@ -313,7 +314,7 @@ public final class HfConfig {
   public static void write(ModelConfig c, Path dir) throws IOException {
     Files.createDirectories(dir);
     var gson = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create();
-    Files.writeString(dir.resolve("config.json"), gson.toJson(toJson(c)) + "\n");
+    AtomicFiles.writeString(dir.resolve("config.json"), gson.toJson(toJson(c)) + "\n");
     JsonObject gen = new JsonObject();
     if (c.bosTokenId() >= 0) {
       gen.addProperty("bos_token_id", c.bosTokenId());
@@ -324,7 +325,7 @@ public final class HfConfig {
     if (c.padTokenId() >= 0) {
       gen.addProperty("pad_token_id", c.padTokenId());
     }
-    Files.writeString(dir.resolve("generation_config.json"), gson.toJson(gen) + "\n");
+    AtomicFiles.writeString(dir.resolve("generation_config.json"), gson.toJson(gen) + "\n");
   }
 
   private static int req(JsonObject j, String field) {

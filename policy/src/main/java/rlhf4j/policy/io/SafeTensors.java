@@ -10,7 +10,6 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.MappedByteBuffer;
@@ -18,7 +17,6 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -321,20 +319,16 @@ public final class SafeTensors {
     for (int i = json.length; i < padded; i++) {
       headerBytes[i] = ' ';
     }
-    Path tmp = Files.createTempFile(parent, "." + file.getFileName(), ".tmp");
-    try {
-      try (OutputStream out = Files.newOutputStream(tmp)) {
-        ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-        len.putLong(padded);
-        out.write(len.array());
-        out.write(headerBytes);
-        for (byte[] p : payloads) {
-          out.write(p);
-        }
-      }
-      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
+    AtomicFiles.write(
+        file,
+        out -> {
+          ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+          len.putLong(padded);
+          out.write(len.array());
+          out.write(headerBytes);
+          for (byte[] p : payloads) {
+            out.write(p);
+          }
+        });
   }
 }

@@ -14,7 +14,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -348,14 +347,7 @@ public final class AdapterConfigFile {
     Gson gson =
         new GsonBuilder().setPrettyPrinting().serializeNulls().disableHtmlEscaping().create();
     byte[] bytes = gson.toJson(toJson(c)).getBytes(StandardCharsets.UTF_8);
-    Path file = dir.resolve(CONFIG);
-    Path tmp = Files.createTempFile(dir, "." + CONFIG, ".tmp");
-    try {
-      Files.write(tmp, bytes);
-      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
+    rlhf4j.policy.io.AtomicFiles.write(dir.resolve(CONFIG), out -> out.write(bytes));
   }
 
   private static JsonElement number(double v) {

@@ -369,8 +369,8 @@ public final class BpeModel {
    */
   public void writeTo(Path dir) throws IOException {
     Files.createDirectories(dir);
-    Files.writeString(dir.resolve(TOKENIZER_JSON), tokenizerJson(), StandardCharsets.UTF_8);
-    Files.writeString(
-        dir.resolve(TOKENIZER_CONFIG_JSON), tokenizerConfigJson(), StandardCharsets.UTF_8);
+    rlhf4j.policy.io.AtomicFiles.writeString(dir.resolve(TOKENIZER_JSON), tokenizerJson());
+    rlhf4j.policy.io.AtomicFiles.writeString(
+        dir.resolve(TOKENIZER_CONFIG_JSON), tokenizerConfigJson());
   }
 }

@@ -243,7 +243,7 @@ public final class RewardModel implements RewardFunction, AutoCloseable {
     label2id.addProperty("LABEL_0", 0);
     j.add("label2id", label2id);
     var gson = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create();
-    Files.writeString(dir.resolve("config.json"), gson.toJson(j) + "\n");
+    rlhf4j.policy.io.AtomicFiles.writeString(dir.resolve("config.json"), gson.toJson(j) + "\n");
   }
 
   /** The transformers class name of a sequence-classification model of {@code c}. */
