@@ -28,6 +28,7 @@ import rlhf4j.policy.io.TensorData;
 import rlhf4j.policy.model.CausalLM;
 import rlhf4j.policy.model.Family;
 import rlhf4j.policy.model.Linear;
+import rlhf4j.policy.model.Scalars;
 
 /**
  * LoRA adapters on a {@link CausalLM}, with PEFT's semantics: a frozen base, one or more named
@@ -728,7 +729,7 @@ public final class LoraModel implements AutoCloseable {
               : x;
       NDArray down = ai.djl.nn.core.Linear.linear(h, w.a(), null).singletonOrThrow(); // (..., r)
       NDArray up = ai.djl.nn.core.Linear.linear(down, w.b(), null).singletonOrThrow(); // (.., out)
-      return baseOut.add(up.mul(w.scaling()));
+      return baseOut.add(Scalars.mul(up, w.scaling()));
     }
   }
 
@@ -738,7 +739,7 @@ public final class LoraModel implements AutoCloseable {
 
   /** ΔW = B·A·scaling // (out, in). */
   private static NDArray delta(LoraWeights w) {
-    return w.b().matMul(w.a()).mul(w.scaling());
+    return Scalars.mul(w.b().matMul(w.a()), w.scaling());
   }
 
   private void register(Adapter a) {

@@ -42,7 +42,8 @@ public final class Activations {
 
   /** 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), GPT-2's "gelu_new". */
   static NDArray geluTanh(NDArray x) {
-    NDArray inner = x.pow(3).mul(0.044715f).add(x).mul((float) SQRT_2_OVER_PI);
-    return x.mul(0.5f).mul(inner.tanh().add(1f));
+    // constants through Scalars: autograd keeps them for the backward pass
+    NDArray inner = Scalars.mul(Scalars.mul(x.mul(x).mul(x), 0.044715).add(x), SQRT_2_OVER_PI);
+    return Scalars.mul(x, 0.5).mul(inner.tanh().add(1f));
   }
 }

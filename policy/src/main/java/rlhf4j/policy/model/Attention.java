@@ -102,7 +102,7 @@ public final class Attention {
       k = repeatKv(k);
       v = repeatKv(v);
     }
-    NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(scale); // (B, H, T, S)
+    NDArray scores = Scalars.mul(q.matMul(k.transpose(0, 1, 3, 2)), scale); // (B, H, T, S)
     NDArray probs = scores.add(ctx.attentionBias()).softmax(-1);
     NDArray y = probs.matMul(v); // (B, H, T, Dh)
     y = y.transpose(0, 2, 1, 3).reshape(b, t, (long) numHeads * headDim);

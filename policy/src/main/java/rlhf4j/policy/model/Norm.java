@@ -30,7 +30,7 @@ public final class Norm {
       return ai.djl.nn.norm.LayerNorm.layerNorm(x, new Shape(weight.size()), weight, bias, eps)
           .singletonOrThrow();
     }
-    NDArray inv = x.square().mean(new int[] {-1}, true).add(eps).pow(-0.5f); // (B, T, 1)
+    NDArray inv = Scalars.pow(x.square().mean(new int[] {-1}, true).add(eps), -0.5); // (B, T, 1)
     return x.mul(inv).mul(weight);
   }
 }

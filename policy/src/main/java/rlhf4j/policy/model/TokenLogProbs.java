@@ -16,7 +16,7 @@ public final class TokenLogProbs {
    * @return // (B, T)
    */
   public static NDArray gather(NDArray logits, NDArray labels, double temperature) {
-    NDArray scaled = temperature == 1.0 ? logits : logits.div((float) temperature);
+    NDArray scaled = temperature == 1.0 ? logits : Scalars.div(logits, temperature);
     NDArray logp = scaled.logSoftmax(-1);
     return logp.gather(labels.toType(DataType.INT64, false).expandDims(-1), -1).squeeze(-1);
   }

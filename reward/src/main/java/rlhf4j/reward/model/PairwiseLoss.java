@@ -2,6 +2,7 @@ package rlhf4j.reward.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Activation;
+import rlhf4j.policy.model.Scalars;
 
 /**
  * The pairwise (Bradley–Terry) loss of reward-model training (Ouyang et al. 2022 eq. 1; TRL {@code
@@ -49,7 +50,7 @@ public final class PairwiseLoss {
       // a float scalar: a double would promote the 0-d loss to float64
       loss =
           loss.add(
-              chosenRewards.add(rejectedRewards).square().mean().mul((float) centerCoefficient));
+              Scalars.mul(chosenRewards.add(rejectedRewards).square().mean(), centerCoefficient));
     }
     return loss;
   }
