@@ -65,7 +65,7 @@ public final class PpoTrainer {
   private final PpoConfig config;
   private final Optimizer optimizer;
   private final KlController klController;
-  private final ScoreTransform scoreTransform; // null without score scaling
+  private ScoreTransform scoreTransform; // null without score scaling; replaced on restore
   private final List<StatsListener> listeners;
   private final GenerationConfig generation;
   private final Tokenizer tokenizer;
@@ -501,7 +501,24 @@ public final class PpoTrainer {
 
   /** Restores the step counter (checkpoint resume). */
   void restoreStep(long s) {
+    if (s < 0) {
+      throw new IllegalArgumentException("step must be >= 0, got " + s);
+    }
     this.step = s;
+  }
+
+  /**
+   * Replaces the running score moments (checkpoint resume).
+   *
+   * @throws IllegalStateException if this trainer does not scale scores
+   */
+  void restoreScoreMoments(RunningMoments.State state) {
+    if (scoreTransform == null) {
+      throw new IllegalStateException(
+          "this trainer does not scale scores (useScoreScaling is false), so it has no score"
+              + " moments to restore");
+    }
+    scoreTransform = new ScoreTransform(scoreTransform.config(), new RunningMoments(state));
   }
 
   private static long bytes(Map<String, NDArray> params) {
