@@ -33,6 +33,7 @@ import rlhf4j.ppo.math.Masked;
 import rlhf4j.ppo.math.PpoLoss;
 import rlhf4j.ppo.math.PpoStats;
 import rlhf4j.ppo.math.Rewards;
+import rlhf4j.ppo.math.Scalars;
 import rlhf4j.reference.ReferenceModel;
 import rlhf4j.reward.GuardedReward;
 import rlhf4j.reward.RewardFunction;
@@ -423,7 +424,7 @@ public final class PpoTrainer {
                       + "); lower the learning rate or clip gradients (maxGradNorm). The last"
                       + " checkpoint is intact");
             }
-            gc.backward(ga == 1 ? res.loss() : res.loss().div(ga));
+            gc.backward(ga == 1 ? res.loss() : Scalars.div(res.loss(), ga));
             NDArray entropy =
                 Entropy.fromLogits(logits.stopGradient().div((float) config.temperature()));
             mbStats =
