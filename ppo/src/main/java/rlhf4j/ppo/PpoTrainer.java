@@ -33,6 +33,7 @@ import rlhf4j.ppo.math.Masked;
 import rlhf4j.ppo.math.PpoLoss;
 import rlhf4j.ppo.math.PpoStats;
 import rlhf4j.ppo.math.Rewards;
+import rlhf4j.ppo.math.Scalars;
 import rlhf4j.reference.ReferenceModel;
 import rlhf4j.reward.GuardedReward;
 import rlhf4j.reward.RewardFunction;
@@ -65,7 +66,7 @@ public final class PpoTrainer {
   private final PpoConfig config;
   private final Optimizer optimizer;
   private final KlController klController;
-  private final ScoreTransform scoreTransform; // null without score scaling
+  private ScoreTransform scoreTransform; // null without score scaling; replaced on restore
   private final List<StatsListener> listeners;
   private final GenerationConfig generation;
   private final Tokenizer tokenizer;
@@ -423,7 +424,7 @@ public final class PpoTrainer {
                       + "); lower the learning rate or clip gradients (maxGradNorm). The last"
                       + " checkpoint is intact");
             }
-            gc.backward(ga == 1 ? res.loss() : res.loss().div(ga));
+            gc.backward(ga == 1 ? res.loss() : Scalars.div(res.loss(), ga));
             NDArray entropy =
                 Entropy.fromLogits(logits.stopGradient().div((float) config.temperature()));
             mbStats =
@@ -501,7 +502,24 @@ public final class PpoTrainer {
 
   /** Restores the step counter (checkpoint resume). */
   void restoreStep(long s) {
+    if (s < 0) {
+      throw new IllegalArgumentException("step must be >= 0, got " + s);
+    }
     this.step = s;
+  }
+
+  /**
+   * Replaces the running score moments (checkpoint resume).
+   *
+   * @throws IllegalStateException if this trainer does not scale scores
+   */
+  void restoreScoreMoments(RunningMoments.State state) {
+    if (scoreTransform == null) {
+      throw new IllegalStateException(
+          "this trainer does not scale scores (useScoreScaling is false), so it has no score"
+              + " moments to restore");
+    }
+    scoreTransform = new ScoreTransform(scoreTransform.config(), new RunningMoments(state));
   }
 
   private static long bytes(Map<String, NDArray> params) {

@@ -123,7 +123,7 @@ public final class PpoLoss {
     NDArray vpredClipped = NDArrays.maximum(NDArrays.minimum(vpreds, upper), lower); // (B, T)
     NDArray vfLoss1 = vpreds.sub(returns).square(); // (B, T)
     NDArray vfLoss2 = vpredClipped.sub(returns).square(); // (B, T)
-    NDArray vfLoss = Masked.mean(NDArrays.maximum(vfLoss1, vfLoss2), mask).mul(0.5); // ()
+    NDArray vfLoss = Scalars.mul(Masked.mean(NDArrays.maximum(vfLoss1, vfLoss2), mask), 0.5); // ()
     NDArray clipFrac = Masked.mean(asFloat(vfLoss2.gt(vfLoss1), vfLoss1), mask); // ()
     return new Value(vfLoss, clipFrac);
   }
@@ -152,15 +152,15 @@ public final class PpoLoss {
     Policy policy = policy(logProbs, oldLogProbs, advantages, mask, settings.clipRange());
     NDArray pgLoss = policy.pgLoss(); // ()
     NDArray vfLoss = value.vfLoss(); // ()
-    NDArray loss = pgLoss.add(vfLoss.mul(settings.vfCoef())); // ()
+    NDArray loss = pgLoss.add(Scalars.mul(vfLoss, settings.vfCoef())); // ()
 
     NDArray ratio = policy.ratio().stopGradient(); // (B, T)
     double ratioMean = Masked.scalar(Masked.mean(ratio, mask));
     boolean skipped = ratioMean > settings.ratioThreshold();
     if (skipped) {
-      pgLoss = pgLoss.mul(0);
-      vfLoss = vfLoss.mul(0);
-      loss = loss.mul(0);
+      pgLoss = Scalars.mul(pgLoss, 0);
+      vfLoss = Scalars.mul(vfLoss, 0);
+      loss = Scalars.mul(loss, 0);
     }
     NDArray logRatio = logProbs.stopGradient().sub(oldLogProbs); // (B, T)
     NDArray approxKl = Masked.mean(logRatio.square(), mask).mul(0.5); // ()

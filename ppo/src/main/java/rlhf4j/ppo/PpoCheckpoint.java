@@ -1,0 +1,665 @@
+package rlhf4j.ppo;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonNull;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.reflect.Constructor;
+import java.lang.reflect.RecordComponent;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalDouble;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import rlhf4j.policy.io.CheckpointException;
+import rlhf4j.policy.io.SafeTensors;
+import rlhf4j.policy.io.TensorData;
+import rlhf4j.policy.lora.LoraModel;
+import rlhf4j.policy.model.NoGrad;
+import rlhf4j.policy.optim.OptimizerState;
+import rlhf4j.ppo.math.KlPenalty;
+import rlhf4j.reward.norm.RunningMoments;
+
+/**
+ * PPO checkpoints: everything a {@link PpoTrainer} needs to continue a run exactly, in one folder
+ * {@code <runDir>/checkpoint-<step>/}:
+ *
+ * <ul>
+ *   <li>{@code adapter/}: the policy adapter in PEFT format (when an adapter writer is given);
+ *   <li>{@code value_head.safetensors}: the value head under TRL's names ({@code
+ *       v_head.summary.weight}, {@code v_head.summary.bias});
+ *   <li>{@code trainable.safetensors}: every trainable array under the trainer's names, restored
+ *       bitwise;
+ *   <li>{@code optimizer.safetensors}: the optimizer's state arrays;
+ *   <li>{@code trainer_state.json}: step, KL coefficient, running score moments, optimizer step
+ *       counters, seed (the trainer derives all its randomness from the seed and the step, so these
+ *       two are its RNG state);
+ *   <li>{@code ppo_config.json}: the {@link PpoConfig}.
+ * </ul>
+ *
+ * <p>A checkpoint is written into a hidden temporary folder beside it and renamed into place, so a
+ * {@code checkpoint-<step>} folder is always complete; {@link #latest} ignores anything else. The
+ * frozen base model is not saved: resume with the same base weights.
+ */
+public final class PpoCheckpoint {
+  /** Folder name prefix; the step follows. */
+  public static final String PREFIX = "checkpoint-";
+
+  /** PEFT adapter folder inside a checkpoint. */
+  public static final String ADAPTER_DIR = "adapter";
+
+  /** Value head under TRL's names. */
+  public static final String VALUE_HEAD = "value_head.safetensors";
+
+  /** Every trainable array under the trainer's names. */
+  public static final String TRAINABLE = "trainable.safetensors";
+
+  /** Optimizer state arrays. */
+  public static final String OPTIMIZER = "optimizer.safetensors";
+
+  /** Step, KL coefficient, score moments, optimizer counters, seed; written last. */
+  public static final String TRAINER_STATE = "trainer_state.json";
+
+  /** The PPO hyper-parameters. */
+  public static final String CONFIG = "ppo_config.json";
+
+  static final String FORMAT = "rlhf4j-ppo-checkpoint";
+  static final int VERSION = 1;
+
+  private static final Logger LOG = LoggerFactory.getLogger(PpoCheckpoint.class);
+  private static final Pattern NAME = Pattern.compile(Pattern.quote(PREFIX) + "(\\d{1,18})");
+  private static final String TMP_PREFIX = ".tmp-" + PREFIX;
+  private static final Gson GSON =
+      new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().serializeNulls().create();
+
+  private PpoCheckpoint() {}
+
+  /** Writes the policy's adapter into a folder in PEFT format; {@code LoraModel::save} fits. */
+  @FunctionalInterface
+  public interface AdapterWriter {
+    void write(Path dir) throws IOException;
+  }
+
+  // ------------------------------------------------------------------ save
+
+  /**
+   * Saves {@code trainer} with {@code policy}'s adapters; see {@link #save(PpoTrainer,
+   * AdapterWriter, Path)}.
+   */
+  public static Path save(PpoTrainer trainer, LoraModel policy, Path runDir) throws IOException {
+    return save(trainer, policy::save, runDir);
+  }
+
+  /**
+   * Writes {@code runDir/checkpoint-<step>/} atomically: into a temporary folder first, renamed
+   * into place when complete. An existing checkpoint of the same step is replaced. On failure the
+   * temporary folder is deleted and no {@code checkpoint-<step>} folder appears.
+   *
+   * @param adapter writes the PEFT adapter into {@code adapter/}; null to skip (full finetuning)
+   * @return the checkpoint folder
+   */
+  public static Path save(PpoTrainer trainer, AdapterWriter adapter, Path runDir)
+      throws IOException {
+    long step = trainer.stepCount();
+    Files.createDirectories(runDir);
+    Path target = runDir.resolve(PREFIX + step);
+    Path tmp = Files.createTempDirectory(runDir, TMP_PREFIX + step + "-");
+    boolean moved = false;
+    try {
+      if (adapter != null) {
+        Path adapterDir = tmp.resolve(ADAPTER_DIR);
+        Files.createDirectories(adapterDir);
+        adapter.write(adapterDir);
+      }
+      SafeTensors.write(tmp.resolve(VALUE_HEAD), trainer.valueHead().parameters(), Map.of());
+      SafeTensors.write(
+          tmp.resolve(TRAINABLE), trainer.trainableParameters(), Map.of("format", FORMAT));
+      OptimizerState opt = trainer.optimizer().exportState();
+      SafeTensors.write(tmp.resolve(OPTIMIZER), opt.tensors(), Map.of("format", FORMAT));
+      Files.writeString(tmp.resolve(CONFIG), GSON.toJson(configJson(trainer.config())));
+      Files.writeString(tmp.resolve(TRAINER_STATE), GSON.toJson(stateJson(trainer, opt)));
+      moveIntoPlace(tmp, target);
+      moved = true;
+    } finally {
+      if (!moved) {
+        deleteTree(tmp);
+      }
+    }
+    LOG.info("saved checkpoint {}", target);
+    return target;
+  }
+
+  private static void moveIntoPlace(Path tmp, Path target) throws IOException {
+    if (!Files.exists(target)) {
+      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+      return;
+    }
+    // replace: move the old one aside, the new one in, then delete the old one
+    Path old = Files.createTempDirectory(target.getParent(), ".old-" + target.getFileName() + "-");
+    Files.delete(old);
+    Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
+    try {
+      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      Files.move(old, target, StandardCopyOption.ATOMIC_MOVE);
+      throw e;
+    }
+    deleteTree(old);
+  }
+
+  /**
+   * A {@link PpoTrainer.StepCallback} that saves every {@code every} steps and then keeps only the
+   * newest {@code keepLast} checkpoints (0 keeps all). I/O errors become {@link
+   * UncheckedIOException}.
+   */
+  public static PpoTrainer.StepCallback every(
+      int every, AdapterWriter adapter, Path runDir, int keepLast) {
+    if (every < 1) {
+      throw new IllegalArgumentException("checkpoint interval must be >= 1, got " + every);
+    }
+    if (keepLast < 0) {
+      throw new IllegalArgumentException("keepLast must be >= 0 (0 keeps all), got " + keepLast);
+    }
+    return (trainer, rollout, stats) -> {
+      if (trainer.stepCount() % every != 0) {
+        return;
+      }
+      try {
+        save(trainer, adapter, runDir);
+        if (keepLast > 0) {
+          keepLast(runDir, keepLast);
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot write checkpoint in " + runDir, e);
+      }
+    };
+  }
+
+  private static JsonObject stateJson(PpoTrainer trainer, OptimizerState opt) {
+    JsonObject j = new JsonObject();
+    j.addProperty("format", FORMAT);
+    j.addProperty("version", VERSION);
+    j.addProperty("step", trainer.stepCount());
+    j.addProperty("seed", trainer.config().seed());
+    JsonObject rng = new JsonObject();
+    rng.addProperty(
+        "scheme",
+        "derived: prompt order, sampling seed, minibatch permutations and the torch seed for"
+            + " dropout are mixed from (seed, step)");
+    rng.addProperty("seed", trainer.config().seed());
+    rng.addProperty("next_step", trainer.stepCount());
+    j.add("rng", rng);
+    JsonObject kl = new JsonObject();
+    kl.addProperty("type", trainer.klController().getClass().getSimpleName());
+    kl.addProperty("value", trainer.klController().exportState());
+    j.add("kl_controller", kl);
+    RunningMoments moments = trainer.scoreMoments();
+    if (moments == null) {
+      j.add("score_moments", JsonNull.INSTANCE);
+    } else {
+      RunningMoments.State s = moments.state();
+      JsonObject m = new JsonObject();
+      m.addProperty("mean", s.mean());
+      m.addProperty("var", s.var());
+      m.addProperty("count", s.count());
+      j.add("score_moments", m);
+    }
+    JsonObject optimizer = new JsonObject();
+    optimizer.addProperty("type", trainer.optimizer().getClass().getSimpleName());
+    JsonObject scalars = new JsonObject();
+    opt.scalars().forEach(scalars::addProperty);
+    optimizer.add("scalars", scalars);
+    j.add("optimizer", optimizer);
+    com.google.gson.JsonArray names = new com.google.gson.JsonArray();
+    trainer.trainableParameters().keySet().forEach(names::add);
+    j.add("trainable", names);
+    return j;
+  }
+
+  // ------------------------------------------------------------------ restore
+
+  /**
+   * Restores a checkpoint into {@code trainer}, which must have the same trainable arrays (names,
+   * shapes, dtypes), optimizer type and score scaling as the one saved: copies every trainable
+   * array in place (bitwise, without gradients), imports the optimizer state, and restores the KL
+   * coefficient, the running score moments and the step. Everything is read and checked before
+   * anything changes. A config differing from the saved one is logged, since the run will then not
+   * continue exactly.
+   *
+   * @throws CheckpointException if a file is missing, malformed or does not fit the trainer
+   */
+  public static void restore(PpoTrainer trainer, Path checkpointDir) {
+    Path stateFile = checkpointDir.resolve(TRAINER_STATE);
+    JsonObject state = readJson(stateFile);
+    checkFormat(stateFile, state);
+    long step = getLong(stateFile, state, "step");
+    double klValue = getObject(stateFile, state, "kl_controller").get("value").getAsDouble();
+    JsonElement momentsJson = state.get("score_moments");
+    RunningMoments.State moments = null;
+    if (momentsJson != null && !momentsJson.isJsonNull()) {
+      JsonObject m = momentsJson.getAsJsonObject();
+      try {
+        moments =
+            new RunningMoments.State(
+                m.get("mean").getAsDouble(),
+                m.get("var").getAsDouble(),
+                m.get("count").getAsDouble());
+      } catch (RuntimeException e) {
+        throw CheckpointException.of(stateFile, "score_moments are invalid: " + e.getMessage());
+      }
+    }
+    if ((moments != null) != (trainer.scoreMoments() != null)) {
+      throw CheckpointException.of(
+          stateFile,
+          moments != null
+              ? "holds score moments but this trainer does not scale scores; set"
+                  + " useScoreScaling/scoreClip as in the saved run"
+              : "holds no score moments but this trainer scales scores; set useScoreScaling false"
+                  + " and no scoreClip, as in the saved run");
+    }
+    Map<String, Long> scalars = new LinkedHashMap<>();
+    JsonObject optJson = getObject(stateFile, state, "optimizer");
+    for (Map.Entry<String, JsonElement> e : getObject(stateFile, optJson, "scalars").entrySet()) {
+      scalars.put(e.getKey(), e.getValue().getAsLong());
+    }
+    String optType = optJson.has("type") ? optJson.get("type").getAsString() : null;
+    String ourType = trainer.optimizer().getClass().getSimpleName();
+    if (optType != null && !optType.equals(ourType)) {
+      throw CheckpointException.of(
+          stateFile, "was written with optimizer " + optType + " but this trainer uses " + ourType);
+    }
+    warnOnConfigChange(checkpointDir, trainer.config());
+
+    Path trainableFile = checkpointDir.resolve(TRAINABLE);
+    SafeTensors.Contents trainable = readSafeTensors(trainableFile);
+    Map<String, NDArray> params = trainer.trainableParameters();
+    checkNames(trainableFile, trainable.tensors().keySet(), params.keySet());
+    Map<String, byte[]> bytes = new LinkedHashMap<>();
+    for (Map.Entry<String, NDArray> e : params.entrySet()) {
+      TensorData t = trainable.get(e.getKey());
+      NDArray p = e.getValue();
+      String dtype = dtypeName(p.getDataType());
+      if (!t.dtype().equals(dtype) || !Arrays.equals(t.shape(), p.getShape().getShape())) {
+        throw CheckpointException.of(
+            trainableFile,
+            "tensor '"
+                + t.name()
+                + "' is "
+                + t.dtype()
+                + Arrays.toString(t.shape())
+                + " but the trainer's array is "
+                + dtype
+                + Arrays.toString(p.getShape().getShape())
+                + "; the checkpoint belongs to another model or LoRA config");
+      }
+      byte[] raw = new byte[t.bytes().remaining()];
+      t.bytes().duplicate().get(raw);
+      bytes.put(e.getKey(), raw);
+    }
+    Path optFile = checkpointDir.resolve(OPTIMIZER);
+    SafeTensors.Contents optTensors = readSafeTensors(optFile);
+
+    // everything is read and checked: apply
+    try (NDManager loading = NDManager.newBaseManager()) {
+      Map<String, NDArray> tensors = new LinkedHashMap<>();
+      for (TensorData t : optTensors.tensors().values()) {
+        tensors.put(t.name(), copyOf(optFile, t, loading));
+      }
+      try {
+        trainer.optimizer().importState(new OptimizerState(tensors, scalars));
+      } catch (IllegalArgumentException e) {
+        throw new CheckpointException(optFile + ": " + e.getMessage(), e);
+      }
+    }
+    try (NoGrad ng = NoGrad.enter()) {
+      for (Map.Entry<String, NDArray> e : params.entrySet()) {
+        byte[] raw = bytes.get(e.getKey());
+        // a heap buffer: DJL copies it into memory it owns (never alias the file mapping)
+        e.getValue().set(ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN));
+      }
+    }
+    trainer.klController().importState(klValue);
+    if (moments != null) {
+      trainer.restoreScoreMoments(moments);
+    }
+    trainer.restoreStep(step);
+    LOG.info("restored checkpoint {} (step {})", checkpointDir, step);
+  }
+
+  private static void checkNames(
+      Path file, java.util.Set<String> saved, java.util.Set<String> ours) {
+    TreeSet<String> missing = new TreeSet<>(ours);
+    missing.removeAll(saved);
+    TreeSet<String> extra = new TreeSet<>(saved);
+    extra.removeAll(ours);
+    if (!missing.isEmpty() || !extra.isEmpty()) {
+      throw CheckpointException.of(
+          file,
+          "does not hold the trainer's trainable arrays: missing "
+              + abbreviate(missing)
+              + ", unexpected "
+              + abbreviate(extra)
+              + "; build the trainer with the same LoRA config (targets, rank) as the saved run");
+    }
+  }
+
+  private static String abbreviate(TreeSet<String> names) {
+    List<String> l = new ArrayList<>(names);
+    return l.size() <= 5 ? l.toString() : l.subList(0, 5) + " and " + (l.size() - 5) + " more";
+  }
+
+  private static void warnOnConfigChange(Path dir, PpoConfig current) {
+    if (!Files.isRegularFile(dir.resolve(CONFIG))) {
+      LOG.warn("{} has no {}; cannot check the PPO config", dir, CONFIG);
+      return;
+    }
+    PpoConfig saved = readConfig(dir);
+    if (saved.equals(current)) {
+      return;
+    }
+    List<String> diffs = new ArrayList<>();
+    for (RecordComponent c : PpoConfig.class.getRecordComponents()) {
+      Object a = get(c, saved);
+      Object b = get(c, current);
+      if (!a.equals(b)) {
+        diffs.add(c.getName() + " " + a + " -> " + b);
+      }
+    }
+    LOG.warn(
+        "resuming {} with a different PPO config ({}); the run will not continue exactly",
+        dir,
+        String.join(", ", diffs));
+  }
+
+  // ------------------------------------------------------------------ finding checkpoints
+
+  /**
+   * Complete checkpoints in {@code runDir} ({@code checkpoint-<step>} folders holding {@value
+   * #TRAINER_STATE}), oldest first; temporary folders and other files are ignored. Empty if the
+   * folder does not exist.
+   */
+  public static List<Path> list(Path runDir) throws IOException {
+    List<Path> out = new ArrayList<>();
+    if (!Files.isDirectory(runDir)) {
+      return out;
+    }
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(runDir)) {
+      for (Path p : ds) {
+        if (NAME.matcher(p.getFileName().toString()).matches()
+            && Files.isDirectory(p)
+            && Files.isRegularFile(p.resolve(TRAINER_STATE))) {
+          out.add(p);
+        }
+      }
+    }
+    out.sort(Comparator.comparingLong(PpoCheckpoint::stepOf));
+    return out;
+  }
+
+  /** The complete checkpoint with the highest step, if any. */
+  public static Optional<Path> latest(Path runDir) throws IOException {
+    List<Path> all = list(runDir);
+    return all.isEmpty() ? Optional.empty() : Optional.of(all.get(all.size() - 1));
+  }
+
+  /** The step in a checkpoint folder's name ({@code checkpoint-12} → 12). */
+  public static long stepOf(Path checkpointDir) {
+    Matcher m = NAME.matcher(checkpointDir.getFileName().toString());
+    if (!m.matches()) {
+      throw new IllegalArgumentException(
+          checkpointDir + " is not named " + PREFIX + "<step>; pass a checkpoint folder");
+    }
+    return Long.parseLong(m.group(1));
+  }
+
+  /** Deletes all but the newest {@code k} complete checkpoints in {@code runDir}. */
+  public static void keepLast(Path runDir, int k) throws IOException {
+    if (k < 1) {
+      throw new IllegalArgumentException("k must be >= 1, got " + k);
+    }
+    List<Path> all = list(runDir);
+    for (int i = 0; i < all.size() - k; i++) {
+      // rename first so a half-deleted folder never looks like a checkpoint
+      Path trash = Files.createTempDirectory(runDir, ".old-" + all.get(i).getFileName() + "-");
+      Files.delete(trash);
+      Files.move(all.get(i), trash, StandardCopyOption.ATOMIC_MOVE);
+      deleteTree(trash);
+    }
+  }
+
+  // ------------------------------------------------------------------ config JSON
+
+  /** Reads {@value #CONFIG} from a checkpoint folder. */
+  public static PpoConfig readConfig(Path checkpointDir) {
+    Path file = checkpointDir.resolve(CONFIG);
+    JsonObject j = readJson(file);
+    RecordComponent[] cs = PpoConfig.class.getRecordComponents();
+    Object[] args = new Object[cs.length];
+    Class<?>[] types = new Class<?>[cs.length];
+    for (int i = 0; i < cs.length; i++) {
+      RecordComponent c = cs[i];
+      types[i] = c.getType();
+      JsonElement v = j.get(c.getName());
+      if (v == null) {
+        throw CheckpointException.of(file, "has no '" + c.getName() + "'");
+      }
+      try {
+        args[i] = fromJson(c.getType(), v);
+      } catch (RuntimeException e) {
+        throw CheckpointException.of(
+            file, "'" + c.getName() + "' = " + v + " is not a " + c.getType().getSimpleName());
+      }
+    }
+    try {
+      Constructor<PpoConfig> ctor = PpoConfig.class.getDeclaredConstructor(types);
+      return ctor.newInstance(args);
+    } catch (java.lang.reflect.InvocationTargetException e) {
+      throw new CheckpointException(file + ": " + e.getCause().getMessage(), e.getCause());
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalStateException("cannot build PpoConfig: " + e, e);
+    }
+  }
+
+  static JsonObject configJson(PpoConfig config) {
+    JsonObject j = new JsonObject();
+    for (RecordComponent c : PpoConfig.class.getRecordComponents()) {
+      Object v = get(c, config);
+      if (v instanceof OptionalDouble od) {
+        if (od.isPresent()) {
+          j.addProperty(c.getName(), od.getAsDouble());
+        } else {
+          j.add(c.getName(), JsonNull.INSTANCE);
+        }
+      } else if (v instanceof Number n) {
+        j.addProperty(c.getName(), n);
+      } else if (v instanceof Boolean b) {
+        j.addProperty(c.getName(), b);
+      } else {
+        j.addProperty(c.getName(), ((Enum<?>) v).name());
+      }
+    }
+    return j;
+  }
+
+  private static Object fromJson(Class<?> type, JsonElement v) {
+    if (type == OptionalDouble.class) {
+      return v.isJsonNull() ? OptionalDouble.empty() : OptionalDouble.of(v.getAsDouble());
+    } else if (type == double.class) {
+      return v.getAsDouble();
+    } else if (type == long.class) {
+      return v.getAsLong();
+    } else if (type == int.class) {
+      return v.getAsInt();
+    } else if (type == boolean.class) {
+      if (!v.getAsJsonPrimitive().isBoolean()) {
+        throw new IllegalArgumentException("not a boolean");
+      }
+      return v.getAsBoolean();
+    } else if (type == KlPenalty.class) {
+      return KlPenalty.valueOf(v.getAsString());
+    }
+    throw new IllegalStateException("unsupported PpoConfig field type " + type);
+  }
+
+  private static Object get(RecordComponent c, Object record) {
+    try {
+      return c.getAccessor().invoke(record);
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  private static JsonObject readJson(Path file) {
+    if (!Files.isRegularFile(file)) {
+      throw CheckpointException.of(
+          file, "is missing; pass a checkpoint folder written by PpoCheckpoint.save");
+    }
+    try {
+      JsonElement e = JsonParser.parseString(Files.readString(file, StandardCharsets.UTF_8));
+      if (!e.isJsonObject()) {
+        throw CheckpointException.of(file, "is not a JSON object");
+      }
+      return e.getAsJsonObject();
+    } catch (IOException e) {
+      throw new CheckpointException(file + ": cannot read: " + e.getMessage(), e);
+    } catch (JsonParseException e) {
+      throw CheckpointException.of(file, "is not valid JSON: " + e.getMessage());
+    }
+  }
+
+  private static void checkFormat(Path file, JsonObject state) {
+    JsonElement f = state.get("format");
+    if (f == null || !FORMAT.equals(f.getAsString())) {
+      throw CheckpointException.of(file, "is not an rlhf4j PPO trainer state (format " + f + ")");
+    }
+    int v = (int) getLong(file, state, "version");
+    if (v != VERSION) {
+      throw CheckpointException.of(
+          file, "has version " + v + "; this rlhf4j reads version " + VERSION);
+    }
+  }
+
+  private static long getLong(Path file, JsonObject j, String key) {
+    JsonElement e = j.get(key);
+    if (e == null || !e.isJsonPrimitive()) {
+      throw CheckpointException.of(file, "has no number '" + key + "'");
+    }
+    return e.getAsLong();
+  }
+
+  private static JsonObject getObject(Path file, JsonObject j, String key) {
+    JsonElement e = j.get(key);
+    if (e == null || !e.isJsonObject()) {
+      throw CheckpointException.of(file, "has no object '" + key + "'");
+    }
+    return e.getAsJsonObject();
+  }
+
+  private static SafeTensors.Contents readSafeTensors(Path file) {
+    if (!Files.isRegularFile(file)) {
+      throw CheckpointException.of(
+          file, "is missing; pass a checkpoint folder written by PpoCheckpoint.save");
+    }
+    return SafeTensors.read(file);
+  }
+
+  /** An exact copy (no dtype widening) of a saved tensor, owned by {@code manager}. */
+  private static NDArray copyOf(Path file, TensorData t, NDManager manager) {
+    DataType type = djlType(file, t);
+    ByteBuffer direct =
+        ByteBuffer.allocateDirect(t.bytes().remaining()).order(ByteOrder.LITTLE_ENDIAN);
+    direct.put(t.bytes().duplicate());
+    direct.flip();
+    try (NDArray view = manager.create(direct, new Shape(t.shape()), type)) {
+      return view.duplicate();
+    }
+  }
+
+  private static DataType djlType(Path file, TensorData t) {
+    switch (t.dtype()) {
+      case "F32":
+        return DataType.FLOAT32;
+      case "F64":
+        return DataType.FLOAT64;
+      case "F16":
+        return DataType.FLOAT16;
+      case "I64":
+        return DataType.INT64;
+      case "I32":
+        return DataType.INT32;
+      case "I8":
+        return DataType.INT8;
+      case "U8":
+        return DataType.UINT8;
+      case "BOOL":
+        return DataType.BOOLEAN;
+      default:
+        throw CheckpointException.of(
+            file,
+            "tensor '" + t.name() + "' has dtype " + t.dtype() + ", which rlhf4j never saves");
+    }
+  }
+
+  private static String dtypeName(DataType type) {
+    switch (type) {
+      case FLOAT32:
+        return "F32";
+      case FLOAT64:
+        return "F64";
+      case FLOAT16:
+        return "F16";
+      case INT64:
+        return "I64";
+      case INT32:
+        return "I32";
+      case INT8:
+        return "I8";
+      case UINT8:
+        return "U8";
+      case BOOLEAN:
+        return "BOOL";
+      default:
+        return type.toString();
+    }
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    if (!Files.exists(root)) {
+      return;
+    }
+    try (Stream<Path> walk = Files.walk(root)) {
+      List<Path> paths = new ArrayList<>(walk.toList());
+      paths.sort(Comparator.reverseOrder());
+      for (Path p : paths) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+}
