@@ -285,7 +285,7 @@ public final class CausalLM implements AutoCloseable {
     Prepared in = prepare(inputIds, attentionMask, cache, training);
     NDArray x = in.x();
     for (Block block : blocks) {
-      x = block.forward(x, in.ctx());
+      x = runBlock(block, x, in.ctx());
     }
     if (cache != null) {
       cache.advance();
@@ -293,6 +293,22 @@ public final class CausalLM implements AutoCloseable {
     NDArray hidden = finalNorm.forward(x);
     NDArray logits = computeLogits ? lmHeadLinear.forward(hidden, training) : null;
     return new Output(hidden, logits);
+  }
+
+  /**
+   * Runs one block in its own {@link NDScope} and keeps only its output (registered in the caller's
+   * scope): the Java handles of the block's intermediates are closed at once, so a no-grad pass
+   * frees them, and under autograd only what the graph saved for the backward stays alive (DJL
+   * would otherwise keep every intermediate until the caller's scope closes).
+   */
+  static NDArray runBlock(Block block, NDArray x, ForwardContext ctx) {
+    NDArray y;
+    try (NDScope s = new NDScope()) {
+      y = block.forward(x, ctx); // (B, T, D)
+      NDScope.unregister(y);
+    }
+    NDScope.register(y);
+    return y;
   }
 
   /** The embedded input and what every block shares. */

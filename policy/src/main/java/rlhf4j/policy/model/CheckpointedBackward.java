@@ -37,7 +37,7 @@ final class CheckpointedBackward {
         if (training) {
           CausalLM.reseed(seed, i);
         }
-        x = blocks.get(i).forward(x, in.ctx());
+        x = CausalLM.runBlock(blocks.get(i), x, in.ctx());
       }
       NDList out = head.apply(model.finalNorm().forward(x));
       gc.backward(loss(out));
@@ -66,13 +66,7 @@ final class CheckpointedBackward {
           if (training) {
             CausalLM.reseed(seed, i);
           }
-          NDArray y;
-          try (NDScope s = new NDScope()) {
-            y = blocks.get(i).forward(saved[i], in.ctx()); // (B, S, D)
-            NDScope.unregister(y);
-          }
-          NDScope.register(y);
-          saved[i + 1] = y;
+          saved[i + 1] = CausalLM.runBlock(blocks.get(i), saved[i], in.ctx()); // (B, S, D)
         }
       }
       // 2. the top: final norm and head, from x_L
@@ -102,7 +96,7 @@ final class CheckpointedBackward {
         NDArray gIn;
         try (NDScope s = new NDScope()) {
           try (GradientCollector gc = newCollector()) {
-            NDArray y = blocks.get(i).forward(x, in.ctx());
+            NDArray y = CausalLM.runBlock(blocks.get(i), x, in.ctx()); // only saved tensors stay
             JniUtils.backward((PtNDArray) y, (PtNDArray) g, false, false);
           }
           gIn = keep(x.getGradient());
