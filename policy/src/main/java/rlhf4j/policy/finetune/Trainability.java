@@ -24,6 +24,17 @@ final class Trainability {
     }
     Set<NDArray> on = Collections.newSetFromMap(new IdentityHashMap<>());
     on.addAll(trainable.values());
+    for (String name : model.quantizedWeights().keySet()) {
+      if (on.contains(model.parameters().get(name))) {
+        throw new IllegalStateException(
+            "parameter "
+                + name
+                + " is stored as "
+                + model.baseDtype()
+                + " and quantised weights cannot train; use Finetuning.lora(...) on a quantised"
+                + " base, or load it with baseDtype fp32");
+      }
+    }
     for (NDArray a : model.parameters().values()) {
       boolean want = on.contains(a);
       if (a.hasGradient() != want) {

@@ -23,6 +23,8 @@ import rlhf4j.policy.io.TensorData;
 import rlhf4j.policy.model.CausalLM;
 import rlhf4j.policy.model.ModelConfig;
 import rlhf4j.policy.model.ParamSpec;
+import rlhf4j.policy.quant.QuantConfig;
+import rlhf4j.policy.quant.QuantizedWeight;
 
 /**
  * Loads and saves HF model folders: {@code config.json} plus {@code model.safetensors} or a sharded
@@ -46,6 +48,15 @@ public final class HfCheckpoint {
   }
 
   /**
+   * Loads the weights in {@code dir} and stores the base as {@code quant} says. Each weight is read
+   * (fp32, fp16 or bf16 widened to fp32) and quantised at once, tensor by tensor, so the float32
+   * model never exists in memory as a whole.
+   */
+  public static CausalLM load(Path dir, ModelConfig config, QuantConfig quant) {
+    return loadWithExtras(dir, config, List.of(), quant).model();
+  }
+
+  /**
    * A backbone plus extra head tensors read from the same checkpoint.
    *
    * @param model the transformer (its manager also owns the extras)
@@ -59,6 +70,12 @@ public final class HfCheckpoint {
    * head. Each extra must exist; anything else unknown is still an error.
    */
   public static Loaded loadWithExtras(Path dir, ModelConfig config, List<String> extraNames) {
+    return loadWithExtras(dir, config, extraNames, QuantConfig.FP32);
+  }
+
+  /** Like {@link #loadWithExtras(Path, ModelConfig, List)}, quantising the base on load. */
+  public static Loaded loadWithExtras(
+      Path dir, ModelConfig config, List<String> extraNames, QuantConfig quant) {
     Map<String, SafeTensors.Contents> byTensor = openWeights(dir);
     NDManager manager = NDManager.newBaseManager();
     try {
@@ -71,8 +88,10 @@ public final class HfCheckpoint {
         }
         extras.put(name, file.get(name).toNDArray(manager));
       }
-      Map<String, NDArray> params = readParameters(config, backbone, manager, dir);
-      return new Loaded(new CausalLM(config, manager, params), extras);
+      Map<String, QuantizedWeight> quantized = new LinkedHashMap<>();
+      Map<String, NDArray> params =
+          readParameters(config, backbone, manager, dir, quant, quantized);
+      return new Loaded(new CausalLM(config, manager, params, quantized), extras);
     } catch (RuntimeException e) {
       manager.close();
       throw e;
@@ -123,7 +142,13 @@ public final class HfCheckpoint {
   }
 
   private static Map<String, NDArray> readParameters(
-      ModelConfig config, Map<String, SafeTensors.Contents> byTensor, NDManager manager, Path dir) {
+      ModelConfig config,
+      Map<String, SafeTensors.Contents> byTensor,
+      NDManager manager,
+      Path dir,
+      QuantConfig quant,
+      Map<String, QuantizedWeight> quantized) {
+    Set<String> toQuantize = CausalLM.quantizableParameterNames(config, quant);
     String prefix = CausalLM.backbonePrefix(config);
     Predicate<String> ignored = CausalLM.ignoredCheckpointKeys(config);
     Set<String> unused = new LinkedHashSet<>(byTensor.keySet());
@@ -169,7 +194,12 @@ public final class HfCheckpoint {
         a.close();
         a = contiguous;
       }
-      params.put(spec.name(), a);
+      if (toQuantize.contains(spec.name())) {
+        quantized.put(spec.name(), QuantizedWeight.quantize(a, quant));
+        a.close();
+      } else {
+        params.put(spec.name(), a);
+      }
     }
     if (!missing.isEmpty()) {
       params.values().forEach(NDArray::close);
@@ -209,7 +239,8 @@ public final class HfCheckpoint {
 
   /**
    * Writes {@code model} as an HF folder ({@code config.json}, {@code generation_config.json},
-   * {@code model.safetensors}) that transformers and rlhf4j load back.
+   * {@code model.safetensors}) that transformers and rlhf4j load back. A quantised base is written
+   * dequantised to float32 (the values it computes with, not the original weights).
    */
   public static void save(CausalLM model, Path dir) throws IOException {
     save(model, dir, Map.of());
@@ -227,6 +258,11 @@ public final class HfCheckpoint {
     try {
       for (ParamSpec spec : model.specs()) {
         NDArray a = model.parameters().get(spec.name());
+        QuantizedWeight q = model.quantizedWeights().get(spec.name());
+        if (q != null) {
+          a = q.dequantize();
+          temporaries.add(a);
+        }
         if (spec.hfTransposed()) {
           a = a.transpose().flatten().reshape(new Shape(spec.hfShape()));
           temporaries.add(a);

@@ -475,6 +475,7 @@ public final class LoraModel implements AutoCloseable {
       return;
     }
     checkNoTiedHead(a, "merge");
+    checkNotQuantized(a, "merge");
     try (NDScope scope = new NDScope()) {
       for (Map.Entry<String, LoraWeights> e : a.lora.entrySet()) {
         modules.get(e.getKey()).weight().addi(delta(e.getValue()));
@@ -517,6 +518,7 @@ public final class LoraModel implements AutoCloseable {
           "adapters are disabled; close the adaptersDisabled() handle before mergeAndSave");
     }
     checkNoTiedHead(a, "mergeAndSave");
+    checkNotQuantized(a, "mergeAndSave");
     if (model.config().tieWordEmbeddings() && a.copies.containsKey(model.lmHead().path())) {
       throw new IllegalStateException(
           "modules_to_save holds a trained lm_head but this model ties lm_head to the token"
@@ -1020,6 +1022,25 @@ public final class LoraModel implements AutoCloseable {
               + model.lmHead().path()
               + ", whose weight is tied to the token embedding, so merging would change the input"
               + " embeddings too; keep the adapter unmerged or do not target the LM head");
+    }
+  }
+
+  private void checkNotQuantized(Adapter a, String what) {
+    for (String path : a.lora.keySet()) {
+      Linear l = modules.get(path);
+      if (l.isQuantized()) {
+        throw new IllegalStateException(
+            "cannot "
+                + what
+                + ": module "
+                + path
+                + " is stored as "
+                + l.baseDtype()
+                + ", and adding ΔW = B·A·scaling into a quantised weight would re-round the whole"
+                + " weight (the merged model would differ from the trained one by the"
+                + " quantisation error); keep the adapter unmerged, or save it and merge into the"
+                + " float32 base (load with baseDtype fp32, load the adapter, merge)");
+      }
     }
   }
 

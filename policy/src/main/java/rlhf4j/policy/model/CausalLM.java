@@ -1,7 +1,10 @@
 package rlhf4j.policy.model;
 
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -10,15 +13,25 @@ import ai.djl.nn.core.Embedding;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
+import rlhf4j.policy.quant.BaseDtype;
+import rlhf4j.policy.quant.QuantConfig;
+import rlhf4j.policy.quant.QuantizedWeight;
 
 /**
  * A decoder-only transformer language model (GPT-2, Llama family, GPT-NeoX) written with DJL
  * NDArray ops, trainable with autograd. Parameters are kept under their HF state-dict names in
  * rlhf4j's layout (Linear weights (out, in)); {@link rlhf4j.policy.hf.HfCheckpoint} converts at the
  * file edge. The model owns its parameters' manager: close it to free them.
+ *
+ * <p>The frozen base may be stored quantised ({@link #quantizeBase(QuantConfig)}, {@link
+ * #random(ModelConfig, long, QuantConfig)}): the block projections (and optionally the embeddings
+ * and head) then hold fp16 or int8 codes and compute in float32; norms, biases and position
+ * embeddings stay float32. {@link #backward} trains with optional gradient checkpointing.
  *
  * <p>Shapes: B sequences, T new positions, S = cached + T key positions, D width, V vocabulary.
  */
@@ -36,13 +49,17 @@ public final class CausalLM implements AutoCloseable {
 
   private final ModelConfig config;
   private final NDManager manager;
-  private final Map<String, NDArray> parameters; // HF name → array, rlhf4j layout
+  private final Map<String, NDArray> store; // HF name → array (quantised: the stored codes)
+  private final Map<String, NDArray> parameters; // read-only view of store
+  private final Map<String, QuantizedWeight> quantized = new LinkedHashMap<>(); // HF name → codes
+  private final Map<String, Linear> linearByWeight = new LinkedHashMap<>(); // weight name → module
   private final List<ParamSpec> specs;
-  private final NDArray tokenEmbedding; // (V, D)
+  private final String tokenEmbeddingName;
+  private NDArray tokenEmbedding; // (V, D) float32, or the codes when quantised
+  private QuantizedWeight tokenEmbeddingQuantized; // null unless the embedding is quantised
   private final NDArray positionEmbedding; // (P, D) or null
   private final List<Block> blocks = new ArrayList<>();
   private final Norm finalNorm;
-  private final NDArray lmHead; // (V, D)
   private final Linear
       lmHeadLinear; // lmHead as a module LoRA can target (path lm_head / embed_out)
   private final List<String> finalNormNames;
@@ -50,19 +67,47 @@ public final class CausalLM implements AutoCloseable {
   private final List<Linear> linears = new ArrayList<>();
 
   /**
-   * Builds a model from parameters named and shaped as {@link #parameterSpecs(ModelConfig)} says;
-   * the arrays must live in {@code manager}, which the model then owns.
+   * Builds a model from float32 parameters named and shaped as {@link #parameterSpecs(ModelConfig)}
+   * says; the arrays must live in {@code manager}, which the model then owns.
    */
   public CausalLM(ModelConfig config, NDManager manager, Map<String, NDArray> parameters) {
+    this(config, manager, parameters, Map.of());
+  }
+
+  /**
+   * Builds a model whose weights named in {@code quantizedWeights} are stored quantised (all with
+   * the same dtype and block size; only names in {@link #quantizableParameterNames} qualify);
+   * {@code parameters} holds the other (float32) parameters and may omit the quantised ones. Every
+   * array must live in {@code manager}, which the model then owns.
+   *
+   * @throws IllegalArgumentException if a parameter is missing, misshapen, not float32 without a
+   *     quantised form, or quantised where that is not allowed
+   */
+  public CausalLM(
+      ModelConfig config,
+      NDManager manager,
+      Map<String, NDArray> parameters,
+      Map<String, QuantizedWeight> quantizedWeights) {
     this.config = config;
     this.manager = manager;
     Architecture arch = Architecture.of(config.family());
     this.specs = arch.parameters(config);
+    checkQuantized(config, quantizedWeights);
     Map<String, NDArray> p = new LinkedHashMap<>();
     for (ParamSpec s : specs) {
-      NDArray a = parameters.get(s.name());
+      QuantizedWeight q = quantizedWeights.get(s.name());
+      NDArray a = q != null ? q.data() : parameters.get(s.name());
       if (a == null) {
         throw new IllegalArgumentException("missing parameter " + s.name());
+      }
+      if (q == null && a.getDataType() != DataType.FLOAT32) {
+        throw new IllegalArgumentException(
+            "parameter "
+                + s.name()
+                + " is "
+                + a.getDataType()
+                + "; parameters are float32, and a weight stored as fp16 or int8 must come as a"
+                + " QuantizedWeight (with its scales) in quantizedWeights");
       }
       if (!a.getShape().equals(new Shape(s.shape()))) {
         throw new IllegalArgumentException(
@@ -74,9 +119,15 @@ public final class CausalLM implements AutoCloseable {
                 + new Shape(s.shape()));
       }
       p.put(s.name(), a);
+      if (q != null) {
+        quantized.put(s.name(), q);
+      }
     }
+    this.store = p;
     this.parameters = Collections.unmodifiableMap(p);
+    this.tokenEmbeddingName = arch.tokenEmbedding();
     this.tokenEmbedding = p.get(arch.tokenEmbedding());
+    this.tokenEmbeddingQuantized = quantized.get(tokenEmbeddingName);
     this.positionEmbedding =
         arch.positionEmbedding() == null ? null : p.get(arch.positionEmbedding());
     for (int i = 0; i < config.numLayers(); i++) {
@@ -89,10 +140,22 @@ public final class CausalLM implements AutoCloseable {
         fn[1] == null
             ? Norm.rmsNorm(p.get(fn[0]), config.normEps())
             : Norm.layerNorm(p.get(fn[0]), p.get(fn[1]), config.normEps());
-    this.lmHead = config.tieWordEmbeddings() ? tokenEmbedding : p.get(arch.lmHead());
+    NDArray lmHead = config.tieWordEmbeddings() ? tokenEmbedding : p.get(arch.lmHead()); // (V, D)
     String head = arch.lmHead();
     this.lmHeadLinear =
         new Linear(head.substring(0, head.length() - ".weight".length()), lmHead, null, false);
+    for (Linear l : linears) {
+      linearByWeight.put(l.path() + ".weight", l);
+    }
+    linearByWeight.put(
+        config.tieWordEmbeddings() ? tokenEmbeddingName : lmHeadLinear.path() + ".weight",
+        lmHeadLinear);
+    for (Map.Entry<String, QuantizedWeight> e : quantized.entrySet()) {
+      Linear l = linearByWeight.get(e.getKey());
+      if (l != null) {
+        l.setQuantized(e.getValue());
+      }
+    }
     this.finalNormNames = fn[1] == null ? List.of(fn[0]) : List.of(fn[0], fn[1]);
     this.invFreq =
         config.family() == Family.GPT2
@@ -121,29 +184,74 @@ public final class CausalLM implements AutoCloseable {
    * Java so the same seed gives the same weights on every machine.
    */
   public static CausalLM random(ModelConfig config, long seed) {
+    return random(config, seed, QuantConfig.FP32);
+  }
+
+  /**
+   * Like {@link #random(ModelConfig, long)} (same values before quantisation), storing the base as
+   * {@code quant} says; each weight is quantised as soon as it is drawn, so the float32 model never
+   * exists in memory as a whole.
+   */
+  public static CausalLM random(ModelConfig config, long seed, QuantConfig quant) {
     NDManager manager = NDManager.newBaseManager();
-    SplittableRandom rng = new SplittableRandom(seed);
-    Map<String, NDArray> p = new LinkedHashMap<>();
-    for (ParamSpec s : parameterSpecs(config)) {
-      Shape shape = new Shape(s.shape());
-      NDArray a;
-      switch (s.init()) {
-        case ONES:
-          a = manager.ones(shape);
-          break;
-        case ZEROS:
-          a = manager.zeros(shape);
-          break;
-        default:
-          float[] v = new float[Math.toIntExact(shape.size())];
-          for (int i = 0; i < v.length; i++) {
-            v[i] = (float) (gaussian(rng) * s.std());
-          }
-          a = manager.create(v, shape);
+    try {
+      SplittableRandom rng = new SplittableRandom(seed);
+      Set<String> toQuantize = quantizableParameterNames(config, quant);
+      Map<String, NDArray> p = new LinkedHashMap<>();
+      Map<String, QuantizedWeight> q = new LinkedHashMap<>();
+      for (ParamSpec s : parameterSpecs(config)) {
+        Shape shape = new Shape(s.shape());
+        NDArray a;
+        switch (s.init()) {
+          case ONES:
+            a = manager.ones(shape);
+            break;
+          case ZEROS:
+            a = manager.zeros(shape);
+            break;
+          default:
+            a = gaussianArray(manager, rng, shape, s.std());
+        }
+        if (toQuantize.contains(s.name())) {
+          q.put(s.name(), QuantizedWeight.quantize(a, quant));
+          a.close();
+        } else {
+          p.put(s.name(), a);
+        }
       }
-      p.put(s.name(), a);
+      return new CausalLM(config, manager, p, q);
+    } catch (RuntimeException e) {
+      manager.close();
+      throw e;
     }
-    return new CausalLM(config, manager, p);
+  }
+
+  /** N(0, std²) values drawn in row-major order, filled in chunks of rows to bound heap use. */
+  private static NDArray gaussianArray(
+      NDManager manager, SplittableRandom rng, Shape shape, double std) {
+    long rows = shape.dimension() == 1 ? 1 : shape.get(0);
+    long cols = shape.size() / rows;
+    long rowsPerChunk = Math.max(1, (1 << 20) / cols);
+    if (rowsPerChunk >= rows) {
+      return manager.create(gaussians(rng, Math.toIntExact(shape.size()), std), shape);
+    }
+    NDArray a = manager.zeros(shape);
+    for (long r0 = 0; r0 < rows; r0 += rowsPerChunk) {
+      long r1 = Math.min(rows, r0 + rowsPerChunk);
+      float[] v = gaussians(rng, Math.toIntExact((r1 - r0) * cols), std);
+      try (NDArray chunk = manager.create(v, new Shape(r1 - r0, cols))) {
+        a.set(new NDIndex("{}:{}", r0, r1), chunk);
+      }
+    }
+    return a;
+  }
+
+  private static float[] gaussians(SplittableRandom rng, int n, double std) {
+    float[] v = new float[n];
+    for (int i = 0; i < n; i++) {
+      v[i] = (float) (gaussian(rng) * std);
+    }
+    return v;
   }
 
   private static double gaussian(SplittableRandom rng) {
@@ -174,6 +282,40 @@ public final class CausalLM implements AutoCloseable {
       KvCache cache,
       boolean training,
       boolean computeLogits) {
+    Prepared in = prepare(inputIds, attentionMask, cache, training);
+    NDArray x = in.x();
+    for (Block block : blocks) {
+      x = runBlock(block, x, in.ctx());
+    }
+    if (cache != null) {
+      cache.advance();
+    }
+    NDArray hidden = finalNorm.forward(x);
+    NDArray logits = computeLogits ? lmHeadLinear.forward(hidden, training) : null;
+    return new Output(hidden, logits);
+  }
+
+  /**
+   * Runs one block in its own {@link NDScope} and keeps only its output (registered in the caller's
+   * scope): the Java handles of the block's intermediates are closed at once, so a no-grad pass
+   * frees them, and under autograd only what the graph saved for the backward stays alive (DJL
+   * would otherwise keep every intermediate until the caller's scope closes).
+   */
+  static NDArray runBlock(Block block, NDArray x, ForwardContext ctx) {
+    NDArray y;
+    try (NDScope s = new NDScope()) {
+      y = block.forward(x, ctx); // (B, T, D)
+      NDScope.unregister(y);
+    }
+    NDScope.register(y);
+    return y;
+  }
+
+  /** The embedded input and what every block shares. */
+  record Prepared(NDArray x, NDArray positions, ForwardContext ctx) {}
+
+  /** Mask checks, positions, embeddings, attention bias and rotary tables for one pass. */
+  Prepared prepare(NDArray inputIds, NDArray attentionMask, KvCache cache, boolean training) {
     long b = inputIds.getShape().get(0);
     long t = inputIds.getShape().get(1);
     long past = cache == null ? 0 : cache.length();
@@ -188,8 +330,24 @@ public final class CausalLM implements AutoCloseable {
           "attentionMask has shape " + mask.getShape() + ", expected (" + b + ", " + s + ")");
     }
     NDArray positions = positionIds(mask, t); // (B, T)
+    NDArray x = embed(inputIds, positions); // (B, T, D)
+    NDArray cos = null;
+    NDArray sin = null;
+    if (invFreq != null) {
+      NDArray[] cs = Rope.cosSin(m, positions, invFreq);
+      cos = cs[0];
+      sin = cs[1];
+    }
+    ForwardContext ctx = new ForwardContext(attentionBias(mask, t), cos, sin, cache, training);
+    return new Prepared(x, positions, ctx);
+  }
+
+  /** Token (plus learned position) embeddings // (B, T) → (B, T, D). */
+  NDArray embed(NDArray inputIds, NDArray positions) {
     NDArray x =
-        Embedding.embedding(inputIds, tokenEmbedding, SparseFormat.DENSE).singletonOrThrow();
+        tokenEmbeddingQuantized != null
+            ? tokenEmbeddingQuantized.rows(inputIds)
+            : Embedding.embedding(inputIds, tokenEmbedding, SparseFormat.DENSE).singletonOrThrow();
     if (positionEmbedding != null) {
       long maxPos = positions.max().getLong();
       if (maxPos >= config.maxPositions()) {
@@ -205,23 +363,7 @@ public final class CausalLM implements AutoCloseable {
               Embedding.embedding(positions, positionEmbedding, SparseFormat.DENSE)
                   .singletonOrThrow());
     }
-    NDArray cos = null;
-    NDArray sin = null;
-    if (invFreq != null) {
-      NDArray[] cs = Rope.cosSin(m, positions, invFreq);
-      cos = cs[0];
-      sin = cs[1];
-    }
-    ForwardContext ctx = new ForwardContext(attentionBias(mask, t), cos, sin, cache, training);
-    for (Block block : blocks) {
-      x = block.forward(x, ctx);
-    }
-    if (cache != null) {
-      cache.advance();
-    }
-    NDArray hidden = finalNorm.forward(x);
-    NDArray logits = computeLogits ? lmHeadLinear.forward(hidden, training) : null;
-    return new Output(hidden, logits);
+    return x;
   }
 
   /**
@@ -236,14 +378,89 @@ public final class CausalLM implements AutoCloseable {
    * @return hidden // (B, T, D) and logits // (B, T, V)
    */
   public Output forwardResponse(NDArray ids, NDArray mask, int queryWidth, boolean training) {
-    long s = ids.getShape().get(1);
+    Output full = forward(ids, mask, null, training, false);
+    return responseOutput(full.hidden(), queryWidth, training);
+  }
+
+  /**
+   * The response part of a full forward's final hidden state, as {@link #forwardResponse} returns
+   * it: hidden at positions P−1 … S−2 and their logits. Use it inside a {@link LossHead}.
+   *
+   * @param hidden final hidden state of the whole sequence // (B, S, D)
+   * @param queryWidth P
+   * @param training enables adapter dropout in an adapted LM head
+   * @return hidden // (B, T, D) and logits // (B, T, V)
+   */
+  public Output responseOutput(NDArray hidden, int queryWidth, boolean training) {
+    long s = hidden.getShape().get(1);
     if (queryWidth < 1 || queryWidth >= s) {
       throw new IllegalArgumentException(
           "queryWidth must be in [1, " + (s - 1) + "], got " + queryWidth);
     }
-    Output full = forward(ids, mask, null, training, false);
-    NDArray hidden = full.hidden().get(new NDIndex(":, {}:{}, :", queryWidth - 1, s - 1));
-    return new Output(hidden, lmHeadLinear.forward(hidden, training));
+    NDArray h = hidden.get(new NDIndex(":, {}:{}, :", queryWidth - 1, s - 1));
+    return new Output(h, lmHeadLinear.forward(h, training));
+  }
+
+  /**
+   * One training backward pass: runs the model on {@code inputIds}, hands the final hidden state
+   * (after the final norm, (B, S, D)) to {@code head}, and backpropagates the scalar loss it
+   * returns into every array that requires gradients (adapters, value head, trainable base
+   * weights); gradients add to those already there, as a GradientCollector does.
+   *
+   * <p>With {@code checkpointing}, only each block's input is kept during the forward (computed
+   * without a graph); the backward then recomputes one block at a time from the top with a graph,
+   * feeding it the gradient of its output, so at most one block's activations exist at once, for
+   * the price of a second forward through the blocks. Gradients equal those without checkpointing
+   * up to float rounding. DJL allows one GradientCollector at a time and has no custom autograd, so
+   * this method opens its own collectors one after the other: call it outside any collector.
+   *
+   * <p>In training mode torch's random generator is reseeded before each block (from a seed drawn
+   * from it), in both modes, so adapter dropout draws the same masks in the recomputation, and the
+   * same with and without checkpointing.
+   *
+   * @param inputIds token ids // (B, S) int64
+   * @param attentionMask 1 for real tokens, 0 for padding, or null for all ones // (B, S)
+   * @param training enables adapter dropout
+   * @param checkpointing recompute blocks in the backward instead of keeping their activations
+   * @param head the loss (first) and any arrays to return, computed from the final hidden state
+   * @return what {@code head} returned, detached from the graph, in the caller's {@link NDScope}
+   * @throws IllegalStateException if called inside a GradientCollector
+   */
+  public NDList backward(
+      NDArray inputIds,
+      NDArray attentionMask,
+      boolean training,
+      boolean checkpointing,
+      LossHead head) {
+    return checkpointing
+        ? CheckpointedBackward.run(this, inputIds, attentionMask, training, head)
+        : CheckpointedBackward.plain(this, inputIds, attentionMask, training, head);
+  }
+
+  List<Block> blocks() {
+    return blocks;
+  }
+
+  Norm finalNorm() {
+    return finalNorm;
+  }
+
+  /** Whether a backward must reach the embedding tables. */
+  boolean embeddingsTrainable() {
+    return (tokenEmbeddingQuantized == null && tokenEmbedding.hasGradient())
+        || (positionEmbedding != null && positionEmbedding.hasGradient());
+  }
+
+  /** Reseeds torch's generator before block {@code i} so a recomputation draws the same masks. */
+  static void reseed(long seed, int i) {
+    Engine.getInstance().setRandomSeed((int) ((seed + 7919L * i) & 0x7fffffffL));
+  }
+
+  /** A base seed for per-block reseeding, drawn from torch's generator. */
+  static long drawSeed(NDManager m) {
+    try (NDArray r = m.randomInteger(0, Integer.MAX_VALUE, new Shape(1), DataType.INT64)) {
+      return r.getLong();
+    }
   }
 
   /** Logits from a hidden state // (B, T, D) → (B, T, V). */
@@ -323,20 +540,161 @@ public final class CausalLM implements AutoCloseable {
     return n;
   }
 
-  /** Bytes held by base parameters. */
+  /** Bytes held by base parameters as stored (quantised weights: codes plus scales). */
   public long parameterBytes() {
     long n = 0;
-    for (NDArray a : parameters.values()) {
-      n += a.size() * a.getDataType().getNumOfBytes();
+    for (Map.Entry<String, NDArray> e : parameters.entrySet()) {
+      QuantizedWeight q = quantized.get(e.getKey());
+      NDArray a = e.getValue();
+      n += q != null ? q.bytes() : a.size() * a.getDataType().getNumOfBytes();
     }
     return n;
   }
 
-  /** Freezes (or unfreezes) every base parameter. */
+  /**
+   * Freezes (or unfreezes) every base parameter.
+   *
+   * @throws IllegalStateException when unfreezing a quantised base (its weights cannot train)
+   */
   public void setBaseTrainable(boolean trainable) {
-    for (NDArray a : parameters.values()) {
-      a.setRequiresGradient(trainable);
+    if (trainable && !quantized.isEmpty()) {
+      throw new IllegalStateException(
+          "the base is stored as "
+              + baseDtype()
+              + " and quantised weights cannot train; train adapters (LoRA) on a quantised base,"
+              + " or load it with baseDtype fp32 for full fine-tuning");
     }
+    for (Map.Entry<String, NDArray> e : parameters.entrySet()) {
+      if (!quantized.containsKey(e.getKey())) {
+        e.getValue().setRequiresGradient(trainable);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ quantised base
+
+  /**
+   * The parameters {@code quant} stores below float32 for a model of {@code config}: every block
+   * projection weight (attention and MLP), plus the token embedding and an untied LM head when
+   * {@link QuantConfig#quantizeEmbeddings()}. Norms, biases and position embeddings stay float32.
+   * Empty for fp32.
+   */
+  public static Set<String> quantizableParameterNames(ModelConfig config, QuantConfig quant) {
+    Set<String> out = new LinkedHashSet<>();
+    if (!quant.quantizes()) {
+      return out;
+    }
+    Architecture arch = Architecture.of(config.family());
+    String head = config.tieWordEmbeddings() ? null : arch.lmHead();
+    for (ParamSpec s : arch.parameters(config)) {
+      boolean embeddingOrHead = s.name().equals(arch.tokenEmbedding()) || s.name().equals(head);
+      if (s.name().equals(arch.positionEmbedding()) || s.shape().length != 2) {
+        continue;
+      }
+      if (!embeddingOrHead || quant.quantizeEmbeddings()) {
+        out.add(s.name());
+      }
+    }
+    return out;
+  }
+
+  private static void checkQuantized(ModelConfig config, Map<String, QuantizedWeight> q) {
+    if (q.isEmpty()) {
+      return;
+    }
+    QuantizedWeight first = q.values().iterator().next();
+    Set<String> allowed =
+        quantizableParameterNames(config, new QuantConfig(first.dtype(), first.blockSize(), true));
+    for (Map.Entry<String, QuantizedWeight> e : q.entrySet()) {
+      if (!allowed.contains(e.getKey())) {
+        throw new IllegalArgumentException(
+            "parameter "
+                + e.getKey()
+                + " cannot be stored quantised; only block projection weights, the token"
+                + " embedding and an untied LM head can");
+      }
+      QuantizedWeight w = e.getValue();
+      if (w.dtype() != first.dtype() || w.blockSize() != first.blockSize()) {
+        throw new IllegalArgumentException(
+            "quantised weights must share one dtype and block size; "
+                + e.getKey()
+                + " is "
+                + w
+                + " but another is "
+                + first);
+      }
+    }
+  }
+
+  /**
+   * Stores the frozen base as {@code quant} says, in place: each selected weight is quantised and
+   * its float32 array freed, so {@link #parameterBytes()} and the process memory drop. Do it before
+   * attaching adapters. Quantising is lossy and one-way.
+   *
+   * @throws IllegalStateException if the base is quantised already, an adapter is attached, or a
+   *     selected weight requires gradients
+   */
+  public void quantizeBase(QuantConfig quant) {
+    if (!quant.quantizes()) {
+      return;
+    }
+    if (!quantized.isEmpty()) {
+      throw new IllegalStateException(
+          "the base is already stored as " + quantConfig() + "; quantise once, from float32");
+    }
+    for (Linear l : linearByWeight.values()) {
+      if (l.adapter() != null) {
+        throw new IllegalStateException(
+            "module "
+                + l.path()
+                + " has an adapter attached; quantise the base before injecting LoRA (as QLoRA"
+                + " does), or close the LoraModel first");
+      }
+    }
+    Set<String> names = quantizableParameterNames(config, quant);
+    for (String name : names) {
+      if (store.get(name).hasGradient()) {
+        throw new IllegalStateException(
+            "parameter "
+                + name
+                + " requires gradients; quantised weights cannot train, so freeze the base"
+                + " (setBaseTrainable(false)) before quantising");
+      }
+    }
+    for (String name : names) {
+      NDArray old = store.get(name);
+      QuantizedWeight q = QuantizedWeight.quantize(old, quant);
+      store.put(name, q.data());
+      quantized.put(name, q);
+      Linear l = linearByWeight.get(name);
+      if (l != null) {
+        l.setQuantized(q);
+      }
+      if (name.equals(tokenEmbeddingName)) {
+        tokenEmbedding = q.data();
+        tokenEmbeddingQuantized = q;
+      }
+      old.close();
+    }
+  }
+
+  /** The weights stored quantised, by HF name (empty for a float32 base). */
+  public Map<String, QuantizedWeight> quantizedWeights() {
+    return Collections.unmodifiableMap(quantized);
+  }
+
+  /** How the base is stored: {@link QuantConfig#FP32} unless quantised. */
+  public QuantConfig quantConfig() {
+    if (quantized.isEmpty()) {
+      return QuantConfig.FP32;
+    }
+    QuantizedWeight q = quantized.values().iterator().next();
+    return new QuantConfig(q.dtype(), q.blockSize(), tokenEmbeddingQuantized != null);
+  }
+
+  /** Storage type of the block projections. */
+  public BaseDtype baseDtype() {
+    return quantConfig().baseDtype();
   }
 
   @Override

@@ -2,11 +2,18 @@ package rlhf4j.policy.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.Shape;
+import rlhf4j.policy.quant.BaseDtype;
+import rlhf4j.policy.quant.QuantizedWeight;
 
 /**
  * A linear projection y = x·Wᵀ + b with W stored as (out, in) whatever the checkpoint layout
  * (GPT-2's Conv1D (in, out) is transposed at the file edge). An {@link Adapter} (LoRA) can be
  * attached; it sees the input and the base output.
+ *
+ * <p>The frozen weight may be stored quantised ({@link QuantizedWeight}: fp16, or int8 with absmax
+ * scales); the layer then computes in float32 from the stored form, and {@link #weight()} is not
+ * available (see {@link #dequantizedWeight()}).
  */
 public final class Linear {
   /** Something added to a linear layer's output, such as a LoRA adapter. */
@@ -23,7 +30,8 @@ public final class Linear {
   }
 
   private final String path;
-  private NDArray weight; // (out, in)
+  private NDArray weight; // (out, in) float32, or null when quantised
+  private QuantizedWeight quantized; // null unless the weight is stored quantised
   private final NDArray bias; // (out) or null
   private final boolean hfTransposed;
   private Adapter adapter;
@@ -43,12 +51,15 @@ public final class Linear {
 
   /** y = x·Wᵀ + b, plus the adapter if any. */
   public NDArray forward(NDArray x, boolean training) {
-    NDArray y = ai.djl.nn.core.Linear.linear(x, weight, bias).singletonOrThrow();
+    NDArray y = forwardBase(x);
     return adapter == null ? y : adapter.apply(x, y, training);
   }
 
-  /** y = x·Wᵀ + b without any adapter. */
+  /** y = x·Wᵀ + b without any adapter (float32 compute also for a quantised weight). */
   public NDArray forwardBase(NDArray x) {
+    if (quantized != null) {
+      return quantized.linear(x, bias);
+    }
     return ai.djl.nn.core.Linear.linear(x, weight, bias).singletonOrThrow();
   }
 
@@ -62,17 +73,73 @@ public final class Linear {
     return path.substring(path.lastIndexOf('.') + 1);
   }
 
+  /**
+   * The float32 weight (out, in).
+   *
+   * @throws IllegalStateException if the weight is stored quantised (its values then exist only as
+   *     codes; {@link #dequantizedWeight()} gives a float32 copy)
+   */
   public NDArray weight() {
+    if (quantized != null) {
+      throw new IllegalStateException(
+          path
+              + " stores its frozen weight as "
+              + quantized.dtype()
+              + " (base quantised), so it has no float32 weight to read or update in place; use"
+              + " dequantizedWeight() for a float32 copy, or load the model with baseDtype fp32");
+    }
     return weight;
   }
 
-  /** Replaces the weight array (same shape), e.g. after quantisation. */
+  /** Replaces the float32 weight array (same shape). */
   public void setWeight(NDArray newWeight) {
-    if (!newWeight.getShape().equals(weight.getShape())) {
+    Shape current = shape();
+    if (!newWeight.getShape().equals(current)) {
       throw new IllegalArgumentException(
-          path + ": new weight shape " + newWeight.getShape() + " != " + weight.getShape());
+          path + ": new weight shape " + newWeight.getShape() + " != " + current);
     }
     this.weight = newWeight;
+    this.quantized = null;
+  }
+
+  /** Whether the weight is stored quantised (fp16 or int8) rather than as float32. */
+  public boolean isQuantized() {
+    return quantized != null;
+  }
+
+  /** How the weight is stored. */
+  public BaseDtype baseDtype() {
+    return quantized == null ? BaseDtype.FP32 : quantized.dtype();
+  }
+
+  /** The quantised storage, or null for a float32 weight. */
+  public QuantizedWeight quantizedWeight() {
+    return quantized;
+  }
+
+  /**
+   * A new float32 copy of the weight as the layer computes with it (the dequantised values for a
+   * quantised layer); the caller closes it.
+   */
+  public NDArray dequantizedWeight() {
+    return quantized == null ? weight.duplicate() : quantized.dequantize();
+  }
+
+  /**
+   * Switches the layer to quantised storage; the caller owns (and closes) the previous float32
+   * array.
+   */
+  void setQuantized(QuantizedWeight q) {
+    if (!q.shape().equals(shape())) {
+      throw new IllegalArgumentException(
+          path + ": quantised weight shape " + q.shape() + " != " + shape());
+    }
+    this.quantized = q;
+    this.weight = null;
+  }
+
+  private Shape shape() {
+    return quantized != null ? quantized.shape() : weight.getShape();
   }
 
   public NDArray bias() {
@@ -80,11 +147,11 @@ public final class Linear {
   }
 
   public long inFeatures() {
-    return weight.getShape().get(1);
+    return shape().get(1);
   }
 
   public long outFeatures() {
-    return weight.getShape().get(0);
+    return shape().get(0);
   }
 
   /** True when HF stores this weight as (in, out): GPT-2's Conv1D (PEFT's fan_in_fan_out). */
@@ -102,7 +169,12 @@ public final class Linear {
 
   @Override
   public String toString() {
-    return "Linear(" + path + ", " + weight.getShape() + ")";
+    return "Linear("
+        + path
+        + ", "
+        + shape()
+        + (quantized == null ? "" : ", " + quantized.dtype())
+        + ")";
   }
 
   static NDList list(NDArray... arrays) {

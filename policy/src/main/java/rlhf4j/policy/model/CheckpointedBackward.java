@@ -1,0 +1,157 @@
+package rlhf4j.policy.model;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDScope;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.training.GradientCollector;
+import java.util.List;
+
+/**
+ * {@link CausalLM#backward} with and without gradient checkpointing (Chen et al. 2016, "Training
+ * Deep Nets with Sublinear Memory Cost"; torch.utils.checkpoint per block, as HF's
+ * gradient_checkpointing_enable). DJL has no custom autograd function and allows one collector at a
+ * time, so the checkpointed backward is a sequence of collectors:
+ *
+ * <ol>
+ *   <li>no graph: embed, run the blocks, keep each block's input x_i and the last output x_L;
+ *   <li>graph over the top: x_L (a leaf) → final norm → head → loss; backward gives ∂loss/∂x_L;
+ *   <li>for i = L−1 … 0: recompute block i from x_i (a leaf) with a graph and backpropagate the
+ *       upstream gradient g_{i+1} into it (a vector-Jacobian product); this adds the block's
+ *       parameter gradients and gives g_i = ∂loss/∂x_i; the block's graph is then freed;
+ *   <li>if an embedding table trains: recompute the embeddings and backpropagate g_0.
+ * </ol>
+ */
+final class CheckpointedBackward {
+  private CheckpointedBackward() {}
+
+  static NDList plain(CausalLM model, NDArray ids, NDArray mask, boolean training, LossHead head) {
+    long seed = training ? CausalLM.drawSeed(ids.getManager()) : 0;
+    try (GradientCollector gc = newCollector()) {
+      CausalLM.Prepared in = model.prepare(ids, mask, null, training);
+      NDArray x = in.x();
+      List<Block> blocks = model.blocks();
+      for (int i = 0; i < blocks.size(); i++) {
+        if (training) {
+          CausalLM.reseed(seed, i);
+        }
+        x = CausalLM.runBlock(blocks.get(i), x, in.ctx());
+      }
+      NDList out = head.apply(model.finalNorm().forward(x));
+      gc.backward(loss(out));
+      NDList result = new NDList(out.size());
+      for (NDArray a : out) {
+        result.add(a.stopGradient());
+      }
+      return result;
+    }
+  }
+
+  static NDList run(CausalLM model, NDArray ids, NDArray mask, boolean training, LossHead head) {
+    List<Block> blocks = model.blocks();
+    int layers = blocks.size();
+    long seed = training ? CausalLM.drawSeed(ids.getManager()) : 0;
+    NDArray[] saved = new NDArray[layers + 1]; // x_0 … x_L, no graph
+    NDList result = new NDList();
+    boolean ok = false;
+    try (NDScope work = new NDScope()) {
+      // 1. forward without a graph, keeping block inputs
+      CausalLM.Prepared in;
+      try (NoGrad ng = NoGrad.enter()) {
+        in = model.prepare(ids, mask, null, training);
+        saved[0] = in.x();
+        for (int i = 0; i < layers; i++) {
+          if (training) {
+            CausalLM.reseed(seed, i);
+          }
+          saved[i + 1] = CausalLM.runBlock(blocks.get(i), saved[i], in.ctx()); // (B, S, D)
+        }
+      }
+      // 2. the top: final norm and head, from x_L
+      NDArray top = saved[layers];
+      top.setRequiresGradient(true);
+      NDArray g;
+      try (NDScope s = new NDScope()) {
+        try (GradientCollector gc = newCollector()) {
+          NDList out = head.apply(model.finalNorm().forward(top));
+          gc.backward(loss(out));
+          for (NDArray a : out) {
+            NDArray d = a.stopGradient();
+            NDScope.unregister(d);
+            result.add(d);
+          }
+        }
+        g = keep(top.getGradient());
+      }
+      NDScope.register(g);
+      // 3. blocks from the top: recompute with a graph, backpropagate the upstream gradient
+      for (int i = layers - 1; i >= 0; i--) {
+        NDArray x = saved[i];
+        x.setRequiresGradient(true);
+        if (training) {
+          CausalLM.reseed(seed, i);
+        }
+        NDArray gIn;
+        try (NDScope s = new NDScope()) {
+          try (GradientCollector gc = newCollector()) {
+            NDArray y = CausalLM.runBlock(blocks.get(i), x, in.ctx()); // only saved tensors stay
+            JniUtils.backward((PtNDArray) y, (PtNDArray) g, false, false);
+          }
+          gIn = keep(x.getGradient());
+        }
+        NDScope.register(gIn);
+        g.close();
+        saved[i + 1].close();
+        g = gIn;
+      }
+      // 4. the embeddings, when a table trains
+      if (model.embeddingsTrainable()) {
+        try (NDScope s = new NDScope();
+            GradientCollector gc = newCollector()) {
+          NDArray x0 = model.embed(ids, in.positions());
+          JniUtils.backward((PtNDArray) x0, (PtNDArray) g, false, false);
+        }
+      }
+      ok = true;
+    } finally {
+      if (!ok) {
+        result.forEach(NDArray::close);
+      }
+    }
+    for (NDArray a : result) {
+      NDScope.register(a);
+    }
+    return result;
+  }
+
+  /** A copy of {@code grad} that outlives the current scope (the caller registers it again). */
+  private static NDArray keep(NDArray grad) {
+    NDScope.unregister(grad);
+    return grad;
+  }
+
+  private static NDArray loss(NDList out) {
+    if (out == null || out.isEmpty()) {
+      throw new IllegalArgumentException("the LossHead returned no arrays; return the loss first");
+    }
+    NDArray loss = out.get(0);
+    if (loss.size() != 1) {
+      throw new IllegalArgumentException(
+          "the LossHead's first array must be the scalar loss, got shape " + loss.getShape());
+    }
+    return loss;
+  }
+
+  private static GradientCollector newCollector() {
+    try {
+      return Engine.getInstance().newGradientCollector();
+    } catch (IllegalStateException e) {
+      throw new IllegalStateException(
+          "CausalLM.backward opens its own GradientCollector, and DJL allows one at a time; call"
+              + " it outside any collector",
+          e);
+    }
+  }
+}

@@ -1,0 +1,263 @@
+package rlhf4j.policy.quant;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.nn.core.Embedding;
+import java.util.Objects;
+
+/**
+ * A frozen weight matrix W (out, in) stored below float32 and used in float32.
+ *
+ * <ul>
+ *   <li>fp16: {@code data} holds W in half precision; each use widens it to float32.
+ *   <li>int8, per output channel: {@code data} holds codes q = round(127·W/a) with a = max|W| of
+ *       the row, {@code scale} holds s = a/127 (out); x·Wᵀ is computed as (x·qᵀ)·s, the faster
+ *       order on this CPU (scale after the matmul rather than dequantising first).
+ *   <li>int8, block-wise: one a per block of {@code blockSize} consecutive input features, {@code
+ *       scale} (out, in / blockSize); W is dequantised (q·s) then multiplied.
+ * </ul>
+ *
+ * <p>Codes round to nearest (ties to even, as torch), which gives |W − Ŵ| ≤ s/2 per element. The
+ * widened float32 copy made per call is closed at once, so it costs memory only while the op runs,
+ * or, under autograd, while the graph holds it for the input gradient (until backward frees the
+ * graph).
+ */
+public final class QuantizedWeight implements AutoCloseable {
+  /** Elements per chunk when quantising, so temporaries stay at a few MiB per large matrix. */
+  private static final long CHUNK_ELEMENTS = 1 << 20;
+
+  private final BaseDtype dtype;
+  private final NDArray data; // (out, in) INT8 or FLOAT16
+  private final NDArray scale; // INT8: (out) or (out, in / blockSize); null for FP16
+  private final NDArray scaleColumn; // per-channel INT8: scale as (out, 1); else null
+  private final int blockSize;
+
+  private QuantizedWeight(BaseDtype dtype, NDArray data, NDArray scale, int blockSize) {
+    this.dtype = dtype;
+    this.data = data;
+    this.scale = scale;
+    this.blockSize = blockSize;
+    if (scale != null && blockSize == 0) {
+      scaleColumn = scale.reshape(scale.size(), 1);
+      NDScope.unregister(scaleColumn);
+    } else {
+      scaleColumn = null;
+    }
+  }
+
+  /**
+   * Quantises {@code weight} (out, in) float32 as {@code config} says; the new arrays live in
+   * {@code weight}'s manager and in no {@link NDScope}. {@code weight} is left as it is.
+   *
+   * @throws IllegalArgumentException if the config is fp32, the weight is not a float32 matrix, or
+   *     the block size does not divide the input width
+   */
+  public static QuantizedWeight quantize(NDArray weight, QuantConfig config) {
+    Objects.requireNonNull(weight, "weight");
+    if (!config.quantizes()) {
+      throw new IllegalArgumentException(
+          "QuantConfig " + config + " stores float32: nothing to do");
+    }
+    Shape shape = weight.getShape();
+    if (shape.dimension() != 2 || weight.getDataType() != DataType.FLOAT32) {
+      throw new IllegalArgumentException(
+          "can only quantise a float32 (out, in) matrix, got "
+              + weight.getDataType()
+              + " "
+              + shape);
+    }
+    long out = shape.get(0);
+    long in = shape.get(1);
+    int bs = config.blockSize();
+    if (bs > 0 && in % bs != 0) {
+      throw new IllegalArgumentException(
+          "blockSize "
+              + bs
+              + " does not divide the input width "
+              + in
+              + " of a "
+              + shape
+              + " weight");
+    }
+    NDManager m = weight.getManager();
+    BaseDtype dtype = config.baseDtype();
+    NDArray data;
+    NDArray scale = null;
+    if (dtype == BaseDtype.FP16) {
+      data = m.zeros(shape, DataType.FLOAT16);
+    } else {
+      data = m.zeros(shape, DataType.INT8);
+      scale = bs == 0 ? m.zeros(new Shape(out)) : m.zeros(new Shape(out, in / bs));
+      NDScope.unregister(scale);
+    }
+    NDScope.unregister(data);
+    long rowsPerChunk = Math.max(1, CHUNK_ELEMENTS / in);
+    for (long r0 = 0; r0 < out; r0 += rowsPerChunk) {
+      long r1 = Math.min(out, r0 + rowsPerChunk);
+      NDIndex rows = new NDIndex("{}:{}", r0, r1);
+      try (NDScope s = new NDScope()) {
+        NDArray w = weight.get(rows); // (R, in)
+        if (dtype == BaseDtype.FP16) {
+          data.set(rows, w.toType(DataType.FLOAT16, false));
+        } else if (bs == 0) {
+          NDArray a = w.abs().max(new int[] {1}, true); // (R, 1)
+          NDArray q = w.div(a.maximum(Float.MIN_NORMAL)).muli(127).round().clip(-127, 127);
+          data.set(rows, q.toType(DataType.INT8, false));
+          scale.set(rows, a.div(127).reshape(r1 - r0));
+        } else {
+          long r = r1 - r0;
+          NDArray blocks = w.reshape(r, in / bs, bs);
+          NDArray a = blocks.abs().max(new int[] {2}, true); // (R, NB, 1)
+          NDArray q = blocks.div(a.maximum(Float.MIN_NORMAL)).muli(127).round().clip(-127, 127);
+          data.set(rows, q.reshape(r, in).toType(DataType.INT8, false));
+          scale.set(rows, a.div(127).reshape(r, in / bs));
+        }
+      }
+    }
+    return new QuantizedWeight(dtype, data, scale, bs);
+  }
+
+  /** Wraps an existing half-precision (out, in) array (e.g. read from an fp16 checkpoint). */
+  public static QuantizedWeight ofFp16(NDArray data) {
+    if (data.getShape().dimension() != 2 || data.getDataType() != DataType.FLOAT16) {
+      throw new IllegalArgumentException(
+          "ofFp16 needs a float16 (out, in) matrix, got " + data.getDataType() + data.getShape());
+    }
+    return new QuantizedWeight(BaseDtype.FP16, data, null, 0);
+  }
+
+  /**
+   * x·Ŵᵀ + b in float32.
+   *
+   * @param x input // (..., in) float32
+   * @param bias (out) float32 or null
+   * @return // (..., out)
+   */
+  public NDArray linear(NDArray x, NDArray bias) {
+    if (dtype == BaseDtype.INT8 && blockSize == 0) {
+      NDArray wf = data.toType(DataType.FLOAT32, false); // (out, in), graph-free: frozen
+      NDArray y;
+      try {
+        y = ai.djl.nn.core.Linear.linear(x, wf, null).singletonOrThrow().mul(scale); // (..., out)
+      } finally {
+        wf.close();
+      }
+      return bias == null ? y : y.add(bias);
+    }
+    NDArray wf = dequantize();
+    try {
+      return ai.djl.nn.core.Linear.linear(x, wf, bias).singletonOrThrow();
+    } finally {
+      wf.close();
+    }
+  }
+
+  /**
+   * Rows {@code ids} of Ŵ in float32, for an embedding table stored this way.
+   *
+   * @param ids row indices // (B, T) int64
+   * @return // (B, T, in)
+   */
+  public NDArray rows(NDArray ids) {
+    NDArray codes = Embedding.embedding(ids, data, SparseFormat.DENSE).singletonOrThrow();
+    NDArray x = codes.toType(DataType.FLOAT32, false);
+    codes.close();
+    if (dtype == BaseDtype.FP16) {
+      return x;
+    }
+    long in = data.getShape().get(1);
+    if (blockSize == 0) {
+      NDArray s =
+          Embedding.embedding(ids, scaleColumn, SparseFormat.DENSE).singletonOrThrow(); // (B,T,1)
+      return x.mul(s);
+    }
+    Shape idShape = ids.getShape();
+    NDArray s = Embedding.embedding(ids, scale, SparseFormat.DENSE).singletonOrThrow(); // (B,T,NB)
+    long[] blocked = new long[idShape.dimension() + 2];
+    System.arraycopy(idShape.getShape(), 0, blocked, 0, idShape.dimension());
+    blocked[blocked.length - 2] = in / blockSize;
+    blocked[blocked.length - 1] = blockSize;
+    return x.reshape(new Shape(blocked)).mul(s.expandDims(-1)).reshape(idShape.add(in));
+  }
+
+  /** A new float32 copy of Ŵ (out, in); the caller closes it. */
+  public NDArray dequantize() {
+    NDArray wf = data.toType(DataType.FLOAT32, false); // (out, in)
+    if (dtype == BaseDtype.FP16) {
+      return wf;
+    }
+    if (blockSize == 0) {
+      return wf.muli(scaleColumn);
+    }
+    long out = data.getShape().get(0);
+    long nb = data.getShape().get(1) / blockSize;
+    try (NDArray s = scale.reshape(out, nb, 1);
+        NDArray blocks = wf.reshape(out, nb, blockSize)) { // a view of wf
+      blocks.muli(s);
+    }
+    return wf;
+  }
+
+  /** The storage type. */
+  public BaseDtype dtype() {
+    return dtype;
+  }
+
+  /** The stored codes or half-precision values // (out, in). */
+  public NDArray data() {
+    return data;
+  }
+
+  /** The float32 scales, (out) or (out, in / blockSize); null for fp16. */
+  public NDArray scale() {
+    return scale;
+  }
+
+  /** 0 for per-channel scales, else the block width. */
+  public int blockSize() {
+    return blockSize;
+  }
+
+  /** The logical shape (out, in). */
+  public Shape shape() {
+    return data.getShape();
+  }
+
+  /** Bytes of the stored data plus the scales. */
+  public long bytes() {
+    long n = data.size() * data.getDataType().getNumOfBytes();
+    if (scale != null) {
+      n += scale.size() * 4;
+    }
+    return n;
+  }
+
+  /** Frees the data and scales. */
+  @Override
+  public void close() {
+    data.close();
+    if (scale != null) {
+      scale.close();
+    }
+    if (scaleColumn != null) {
+      scaleColumn.close();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "QuantizedWeight("
+        + dtype
+        + ", "
+        + data.getShape()
+        + (dtype == BaseDtype.INT8
+            ? blockSize == 0 ? ", per channel" : ", blocks of " + blockSize
+            : "")
+        + ")";
+  }
+}

@@ -1,0 +1,225 @@
+package rlhf4j.policy.quant;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/** Quantised weight storage checked against plain-loop oracles. */
+class QuantizedWeightTest {
+  private static final int OUT = 6;
+  private static final int IN = 8;
+
+  /** A (6, 8) weight with one all-zero row and one outlier, seeded. */
+  private static float[] weights() {
+    SplittableRandom rng = new SplittableRandom(11);
+    float[] w = new float[OUT * IN];
+    for (int i = 0; i < w.length; i++) {
+      w[i] = (float) rng.nextDouble(-0.5, 0.5);
+    }
+    for (int j = 0; j < IN; j++) {
+      w[2 * IN + j] = 0; // row 2 is zero
+    }
+    w[4 * IN + 3] = 7.5f; // an outlier in row 4
+    return w;
+  }
+
+  /**
+   * Plain-loop int8 oracle: s = a/127 with a the absmax of each group, q = round(w/a·127), ties to
+   * even as torch rounds.
+   */
+  private static float[] int8Oracle(float[] w, int group) {
+    float[] out = new float[w.length];
+    for (int g0 = 0; g0 < w.length; g0 += group) {
+      float a = 0;
+      for (int j = 0; j < group; j++) {
+        a = Math.max(a, Math.abs(w[g0 + j]));
+      }
+      for (int j = 0; j < group; j++) {
+        float q = a == 0 ? 0 : (float) Math.rint(w[g0 + j] / a * 127f);
+        out[g0 + j] = q * (a / 127f);
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void int8PerChannelCodesMatchThePlainLoopOracle() {
+    float[] w = weights();
+    try (NDManager m = NDManager.newBaseManager()) {
+      NDArray wt = m.create(w, new Shape(OUT, IN));
+      QuantizedWeight q = QuantizedWeight.quantize(wt, QuantConfig.of(BaseDtype.INT8));
+      assertEquals(DataType.INT8, q.data().getDataType());
+      assertEquals(new Shape(OUT), q.scale().getShape());
+      float[] expected = int8Oracle(w, IN);
+      float[] got = q.dequantize().toFloatArray();
+      assertArrayEquals(expected, got, 1e-6f);
+      float[] scale = q.scale().toFloatArray();
+      for (int i = 0; i < w.length; i++) {
+        assertTrue(Math.abs(got[i] - w[i]) <= scale[i / IN] / 2 + 1e-7, "element " + i);
+      }
+      assertEquals(0f, scale[2]); // zero row: scale 0, values 0, no NaN
+      assertEquals(7.5f / 127, scale[4], 1e-7);
+      assertEquals((long) OUT * IN + 4L * OUT, q.bytes());
+    }
+  }
+
+  @Test
+  void int8BlockwiseUsesOneScalePerBlockOfInputs() {
+    float[] w = weights();
+    try (NDManager m = NDManager.newBaseManager()) {
+      NDArray wt = m.create(w, new Shape(OUT, IN));
+      QuantConfig c = QuantConfig.builder().baseDtype(BaseDtype.INT8).blockSize(4).build();
+      QuantizedWeight q = QuantizedWeight.quantize(wt, c);
+      assertEquals(new Shape(OUT, 2), q.scale().getShape());
+      assertArrayEquals(int8Oracle(w, 4), q.dequantize().toFloatArray(), 1e-6f);
+      // the outlier in row 4, block 0, does not coarsen block 1 of that row
+      float[] s = q.scale().toFloatArray();
+      assertEquals(7.5f / 127, s[4 * 2], 1e-7);
+      assertTrue(s[4 * 2 + 1] < 0.5f / 127 + 1e-7);
+      assertEquals((long) OUT * IN + 4L * OUT * 2, q.bytes());
+    }
+  }
+
+  @Test
+  void fp16KeepsElevenSignificantBits() {
+    float[] w = weights();
+    try (NDManager m = NDManager.newBaseManager()) {
+      QuantizedWeight q =
+          QuantizedWeight.quantize(m.create(w, new Shape(OUT, IN)), QuantConfig.of(BaseDtype.FP16));
+      assertEquals(DataType.FLOAT16, q.data().getDataType());
+      assertEquals(null, q.scale());
+      float[] got = q.dequantize().toFloatArray();
+      for (int i = 0; i < w.length; i++) {
+        assertTrue(Math.abs(got[i] - w[i]) <= Math.abs(w[i]) * 0x1p-11f, "element " + i);
+      }
+      assertEquals(2L * OUT * IN, q.bytes());
+    }
+  }
+
+  @Test
+  void linearEqualsAPlainLoopOverTheDequantisedWeight() {
+    float[] w = weights();
+    float[] bias = {0.1f, -0.2f, 0.3f, 0f, 0.5f, -0.6f};
+    float[] x = new float[2 * 3 * IN];
+    SplittableRandom rng = new SplittableRandom(5);
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) rng.nextDouble(-1, 1);
+    }
+    QuantConfig[] configs = {
+      QuantConfig.of(BaseDtype.INT8),
+      QuantConfig.builder().baseDtype(BaseDtype.INT8).blockSize(2).build(),
+      QuantConfig.of(BaseDtype.FP16)
+    };
+    for (QuantConfig c : configs) {
+      try (NDManager m = NDManager.newBaseManager()) {
+        QuantizedWeight q = QuantizedWeight.quantize(m.create(w, new Shape(OUT, IN)), c);
+        float[] wq = q.dequantize().toFloatArray();
+        NDArray xs = m.create(x, new Shape(2, 3, IN));
+        NDArray b = m.create(bias);
+        long before = live(m);
+        NDArray yArr = q.linear(xs, b); // (2, 3, 6)
+        long made = live(m) - before;
+        float[] y = yArr.toFloatArray();
+        for (int r = 0; r < 6; r++) {
+          for (int o = 0; o < OUT; o++) {
+            double acc = bias[o];
+            for (int i = 0; i < IN; i++) {
+              acc += x[r * IN + i] * wq[o * IN + i];
+            }
+            assertEquals(acc, y[r * OUT + o], 1e-5, c + " row " + r + " out " + o);
+          }
+        }
+        // per channel: matmul, scale, bias; otherwise one fused linear: no widened weight is left
+        assertEquals(c.blockSize() == 0 && c.baseDtype() == BaseDtype.INT8 ? 3 : 1, made, "" + c);
+      }
+    }
+  }
+
+  private static long live(NDManager m) {
+    return m.getManagedArrays().stream().filter(a -> !a.isReleased()).count();
+  }
+
+  @Test
+  void rowsLookUpTheDequantisedRows() {
+    float[] w = weights();
+    for (QuantConfig c :
+        new QuantConfig[] {
+          QuantConfig.of(BaseDtype.INT8),
+          QuantConfig.builder().baseDtype(BaseDtype.INT8).blockSize(4).build(),
+          QuantConfig.of(BaseDtype.FP16)
+        }) {
+      try (NDManager m = NDManager.newBaseManager()) {
+        QuantizedWeight q = QuantizedWeight.quantize(m.create(w, new Shape(OUT, IN)), c);
+        float[] wq = q.dequantize().toFloatArray();
+        long[] ids = {4, 0, 2, 4, 5, 1};
+        float[] got = q.rows(m.create(ids, new Shape(2, 3))).toFloatArray(); // (2, 3, IN)
+        for (int k = 0; k < ids.length; k++) {
+          for (int j = 0; j < IN; j++) {
+            assertEquals(wq[(int) ids[k] * IN + j], got[k * IN + j], 0f, c + " id " + ids[k]);
+          }
+        }
+      }
+    }
+  }
+
+  @Test
+  void largeMatricesAreQuantisedInChunksWithTheSameResult() {
+    int out = 3000;
+    int in = 700; // 2.1M elements: three chunks
+    float[] w = new float[out * in];
+    SplittableRandom rng = new SplittableRandom(3);
+    for (int i = 0; i < w.length; i++) {
+      w[i] = (float) rng.nextDouble(-1, 1) * (1 + i / in % 7);
+    }
+    try (NDManager m = NDManager.newBaseManager()) {
+      QuantizedWeight q =
+          QuantizedWeight.quantize(m.create(w, new Shape(out, in)), QuantConfig.of(BaseDtype.INT8));
+      assertArrayEquals(int8Oracle(w, in), q.dequantize().toFloatArray(), 1e-6f);
+    }
+  }
+
+  @Test
+  void badInputsAreRefusedWithTheReason() {
+    try (NDManager m = NDManager.newBaseManager()) {
+      NDArray w = m.zeros(new Shape(4, 6));
+      QuantConfig blocks = QuantConfig.builder().baseDtype(BaseDtype.INT8).blockSize(4).build();
+      IllegalArgumentException e =
+          assertThrows(IllegalArgumentException.class, () -> QuantizedWeight.quantize(w, blocks));
+      assertTrue(e.getMessage().contains("does not divide the input width 6"), e.getMessage());
+      assertThrows(
+          IllegalArgumentException.class, () -> QuantizedWeight.quantize(w, QuantConfig.FP32));
+      assertThrows(
+          IllegalArgumentException.class,
+          () -> QuantizedWeight.quantize(m.zeros(new Shape(4)), QuantConfig.of(BaseDtype.INT8)));
+    }
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> QuantConfig.builder().baseDtype(BaseDtype.FP16).blockSize(64).build());
+    assertThrows(IllegalArgumentException.class, () -> QuantConfig.builder().blockSize(-1).build());
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> QuantConfig.builder().quantizeEmbeddings(true).build());
+  }
+
+  @Test
+  void baseDtypeParsesConfigValues() {
+    assertEquals(BaseDtype.INT8, BaseDtype.parse("int8"));
+    assertEquals(BaseDtype.FP16, BaseDtype.parse(" FP16 "));
+    assertEquals(BaseDtype.FP32, BaseDtype.parse("float32"));
+    assertEquals("int8", BaseDtype.INT8.toString());
+    IllegalArgumentException bf16 =
+        assertThrows(IllegalArgumentException.class, () -> BaseDtype.parse("bf16"));
+    assertTrue(bf16.getMessage().contains("aborts the JVM"), bf16.getMessage());
+    IllegalArgumentException bad =
+        assertThrows(IllegalArgumentException.class, () -> BaseDtype.parse("int4"));
+    assertTrue(bad.getMessage().contains("fp32, fp16, int8"), bad.getMessage());
+  }
+}
