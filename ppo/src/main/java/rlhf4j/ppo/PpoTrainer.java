@@ -7,7 +7,6 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
-import ai.djl.training.GradientCollector;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -71,6 +70,7 @@ public final class PpoTrainer {
   private final GenerationConfig generation;
   private final Tokenizer tokenizer;
   private final long padId;
+  private final boolean gradientCheckpointing;
   private long step;
 
   private PpoTrainer(Builder b) {
@@ -102,6 +102,7 @@ public final class PpoTrainer {
     this.generation = b.generation;
     this.tokenizer = b.tokenizer;
     this.padId = b.padId >= 0 ? b.padId : Math.max(0, model.config().eosTokenId());
+    this.gradientCheckpointing = b.gradientCheckpointing;
     if (generation != null) {
       if (Math.abs(generation.sampling().logProbTemperature() - config.temperature()) > 1e-12) {
         throw new IllegalArgumentException(
@@ -395,52 +396,64 @@ public final class PpoTrainer {
           NDArray mbMask = mask.get(idx);
           NDArray mbResponses = batch.responses().get(idx);
           Map<String, Double> mbStats;
-          try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-            CausalLM.Output out =
-                model.forwardResponse(
-                    batch.ids().get(idx), batch.attentionMask().get(idx), batch.queryWidth(), true);
-            NDArray logits = out.logits(); // (mb, T, V)
-            NDArray logProbs = TokenLogProbs.gather(logits, mbResponses, config.temperature());
-            NDArray vpreds = valueHead.forward(out.hidden()); // (mb, T)
-            PpoLoss.Result res =
-                PpoLoss.compute(
-                    logProbs,
-                    oldLogProbs.get(idx),
-                    vpreds,
-                    gae.values().get(idx),
-                    gae.advantages().get(idx),
-                    gae.returns().get(idx),
-                    mbMask,
-                    settings);
-            double lossValue = Masked.scalar(res.loss());
-            if (!Double.isFinite(lossValue)) {
-              throw new TrainingDivergedException(
-                  "PPO loss is "
-                      + lossValue
-                      + " at step "
-                      + (step + 1)
-                      + " (epoch "
-                      + epoch
-                      + "); lower the learning rate or clip gradients (maxGradNorm). The last"
-                      + " checkpoint is intact");
-            }
-            gc.backward(ga == 1 ? res.loss() : Scalars.div(res.loss(), ga));
-            NDArray entropy =
-                Entropy.fromLogits(logits.stopGradient().div((float) config.temperature()));
-            mbStats =
-                PpoStats.minibatch(
-                    res,
-                    entropy,
-                    gae.advantages().get(idx),
-                    gae.returns().get(idx),
-                    gae.values().get(idx),
-                    vpreds,
-                    mbMask);
-            mbStats.put("policy/ratio", res.ratioMean());
-            if (Double.isNaN(firstRatioDeviation)) {
-              NDArray dev = res.ratio().sub(1).abs().mul(mbMask);
-              firstRatioDeviation = Masked.scalar(dev.max());
-            }
+          final int epochNow = epoch;
+          final boolean firstMinibatch = Double.isNaN(firstRatioDeviation);
+          double[] firstDev = {Double.NaN};
+          List<Map<String, Double>> statsOut = new ArrayList<>(1);
+          // forward + backward through the model (block by block with gradient checkpointing)
+          model.backward(
+              batch.ids().get(idx),
+              batch.attentionMask().get(idx),
+              true,
+              gradientCheckpointing,
+              hidden -> {
+                CausalLM.Output out = model.responseOutput(hidden, batch.queryWidth(), true);
+                NDArray logits = out.logits(); // (mb, T, V)
+                NDArray logProbs = TokenLogProbs.gather(logits, mbResponses, config.temperature());
+                NDArray vpreds = valueHead.forward(out.hidden()); // (mb, T)
+                PpoLoss.Result res =
+                    PpoLoss.compute(
+                        logProbs,
+                        oldLogProbs.get(idx),
+                        vpreds,
+                        gae.values().get(idx),
+                        gae.advantages().get(idx),
+                        gae.returns().get(idx),
+                        mbMask,
+                        settings);
+                double lossValue = Masked.scalar(res.loss());
+                if (!Double.isFinite(lossValue)) {
+                  throw new TrainingDivergedException(
+                      "PPO loss is "
+                          + lossValue
+                          + " at step "
+                          + (step + 1)
+                          + " (epoch "
+                          + epochNow
+                          + "); lower the learning rate or clip gradients (maxGradNorm). The last"
+                          + " checkpoint is intact");
+                }
+                NDArray entropy =
+                    Entropy.fromLogits(Scalars.div(logits.stopGradient(), config.temperature()));
+                Map<String, Double> st =
+                    PpoStats.minibatch(
+                        res,
+                        entropy,
+                        gae.advantages().get(idx),
+                        gae.returns().get(idx),
+                        gae.values().get(idx),
+                        vpreds,
+                        mbMask);
+                st.put("policy/ratio", res.ratioMean());
+                statsOut.add(st);
+                if (firstMinibatch) {
+                  firstDev[0] = Masked.scalar(res.ratio().sub(1).abs().mul(mbMask).max());
+                }
+                return new NDList(ga == 1 ? res.loss() : Scalars.div(res.loss(), ga));
+              });
+          mbStats = statsOut.get(0);
+          if (firstMinibatch) {
+            firstRatioDeviation = firstDev[0];
           }
           mbStats.forEach((key, v) -> sums.merge(key, v, Double::sum));
           count++;
@@ -565,6 +578,16 @@ public final class PpoTrainer {
     private GenerationConfig generation;
     private Tokenizer tokenizer;
     private long padId = -1;
+    private boolean gradientCheckpointing;
+
+    /**
+     * Recompute each transformer block in the backward instead of keeping its activations (less
+     * memory, one more forward through the blocks); same gradients up to float rounding.
+     */
+    public Builder gradientCheckpointing(boolean v) {
+      gradientCheckpointing = v;
+      return this;
+    }
 
     public Builder model(CausalLM v) {
       model = v;

@@ -154,6 +154,39 @@ class PpoTrainerTest {
     }
   }
 
+  @Test
+  void gradientCheckpointingGivesTheSameUpdate() {
+    float[][] results = new float[2][];
+    for (int run = 0; run < 2; run++) {
+      try (CausalLM model = Presets.create("nano", 1);
+          LoraModel policy = LoraModel.inject(model, lora(0.0), 2);
+          NDManager m = NDManager.newBaseManager();
+          ValueHead head = ValueHead.create(m, model.config().hiddenSize(), false, 0)) {
+        PpoTrainer trainer =
+            PpoTrainer.builder()
+                .model(model)
+                .trainable(policy.trainableParameters())
+                .valueHead(head)
+                .reference(new AdapterSwitchingReference(policy))
+                .config(ppo().build())
+                .gradientCheckpointing(run == 1)
+                .generation(
+                    GenerationConfig.builder()
+                        .maxNewTokens(6)
+                        .sampling(SamplingConfig.ofSeed(3))
+                        .build())
+                .build();
+        trainer.train(prompts(8, 2), batch -> scoresByLength(batch), 1, null);
+        NDArray b =
+            policy.trainableParameters().values().stream().skip(1).findFirst().orElseThrow();
+        results[run] = b.toFloatArray();
+      }
+    }
+    for (int i = 0; i < results[0].length; i++) {
+      assertEquals(results[0][i], results[1][i], 1e-5, "weight " + i);
+    }
+  }
+
   static float[] scoresByLength(List<rlhf4j.reward.RewardFunction.Sample> batch) {
     float[] s = new float[batch.size()];
     for (int i = 0; i < s.length; i++) {
