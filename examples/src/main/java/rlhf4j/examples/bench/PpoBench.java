@@ -98,6 +98,18 @@ public final class PpoBench implements Callable<Integer> {
   @Option(names = "--threads", defaultValue = "2", description = "default: ${DEFAULT-VALUE}")
   int threads;
 
+  @Option(
+      names = "--base-dtype",
+      defaultValue = "fp32",
+      description =
+          "storage of the frozen base weights: fp32, fp16 or int8 (default: ${DEFAULT-VALUE})")
+  String baseDtype;
+
+  @Option(
+      names = "--gradient-checkpointing",
+      description = "recompute each block in the backward instead of keeping its activations")
+  boolean gradientCheckpointing;
+
   @Option(names = "--seed", defaultValue = "0", description = "default: ${DEFAULT-VALUE}")
   long seed;
 
@@ -141,7 +153,9 @@ public final class PpoBench implements Callable<Integer> {
     Djl.configure(threads);
     Engine.getInstance();
     double peakStart = BenchSupport.matmulPeakGflops(matmulSeconds, 1024);
-    try (CausalLM model = Presets.create(preset, seed);
+    rlhf4j.policy.quant.QuantConfig quant =
+        rlhf4j.policy.quant.QuantConfig.of(rlhf4j.policy.quant.BaseDtype.parse(baseDtype));
+    try (CausalLM model = CausalLM.random(Presets.config(preset), seed, quant);
         NDManager m = NDManager.newBaseManager()) {
       FrozenCopyReference copy = separateRef ? FrozenCopyReference.copyOf(model) : null;
       LoraModel lora =
@@ -184,6 +198,7 @@ public final class PpoBench implements Callable<Integer> {
                       .sampling(SamplingConfig.builder().temperature(1.0).seed(seed).build())
                       .build())
               .padId(eos)
+              .gradientCheckpointing(gradientCheckpointing)
               .listener((s, stats) -> steps.add(new HashMap<>(stats)))
               .build();
       List<long[]> prompts =
@@ -256,6 +271,9 @@ public final class PpoBench implements Callable<Integer> {
           "params_trainable",
           trainer.trainableParameters().values().stream().mapToLong(a -> a.size()).sum());
       summary.addProperty("reference", separateRef ? "separate_copy" : "adapter_switch");
+      summary.addProperty("base_dtype", baseDtype);
+      summary.addProperty("gradient_checkpointing", gradientCheckpointing);
+      summary.addProperty("base_weight_mb", BenchSupport.round(model.parameterBytes() / 1048576.0));
       JsonObject report = new JsonObject();
       report.add("summary", summary);
       JsonObject phases = new JsonObject();
