@@ -12,7 +12,7 @@ import rlhf4j.examples.bench.BenchCommand;
     mixinStandardHelpOptions = true,
     version = "rlhf4j 0.1.0",
     description = "RLHF with LoRA adapters and PPO on the JVM (DJL / PyTorch, offline).",
-    subcommands = {LogitsCommand.class, BenchCommand.class})
+    subcommands = {LogitsCommand.class, BenchCommand.class, PpoCommand.class})
 public final class Rlhf4jCli implements Runnable {
   @Spec CommandSpec spec;
 
