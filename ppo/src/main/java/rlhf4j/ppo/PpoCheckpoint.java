@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
@@ -17,11 +18,13 @@ import java.lang.reflect.Constructor;
 import java.lang.reflect.RecordComponent;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -30,6 +33,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -62,9 +66,9 @@ import rlhf4j.reward.norm.RunningMoments;
  *   <li>{@code ppo_config.json}: the {@link PpoConfig}.
  * </ul>
  *
- * <p>A checkpoint is written into a hidden temporary folder beside it and renamed into place, so a
- * {@code checkpoint-<step>} folder is always complete; {@link #latest} ignores anything else. The
- * frozen base model is not saved: resume with the same base weights.
+ * <p>A checkpoint is written into a hidden temporary folder beside it, flushed to disk and renamed
+ * into place, so a {@code checkpoint-<step>} folder is always complete; {@link #latest} ignores
+ * anything else. The frozen base model is not saved: resume with the same base weights.
  */
 public final class PpoCheckpoint {
   /** Folder name prefix; the step follows. */
@@ -143,8 +147,10 @@ public final class PpoCheckpoint {
       SafeTensors.write(tmp.resolve(OPTIMIZER), opt.tensors(), Map.of("format", FORMAT));
       Files.writeString(tmp.resolve(CONFIG), GSON.toJson(configJson(trainer.config())));
       Files.writeString(tmp.resolve(TRAINER_STATE), GSON.toJson(stateJson(trainer, opt)));
+      syncTree(tmp); // the data is on disk before the rename makes it a checkpoint
       moveIntoPlace(tmp, target);
       moved = true;
+      syncDir(runDir);
     } finally {
       if (!moved) {
         deleteTree(tmp);
@@ -235,7 +241,7 @@ public final class PpoCheckpoint {
     opt.scalars().forEach(scalars::addProperty);
     optimizer.add("scalars", scalars);
     j.add("optimizer", optimizer);
-    com.google.gson.JsonArray names = new com.google.gson.JsonArray();
+    JsonArray names = new JsonArray();
     trainer.trainableParameters().keySet().forEach(names::add);
     j.add("trainable", names);
     return j;
@@ -351,8 +357,7 @@ public final class PpoCheckpoint {
     LOG.info("restored checkpoint {} (step {})", checkpointDir, step);
   }
 
-  private static void checkNames(
-      Path file, java.util.Set<String> saved, java.util.Set<String> ours) {
+  private static void checkNames(Path file, Set<String> saved, Set<String> ours) {
     TreeSet<String> missing = new TreeSet<>(ours);
     missing.removeAll(saved);
     TreeSet<String> extra = new TreeSet<>(saved);
@@ -647,6 +652,29 @@ public final class PpoCheckpoint {
         return "BOOL";
       default:
         return type.toString();
+    }
+  }
+
+  private static void syncTree(Path root) throws IOException {
+    try (Stream<Path> walk = Files.walk(root)) {
+      for (Path p : walk.toList()) {
+        if (Files.isRegularFile(p)) {
+          try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE)) {
+            ch.force(true);
+          }
+        } else {
+          syncDir(p);
+        }
+      }
+    }
+  }
+
+  /** Flushes a folder's entries where the platform allows it (Linux does; some do not). */
+  private static void syncDir(Path dir) {
+    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+      ch.force(true);
+    } catch (IOException e) {
+      LOG.debug("cannot fsync folder {}: {}", dir, e.toString());
     }
   }
 

@@ -18,6 +18,7 @@ import rlhf4j.examples.bench.BenchCommand;
       MergeCommand.class,
       SftCommand.class,
       TrainRewardCommand.class,
+      PpoCommand.class,
       BenchCommand.class
     })
 public final class Rlhf4jCli implements Runnable {
