@@ -1,0 +1,279 @@
+package rlhf4j.examples.arithmetic;
+
+import ai.djl.ndarray.NDManager;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import rlhf4j.examples.cli.Djl;
+import rlhf4j.policy.lora.LoraConfig;
+import rlhf4j.policy.lora.LoraModel;
+import rlhf4j.policy.model.CausalLM;
+import rlhf4j.policy.model.Family;
+import rlhf4j.policy.model.ModelConfig;
+import rlhf4j.policy.model.ValueHead;
+import rlhf4j.policy.sft.SftConfig;
+import rlhf4j.policy.sft.SftExample;
+import rlhf4j.policy.sft.SftSummary;
+import rlhf4j.policy.sft.SftTrainer;
+import rlhf4j.ppo.PpoConfig;
+import rlhf4j.ppo.PpoTrainer;
+import rlhf4j.reference.AdapterSwitchingReference;
+import rlhf4j.rollout.GenerationConfig;
+import rlhf4j.rollout.Generator;
+import rlhf4j.rollout.Rollout;
+import rlhf4j.rollout.sampling.SamplingConfig;
+
+/**
+ * Addition with a verifiable reward. A tiny GPT-2-shaped model is fine-tuned on {@code a+b=} → sum,
+ * from data where a chatty annotator often restates the answer ({@code 12+7=19=19}); PPO with
+ * {@link ExactAnswerReward} (exactly the sum, then EOS) on the training prompts then raises its
+ * greedy accuracy on held-out problems. Run: {@code Arithmetic [sftSteps] [ppoSteps] [seed]}.
+ */
+public final class Arithmetic {
+
+  /**
+   * Settings of a run.
+   *
+   * @param maxOperand operands are drawn from {@code [0, maxOperand)}
+   * @param heldOut problems kept out of SFT and PPO, used for the accuracies
+   * @param chattyRate fraction of SFT answers written chattily ({@code 12+7=19=19})
+   * @param sftSteps supervised steps (batches of 32)
+   * @param ppoSteps PPO steps
+   * @param ppoBatchSize prompts per PPO step
+   * @param ppoLearningRate PPO's Adam learning rate
+   * @param temperature sampling temperature of the PPO rollouts
+   * @param seed seeds the split, the data noise, the weights, SFT shuffling and PPO sampling
+   */
+  public record Options(
+      int maxOperand,
+      int heldOut,
+      double chattyRate,
+      int sftSteps,
+      int ppoSteps,
+      int ppoBatchSize,
+      double ppoLearningRate,
+      double temperature,
+      long seed) {
+    /** Checks the values. */
+    public Options {
+      if (sftSteps < 1 || ppoSteps < 1) {
+        throw new IllegalArgumentException(
+            "sftSteps and ppoSteps must be >= 1, got " + sftSteps + " and " + ppoSteps);
+      }
+      if (ppoBatchSize < 2 || ppoBatchSize % 2 != 0) {
+        throw new IllegalArgumentException(
+            "ppoBatchSize must be even and >= 2, got " + ppoBatchSize);
+      }
+      if (!(chattyRate >= 0 && chattyRate <= 1)) {
+        throw new IllegalArgumentException("chattyRate must be in [0, 1], got " + chattyRate);
+      }
+    }
+
+    /** The defaults: a run of well under a minute on two cores. */
+    public static Options defaults() {
+      return new Options(20, 100, 0.6, 300, 20, 32, 1e-3, 1.0, 0);
+    }
+
+    /** A copy with other step counts and seed. */
+    public Options with(int sftSteps, int ppoSteps, long seed) {
+      return new Options(
+          maxOperand,
+          heldOut,
+          chattyRate,
+          sftSteps,
+          ppoSteps,
+          ppoBatchSize,
+          ppoLearningRate,
+          temperature,
+          seed);
+    }
+  }
+
+  /**
+   * What a run measured.
+   *
+   * @param sft the supervised run
+   * @param accuracyBefore greedy exact-answer accuracy on the held-out problems after SFT
+   * @param accuracyAfter the same after PPO
+   * @param trainAccuracyBefore greedy accuracy on the training problems after SFT
+   * @param trainAccuracyAfter the same after PPO
+   * @param meanRewards the mean reward of each PPO step's sampled answers
+   */
+  public record Result(
+      SftSummary sft,
+      double accuracyBefore,
+      double accuracyAfter,
+      double trainAccuracyBefore,
+      double trainAccuracyAfter,
+      List<Double> meanRewards) {}
+
+  private Arithmetic() {}
+
+  public static void main(String[] args) {
+    Djl.configure(1);
+    Options d = Options.defaults();
+    Options o =
+        d.with(
+            args.length > 0 ? Integer.parseInt(args[0]) : d.sftSteps(),
+            args.length > 1 ? Integer.parseInt(args[1]) : d.ppoSteps(),
+            args.length > 2 ? Long.parseLong(args[2]) : d.seed());
+    Result r = run(o);
+    System.out.printf(
+        "greedy accuracy on %d held-out problems: %.3f after SFT, %.3f after PPO"
+            + " (training problems: %.3f -> %.3f)%n",
+        o.heldOut(),
+        r.accuracyBefore(),
+        r.accuracyAfter(),
+        r.trainAccuracyBefore(),
+        r.trainAccuracyAfter());
+  }
+
+  /** The model: GPT-2 layout, 2 blocks of width 64, 16 positions, the 13-token vocabulary. */
+  public static ModelConfig modelConfig() {
+    int eos = AdditionTask.EOS;
+    return new ModelConfig(
+        Family.GPT2,
+        "gpt2",
+        AdditionTask.VOCAB_SIZE,
+        64, // hidden size
+        2, // blocks
+        4, // heads
+        4, // key/value heads
+        16, // head width
+        256, // MLP width
+        16, // positions: "19+19=" plus "38=38<eos>" is 12 tokens
+        1e-5,
+        "gelu_new",
+        10000,
+        1.0,
+        null,
+        false,
+        true, // tied embeddings, as GPT-2
+        true,
+        true,
+        true,
+        false,
+        eos,
+        eos,
+        eos);
+  }
+
+  /** The SFT data: one example per problem, chatty with probability {@code chattyRate}. */
+  public static List<SftExample> chattyExamples(
+      List<AdditionTask.Problem> problems, double chattyRate, long seed) {
+    Random coin = new Random(seed);
+    List<SftExample> examples = new ArrayList<>();
+    for (AdditionTask.Problem p : problems) {
+      boolean chatty = coin.nextDouble() < chattyRate;
+      examples.add(SftExample.of(p.promptIds(), chatty ? p.chattyAnswerIds() : p.answerIds()));
+    }
+    return examples;
+  }
+
+  /** SFT, accuracy, PPO, accuracy; prints progress. */
+  public static Result run(Options o) {
+    AdditionTask.Split split = AdditionTask.split(o.maxOperand(), o.heldOut(), o.seed());
+    try (CausalLM model = CausalLM.random(modelConfig(), o.seed())) {
+      // 1. supervised fine-tuning of every weight on the chatty data
+      SftConfig sftConfig =
+          SftConfig.builder()
+              .learningRate(3e-3)
+              .maxSteps(o.sftSteps())
+              .batchSize(32)
+              .maxLength(16)
+              .seed(o.seed())
+              .logEvery(40)
+              .build();
+      SftSummary sft =
+          new SftTrainer(model, sftConfig)
+              .train(
+                  chattyExamples(split.train(), o.chattyRate(), o.seed()),
+                  (step, loss, lr, tps) ->
+                      System.out.printf("sft step %4d  loss %.3f%n", step, loss));
+      double before = accuracy(model, split.heldOut());
+      double trainBefore = accuracy(model, split.train());
+      System.out.printf(
+          "greedy accuracy after SFT: held-out %.3f, train %.3f%n", before, trainBefore);
+
+      // 2. PPO with LoRA on every linear layer; the reference is the SFT model (adapters off)
+      LoraConfig lora =
+          LoraConfig.builder()
+              .r(8)
+              .loraAlpha(16)
+              .targetModules(List.of("c_attn", "c_proj", "c_fc"))
+              .build();
+      try (LoraModel policy = LoraModel.inject(model, lora, o.seed());
+          NDManager manager = NDManager.newBaseManager();
+          ValueHead valueHead =
+              ValueHead.create(manager, model.config().hiddenSize(), true, o.seed())) {
+        PpoTrainer trainer =
+            PpoTrainer.builder()
+                .model(model)
+                .trainable(policy.trainableParameters())
+                .valueHead(valueHead)
+                .reference(new AdapterSwitchingReference(policy))
+                .config(
+                    PpoConfig.builder()
+                        .batchSize(o.ppoBatchSize())
+                        .miniBatchSize(o.ppoBatchSize() / 2)
+                        .learningRate(o.ppoLearningRate())
+                        .maxGradNorm(1.0)
+                        .adaptiveKl(false)
+                        .initKlCoef(0.05)
+                        .temperature(o.temperature())
+                        .seed(o.seed())
+                        .build())
+                .generation(
+                    generation(
+                        SamplingConfig.builder()
+                            .temperature(o.temperature())
+                            .seed(o.seed())
+                            .build()))
+                .padId(AdditionTask.EOS)
+                .build();
+        List<long[]> prompts = new ArrayList<>();
+        split.train().forEach(p -> prompts.add(p.promptIds()));
+        List<Double> meanRewards = new ArrayList<>();
+        trainer.train(
+            prompts,
+            new ExactAnswerReward(0.1f),
+            o.ppoSteps(),
+            (t, rollout, stats) -> {
+              meanRewards.add(stats.get("objective/scores"));
+              System.out.printf(
+                  "ppo step %3d  mean reward %.3f  kl %.3f%n",
+                  t.stepCount(), stats.get("objective/scores"), stats.get("objective/kl"));
+            });
+        double after = accuracy(model, split.heldOut());
+        double trainAfter = accuracy(model, split.train());
+        System.out.printf(
+            "greedy accuracy after PPO: held-out %.3f, train %.3f%n", after, trainAfter);
+        return new Result(sft, before, after, trainBefore, trainAfter, List.copyOf(meanRewards));
+      }
+    }
+  }
+
+  /** Fraction of {@code problems} whose greedy answer is exactly right. */
+  public static double accuracy(CausalLM model, List<AdditionTask.Problem> problems) {
+    List<long[]> prompts = new ArrayList<>();
+    problems.forEach(p -> prompts.add(p.promptIds()));
+    Rollout r =
+        new Generator(model, generation(SamplingConfig.builder().greedy(true).build()))
+            .generate(prompts);
+    int right = 0;
+    for (int i = 0; i < problems.size(); i++) {
+      AdditionTask.Problem p = problems.get(i);
+      right += AdditionTask.statedAnswer(r.responses().get(i)) == p.a() + p.b() ? 1 : 0;
+    }
+    return (double) right / problems.size();
+  }
+
+  private static GenerationConfig generation(SamplingConfig sampling) {
+    return GenerationConfig.builder()
+        .maxNewTokens(4)
+        .eosTokenId(AdditionTask.EOS)
+        .padTokenId(AdditionTask.EOS)
+        .sampling(sampling)
+        .build();
+  }
+}
