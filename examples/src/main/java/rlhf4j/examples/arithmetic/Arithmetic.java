@@ -71,7 +71,7 @@ public final class Arithmetic {
 
     /** The defaults: a run of well under a minute on two cores. */
     public static Options defaults() {
-      return new Options(20, 100, 0.6, 300, 20, 32, 1e-3, 1.0, 0);
+      return new Options(20, 100, 0.6, 250, 15, 32, 1e-3, 1.0, 0);
     }
 
     /** A copy with other step counts and seed. */
@@ -90,27 +90,41 @@ public final class Arithmetic {
   }
 
   /**
+   * Greedy answers to a set of problems.
+   *
+   * @param accuracy fraction exactly right (digits of the sum, then EOS)
+   * @param wellFormed fraction that are a number then EOS, right or wrong (not chatty)
+   */
+  public record Evaluation(double accuracy, double wellFormed) {
+    @Override
+    public String toString() {
+      return String.format("accuracy %.3f (well-formed %.3f)", accuracy, wellFormed);
+    }
+  }
+
+  /**
    * What a run measured.
    *
    * @param sft the supervised run
-   * @param accuracyBefore greedy exact-answer accuracy on the held-out problems after SFT
-   * @param accuracyAfter the same after PPO
-   * @param trainAccuracyBefore greedy accuracy on the training problems after SFT
-   * @param trainAccuracyAfter the same after PPO
+   * @param heldOutBefore the held-out problems after SFT
+   * @param heldOutAfter the held-out problems after PPO
+   * @param trainBefore the training problems after SFT
+   * @param trainAfter the training problems after PPO
    * @param meanRewards the mean reward of each PPO step's sampled answers
    */
   public record Result(
       SftSummary sft,
-      double accuracyBefore,
-      double accuracyAfter,
-      double trainAccuracyBefore,
-      double trainAccuracyAfter,
+      Evaluation heldOutBefore,
+      Evaluation heldOutAfter,
+      Evaluation trainBefore,
+      Evaluation trainAfter,
       List<Double> meanRewards) {}
 
   private Arithmetic() {}
 
   public static void main(String[] args) {
-    Djl.configure(1);
+    Djl.configure(1); // offline, one intra-op thread
+    System.setProperty("org.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils", "error"); // no GPU
     Options d = Options.defaults();
     Options o =
         d.with(
@@ -119,13 +133,8 @@ public final class Arithmetic {
             args.length > 2 ? Long.parseLong(args[2]) : d.seed());
     Result r = run(o);
     System.out.printf(
-        "greedy accuracy on %d held-out problems: %.3f after SFT, %.3f after PPO"
-            + " (training problems: %.3f -> %.3f)%n",
-        o.heldOut(),
-        r.accuracyBefore(),
-        r.accuracyAfter(),
-        r.trainAccuracyBefore(),
-        r.trainAccuracyAfter());
+        "greedy accuracy on %d held-out problems: %.3f after SFT, %.3f after PPO%n",
+        o.heldOut(), r.heldOutBefore().accuracy(), r.heldOutAfter().accuracy());
   }
 
   /** The model: GPT-2 layout, 2 blocks of width 64, 16 positions, the 13-token vocabulary. */
@@ -190,10 +199,9 @@ public final class Arithmetic {
                   chattyExamples(split.train(), o.chattyRate(), o.seed()),
                   (step, loss, lr, tps) ->
                       System.out.printf("sft step %4d  loss %.3f%n", step, loss));
-      double before = accuracy(model, split.heldOut());
-      double trainBefore = accuracy(model, split.train());
-      System.out.printf(
-          "greedy accuracy after SFT: held-out %.3f, train %.3f%n", before, trainBefore);
+      Evaluation before = evaluate(model, split.heldOut());
+      Evaluation trainBefore = evaluate(model, split.train());
+      System.out.println("after SFT, held-out: " + before + ", train: " + trainBefore);
 
       // 2. PPO with LoRA on every linear layer; the reference is the SFT model (adapters off)
       LoraConfig lora =
@@ -244,28 +252,30 @@ public final class Arithmetic {
                   "ppo step %3d  mean reward %.3f  kl %.3f%n",
                   t.stepCount(), stats.get("objective/scores"), stats.get("objective/kl"));
             });
-        double after = accuracy(model, split.heldOut());
-        double trainAfter = accuracy(model, split.train());
-        System.out.printf(
-            "greedy accuracy after PPO: held-out %.3f, train %.3f%n", after, trainAfter);
+        Evaluation after = evaluate(model, split.heldOut());
+        Evaluation trainAfter = evaluate(model, split.train());
+        System.out.println("after PPO, held-out: " + after + ", train: " + trainAfter);
         return new Result(sft, before, after, trainBefore, trainAfter, List.copyOf(meanRewards));
       }
     }
   }
 
-  /** Fraction of {@code problems} whose greedy answer is exactly right. */
-  public static double accuracy(CausalLM model, List<AdditionTask.Problem> problems) {
+  /** Greedy answers to {@code problems}, scored. */
+  public static Evaluation evaluate(CausalLM model, List<AdditionTask.Problem> problems) {
     List<long[]> prompts = new ArrayList<>();
     problems.forEach(p -> prompts.add(p.promptIds()));
     Rollout r =
         new Generator(model, generation(SamplingConfig.builder().greedy(true).build()))
             .generate(prompts);
     int right = 0;
+    int wellFormed = 0;
     for (int i = 0; i < problems.size(); i++) {
       AdditionTask.Problem p = problems.get(i);
-      right += AdditionTask.statedAnswer(r.responses().get(i)) == p.a() + p.b() ? 1 : 0;
+      int stated = AdditionTask.statedAnswer(r.responses().get(i));
+      right += stated == p.a() + p.b() ? 1 : 0;
+      wellFormed += stated >= 0 ? 1 : 0;
     }
-    return (double) right / problems.size();
+    return new Evaluation((double) right / problems.size(), (double) wellFormed / problems.size());
   }
 
   private static GenerationConfig generation(SamplingConfig sampling) {

@@ -70,7 +70,8 @@ public final class BringYourOwn {
       System.err.println("usage: BringYourOwn MODEL_DIR OUT_DIR [keywords] [steps]");
       return;
     }
-    Djl.configure(1);
+    Djl.configure(1); // offline, one intra-op thread
+    System.setProperty("org.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils", "error"); // no GPU
     Result r =
         run(
             Path.of(args[0]),
@@ -151,7 +152,8 @@ public final class BringYourOwn {
         List<String> after = sample(model, generation, tokenizer, prompts);
         for (int i = 0; i < PROMPTS.size(); i++) {
           System.out.printf(
-              "%s%n  before: %s%n  after:  %s%n", PROMPTS.get(i), before.get(i), after.get(i));
+              "%s%n  before: %s%n  after:  %s%n",
+              PROMPTS.get(i), printable(before.get(i)), printable(after.get(i)));
         }
 
         Path adapterDir = outDir.resolve("adapter");
@@ -167,6 +169,14 @@ public final class BringYourOwn {
         return new Result(before, after, List.copyOf(meanRewards), adapterDir, mergedDir);
       }
     }
+  }
+
+  /** {@code text} with control and replacement characters shown as {@code ·}. */
+  static String printable(String text) {
+    StringBuilder sb = new StringBuilder();
+    text.codePoints()
+        .forEach(c -> sb.appendCodePoint(Character.isISOControl(c) || c == 0xFFFD ? '·' : c));
+    return sb.toString();
   }
 
   private static List<String> sample(

@@ -42,7 +42,8 @@ public final class CustomReward {
   private CustomReward() {}
 
   public static void main(String[] args) {
-    Djl.configure(1);
+    Djl.configure(1); // offline, one intra-op thread
+    System.setProperty("org.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils", "error"); // no GPU
     int steps = args.length > 0 ? Integer.parseInt(args[0]) : 4;
     long seed = args.length > 1 ? Long.parseLong(args[1]) : 0;
     Result r = run(steps, seed);

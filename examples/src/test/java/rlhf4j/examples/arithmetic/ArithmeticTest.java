@@ -13,12 +13,15 @@ class ArithmeticTest {
     Arithmetic.Result r = Arithmetic.run(o);
     assertEquals(o.ppoSteps(), r.meanRewards().size());
     assertTrue(r.sft().finalLoss() < r.sft().firstLoss(), "SFT loss should fall");
-    // seed 0 gave 0.19 -> 0.50 held-out (train 0.24 -> 0.61); other seeds gained 0.24 to 0.59
+    // without GC, seeds 0, 1, 2 gave held-out 0.14 -> 0.51, 0.13 -> 0.46, 0.22 -> 0.65
     assertTrue(
-        r.accuracyAfter() >= r.accuracyBefore() + 0.15,
-        "held-out accuracy " + r.accuracyBefore() + " -> " + r.accuracyAfter());
+        r.heldOutAfter().accuracy() >= r.heldOutBefore().accuracy() + 0.15,
+        "held-out " + r.heldOutBefore() + " -> " + r.heldOutAfter());
     assertTrue(
-        r.trainAccuracyAfter() >= r.trainAccuracyBefore() + 0.15,
-        "train accuracy " + r.trainAccuracyBefore() + " -> " + r.trainAccuracyAfter());
+        r.trainAfter().accuracy() >= r.trainBefore().accuracy() + 0.15,
+        "train " + r.trainBefore() + " -> " + r.trainAfter());
+    // SFT left most answers chatty; PPO made them end after the number
+    assertTrue(r.heldOutBefore().wellFormed() < 0.5, "before: " + r.heldOutBefore());
+    assertTrue(r.heldOutAfter().wellFormed() > r.heldOutBefore().wellFormed());
   }
 }

@@ -64,6 +64,12 @@ class BringYourOwnTest {
     assertTrue(adapterConfig.contains("q_proj") && adapterConfig.contains("v_proj"), adapterConfig);
   }
 
+  @Test
+  void printableShowsControlAndReplacementCharactersAsDots() {
+    assertEquals("a·b·c", BringYourOwn.printable("a\nb\uFFFDc"));
+    assertEquals("héllo wörld", BringYourOwn.printable("héllo wörld"));
+  }
+
   /**
    * The adapter loads onto the base and the merged folder loads on its own; both give the same
    * logits, which differ from the base's (training moved the adapter).
