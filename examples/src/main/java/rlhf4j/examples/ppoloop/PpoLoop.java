@@ -18,10 +18,10 @@ import rlhf4j.rollout.GenerationConfig;
 import rlhf4j.rollout.sampling.SamplingConfig;
 
 /**
- * ^ * The whole PPO loop in one method of about 50 formatted lines: a seeded GPT-2-shaped model
- * ({@code nano} preset, random weights), a LoRA adapter, a value head, the reference as "adapters
- * off", and a lambda reward that pays for response tokens with an id below {@link
- * #FAVOURITE_BELOW}. Run: {@code PpoLoop [steps] [seed]}.
+ * The whole PPO loop in one method of about 50 formatted lines: a seeded GPT-2-shaped model ({@code
+ * nano} preset, random weights), a LoRA adapter, a value head, the reference as "adapters off", and
+ * a lambda reward that pays for response tokens with an id below {@link #FAVOURITE_BELOW}. Run:
+ * {@code PpoLoop [steps] [seed]}.
  */
 public final class PpoLoop {
   /** Tokens with an id below this are rewarded: 32 of the 512 ids, about 6% at random. */
