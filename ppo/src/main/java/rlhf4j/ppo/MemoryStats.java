@@ -35,10 +35,26 @@ public final class MemoryStats {
     return new double[] {peak, now};
   }
 
+  /** Whether a CUDA device answered, probed once (each failed probe logs a warning). */
+  private static volatile Boolean gpuPresent;
+
+  private static boolean gpuPresent() {
+    if (gpuPresent == null) {
+      boolean present;
+      try {
+        present = CudaUtils.hasCuda() && CudaUtils.getGpuCount() > 0;
+      } catch (Throwable t) { // no driver
+        present = false;
+      }
+      gpuPresent = present;
+    }
+    return gpuPresent;
+  }
+
   /** GPU memory of device 0 in MB {used, total}, or null when there is no usable CUDA device. */
   public static double[] gpuMb() {
     try {
-      if (!CudaUtils.hasCuda() || CudaUtils.getGpuCount() == 0) {
+      if (!gpuPresent()) {
         return null;
       }
       MemoryUsage u = CudaUtils.getGpuMemory(Device.gpu(0));
