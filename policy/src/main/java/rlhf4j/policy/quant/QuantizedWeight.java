@@ -16,8 +16,10 @@ import java.util.Objects;
  * <ul>
  *   <li>fp16: {@code data} holds W in half precision; each use widens it to float32.
  *   <li>int8, per output channel: {@code data} holds codes q = round(127·W/a) with a = max|W| of
- *       the row, {@code scale} holds s = a/127 (out); x·Wᵀ is computed as (x·qᵀ)·s, the faster
- *       order on this CPU (scale after the matmul rather than dequantising first).
+ *       the row, {@code scale} holds s = a/127 (out); for inputs of fewer rows than input features
+ *       (decoding, small batches) x·Wᵀ is computed as (x·qᵀ)·s, the faster order on this CPU; for
+ *       more rows the weight is dequantised first, which is cheaper then and makes no output-sized
+ *       temporary (an LM head's (B, T, V) logits).
  *   <li>int8, block-wise: one a per block of {@code blockSize} consecutive input features, {@code
  *       scale} (out, in / blockSize); W is dequantised (q·s) then multiplied.
  * </ul>
@@ -139,7 +141,10 @@ public final class QuantizedWeight implements AutoCloseable {
    * @return // (..., out)
    */
   public NDArray linear(NDArray x, NDArray bias) {
-    if (dtype == BaseDtype.INT8 && blockSize == 0) {
+    long in = data.getShape().get(1);
+    long rows = x.size() / in;
+    if (dtype == BaseDtype.INT8 && blockSize == 0 && rows < in) {
+      // few rows: scale the (rows, out) product rather than the (out, in) weight
       NDArray wf = data.toType(DataType.FLOAT32, false); // (out, in), graph-free: frozen
       NDArray y;
       try {
@@ -149,7 +154,7 @@ public final class QuantizedWeight implements AutoCloseable {
       }
       return bias == null ? y : y.add(bias);
     }
-    NDArray wf = dequantize();
+    NDArray wf = dequantize(); // scaled in place: no output-sized temporary
     try {
       return ai.djl.nn.core.Linear.linear(x, wf, bias).singletonOrThrow();
     } finally {

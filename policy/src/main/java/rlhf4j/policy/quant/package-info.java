@@ -5,6 +5,13 @@
  * stored below float32; norms, biases, position embeddings (and by default token embeddings and the
  * LM head), LoRA weights and the value head stay float32, and all compute is float32.
  *
+ * <p>Accuracy on the tiny GPT-2, Llama and GPT-NeoX fixtures (mean KL(p_fp32 ‖ p_quantised) per
+ * position, tested bound 1e-3): fp16 about 1e-7; int8 per channel 1e-9 to 9e-5, block-wise (32) up
+ * to 7e-5, with int8 embeddings and head up to 1.3e-4.
+ *
+ * <p>Merging a LoRA adapter into a quantised base is refused ({@code LoraModel.merge}): adding ΔW
+ * would re-round every weight of the layer. Save the adapter and merge into the float32 base.
+ *
  * <p>Mixed-precision compute (autocast) is not offered: DJL 0.35.1 casts ({@code toType}) run
  * without autograd, so casting activations down and back would cut the graph, and fp16 compute on
  * this CPU is about 150× slower than fp32 while bf16 arrays abort the JVM. Storing the base in fp16

@@ -94,6 +94,9 @@ public final class LeanMemoryBench {
       NDArray ids = m.create(flat, new Shape(batch, seq));
       int queryWidth = seq - resp;
       double[] times = new double[steps + 1];
+      double[] cpu = new double[steps + 1];
+      java.lang.management.ThreadMXBean threads =
+          java.lang.management.ManagementFactory.getThreadMXBean();
       long rssBefore = 0;
       long peak = 0;
       for (int step = 0; step <= steps; step++) {
@@ -103,6 +106,7 @@ public final class LeanMemoryBench {
           ProcessMemory.resetPeak();
         }
         long s0 = System.nanoTime();
+        long c0 = threads.getCurrentThreadCpuTime();
         try (NDScope scope = new NDScope()) {
           if (mode.equals("forward")) {
             try (NoGrad ng = NoGrad.enter()) {
@@ -132,10 +136,13 @@ public final class LeanMemoryBench {
           }
         }
         times[step] = (System.nanoTime() - s0) / 1e9;
+        cpu[step] = (threads.getCurrentThreadCpuTime() - c0) / 1e9;
         peak = Math.max(peak, ProcessMemory.peakRssBytes());
       }
       double[] timed = Arrays.copyOfRange(times, 1, times.length);
       Arrays.sort(timed);
+      double[] timedCpu = Arrays.copyOfRange(cpu, 1, cpu.length);
+      Arrays.sort(timedCpu);
       System.out.println(
           String.format(
               Locale.ROOT,
@@ -143,7 +150,8 @@ public final class LeanMemoryBench {
                   + " resp=%d threads=%d baseMiB=%.1f adapterMiB=%.2f optimizerMiB=%.2f"
                   + " rssStartMiB=%.1f rssBeforeStepsMiB=%.1f peakDuringStepsMiB=%.1f"
                   + " stepPeakOverBeforeMiB=%.1f processPeakMiB=%.1f estimateActMiB=%.1f"
-                  + " loadS=%.1f firstStepS=%.2f medianStepS=%.2f steps=%s",
+                  + " loadS=%.1f firstStepS=%.2f minStepS=%.2f minStepCpuS=%.2f steps=%s"
+                  + " cpu=%s",
               preset,
               mode,
               dtype,
@@ -166,8 +174,10 @@ public final class LeanMemoryBench {
               mib(ActivationEstimate.bytes(config, batch, seq, resp, ckpt, mode.equals("train"))),
               loadSeconds,
               times[0],
-              timed[timed.length / 2],
-              Arrays.toString(times)));
+              timed[0],
+              timedCpu[0],
+              Arrays.toString(times),
+              Arrays.toString(cpu)));
     }
   }
 

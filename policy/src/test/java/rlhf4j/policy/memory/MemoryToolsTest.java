@@ -7,8 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import rlhf4j.policy.lora.MemoryReport;
 import rlhf4j.policy.model.ModelConfig;
 import rlhf4j.policy.model.Presets;
+import rlhf4j.policy.quant.BaseDtype;
+import rlhf4j.policy.quant.QuantConfig;
 
 /** Process memory readings and the activation estimate. */
 class MemoryToolsTest {
@@ -73,5 +76,28 @@ class MemoryToolsTest {
     assertThrows(
         IllegalArgumentException.class,
         () -> ActivationEstimate.bytes(Presets.config("nano"), 1, 4, 5, false, true));
+  }
+
+  @Test
+  void breakdownNamesEachLever() {
+    MemoryBreakdown b =
+        new MemoryBreakdown(
+            3L << 20,
+            1L << 20,
+            2L << 20,
+            5L << 20,
+            100L << 20,
+            QuantConfig.builder().baseDtype(BaseDtype.INT8).quantizeEmbeddings(true).build(),
+            true);
+    assertEquals(
+        "base: 3.0 MiB (int8 incl. embeddings) || adapters: 1.0 MiB || optimizer state: 2.0 MiB"
+            + " || activations: ~5.0 MiB (checkpointed) || peak RSS: 100.0 MiB",
+        b.toString());
+    MemoryBreakdown of =
+        MemoryBreakdown.of(new MemoryReport(1, 4, 2, 8, 16), QuantConfig.FP32, false, -1);
+    assertEquals(4, of.baseBytes());
+    assertEquals(8, of.adapterBytes());
+    assertEquals(16, of.optimizerBytes());
+    assertTrue(of.toString().contains("activations: n/a (no checkpointing)"), of.toString());
   }
 }

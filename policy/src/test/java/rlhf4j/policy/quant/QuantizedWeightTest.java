@@ -108,37 +108,44 @@ class QuantizedWeightTest {
   void linearEqualsAPlainLoopOverTheDequantisedWeight() {
     float[] w = weights();
     float[] bias = {0.1f, -0.2f, 0.3f, 0f, 0.5f, -0.6f};
-    float[] x = new float[2 * 3 * IN];
-    SplittableRandom rng = new SplittableRandom(5);
-    for (int i = 0; i < x.length; i++) {
-      x[i] = (float) rng.nextDouble(-1, 1);
-    }
     QuantConfig[] configs = {
       QuantConfig.of(BaseDtype.INT8),
       QuantConfig.builder().baseDtype(BaseDtype.INT8).blockSize(2).build(),
       QuantConfig.of(BaseDtype.FP16)
     };
-    for (QuantConfig c : configs) {
-      try (NDManager m = NDManager.newBaseManager()) {
-        QuantizedWeight q = QuantizedWeight.quantize(m.create(w, new Shape(OUT, IN)), c);
-        float[] wq = q.dequantize().toFloatArray();
-        NDArray xs = m.create(x, new Shape(2, 3, IN));
-        NDArray b = m.create(bias);
-        long before = live(m);
-        NDArray yArr = q.linear(xs, b); // (2, 3, 6)
-        long made = live(m) - before;
-        float[] y = yArr.toFloatArray();
-        for (int r = 0; r < 6; r++) {
-          for (int o = 0; o < OUT; o++) {
-            double acc = bias[o];
-            for (int i = 0; i < IN; i++) {
-              acc += x[r * IN + i] * wq[o * IN + i];
+    // 6 rows < 8 inputs: per-channel int8 scales the product; 20 rows: dequantises first
+    for (int[] lead : new int[][] {{2, 3}, {4, 5}}) {
+      int rowCount = lead[0] * lead[1];
+      float[] x = new float[rowCount * IN];
+      SplittableRandom rng = new SplittableRandom(5);
+      for (int i = 0; i < x.length; i++) {
+        x[i] = (float) rng.nextDouble(-1, 1);
+      }
+      for (QuantConfig c : configs) {
+        try (NDManager m = NDManager.newBaseManager()) {
+          QuantizedWeight q = QuantizedWeight.quantize(m.create(w, new Shape(OUT, IN)), c);
+          float[] wq = q.dequantize().toFloatArray();
+          NDArray xs = m.create(x, new Shape(lead[0], lead[1], IN));
+          NDArray b = m.create(bias);
+          long before = live(m);
+          NDArray yArr = q.linear(xs, b); // (lead, OUT)
+          long made = live(m) - before;
+          assertEquals(new Shape(lead[0], lead[1], OUT), yArr.getShape());
+          float[] y = yArr.toFloatArray();
+          for (int r = 0; r < rowCount; r++) {
+            for (int o = 0; o < OUT; o++) {
+              double acc = bias[o];
+              for (int i = 0; i < IN; i++) {
+                acc += x[r * IN + i] * wq[o * IN + i];
+              }
+              assertEquals(acc, y[r * OUT + o], 1e-5, c + " row " + r + " out " + o);
             }
-            assertEquals(acc, y[r * OUT + o], 1e-5, c + " row " + r + " out " + o);
           }
+          // matmul, scale, bias; or one fused linear: the widened weight is never left behind
+          boolean scaleAfter =
+              c.baseDtype() == BaseDtype.INT8 && c.blockSize() == 0 && rowCount < IN;
+          assertEquals(scaleAfter ? 3 : 1, made, c + " with " + rowCount + " rows");
         }
-        // per channel: matmul, scale, bias; otherwise one fused linear: no widened weight is left
-        assertEquals(c.blockSize() == 0 && c.baseDtype() == BaseDtype.INT8 ? 3 : 1, made, "" + c);
       }
     }
   }
