@@ -13,6 +13,7 @@ import rlhf4j.examples.bench.BenchCommand;
     version = "rlhf4j 0.1.0",
     description = "RLHF with LoRA adapters and PPO on the JVM (DJL / PyTorch, offline).",
     subcommands = {
+      QuickstartCommand.class,
       LogitsCommand.class,
       GenerateCommand.class,
       MergeCommand.class,
