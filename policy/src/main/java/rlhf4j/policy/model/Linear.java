@@ -91,15 +91,22 @@ public final class Linear {
     return weight;
   }
 
-  /** Replaces the float32 weight array (same shape). */
+  /**
+   * Replaces the float32 weight array (same shape).
+   *
+   * @throws IllegalStateException if the weight is stored quantised
+   */
   public void setWeight(NDArray newWeight) {
+    if (quantized != null) {
+      throw new IllegalStateException(
+          path + " is stored as " + quantized.dtype() + "; its weight cannot be replaced");
+    }
     Shape current = shape();
     if (!newWeight.getShape().equals(current)) {
       throw new IllegalArgumentException(
           path + ": new weight shape " + newWeight.getShape() + " != " + current);
     }
     this.weight = newWeight;
-    this.quantized = null;
   }
 
   /** Whether the weight is stored quantised (fp16 or int8) rather than as float32. */

@@ -102,7 +102,6 @@ class QuantizedModelTest {
         assertEquals(c, q.quantConfig());
         float[] got = logProbs(q);
         double kl = meanKl(ref, got, vocab);
-        System.out.printf("%s %s: mean KL %.3g%n", name, c, kl);
         assertTrue(kl < MAX_MEAN_KL, name + " " + c + ": mean KL " + kl);
         assertFalse(Arrays.equals(ref, got), name + " " + c + " changes the logits at all");
         if (c.equals(QuantConfig.of(BaseDtype.INT8))) {
