@@ -40,8 +40,21 @@ public final class QuickstartCommand implements Callable<Integer> {
       description = "PyTorch intra-op threads, 0 = engine default (default: ${DEFAULT-VALUE})")
   int threads;
 
+  /** Concise output: DJL's start-up INFO lines are noise here (unless the user set a level). */
+  private static final String LOG_LEVEL = "org.slf4j.simpleLogger.defaultLogLevel";
+
+  /** DJL warns on every PPO step's GPU-memory probe on a machine with CUDA libraries but no GPU. */
+  private static final String CUDA_LOG_LEVEL =
+      "org.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils";
+
   @Override
   public Integer call() throws Exception {
+    if (System.getProperty(LOG_LEVEL) == null) {
+      System.setProperty(LOG_LEVEL, "warn");
+    }
+    if (System.getProperty(CUDA_LOG_LEVEL) == null) {
+      System.setProperty(CUDA_LOG_LEVEL, "error");
+    }
     Djl.configure(threads);
     new Quickstart(new QuickstartOptions(out, fast, seed, quiet, threads)).run();
     return 0;

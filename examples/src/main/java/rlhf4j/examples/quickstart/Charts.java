@@ -12,8 +12,12 @@ import org.knowm.xchart.style.Styler;
 final class Charts {
   private Charts() {}
 
-  /** One line: y against x, same lengths. */
-  record Series(String name, List<Double> x, List<Double> y) {
+  /** One line: y against x, same lengths; {@code rightAxis} plots it against a second y axis. */
+  record Series(String name, List<Double> x, List<Double> y, boolean rightAxis) {
+    Series(String name, List<Double> x, List<Double> y) {
+      this(name, x, y, false);
+    }
+
     Series {
       if (x.size() != y.size()) {
         throw new IllegalArgumentException(
@@ -26,6 +30,16 @@ final class Charts {
 
   /** Writes a chart of {@code series} (empty ones are skipped) to the PNG {@code file}. */
   static void linePng(Path file, String title, String xTitle, String yTitle, List<Series> series)
+      throws IOException {
+    linePng(file, title, xTitle, yTitle, null, series);
+  }
+
+  /**
+   * Like {@link #linePng(Path, String, String, String, List)}, with a second y axis titled {@code
+   * rightTitle} on the right for the series marked {@code rightAxis}.
+   */
+  static void linePng(
+      Path file, String title, String xTitle, String yTitle, String rightTitle, List<Series> series)
       throws IOException {
     if (System.getProperty("java.awt.headless") == null) {
       System.setProperty("java.awt.headless", "true");
@@ -45,8 +59,14 @@ final class Charts {
       if (s.x().isEmpty()) {
         continue;
       }
-      chart.addSeries(s.name(), toArray(s.x()), toArray(s.y()));
+      chart
+          .addSeries(s.name(), toArray(s.x()), toArray(s.y()))
+          .setYAxisGroup(s.rightAxis() ? 1 : 0);
       added++;
+    }
+    if (rightTitle != null) {
+      chart.setYAxisGroupTitle(1, rightTitle);
+      chart.getStyler().setYAxisGroupPosition(1, Styler.YAxisPosition.Right);
     }
     if (added == 0) {
       throw new IllegalArgumentException("chart '" + title + "' has no data");

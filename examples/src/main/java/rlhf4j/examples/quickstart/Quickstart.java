@@ -517,7 +517,8 @@ public final class Quickstart {
         .maxNewTokens(recipe.maxNewTokens())
         .eosTokenId(tokenizer.eosId())
         .padTokenId(tokenizer.padId())
-        .sampling(SamplingConfig.builder().temperature(1.0).seed(seed).build())
+        .sampling(
+            SamplingConfig.builder().temperature(recipe.ppo().temperature()).seed(seed).build())
         .build();
   }
 
@@ -599,10 +600,11 @@ public final class Quickstart {
         out.resolve("reward.png"),
         "PPO: reward per step",
         "PPO step",
-        "mean score / rate",
+        "mean reward-model score",
+        "positive rate (grammar)",
         List.of(
             new Charts.Series("reward-model score", ppo.steps(), ppo.scores()),
-            new Charts.Series("positive rate (grammar)", ppo.steps(), ppo.judgedPositive())));
+            new Charts.Series("positive rate (grammar)", ppo.steps(), ppo.judgedPositive(), true)));
     Charts.linePng(
         out.resolve("kl.png"),
         "PPO: KL to the reference per step",

@@ -11,13 +11,14 @@ import rlhf4j.examples.quickstart.SentimentGrammar.Sentiment;
 
 /**
  * The stand-in for InstructGPT's human labellers: preference pairs that prefer positive sentences
- * and well-formed ones. Two kinds, drawn in turn:
+ * and well-formed ones. Two kinds, one sentiment pair then two fluency pairs:
  *
  * <ul>
  *   <li>sentiment pairs ({@link SentimentGrammar#preferencePair}): the same prompt completed with
  *       positive and with negative words, the positive one chosen;
  *   <li>fluency pairs: a positive sentence chosen over a broken copy of it (cut short, a word
- *       dropped, repeated, inserted or replaced, or a second sentence run on), the copy checked
+ *       dropped, repeated, inserted or replaced, a second sentence run on, or a positive word put
+ *       where its class does not fit, e.g. "the film left me superb ."), the copy checked
  *       ungrammatical by {@link SentimentGrammar#judge}.
  * </ul>
  *
@@ -37,18 +38,26 @@ final class SyntheticLabeller {
 
   private final SentimentGrammar grammar;
   private final List<String> vocabulary;
+  private final List<String> positiveWords;
 
   SyntheticLabeller(SentimentGrammar grammar) {
     this.grammar = Objects.requireNonNull(grammar, "grammar");
     this.vocabulary = grammar.vocabulary().stream().sorted().toList();
+    this.positiveWords =
+        vocabulary.stream()
+            .filter(w -> grammar.polarity(w) == SentimentGrammar.Sentiment.POSITIVE)
+            .toList();
   }
 
-  /** {@code n} pairs, alternating sentiment and fluency pairs. */
+  /**
+   * {@code n} pairs: one sentiment pair, then two fluency pairs, and so on (sentiment is the easy
+   * lesson; what makes a sentence well formed is the one PPO would otherwise exploit).
+   */
   List<LabelledPair> pairs(int n, RandomGenerator rng) {
     List<LabelledPair> out = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
       out.add(
-          i % 2 == 0
+          i % 3 == 0
               ? new LabelledPair(grammar.preferencePair(rng), Kind.SENTIMENT)
               : new LabelledPair(fluencyPair(rng), Kind.FLUENCY));
     }
@@ -71,7 +80,7 @@ final class SyntheticLabeller {
   /** One random edit of a completion (" w1 w2 ... ."), keeping the leading-space convention. */
   String corrupt(String completion, RandomGenerator rng) {
     List<String> w = words(completion);
-    switch (rng.nextInt(6)) {
+    switch (rng.nextInt(8)) {
       case 0: // cut short, possibly to nothing
         return cut(w, rng.nextInt(w.size()));
       case 1: // drop a word
@@ -89,8 +98,20 @@ final class SyntheticLabeller {
       case 4: // replace a word by a grammar word
         w.set(rng.nextInt(w.size()), vocabulary.get(rng.nextInt(vocabulary.size())));
         break;
-      default: // run on into a second sentence
+      case 5: // run on into a second sentence
         w.addAll(words(grammar.sample(rng, Sentiment.POSITIVE).text()));
+        break;
+      default: // a positive word in the wrong place ("left me superb", "a brilliant .")
+        {
+          int i = rng.nextInt(w.size());
+          for (int j = 0; j < w.size(); j++) {
+            if (grammar.polarity(w.get(j)) != Sentiment.NEUTRAL) {
+              i = j;
+              break;
+            }
+          }
+          w.set(i, positiveWords.get(rng.nextInt(positiveWords.size())));
+        }
     }
     return w.isEmpty() ? "" : " " + String.join(" ", w);
   }

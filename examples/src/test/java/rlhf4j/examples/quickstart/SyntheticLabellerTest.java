@@ -18,7 +18,7 @@ class SyntheticLabellerTest {
 
   @Test
   void chosenIsAlwaysAGrammaticalPositiveSentenceAndRejectedNever() {
-    List<LabelledPair> pairs = labeller.pairs(2000, new Random(1));
+    List<LabelledPair> pairs = labeller.pairs(2001, new Random(1));
     int sentiment = 0;
     int emptyRejected = 0;
     for (LabelledPair lp : pairs) {
@@ -37,7 +37,7 @@ class SyntheticLabellerTest {
           lp.pair().rejected().isEmpty() || lp.pair().rejected().startsWith(" "), lp.toString());
       emptyRejected += lp.pair().rejected().isEmpty() ? 1 : 0;
     }
-    assertEquals(1000, sentiment, "pairs alternate between the two kinds");
+    assertEquals(667, sentiment, "one sentiment pair, then two fluency pairs");
     assertTrue(emptyRejected > 0, "a bare prompt is among the broken completions");
   }
 
@@ -56,6 +56,24 @@ class SyntheticLabellerTest {
       assertTrue(c.isEmpty() || c.startsWith(" "), c);
     }
     assertTrue(cut && longer && shorter);
+  }
+
+  @Test
+  void aPositiveWordOutOfPlaceIsAmongTheCorruptions() {
+    // "the film left me moved ." with a FEELING swapped for an ADJECTIVE is the hack PPO finds
+    Random rng = new Random(4);
+    String completion = " moved .";
+    boolean misplaced = false;
+    for (int i = 0; i < 300; i++) {
+      String c = labeller.corrupt(completion, rng);
+      String[] w = c.strip().split(" ");
+      misplaced |=
+          w.length == 2
+              && w[1].equals(".")
+              && grammar.polarity(w[0]) == Sentiment.POSITIVE
+              && !grammar.judge("the film left me" + c).grammatical();
+    }
+    assertTrue(misplaced);
   }
 
   @Test
