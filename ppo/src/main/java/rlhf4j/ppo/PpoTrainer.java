@@ -283,19 +283,23 @@ public final class PpoTrainer {
       try (NoGrad ng = NoGrad.enter()) {
         for (int start = 0; start < b; start += config.miniBatchSize()) {
           NDIndex rows = new NDIndex("{}:{}", start, Math.min(b, start + config.miniBatchSize()));
-          NDArray ids = batch.ids().get(rows);
-          NDArray attn = batch.attentionMask().get(rows);
-          NDArray resp = batch.responses().get(rows);
-          CausalLM.Output out = model.forwardResponse(ids, attn, batch.queryWidth(), false);
-          oldLogProbsParts.add(TokenLogProbs.gather(out.logits(), resp, temperature)); // (b, T)
-          valuesParts.add(valueHead.forward(out.hidden())); // (b, T)
-          long tr = System.nanoTime();
-          NDArray refLogits = reference.responseLogits(ids, attn, batch.queryWidth());
-          refParts.add(TokenLogProbs.gather(refLogits, resp, temperature));
-          refSeconds += (System.nanoTime() - tr) / 1e9;
-          if (full) {
-            fullParts.add(out.logits().div((float) temperature).logSoftmax(-1));
-            fullRefParts.add(refLogits.div((float) temperature).logSoftmax(-1));
+          // a scope per chunk: its logits and activations go; the per-token results stay
+          try (NDScope chunk = new NDScope()) {
+            NDArray ids = batch.ids().get(rows);
+            NDArray attn = batch.attentionMask().get(rows);
+            NDArray resp = batch.responses().get(rows);
+            CausalLM.Output out = model.forwardResponse(ids, attn, batch.queryWidth(), false);
+            oldLogProbsParts.add(TokenLogProbs.gather(out.logits(), resp, temperature)); // (b, T)
+            valuesParts.add(valueHead.forward(out.hidden())); // (b, T)
+            long tr = System.nanoTime();
+            NDArray refLogits = reference.responseLogits(ids, attn, batch.queryWidth());
+            refParts.add(TokenLogProbs.gather(refLogits, resp, temperature));
+            refSeconds += (System.nanoTime() - tr) / 1e9;
+            if (full) {
+              fullParts.add(out.logits().div((float) temperature).logSoftmax(-1));
+              fullRefParts.add(refLogits.div((float) temperature).logSoftmax(-1));
+            }
+            keepLast(m, oldLogProbsParts, valuesParts, refParts, fullParts, fullRefParts);
           }
         }
       }
@@ -370,6 +374,20 @@ public final class PpoTrainer {
     return stats;
   }
 
+  /**
+   * Keeps the newest array of each non-empty list alive past the chunk's scope, owned by the step's
+   * manager {@code m} (whatever manager the op put it in), so it goes when the step ends.
+   */
+  private static void keepLast(NDManager m, NDList... lists) {
+    for (NDList l : lists) {
+      if (!l.isEmpty()) {
+        NDArray last = l.get(l.size() - 1);
+        NDScope.unregister(last);
+        last.attach(m);
+      }
+    }
+  }
+
   private Map<String, Double> optimise(
       PpoBatch batch, NDArray oldLogProbs, Gae.Result gae, NDArray mask) {
     int b = config.batchSize();
@@ -392,65 +410,69 @@ public final class PpoTrainer {
           for (int i = 0; i < mb; i++) {
             rows[i] = perm[from + i];
           }
-          NDIndex idx = new NDIndex("{}", m.create(rows));
-          NDArray mbMask = mask.get(idx);
-          NDArray mbResponses = batch.responses().get(idx);
           Map<String, Double> mbStats;
-          final int epochNow = epoch;
-          final boolean firstMinibatch = Double.isNaN(firstRatioDeviation);
           double[] firstDev = {Double.NaN};
+          final boolean firstMinibatch = Double.isNaN(firstRatioDeviation);
           List<Map<String, Double>> statsOut = new ArrayList<>(1);
-          // forward + backward through the model (block by block with gradient checkpointing)
-          model.backward(
-              batch.ids().get(idx),
-              batch.attentionMask().get(idx),
-              true,
-              gradientCheckpointing,
-              hidden -> {
-                CausalLM.Output out = model.responseOutput(hidden, batch.queryWidth(), true);
-                NDArray logits = out.logits(); // (mb, T, V)
-                NDArray logProbs = TokenLogProbs.gather(logits, mbResponses, config.temperature());
-                NDArray vpreds = valueHead.forward(out.hidden()); // (mb, T)
-                PpoLoss.Result res =
-                    PpoLoss.compute(
-                        logProbs,
-                        oldLogProbs.get(idx),
-                        vpreds,
-                        gae.values().get(idx),
-                        gae.advantages().get(idx),
-                        gae.returns().get(idx),
-                        mbMask,
-                        settings);
-                double lossValue = Masked.scalar(res.loss());
-                if (!Double.isFinite(lossValue)) {
-                  throw new TrainingDivergedException(
-                      "PPO loss is "
-                          + lossValue
-                          + " at step "
-                          + (step + 1)
-                          + " (epoch "
-                          + epochNow
-                          + "); lower the learning rate or clip gradients (maxGradNorm). The last"
-                          + " checkpoint is intact");
-                }
-                NDArray entropy =
-                    Entropy.fromLogits(Scalars.div(logits.stopGradient(), config.temperature()));
-                Map<String, Double> st =
-                    PpoStats.minibatch(
-                        res,
-                        entropy,
-                        gae.advantages().get(idx),
-                        gae.returns().get(idx),
-                        gae.values().get(idx),
-                        vpreds,
-                        mbMask);
-                st.put("policy/ratio", res.ratioMean());
-                statsOut.add(st);
-                if (firstMinibatch) {
-                  firstDev[0] = Masked.scalar(res.ratio().sub(1).abs().mul(mbMask).max());
-                }
-                return new NDList(ga == 1 ? res.loss() : Scalars.div(res.loss(), ga));
-              });
+          // one scope per mini-batch: its graph and activations are freed before the next one
+          try (NDScope mbScope = new NDScope()) {
+            NDIndex idx = new NDIndex("{}", m.create(rows));
+            NDArray mbMask = mask.get(idx);
+            NDArray mbResponses = batch.responses().get(idx);
+            final int epochNow = epoch;
+            // forward + backward through the model (block by block with gradient checkpointing)
+            model.backward(
+                batch.ids().get(idx),
+                batch.attentionMask().get(idx),
+                true,
+                gradientCheckpointing,
+                hidden -> {
+                  CausalLM.Output out = model.responseOutput(hidden, batch.queryWidth(), true);
+                  NDArray logits = out.logits(); // (mb, T, V)
+                  NDArray logProbs =
+                      TokenLogProbs.gather(logits, mbResponses, config.temperature());
+                  NDArray vpreds = valueHead.forward(out.hidden()); // (mb, T)
+                  PpoLoss.Result res =
+                      PpoLoss.compute(
+                          logProbs,
+                          oldLogProbs.get(idx),
+                          vpreds,
+                          gae.values().get(idx),
+                          gae.advantages().get(idx),
+                          gae.returns().get(idx),
+                          mbMask,
+                          settings);
+                  double lossValue = Masked.scalar(res.loss());
+                  if (!Double.isFinite(lossValue)) {
+                    throw new TrainingDivergedException(
+                        "PPO loss is "
+                            + lossValue
+                            + " at step "
+                            + (step + 1)
+                            + " (epoch "
+                            + epochNow
+                            + "); lower the learning rate or clip gradients (maxGradNorm). The last"
+                            + " checkpoint is intact");
+                  }
+                  NDArray entropy =
+                      Entropy.fromLogits(Scalars.div(logits.stopGradient(), config.temperature()));
+                  Map<String, Double> st =
+                      PpoStats.minibatch(
+                          res,
+                          entropy,
+                          gae.advantages().get(idx),
+                          gae.returns().get(idx),
+                          gae.values().get(idx),
+                          vpreds,
+                          mbMask);
+                  st.put("policy/ratio", res.ratioMean());
+                  statsOut.add(st);
+                  if (firstMinibatch) {
+                    firstDev[0] = Masked.scalar(res.ratio().sub(1).abs().mul(mbMask).max());
+                  }
+                  return new NDList(ga == 1 ? res.loss() : Scalars.div(res.loss(), ga));
+                });
+          }
           mbStats = statsOut.get(0);
           if (firstMinibatch) {
             firstRatioDeviation = firstDev[0];
