@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -171,7 +172,7 @@ public final class PpoTrainer {
                   .sampling(
                       generation.sampling().toBuilder().seed(mix(config.seed(), step, 1)).build())
                   .build(),
-              null,
+              valueHead,
               tokenizer,
               List.of());
       Rollout rollout = generator.generate(batch);
@@ -192,7 +193,8 @@ public final class PpoTrainer {
       extra.put("time/ppo/rollout", genSeconds);
       extra.put("time/ppo/reward", rewardSeconds);
       extra.put("tokens/rollout_per_s", rollout.responseTokens() / genSeconds);
-      Map<String, Double> stats = step(rollout.queries(), rollout.responses(), scores, extra);
+      Map<String, Double> stats =
+          step(rollout.queries(), rollout.responses(), scores, extra, rollout);
       if (afterStep != null) {
         afterStep.afterStep(this, rollout, stats);
       }
@@ -227,11 +229,22 @@ public final class PpoTrainer {
 
   /** TRL's {@code step(queries, responses, scores)}: one PPO update on given rollouts. */
   public Map<String, Double> step(List<long[]> queries, List<long[]> responses, float[] scores) {
-    return step(queries, responses, scores, Map.of());
+    return step(queries, responses, scores, Map.of(), null);
   }
 
+  /**
+   * One PPO step. With {@code rollout} (from {@link #train}: no adapter dropout while sampling,
+   * log-probs under the training temperature, values from this value head), its recorded log-probs
+   * and values are the old policy's, equal to a recomputation within float rounding (tested to
+   * 1e-5), so phase 3 runs only the reference pass. Without it (TRL's step API, or the "full" KL
+   * penalty, which needs whole distributions) both passes run.
+   */
   private Map<String, Double> step(
-      List<long[]> queries, List<long[]> responses, float[] rawScores, Map<String, Double> extra) {
+      List<long[]> queries,
+      List<long[]> responses,
+      float[] rawScores,
+      Map<String, Double> extra,
+      Rollout rollout) {
     int b = config.batchSize();
     if (queries.size() != b || responses.size() != b || rawScores.length != b) {
       throw new IllegalArgumentException(
@@ -280,6 +293,12 @@ public final class PpoTrainer {
       NDList fullParts = new NDList();
       NDList fullRefParts = new NDList();
       double refSeconds = 0;
+      boolean reuse = rollout != null && !full && rollout.values() != null;
+      if (reuse) {
+        long width = batch.responses().getShape().get(1);
+        oldLogProbsParts.add(padded(m, rollout.logProbs(), width)); // (B, T)
+        valuesParts.add(padded(m, rollout.values(), width)); // (B, T)
+      }
       try (NoGrad ng = NoGrad.enter()) {
         for (int start = 0; start < b; start += config.miniBatchSize()) {
           NDIndex rows = new NDIndex("{}:{}", start, Math.min(b, start + config.miniBatchSize()));
@@ -288,9 +307,12 @@ public final class PpoTrainer {
             NDArray ids = batch.ids().get(rows);
             NDArray attn = batch.attentionMask().get(rows);
             NDArray resp = batch.responses().get(rows);
-            CausalLM.Output out = model.forwardResponse(ids, attn, batch.queryWidth(), false);
-            oldLogProbsParts.add(TokenLogProbs.gather(out.logits(), resp, temperature)); // (b, T)
-            valuesParts.add(valueHead.forward(out.hidden())); // (b, T)
+            CausalLM.Output out =
+                reuse ? null : model.forwardResponse(ids, attn, batch.queryWidth(), false);
+            if (!reuse) {
+              oldLogProbsParts.add(TokenLogProbs.gather(out.logits(), resp, temperature)); // (b, T)
+              valuesParts.add(valueHead.forward(out.hidden())); // (b, T)
+            }
             long tr = System.nanoTime();
             NDArray refLogits = reference.responseLogits(ids, attn, batch.queryWidth());
             refParts.add(TokenLogProbs.gather(refLogits, resp, temperature));
@@ -299,7 +321,11 @@ public final class PpoTrainer {
               fullParts.add(out.logits().div((float) temperature).logSoftmax(-1));
               fullRefParts.add(refLogits.div((float) temperature).logSoftmax(-1));
             }
-            keepLast(m, oldLogProbsParts, valuesParts, refParts, fullParts, fullRefParts);
+            if (reuse) {
+              keepLast(m, refParts);
+            } else {
+              keepLast(m, oldLogProbsParts, valuesParts, refParts, fullParts, fullRefParts);
+            }
           }
         }
       }
@@ -372,6 +398,16 @@ public final class PpoTrainer {
       l.onStep(step, stats);
     }
     return stats;
+  }
+
+  /** Right-pads per-row float vectors with zeros to {@code width} columns. // (B, T) */
+  private static NDArray padded(NDManager m, List<float[]> rows, long width) {
+    float[] flat = new float[Math.toIntExact(rows.size() * width)];
+    for (int i = 0; i < rows.size(); i++) {
+      float[] r = rows.get(i);
+      System.arraycopy(r, 0, flat, Math.toIntExact(i * width), r.length);
+    }
+    return m.create(flat, new Shape(rows.size(), width));
   }
 
   /**

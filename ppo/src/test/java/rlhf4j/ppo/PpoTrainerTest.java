@@ -92,6 +92,46 @@ class PpoTrainerTest {
   }
 
   @Test
+  void trainReusesTheRolloutsLogProbsAndValuesAsTheOldPolicys() {
+    // train() skips the policy's log-prob pass: the rollout's own log-probs and values must be
+    // what that pass would give, so the first ratio is still 1 and the KL still 0
+    try (CausalLM model = Presets.create("nano", 1);
+        LoraModel policy = LoraModel.inject(model, lora(0.0), 2);
+        NDManager m = NDManager.newBaseManager();
+        ValueHead head = ValueHead.create(m, model.config().hiddenSize(), false, 0)) {
+      PpoTrainer trainer =
+          PpoTrainer.builder()
+              .model(model)
+              .trainable(policy.trainableParameters())
+              .valueHead(head)
+              .reference(new AdapterSwitchingReference(policy))
+              .config(ppo().build())
+              .generation(
+                  GenerationConfig.builder()
+                      .maxNewTokens(6)
+                      .sampling(SamplingConfig.ofSeed(3))
+                      .build())
+              .build();
+      List<Map<String, Double>> seen = new ArrayList<>();
+      List<Rollout> rollouts = new ArrayList<>();
+      trainer.train(
+          prompts(8, 2),
+          batch -> scoresByLength(batch),
+          1,
+          (t, r, stats) -> {
+            seen.add(stats);
+            rollouts.add(r);
+          });
+      Map<String, Double> stats = seen.get(0);
+      assertEquals(0.0, stats.get("objective/kl"), 1e-5, "fresh adapter: policy == reference");
+      assertTrue(
+          stats.get("ppo/policy/ratio_first_minibatch_max_dev") < 1e-5,
+          "ratio on the first minibatch: " + stats.get("ppo/policy/ratio_first_minibatch_max_dev"));
+      assertTrue(rollouts.get(0).values() != null, "the rollout carries the value head's values");
+    }
+  }
+
+  @Test
   void onlyAdapterAndValueHeadParametersChange() {
     try (CausalLM model = Presets.create("nano", 1);
         LoraModel policy = LoraModel.inject(model, lora(0.05), 2);

@@ -19,8 +19,20 @@ public final class FrozenCopyReference implements ReferenceModel, AutoCloseable 
     this.copy = copy;
   }
 
-  /** Copies {@code policy}'s current base weights (adapters, if any, are not copied). */
+  /**
+   * Copies {@code policy}'s current base weights (adapters, if any, are not copied).
+   *
+   * @throws IllegalArgumentException if the policy's base is stored quantised (fp16/int8)
+   */
   public static FrozenCopyReference copyOf(CausalLM policy) {
+    if (!policy.quantizedWeights().isEmpty()) {
+      throw new IllegalArgumentException(
+          "the policy's base weights are stored "
+              + policy.baseDtype()
+              + ", frozen: nothing on it trains but adapters, so the reference is the policy with"
+              + " its adapters off. Use AdapterSwitchingReference (no copy), or load the model"
+              + " with baseDtype fp32 to train it fully against a frozen copy");
+    }
     NDManager manager = NDManager.newBaseManager();
     Map<String, NDArray> params = new LinkedHashMap<>();
     try (NoGrad ng = NoGrad.enter()) {

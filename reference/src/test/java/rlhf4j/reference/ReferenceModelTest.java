@@ -18,6 +18,7 @@ import rlhf4j.policy.lora.LoraModel;
 import rlhf4j.policy.model.CausalLM;
 import rlhf4j.policy.model.NoGrad;
 import rlhf4j.policy.model.Presets;
+import rlhf4j.policy.quant.QuantConfig;
 
 class ReferenceModelTest {
   static final long[] IDS = {4, 8, 15, 16, 23, 42, 0, 0, 7, 9, 11, 13, 17, 19, 2, 3};
@@ -98,6 +99,19 @@ class ReferenceModelTest {
           Arrays.equals(
               before, model.forwardResponse(ids, mask, 5, false).logits().toFloatArray()));
       assertArrayEquals(before, ref.responseLogits(ids, mask, 5).toFloatArray());
+    }
+  }
+
+  @Test
+  void frozenCopyOfAQuantisedBaseIsRefusedWithTheWayOut() {
+    try (CausalLM model =
+        CausalLM.random(
+            Presets.config("nano"), 3, QuantConfig.of(rlhf4j.policy.quant.BaseDtype.INT8))) {
+      IllegalArgumentException e =
+          assertThrows(IllegalArgumentException.class, () -> FrozenCopyReference.copyOf(model));
+      assertTrue(e.getMessage().contains("AdapterSwitchingReference"), e.getMessage());
+      assertTrue(
+          e.getMessage().contains("INT8") || e.getMessage().contains("int8"), e.getMessage());
     }
   }
 }
