@@ -106,7 +106,10 @@ public final class PpoCommand implements Callable<Integer> {
                 "defaults are TRL's classic PPOConfig (learning_rate 1.41e-5, batch_size 128...)",
             "generation", "max_new_tokens default 32; eos_token_id default the model's",
             "prompts", "exactly one of ids (id lists), texts, file (.jsonl or one per line)",
-            "reward", "name: length | keyword | regex | a class name; options: a string map",
+            "reward",
+                "name: length | keyword | regex | reward-model (options path, tokenizer, batch_size)"
+                    + " | remote (options url, auth_env, timeout_ms, max_retries, max_batch_size)"
+                    + " | a class name; options: a string map",
             "train", "steps and output_dir are required; checkpoint_every 0 = only at the end");
     PpoRunConfig.sections()
         .forEach(
@@ -148,7 +151,9 @@ public final class PpoCommand implements Callable<Integer> {
     Files.copy(config, runDir.resolve("run_config.yaml"), StandardCopyOption.REPLACE_EXISTING);
 
     Path modelDir = cfg.model().dir() == null ? null : Path.of(cfg.model().dir());
-    try (CausalLM model =
+    // a reward model or an HTTP client is released when the run ends
+    try (AutoCloseable rewardResources = reward instanceof AutoCloseable c ? c : () -> {};
+        CausalLM model =
             modelDir != null
                 ? HfCheckpoint.load(modelDir)
                 : Presets.create(

@@ -89,6 +89,22 @@ class PpoCommandTest {
   }
 
   @Test
+  void aRewardModelFolderIsAReward() throws IOException {
+    Path rm = tmp.resolve("rm");
+    try (rlhf4j.reward.model.RewardModel model =
+        rlhf4j.reward.model.RewardModel.random(Presets.config("nano"), 9)) {
+      model.save(rm); // no tokenizer: it scores the policy's ids (same vocabulary)
+    }
+    Path run = tmp.resolve("run");
+    String reward =
+        "{name: reward-model, options: {path: %s}}".formatted(rm.toString().replace("\\", "/"));
+    Result r = cli("ppo", "--config", write("rm.yaml", yaml(run, 1, reward)).toString());
+    assertEquals(0, r.code(), r.err());
+    var j = JsonParser.parseString(Files.readAllLines(run.resolve("metrics.jsonl")).get(0));
+    assertTrue(Double.isFinite(j.getAsJsonObject().get("objective/scores").getAsDouble()));
+  }
+
+  @Test
   void twoStepsOnAPresetWriteMetricsCheckpointsAndAPeftAdapter() throws IOException {
     Path run = tmp.resolve("run");
     Result r = cli("ppo", "--config", write("a.yaml", yaml(run, 2, LENGTH)).toString());

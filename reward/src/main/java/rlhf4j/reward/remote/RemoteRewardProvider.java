@@ -1,0 +1,55 @@
+package rlhf4j.reward.remote;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.time.Duration;
+import java.util.Map;
+import rlhf4j.reward.RewardFunction;
+import rlhf4j.reward.RewardFunctionProvider;
+import rlhf4j.reward.RewardOptions;
+
+/**
+ * The short name {@code remote}: a scorer behind HTTP ({@link RemoteRewardFunction}). Options:
+ * {@code url} (required, http or https); {@code auth_env} (an environment variable holding the
+ * Authorization header value; default none); {@code timeout_ms} (read timeout); {@code
+ * max_retries}; {@code max_batch_size}. Unset options keep {@link RemoteScorerConfig}'s defaults.
+ */
+public final class RemoteRewardProvider implements RewardFunctionProvider {
+  @Override
+  public String name() {
+    return "remote";
+  }
+
+  @Override
+  public RewardFunction create(Map<String, String> options) {
+    RewardOptions o =
+        RewardOptions.of(
+            name(), options, "url", "auth_env", "timeout_ms", "max_retries", "max_batch_size");
+    String url = o.requireString("url");
+    URI uri;
+    try {
+      uri = new URI(url);
+    } catch (URISyntaxException e) {
+      throw new IllegalArgumentException(
+          "remote option url = '" + url + "' is not a URI: " + e.getMessage(), e);
+    }
+    if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme())) {
+      throw new IllegalArgumentException(
+          "remote option url = '" + url + "' must start with http:// or https://");
+    }
+    RemoteScorerConfig.Builder b = RemoteScorerConfig.builder(uri);
+    if (options.containsKey("auth_env")) {
+      b.authEnvVar(o.requireString("auth_env"));
+    }
+    if (options.containsKey("timeout_ms")) {
+      b.readTimeout(Duration.ofMillis(o.requireInt("timeout_ms")));
+    }
+    if (options.containsKey("max_retries")) {
+      b.maxRetries(o.requireInt("max_retries"));
+    }
+    if (options.containsKey("max_batch_size")) {
+      b.maxBatchSize(o.requireInt("max_batch_size"));
+    }
+    return new RemoteRewardFunction(b.build());
+  }
+}
