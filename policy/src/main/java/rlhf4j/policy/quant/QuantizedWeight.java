@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.core.Embedding;
 import java.util.Objects;
+import rlhf4j.policy.model.Gemm;
 
 /**
  * A frozen weight matrix W (out, in) stored below float32 and used in float32.
@@ -148,7 +149,7 @@ public final class QuantizedWeight implements AutoCloseable {
       NDArray wf = data.toType(DataType.FLOAT32, false); // (out, in), graph-free: frozen
       NDArray y;
       try {
-        y = ai.djl.nn.core.Linear.linear(x, wf, null).singletonOrThrow().mul(scale); // (..., out)
+        y = Gemm.linear(x, wf, null).mul(scale); // (..., out)
       } finally {
         wf.close();
       }
@@ -156,7 +157,7 @@ public final class QuantizedWeight implements AutoCloseable {
     }
     NDArray wf = dequantize(); // scaled in place: no output-sized temporary
     try {
-      return ai.djl.nn.core.Linear.linear(x, wf, bias).singletonOrThrow();
+      return Gemm.linear(x, wf, bias);
     } finally {
       wf.close();
     }

@@ -95,8 +95,8 @@ class QuantizedModelTest {
       QuantConfig.builder().baseDtype(BaseDtype.INT8).blockSize(32).build(),
       QuantConfig.builder().baseDtype(BaseDtype.INT8).quantizeEmbeddings(true).build()
     };
-    double int8Kl = 0;
-    double fp16Kl = 0;
+    double int8Err = 0;
+    double fp16Err = 0;
     for (QuantConfig c : configs) {
       try (CausalLM q = tiny(name, c)) {
         assertEquals(c, q.quantConfig());
@@ -104,14 +104,27 @@ class QuantizedModelTest {
         double kl = meanKl(ref, got, vocab);
         assertTrue(kl < MAX_MEAN_KL, name + " " + c + ": mean KL " + kl);
         assertFalse(Arrays.equals(ref, got), name + " " + c + " changes the logits at all");
+        // the mean KL of the neox fixture is at float noise for both (about 1e-8), so the two
+        // storage formats are ranked by their largest log-prob error instead
+        double err = 0;
+        for (int i = 0; i < ref.length; i++) {
+          err = Math.max(err, Math.abs(ref[i] - got[i]));
+        }
         if (c.equals(QuantConfig.of(BaseDtype.INT8))) {
-          int8Kl = kl;
+          int8Err = err;
         } else if (c.baseDtype() == BaseDtype.FP16) {
-          fp16Kl = kl;
+          fp16Err = err;
         }
       }
     }
-    assertTrue(fp16Kl < int8Kl, "fp16 (" + fp16Kl + ") is closer than int8 (" + int8Kl + ")");
+    assertTrue(
+        fp16Err < int8Err,
+        name
+            + ": fp16 (max |log-prob error| "
+            + fp16Err
+            + ") is closer than int8 ("
+            + int8Err
+            + ")");
   }
 
   @ParameterizedTest
