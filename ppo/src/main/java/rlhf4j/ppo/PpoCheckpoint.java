@@ -2,8 +2,6 @@ package rlhf4j.ppo;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
@@ -18,13 +16,10 @@ import java.lang.reflect.Constructor;
 import java.lang.reflect.RecordComponent;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -37,9 +32,9 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import rlhf4j.policy.io.AtomicFiles;
 import rlhf4j.policy.io.CheckpointException;
 import rlhf4j.policy.io.SafeTensors;
 import rlhf4j.policy.io.TensorData;
@@ -97,7 +92,6 @@ public final class PpoCheckpoint {
 
   private static final Logger LOG = LoggerFactory.getLogger(PpoCheckpoint.class);
   private static final Pattern NAME = Pattern.compile(Pattern.quote(PREFIX) + "(\\d{1,18})");
-  private static final String TMP_PREFIX = ".tmp-" + PREFIX;
   private static final Gson GSON =
       new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().serializeNulls().create();
 
@@ -130,52 +124,25 @@ public final class PpoCheckpoint {
   public static Path save(PpoTrainer trainer, AdapterWriter adapter, Path runDir)
       throws IOException {
     long step = trainer.stepCount();
-    Files.createDirectories(runDir);
     Path target = runDir.resolve(PREFIX + step);
-    Path tmp = Files.createTempDirectory(runDir, TMP_PREFIX + step + "-");
-    boolean moved = false;
-    try {
-      if (adapter != null) {
-        Path adapterDir = tmp.resolve(ADAPTER_DIR);
-        Files.createDirectories(adapterDir);
-        adapter.write(adapterDir);
-      }
-      SafeTensors.write(tmp.resolve(VALUE_HEAD), trainer.valueHead().parameters(), Map.of());
-      SafeTensors.write(
-          tmp.resolve(TRAINABLE), trainer.trainableParameters(), Map.of("format", FORMAT));
-      OptimizerState opt = trainer.optimizer().exportState();
-      SafeTensors.write(tmp.resolve(OPTIMIZER), opt.tensors(), Map.of("format", FORMAT));
-      Files.writeString(tmp.resolve(CONFIG), GSON.toJson(configJson(trainer.config())));
-      Files.writeString(tmp.resolve(TRAINER_STATE), GSON.toJson(stateJson(trainer, opt)));
-      syncTree(tmp); // the data is on disk before the rename makes it a checkpoint
-      moveIntoPlace(tmp, target);
-      moved = true;
-      syncDir(runDir);
-    } finally {
-      if (!moved) {
-        deleteTree(tmp);
-      }
-    }
+    AtomicFiles.writeFolder(
+        target,
+        tmp -> {
+          if (adapter != null) {
+            Path adapterDir = tmp.resolve(ADAPTER_DIR);
+            Files.createDirectories(adapterDir);
+            adapter.write(adapterDir);
+          }
+          SafeTensors.write(tmp.resolve(VALUE_HEAD), trainer.valueHead().parameters(), Map.of());
+          SafeTensors.write(
+              tmp.resolve(TRAINABLE), trainer.trainableParameters(), Map.of("format", FORMAT));
+          OptimizerState opt = trainer.optimizer().exportState();
+          SafeTensors.write(tmp.resolve(OPTIMIZER), opt.tensors(), Map.of("format", FORMAT));
+          Files.writeString(tmp.resolve(CONFIG), GSON.toJson(configJson(trainer.config())));
+          Files.writeString(tmp.resolve(TRAINER_STATE), GSON.toJson(stateJson(trainer, opt)));
+        });
     LOG.info("saved checkpoint {}", target);
     return target;
-  }
-
-  private static void moveIntoPlace(Path tmp, Path target) throws IOException {
-    if (!Files.exists(target)) {
-      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-      return;
-    }
-    // replace: move the old one aside, the new one in, then delete the old one
-    Path old = Files.createTempDirectory(target.getParent(), ".old-" + target.getFileName() + "-");
-    Files.delete(old);
-    Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
-    try {
-      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-    } catch (IOException e) {
-      Files.move(old, target, StandardCopyOption.ATOMIC_MOVE);
-      throw e;
-    }
-    deleteTree(old);
   }
 
   /**
@@ -309,7 +276,7 @@ public final class PpoCheckpoint {
     for (Map.Entry<String, NDArray> e : params.entrySet()) {
       TensorData t = trainable.get(e.getKey());
       NDArray p = e.getValue();
-      String dtype = dtypeName(p.getDataType());
+      String dtype = SafeTensors.dtypeName(p.getDataType());
       if (!t.dtype().equals(dtype) || !Arrays.equals(t.shape(), p.getShape().getShape())) {
         throw CheckpointException.of(
             trainableFile,
@@ -449,11 +416,7 @@ public final class PpoCheckpoint {
     }
     List<Path> all = list(runDir);
     for (int i = 0; i < all.size() - k; i++) {
-      // rename first so a half-deleted folder never looks like a checkpoint
-      Path trash = Files.createTempDirectory(runDir, ".old-" + all.get(i).getFileName() + "-");
-      Files.delete(trash);
-      Files.move(all.get(i), trash, StandardCopyOption.ATOMIC_MOVE);
-      deleteTree(trash);
+      AtomicFiles.deleteFolder(all.get(i)); // renamed first: never a half-deleted checkpoint
     }
   }
 
@@ -597,97 +560,11 @@ public final class PpoCheckpoint {
 
   /** An exact copy (no dtype widening) of a saved tensor, owned by {@code manager}. */
   private static NDArray copyOf(Path file, TensorData t, NDManager manager) {
-    DataType type = djlType(file, t);
-    ByteBuffer direct =
-        ByteBuffer.allocateDirect(t.bytes().remaining()).order(ByteOrder.LITTLE_ENDIAN);
-    direct.put(t.bytes().duplicate());
-    direct.flip();
-    try (NDArray view = manager.create(direct, new Shape(t.shape()), type)) {
-      return view.duplicate();
-    }
-  }
-
-  private static DataType djlType(Path file, TensorData t) {
-    switch (t.dtype()) {
-      case "F32":
-        return DataType.FLOAT32;
-      case "F64":
-        return DataType.FLOAT64;
-      case "F16":
-        return DataType.FLOAT16;
-      case "I64":
-        return DataType.INT64;
-      case "I32":
-        return DataType.INT32;
-      case "I8":
-        return DataType.INT8;
-      case "U8":
-        return DataType.UINT8;
-      case "BOOL":
-        return DataType.BOOLEAN;
-      default:
-        throw CheckpointException.of(
-            file,
-            "tensor '" + t.name() + "' has dtype " + t.dtype() + ", which rlhf4j never saves");
-    }
-  }
-
-  private static String dtypeName(DataType type) {
-    switch (type) {
-      case FLOAT32:
-        return "F32";
-      case FLOAT64:
-        return "F64";
-      case FLOAT16:
-        return "F16";
-      case INT64:
-        return "I64";
-      case INT32:
-        return "I32";
-      case INT8:
-        return "I8";
-      case UINT8:
-        return "U8";
-      case BOOLEAN:
-        return "BOOL";
-      default:
-        return type.toString();
-    }
-  }
-
-  private static void syncTree(Path root) throws IOException {
-    try (Stream<Path> walk = Files.walk(root)) {
-      for (Path p : walk.toList()) {
-        if (Files.isRegularFile(p)) {
-          try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE)) {
-            ch.force(true);
-          }
-        } else {
-          syncDir(p);
-        }
-      }
-    }
-  }
-
-  /** Flushes a folder's entries where the platform allows it (Linux does; some do not). */
-  private static void syncDir(Path dir) {
-    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-      ch.force(true);
-    } catch (IOException e) {
-      LOG.debug("cannot fsync folder {}: {}", dir, e.toString());
-    }
-  }
-
-  private static void deleteTree(Path root) throws IOException {
-    if (!Files.exists(root)) {
-      return;
-    }
-    try (Stream<Path> walk = Files.walk(root)) {
-      List<Path> paths = new ArrayList<>(walk.toList());
-      paths.sort(Comparator.reverseOrder());
-      for (Path p : paths) {
-        Files.deleteIfExists(p);
-      }
+    try {
+      return t.toNDArrayExact(manager);
+    } catch (IllegalArgumentException e) {
+      throw CheckpointException.of(
+          file, "tensor '" + t.name() + "' has dtype " + t.dtype() + ", which rlhf4j never saves");
     }
   }
 }

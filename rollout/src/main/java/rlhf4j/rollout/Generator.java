@@ -104,20 +104,9 @@ public final class Generator {
       if (q.length == 0) {
         throw new IllegalArgumentException("prompt " + i + " is empty; give at least one token");
       }
-      for (long id : q) {
-        if (id < 0 || id >= model.config().vocabSize()) {
-          throw new IllegalArgumentException(
-              "prompt "
-                  + i
-                  + " has token id "
-                  + id
-                  + " outside the vocabulary [0, "
-                  + model.config().vocabSize()
-                  + ")");
-        }
-      }
       p = Math.max(p, q.length);
     }
+    checkTokenIds(prompts, model.config().vocabSize());
     int maxNew = config.maxNewTokens();
     int capacity = p + maxNew;
     if (capacity > model.config().maxPositions() && model.config().family().name().equals("GPT2")) {
@@ -220,6 +209,28 @@ public final class Generator {
     List<long[]> queries = new ArrayList<>();
     prompts.forEach(q -> queries.add(q.clone()));
     return new Rollout(queries, responses, logProbs, vals, texts, eos);
+  }
+
+  /**
+   * Checks that every id of every prompt lies in [0, vocabSize).
+   *
+   * @throws IllegalArgumentException naming the prompt's index and the id
+   */
+  public static void checkTokenIds(List<long[]> prompts, int vocabSize) {
+    for (int i = 0; i < prompts.size(); i++) {
+      for (long id : prompts.get(i)) {
+        if (id < 0 || id >= vocabSize) {
+          throw new IllegalArgumentException(
+              "prompt "
+                  + i
+                  + " has token id "
+                  + id
+                  + " outside the vocabulary [0, "
+                  + vocabSize
+                  + ")");
+        }
+      }
+    }
   }
 
   private boolean hitsStopString(List<Long> ids) {

@@ -12,17 +12,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import rlhf4j.policy.hf.HfCheckpoint;
+import rlhf4j.policy.io.AtomicFiles;
 import rlhf4j.policy.io.SafeTensors;
 import rlhf4j.policy.lora.LoraModel;
 import rlhf4j.policy.model.CausalLM;
@@ -39,6 +38,7 @@ import rlhf4j.reward.RewardException;
 import rlhf4j.reward.RewardFunction;
 import rlhf4j.reward.RewardFunctions;
 import rlhf4j.rollout.GenerationConfig;
+import rlhf4j.rollout.Generator;
 import rlhf4j.rollout.sampling.SamplingConfig;
 
 /**
@@ -248,17 +248,12 @@ public final class PpoCommand implements Callable<Integer> {
   /** The final adapter (PEFT) and value head (TRL names), written via a temporary folder. */
   static Path writeFinal(Path runDir, LoraModel policy, ValueHead head) throws IOException {
     Path target = runDir.resolve(FINAL);
-    Path tmp = Files.createTempDirectory(runDir, ".tmp-" + FINAL + "-");
-    try {
-      policy.save(tmp);
-      SafeTensors.write(tmp.resolve(PpoCheckpoint.VALUE_HEAD), head.parameters(), Map.of());
-      if (Files.exists(target)) {
-        deleteTree(target);
-      }
-      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-    } finally {
-      deleteTree(tmp);
-    }
+    AtomicFiles.writeFolder(
+        target,
+        tmp -> {
+          policy.save(tmp);
+          SafeTensors.write(tmp.resolve(PpoCheckpoint.VALUE_HEAD), head.parameters(), Map.of());
+        });
     return target;
   }
 
@@ -331,20 +326,7 @@ public final class PpoCommand implements Callable<Integer> {
     if (out.isEmpty()) {
       throw new IllegalArgumentException("prompts: no prompts given");
     }
-    for (int i = 0; i < out.size(); i++) {
-      for (long id : out.get(i)) {
-        if (id < 0 || id >= vocabSize) {
-          throw new IllegalArgumentException(
-              "prompt "
-                  + i
-                  + " has token id "
-                  + id
-                  + " outside the vocabulary [0, "
-                  + vocabSize
-                  + ")");
-        }
-      }
-    }
+    Generator.checkTokenIds(out, vocabSize);
     return out;
   }
 
@@ -413,21 +395,12 @@ public final class PpoCommand implements Callable<Integer> {
         // a torn last line from the interrupted run: drop it
       }
     }
-    Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), ".metrics", ".tmp");
-    Files.write(tmp, kept, StandardCharsets.UTF_8);
-    Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-  }
-
-  private static void deleteTree(Path root) throws IOException {
-    if (!Files.exists(root)) {
-      return;
-    }
-    try (Stream<Path> walk = Files.walk(root)) {
-      List<Path> paths = new ArrayList<>(walk.toList());
-      paths.sort(Comparator.reverseOrder());
-      for (Path p : paths) {
-        Files.deleteIfExists(p);
-      }
-    }
+    AtomicFiles.write(
+        file,
+        out -> {
+          for (String line : kept) {
+            out.write((line + System.lineSeparator()).getBytes(StandardCharsets.UTF_8));
+          }
+        });
   }
 }

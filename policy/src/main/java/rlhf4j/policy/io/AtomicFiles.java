@@ -2,20 +2,36 @@ package rlhf4j.policy.io;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Writes files atomically: into a temporary file beside the target, then a rename, so a crash or an
- * error never leaves a half-written file where a good one was.
+ * Writes files and folders atomically: into a temporary file or folder beside the target, then a
+ * rename, so a crash or an error never leaves a half-written one where a good one was.
  */
 public final class AtomicFiles {
+  private static final Logger LOG = LoggerFactory.getLogger(AtomicFiles.class);
+
   /** Writes the content to a stream. */
   @FunctionalInterface
   public interface Writer {
     void writeTo(OutputStream out) throws IOException;
+  }
+
+  /** Fills a folder. */
+  @FunctionalInterface
+  public interface FolderWriter {
+    void writeTo(Path folder) throws IOException;
   }
 
   private AtomicFiles() {}
@@ -38,5 +54,98 @@ public final class AtomicFiles {
   /** Replaces {@code file} with {@code text} (UTF-8), atomically. */
   public static void writeString(Path file, String text) throws IOException {
     write(file, out -> out.write(text.getBytes(StandardCharsets.UTF_8)));
+  }
+
+  /**
+   * Replaces the folder {@code target} with what {@code writer} puts into a fresh temporary folder
+   * {@code .tmp-<name>-*} beside it: the files are fsynced, then renamed into place (an existing
+   * target is moved aside first and deleted only once the new one is in), then the parent folder is
+   * fsynced. On any error the temporary folder is removed and the old target stays.
+   */
+  public static void writeFolder(Path target, FolderWriter writer) throws IOException {
+    Path parent = target.toAbsolutePath().getParent();
+    Files.createDirectories(parent);
+    Path tmp = Files.createTempDirectory(parent, ".tmp-" + target.getFileName() + "-");
+    boolean moved = false;
+    try {
+      writer.writeTo(tmp);
+      syncTree(tmp); // the data is on disk before the rename makes it the target
+      replaceFolder(tmp, target);
+      moved = true;
+      syncFolder(parent);
+    } finally {
+      if (!moved) {
+        deleteTree(tmp);
+      }
+    }
+  }
+
+  private static void replaceFolder(Path tmp, Path target) throws IOException {
+    if (!Files.exists(target)) {
+      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+      return;
+    }
+    Path old = moveAside(target);
+    try {
+      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      Files.move(old, target, StandardCopyOption.ATOMIC_MOVE);
+      throw e;
+    }
+    deleteTree(old);
+  }
+
+  /**
+   * Deletes the folder {@code dir}, renaming it to {@code .old-<name>-*} first so a half-deleted
+   * folder never passes for the original.
+   */
+  public static void deleteFolder(Path dir) throws IOException {
+    deleteTree(moveAside(dir));
+  }
+
+  private static Path moveAside(Path dir) throws IOException {
+    Path old =
+        Files.createTempDirectory(
+            dir.toAbsolutePath().getParent(), ".old-" + dir.getFileName() + "-");
+    Files.delete(old);
+    Files.move(dir, old, StandardCopyOption.ATOMIC_MOVE);
+    return old;
+  }
+
+  /** Deletes {@code root} and everything below it; nothing if it does not exist. */
+  public static void deleteTree(Path root) throws IOException {
+    if (!Files.exists(root)) {
+      return;
+    }
+    try (Stream<Path> walk = Files.walk(root)) {
+      List<Path> paths = new ArrayList<>(walk.toList());
+      paths.sort(Comparator.reverseOrder());
+      for (Path p : paths) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+
+  private static void syncTree(Path root) throws IOException {
+    try (Stream<Path> walk = Files.walk(root)) {
+      for (Path p : walk.toList()) {
+        if (Files.isRegularFile(p)) {
+          try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE)) {
+            ch.force(true);
+          }
+        } else {
+          syncFolder(p);
+        }
+      }
+    }
+  }
+
+  /** Flushes a folder's entries where the platform allows it (Linux does; some do not). */
+  private static void syncFolder(Path dir) {
+    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+      ch.force(true);
+    } catch (IOException e) {
+      LOG.debug("cannot fsync folder {}: {}", dir, e.toString());
+    }
   }
 }

@@ -67,8 +67,12 @@ public final class SafeTensors {
     return DTYPE_BYTES.getOrDefault(dtype, -1);
   }
 
-  /** The DJL data type for a safetensors dtype that DJL can hold natively. */
-  static DataType djlType(String dtype) {
+  /**
+   * The DJL data type for a safetensors dtype that DJL can hold natively.
+   *
+   * @throws IllegalArgumentException for BF16 or an unknown dtype
+   */
+  public static DataType djlType(String dtype) {
     switch (dtype) {
       case "F32":
         return DataType.FLOAT32;
@@ -92,8 +96,12 @@ public final class SafeTensors {
     }
   }
 
-  /** The safetensors dtype string for a DJL type we write. */
-  static String dtypeName(DataType type) {
+  /**
+   * The safetensors dtype string for a DJL type we write.
+   *
+   * @throws IllegalArgumentException for a type safetensors files of rlhf4j never hold
+   */
+  public static String dtypeName(DataType type) {
     switch (type) {
       case FLOAT32:
         return "F32";

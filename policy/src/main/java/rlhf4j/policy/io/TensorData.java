@@ -60,6 +60,21 @@ public record TensorData(String name, String dtype, long[] shape, ByteBuffer byt
   }
 
   /**
+   * Copies the tensor into {@code manager} in its own dtype, bit for bit (no widening), e.g. to
+   * restore saved state exactly.
+   *
+   * @throws IllegalArgumentException for BF16 or another dtype DJL cannot hold
+   */
+  public NDArray toNDArrayExact(NDManager manager) {
+    DataType type = SafeTensors.djlType(dtype);
+    Shape s = new Shape(shape);
+    if (numel() == 0) {
+      return manager.zeros(s, type);
+    }
+    return ownedCopy(manager, bytes.duplicate().order(ByteOrder.LITTLE_ENDIAN), s, type, null);
+  }
+
+  /**
    * Wraps the (direct, possibly memory-mapped) bytes zero-copy, then copies them into native memory
    * owned by {@code manager} (optionally casting), so the file mapping can be released.
    */

@@ -1,0 +1,68 @@
+package rlhf4j.policy.io;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class AtomicFilesTest {
+  @TempDir Path dir;
+
+  private List<String> entries() throws IOException {
+    return entries(dir);
+  }
+
+  private static List<String> entries(Path dir) throws IOException {
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.map(p -> p.getFileName().toString()).sorted().toList();
+    }
+  }
+
+  @Test
+  void writeFolderReplacesTheOldFolderAndLeavesNoTemporaries() throws IOException {
+    Path target = dir.resolve("final");
+    AtomicFiles.writeFolder(target, tmp -> Files.writeString(tmp.resolve("a.txt"), "one"));
+    AtomicFiles.writeFolder(target, tmp -> Files.writeString(tmp.resolve("b.txt"), "two"));
+    assertEquals(List.of("final"), entries());
+    assertEquals(
+        List.of("b.txt"), Files.list(target).map(p -> p.getFileName().toString()).toList());
+    assertEquals("two", Files.readString(target.resolve("b.txt")));
+  }
+
+  @Test
+  void aFailingWriterKeepsTheOldFolderIntact() throws IOException {
+    Path target = dir.resolve("final");
+    AtomicFiles.writeFolder(target, tmp -> Files.writeString(tmp.resolve("a.txt"), "one"));
+    IOException e =
+        assertThrows(
+            IOException.class,
+            () ->
+                AtomicFiles.writeFolder(
+                    target,
+                    tmp -> {
+                      Files.writeString(tmp.resolve("half.txt"), "half");
+                      throw new IOException("disk full");
+                    }));
+    assertEquals("disk full", e.getMessage());
+    assertEquals(List.of("final"), entries());
+    assertEquals("one", Files.readString(target.resolve("a.txt")));
+    assertFalse(Files.exists(target.resolve("half.txt")));
+  }
+
+  @Test
+  void deleteFolderRemovesEverythingAndDeleteTreeOfNothingIsANoOp() throws IOException {
+    Path d = dir.resolve("checkpoint-1");
+    Files.createDirectories(d.resolve("adapter"));
+    Files.writeString(d.resolve("adapter/x.bin"), "x");
+    AtomicFiles.deleteFolder(d);
+    assertEquals(List.of(), entries());
+    AtomicFiles.deleteTree(dir.resolve("never-was")); // nothing to delete is fine
+  }
+}
