@@ -15,10 +15,11 @@ import java.util.List;
  * @param mask 1 on real response tokens // (B, T)
  * @param queryWidth P
  */
-record PpoBatch(
+public record PpoBatch(
     NDArray ids, NDArray attentionMask, NDArray responses, NDArray mask, int queryWidth) {
 
-  static PpoBatch of(NDManager m, List<long[]> queries, List<long[]> responses, long padId) {
+  /** Lays out {@code queries} and {@code responses} (same count) with {@code padId} in the gaps. */
+  public static PpoBatch of(NDManager m, List<long[]> queries, List<long[]> responses, long padId) {
     int b = queries.size();
     int p = 0;
     int t = 0;

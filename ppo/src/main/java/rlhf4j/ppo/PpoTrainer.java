@@ -468,14 +468,17 @@ public final class PpoTrainer {
                   NDArray logProbs =
                       TokenLogProbs.gather(logits, mbResponses, config.temperature());
                   NDArray vpreds = valueHead.forward(out.hidden()); // (mb, T)
+                  NDArray mbValues = gae.values().get(idx); // (mb, T)
+                  NDArray mbAdvantages = gae.advantages().get(idx); // (mb, T)
+                  NDArray mbReturns = gae.returns().get(idx); // (mb, T)
                   PpoLoss.Result res =
                       PpoLoss.compute(
                           logProbs,
                           oldLogProbs.get(idx),
                           vpreds,
-                          gae.values().get(idx),
-                          gae.advantages().get(idx),
-                          gae.returns().get(idx),
+                          mbValues,
+                          mbAdvantages,
+                          mbReturns,
                           mbMask,
                           settings);
                   double lossValue = Masked.scalar(res.loss());
@@ -494,13 +497,7 @@ public final class PpoTrainer {
                       Entropy.fromLogits(Scalars.div(logits.stopGradient(), config.temperature()));
                   Map<String, Double> st =
                       PpoStats.minibatch(
-                          res,
-                          entropy,
-                          gae.advantages().get(idx),
-                          gae.returns().get(idx),
-                          gae.values().get(idx),
-                          vpreds,
-                          mbMask);
+                          res, entropy, mbAdvantages, mbReturns, mbValues, vpreds, mbMask);
                   st.put("policy/ratio", res.ratioMean());
                   statsOut.add(st);
                   if (firstMinibatch) {

@@ -10,8 +10,8 @@ import org.junit.jupiter.api.Test;
 import rlhf4j.policy.lora.LoraConfig;
 import rlhf4j.policy.lora.LoraModel;
 import rlhf4j.policy.model.CausalLM;
-import rlhf4j.policy.model.Family;
 import rlhf4j.policy.model.ModelConfig;
+import rlhf4j.policy.model.Presets;
 import rlhf4j.policy.model.ValueHead;
 import rlhf4j.reference.AdapterSwitchingReference;
 import rlhf4j.reward.RewardFunction;
@@ -34,31 +34,7 @@ class PpoLearningTest {
 
   /** GPT-2 shape: vocab 32, width 32, 2 layers, 2 heads, 32 positions, no EOS. */
   static ModelConfig tinyGpt2() {
-    return new ModelConfig(
-        Family.GPT2,
-        "gpt2",
-        VOCAB,
-        32,
-        2,
-        2,
-        2,
-        16,
-        128,
-        32,
-        1e-5,
-        "gelu_new",
-        10000,
-        1.0,
-        null,
-        false,
-        true,
-        true,
-        true,
-        true,
-        false,
-        -1,
-        -1,
-        -1);
+    return Presets.gpt2(VOCAB, 32, 2, 2, 32).toBuilder().bosTokenId(-1).eosTokenId(-1).build();
   }
 
   /** The fraction of response tokens that are target tokens. */

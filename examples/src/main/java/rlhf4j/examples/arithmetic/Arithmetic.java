@@ -8,8 +8,8 @@ import rlhf4j.examples.cli.Djl;
 import rlhf4j.policy.lora.LoraConfig;
 import rlhf4j.policy.lora.LoraModel;
 import rlhf4j.policy.model.CausalLM;
-import rlhf4j.policy.model.Family;
 import rlhf4j.policy.model.ModelConfig;
+import rlhf4j.policy.model.Presets;
 import rlhf4j.policy.model.ValueHead;
 import rlhf4j.policy.sft.SftConfig;
 import rlhf4j.policy.sft.SftExample;
@@ -140,31 +140,12 @@ public final class Arithmetic {
   /** The model: GPT-2 layout, 2 blocks of width 64, 16 positions, the 13-token vocabulary. */
   public static ModelConfig modelConfig() {
     int eos = AdditionTask.EOS;
-    return new ModelConfig(
-        Family.GPT2,
-        "gpt2",
-        AdditionTask.VOCAB_SIZE,
-        64, // hidden size
-        2, // blocks
-        4, // heads
-        4, // key/value heads
-        16, // head width
-        256, // MLP width
-        16, // positions: "19+19=" plus "38=38<eos>" is 12 tokens
-        1e-5,
-        "gelu_new",
-        10000,
-        1.0,
-        null,
-        false,
-        true, // tied embeddings, as GPT-2
-        true,
-        true,
-        true,
-        false,
-        eos,
-        eos,
-        eos);
+    // positions: "19+19=" plus "38=38<eos>" is 12 tokens
+    return Presets.gpt2(AdditionTask.VOCAB_SIZE, 64, 2, 4, 16).toBuilder()
+        .bosTokenId(eos)
+        .eosTokenId(eos)
+        .padTokenId(eos)
+        .build();
   }
 
   /** The SFT data: one example per problem, chatty with probability {@code chattyRate}. */

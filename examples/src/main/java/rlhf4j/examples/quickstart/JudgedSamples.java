@@ -3,7 +3,6 @@ package rlhf4j.examples.quickstart;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.types.Shape;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
@@ -12,6 +11,7 @@ import rlhf4j.policy.lora.LoraModel;
 import rlhf4j.policy.model.CausalLM;
 import rlhf4j.policy.model.NoGrad;
 import rlhf4j.policy.model.TokenLogProbs;
+import rlhf4j.ppo.PpoBatch;
 import rlhf4j.rollout.GenerationConfig;
 import rlhf4j.rollout.Generator;
 import rlhf4j.rollout.Rollout;
@@ -97,21 +97,24 @@ record JudgedSamples(
         int to = Math.min(n, from + batchSize);
         try (NDScope scope = new NDScope()) {
           scope.suppressNotUsedWarning();
-          Layout l = Layout.of(m, queries.subList(from, to), responseIds.subList(from, to), padId);
+          PpoBatch l =
+              PpoBatch.of(m, queries.subList(from, to), responseIds.subList(from, to), padId);
           NDArray logProbs =
               TokenLogProbs.gather(
-                  model.forwardResponse(l.ids, l.attention, l.queryWidth, false).logits(),
-                  l.responses,
+                  model.forwardResponse(l.ids(), l.attentionMask(), l.queryWidth(), false).logits(),
+                  l.responses(),
                   1.0); // (B, T)
           NDArray refLogProbs;
           try (LoraModel.Restore off = lora.adaptersDisabled()) {
             refLogProbs =
                 TokenLogProbs.gather(
-                    model.forwardResponse(l.ids, l.attention, l.queryWidth, false).logits(),
-                    l.responses,
+                    model
+                        .forwardResponse(l.ids(), l.attentionMask(), l.queryWidth(), false)
+                        .logits(),
+                    l.responses(),
                     1.0); // (B, T)
           }
-          float[] sums = logProbs.sub(refLogProbs).mul(l.mask).sum(new int[] {1}).toFloatArray();
+          float[] sums = logProbs.sub(refLogProbs).mul(l.mask()).sum(new int[] {1}).toFloatArray();
           for (int i = 0; i < sums.length; i++) {
             kl[from + i] = sums[i];
           }
@@ -119,46 +122,5 @@ record JudgedSamples(
       }
     }
     return kl;
-  }
-
-  /** Queries left-padded to width P, responses right-padded after them. */
-  private record Layout(
-      NDArray ids, NDArray attention, NDArray responses, NDArray mask, int queryWidth) {
-    static Layout of(NDManager m, List<long[]> queries, List<long[]> responses, long padId) {
-      int b = queries.size();
-      int p = 0;
-      int t = 0;
-      for (int i = 0; i < b; i++) {
-        p = Math.max(p, queries.get(i).length);
-        t = Math.max(t, responses.get(i).length);
-      }
-      int s = p + t;
-      long[] ids = new long[b * s];
-      long[] attention = new long[b * s];
-      long[] resp = new long[b * t];
-      float[] mask = new float[b * t];
-      java.util.Arrays.fill(ids, padId);
-      java.util.Arrays.fill(resp, padId);
-      for (int i = 0; i < b; i++) {
-        long[] q = queries.get(i);
-        long[] r = responses.get(i);
-        for (int j = 0; j < q.length; j++) {
-          ids[i * s + p - q.length + j] = q[j];
-          attention[i * s + p - q.length + j] = 1;
-        }
-        for (int j = 0; j < r.length; j++) {
-          ids[i * s + p + j] = r[j];
-          attention[i * s + p + j] = 1;
-          resp[i * t + j] = r[j];
-          mask[i * t + j] = 1;
-        }
-      }
-      return new Layout(
-          m.create(ids, new Shape(b, s)), // (B, P + T)
-          m.create(attention, new Shape(b, s)), // (B, P + T)
-          m.create(resp, new Shape(b, t)), // (B, T)
-          m.create(mask, new Shape(b, t)), // (B, T)
-          p);
-    }
   }
 }

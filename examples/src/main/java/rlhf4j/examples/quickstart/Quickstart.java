@@ -24,8 +24,8 @@ import rlhf4j.examples.quickstart.SyntheticLabeller.LabelledPair;
 import rlhf4j.policy.hf.HfCheckpoint;
 import rlhf4j.policy.lora.LoraModel;
 import rlhf4j.policy.model.CausalLM;
-import rlhf4j.policy.model.Family;
 import rlhf4j.policy.model.ModelConfig;
+import rlhf4j.policy.model.Presets;
 import rlhf4j.policy.model.ValueHead;
 import rlhf4j.policy.sft.SftConfig;
 import rlhf4j.policy.sft.SftExample;
@@ -264,31 +264,13 @@ public final class Quickstart {
     int eos = tokenizer.eosId();
     int pad = tokenizer.padId();
     int d = recipe.hiddenSize();
-    return new ModelConfig(
-        Family.GPT2,
-        "gpt2",
-        tokenizer.vocabSize(),
-        d,
-        recipe.numLayers(),
-        recipe.numHeads(),
-        recipe.numHeads(),
-        d / recipe.numHeads(),
-        4 * d,
-        recipe.maxPositions(),
-        1e-5,
-        "gelu_new",
-        10000,
-        1.0,
-        null,
-        false,
-        true,
-        true,
-        true,
-        true,
-        false,
-        eos,
-        eos,
-        pad);
+    return Presets.gpt2(
+            tokenizer.vocabSize(), d, recipe.numLayers(), recipe.numHeads(), recipe.maxPositions())
+        .toBuilder()
+        .bosTokenId(eos)
+        .eosTokenId(eos)
+        .padTokenId(pad)
+        .build();
   }
 
   // ------------------------------------------------------------------ 4 reward model

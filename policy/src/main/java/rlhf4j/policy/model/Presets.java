@@ -77,7 +77,11 @@ public final class Presets {
 
   private Presets() {}
 
-  private static ModelConfig gpt2(int vocab, int d, int layers, int heads, int positions) {
+  /**
+   * A GPT-2-shaped config (gelu_new, tied embeddings, biases, MLP width 4·d, head width d/heads),
+   * BOS and EOS 0, no PAD; change the special ids with {@link ModelConfig#toBuilder()}.
+   */
+  public static ModelConfig gpt2(int vocab, int d, int layers, int heads, int positions) {
     return new ModelConfig(
         Family.GPT2,
         "gpt2",

@@ -27,9 +27,9 @@ import rlhf4j.policy.hf.HfCheckpoint;
 import rlhf4j.policy.lora.LoraConfig;
 import rlhf4j.policy.lora.LoraModel;
 import rlhf4j.policy.model.CausalLM;
-import rlhf4j.policy.model.Family;
 import rlhf4j.policy.model.Linear;
 import rlhf4j.policy.model.ModelConfig;
+import rlhf4j.policy.model.Presets;
 import rlhf4j.policy.model.TokenLogProbs;
 import rlhf4j.policy.optim.AdamW;
 import rlhf4j.policy.optim.AdamWConfig;
@@ -186,32 +186,7 @@ class QuantizedModelTest {
   @Test
   void randomInitFillsLargeTablesInChunksWithTheSameValues() {
     // 8192 × 256 = 2M elements: filled in two chunks; must equal one flat draw
-    ModelConfig c =
-        new ModelConfig(
-            Family.GPT2,
-            "gpt2",
-            8192,
-            256,
-            1,
-            4,
-            4,
-            64,
-            1024,
-            16,
-            1e-5,
-            "gelu_new",
-            10000,
-            1.0,
-            null,
-            false,
-            true,
-            true,
-            true,
-            true,
-            false,
-            0,
-            0,
-            -1);
+    ModelConfig c = Presets.gpt2(8192, 256, 1, 4, 16);
     try (CausalLM model = CausalLM.random(c, 21)) {
       float[] wte = model.parameters().get("transformer.wte.weight").toFloatArray();
       SplittableRandom rng = new SplittableRandom(21);
