@@ -171,14 +171,8 @@ class CliTest {
   }
 
   private static String capture(String... args) {
-    ByteArrayOutputStream buf = new ByteArrayOutputStream();
-    PrintStream old = System.out;
-    try {
-      System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
-      assertEquals(0, Rlhf4jCli.run(args));
-    } finally {
-      System.setOut(old);
-    }
-    return buf.toString(StandardCharsets.UTF_8);
+    CliRun.Result r = CliRun.run(args);
+    assertEquals(0, r.code(), r.err());
+    return r.out();
   }
 }

@@ -6,10 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonParser;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -62,26 +59,6 @@ class PpoCommandTest {
 
   static final String LENGTH = "{name: length, options: {target: 2, unit: tokens}}";
 
-  /** Exit code, stdout and stderr of one CLI call. */
-  record Result(int code, String out, String err) {}
-
-  static synchronized Result cli(String... args) {
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      int code = Rlhf4jCli.run(args);
-      return new Result(
-          code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-    }
-  }
-
   Path write(String name, String text) throws IOException {
     Path f = tmp.resolve(name);
     Files.writeString(f, text);
@@ -98,7 +75,8 @@ class PpoCommandTest {
     Path run = tmp.resolve("run");
     String reward =
         "{name: reward-model, options: {path: %s}}".formatted(rm.toString().replace("\\", "/"));
-    Result r = cli("ppo", "--config", write("rm.yaml", yaml(run, 1, reward)).toString());
+    CliRun.Result r =
+        CliRun.run("ppo", "--config", write("rm.yaml", yaml(run, 1, reward)).toString());
     assertEquals(0, r.code(), r.err());
     var j = JsonParser.parseString(Files.readAllLines(run.resolve("metrics.jsonl")).get(0));
     assertTrue(Double.isFinite(j.getAsJsonObject().get("objective/scores").getAsDouble()));
@@ -107,7 +85,8 @@ class PpoCommandTest {
   @Test
   void twoStepsOnAPresetWriteMetricsCheckpointsAndAPeftAdapter() throws IOException {
     Path run = tmp.resolve("run");
-    Result r = cli("ppo", "--config", write("a.yaml", yaml(run, 2, LENGTH)).toString());
+    CliRun.Result r =
+        CliRun.run("ppo", "--config", write("a.yaml", yaml(run, 2, LENGTH)).toString());
     assertEquals(0, r.code(), r.err());
     assertTrue(r.out().contains("step 2/2"), r.out());
 
@@ -141,22 +120,24 @@ class PpoCommandTest {
   void resumeContinuesExactlyLikeAnUninterruptedRun() throws IOException {
     Path straight = tmp.resolve("straight");
     assertEquals(
-        0, cli("ppo", "--config", write("s.yaml", yaml(straight, 3, LENGTH)).toString()).code());
+        0,
+        CliRun.run("ppo", "--config", write("s.yaml", yaml(straight, 3, LENGTH)).toString())
+            .code());
 
     Path split = tmp.resolve("split");
     Path cfg = write("p.yaml", yaml(split, 3, LENGTH));
-    assertEquals(0, cli("ppo", "--config", cfg.toString(), "--steps", "2").code());
+    assertEquals(0, CliRun.run("ppo", "--config", cfg.toString(), "--steps", "2").code());
     // an interrupted third step left a metrics line behind: resume must drop it
     Files.writeString(
         split.resolve("metrics.jsonl"),
         "{\"step\":3,\"objective/kl\":9}\n{\"ste",
         java.nio.file.StandardOpenOption.APPEND);
 
-    Result again = cli("ppo", "--config", cfg.toString());
+    CliRun.Result again = CliRun.run("ppo", "--config", cfg.toString());
     assertEquals(2, again.code(), "a second run into the same folder needs --resume");
     assertTrue(again.err().contains("--resume"), again.err());
 
-    Result resumed = cli("ppo", "--config", cfg.toString(), "--resume");
+    CliRun.Result resumed = CliRun.run("ppo", "--config", cfg.toString(), "--resume");
     assertEquals(0, resumed.code(), resumed.err());
     assertTrue(resumed.out().contains("resumed from"), resumed.out());
     assertArrayEquals(
@@ -181,7 +162,8 @@ class PpoCommandTest {
   @Test
   void resumeWithoutACheckpointIsAnError() throws IOException {
     Path run = tmp.resolve("run");
-    Result r = cli("ppo", "--config", write("a.yaml", yaml(run, 2, LENGTH)).toString(), "--resume");
+    CliRun.Result r =
+        CliRun.run("ppo", "--config", write("a.yaml", yaml(run, 2, LENGTH)).toString(), "--resume");
     assertEquals(2, r.code());
     assertTrue(r.err().contains("holds no checkpoint"), r.err());
   }
@@ -190,13 +172,13 @@ class PpoCommandTest {
   void unknownKeyIsAnErrorNamingItAndTheValidKeys() throws IOException {
     Path run = tmp.resolve("run");
     String bad = yaml(run, 2, LENGTH).replace("learning_rate:", "learnin_rate:");
-    Result r = cli("ppo", "--config", write("bad.yaml", bad).toString());
+    CliRun.Result r = CliRun.run("ppo", "--config", write("bad.yaml", bad).toString());
     assertEquals(2, r.code());
     assertTrue(r.err().contains("unknown key 'ppo.learnin_rate'"), r.err());
     assertTrue(r.err().contains("valid keys in ppo: learning_rate, init_kl_coef"), r.err());
     assertFalse(Files.exists(run), "nothing is written for a bad config");
 
-    Result top = cli("ppo", "--config", write("top.yaml", "trian: {}\n").toString());
+    CliRun.Result top = CliRun.run("ppo", "--config", write("top.yaml", "trian: {}\n").toString());
     assertEquals(2, top.code());
     assertTrue(
         top.err().contains("unknown key 'trian'; valid keys: model, lora, ppo, generation,"),
@@ -206,8 +188,8 @@ class PpoCommandTest {
   @Test
   void badValuesNameTheirKey() throws IOException {
     Path run = tmp.resolve("run");
-    Result type =
-        cli(
+    CliRun.Result type =
+        CliRun.run(
             "ppo",
             "--config",
             write("t.yaml", yaml(run, 2, LENGTH).replace("batch_size: 4", "batch_size: four"))
@@ -215,8 +197,8 @@ class PpoCommandTest {
     assertEquals(2, type.code());
     assertTrue(type.err().contains("ppo.batch_size"), type.err());
 
-    Result range =
-        cli(
+    CliRun.Result range =
+        CliRun.run(
             "ppo",
             "--config",
             write(
@@ -229,7 +211,7 @@ class PpoCommandTest {
 
   @Test
   void helpDocumentsEveryYamlKey() {
-    Result r = cli("ppo", "--help");
+    CliRun.Result r = CliRun.run("ppo", "--help");
     assertEquals(0, r.code());
     for (String option : List.of("--config", "--resume", "--steps", "--output-dir")) {
       assertTrue(r.out().contains(option), option);
@@ -262,7 +244,8 @@ class PpoCommandTest {
     NanOnSecondCall.CALLS.set(0);
     Path run = tmp.resolve("run");
     String reward = "{name: " + NanOnSecondCall.class.getName() + "}";
-    Result r = cli("ppo", "--config", write("n.yaml", yaml(run, 3, reward)).toString());
+    CliRun.Result r =
+        CliRun.run("ppo", "--config", write("n.yaml", yaml(run, 3, reward)).toString());
     assertEquals(PpoCommand.DIVERGED, r.code(), r.err());
     assertTrue(r.err().contains("stopped at step 2"), r.err());
     assertTrue(r.err().contains("NaN"), r.err());
@@ -276,8 +259,9 @@ class PpoCommandTest {
     Path example = Path.of("configs/ppo.yaml");
     assertTrue(Files.isRegularFile(example), "run from the examples module");
     Path run = tmp.resolve("example");
-    Result r =
-        cli("ppo", "--config", example.toString(), "--steps", "2", "--output-dir", run.toString());
+    CliRun.Result r =
+        CliRun.run(
+            "ppo", "--config", example.toString(), "--steps", "2", "--output-dir", run.toString());
     assertEquals(0, r.code(), r.err());
     assertEquals(2, Files.readAllLines(run.resolve("metrics.jsonl")).size());
     assertTrue(Files.isRegularFile(run.resolve("final/adapter_model.safetensors")));

@@ -4,10 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -88,26 +85,6 @@ class SftCommandTest {
     return file;
   }
 
-  /** Runs the CLI, returning the exit code and what it wrote to stdout and stderr. */
-  private static String[] run(String... args) {
-    PrintStream out = System.out;
-    PrintStream err = System.err;
-    ByteArrayOutputStream o = new ByteArrayOutputStream();
-    ByteArrayOutputStream e = new ByteArrayOutputStream();
-    int code;
-    try {
-      System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-      code = Rlhf4jCli.run(args);
-    } finally {
-      System.setOut(out);
-      System.setErr(err);
-    }
-    return new String[] {
-      Integer.toString(code), o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8)
-    };
-  }
-
   @Test
   void trainsAPresetOnJsonlAndSavesALoadableHfFolder() throws IOException {
     Path config =
@@ -119,10 +96,10 @@ class SftCommandTest {
                 + "  max_length: 32\n"
                 + "  scheduler: constant\n"
                 + "  log_every: 10\n");
-    String[] r = run("sft", "--config", config.toString());
-    System.out.print(r[1]);
-    assertEquals("0", r[0], r[2]);
-    assertTrue(r[1].contains("step 30  loss"), r[1]);
+    CliRun.Result r = CliRun.run("sft", "--config", config.toString());
+    System.out.print(r.out());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("step 30  loss"), r.out());
     Path out = tmp.resolve("ok-out");
     for (String f : List.of("config.json", "model.safetensors", "tokenizer.json")) {
       assertTrue(Files.isRegularFile(out.resolve(f)), f);
@@ -142,7 +119,7 @@ class SftCommandTest {
           "the saved weights are the trained ones");
     }
     // the loss went down: first and last logged values
-    String summary = r[1].lines().filter(l -> l.startsWith("saved ")).findFirst().orElseThrow();
+    String summary = r.out().lines().filter(l -> l.startsWith("saved ")).findFirst().orElseThrow();
     String[] losses = summary.replaceAll(".*loss ([0-9.]+) -> ([0-9.]+).*", "$1 $2").split(" ");
     assertTrue(Double.parseDouble(losses[1]) < Double.parseDouble(losses[0]) - 1, summary);
   }
@@ -150,33 +127,33 @@ class SftCommandTest {
   @Test
   void unknownKeyIsAnErrorNamingItAndListingTheValidKeys() throws IOException {
     Path config = yaml("typo", "  lerning_rate: 1.0e-3\n");
-    String[] r = run("sft", "--config", config.toString());
-    assertEquals("2", r[0]);
-    assertTrue(r[2].contains("unknown key 'trainer.lerning_rate'"), r[2]);
-    assertTrue(r[2].contains("learning_rate"), r[2]);
-    assertTrue(r[2].contains("completion_only_loss"), r[2]);
+    CliRun.Result r = CliRun.run("sft", "--config", config.toString());
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("unknown key 'trainer.lerning_rate'"), r.err());
+    assertTrue(r.err().contains("learning_rate"), r.err());
+    assertTrue(r.err().contains("completion_only_loss"), r.err());
   }
 
   @Test
   void invalidTrainerValueNamesTheYamlKey() throws IOException {
     Path config = yaml("bad", "  batch_size: 0\n");
-    String[] r = run("sft", "--config", config.toString());
-    assertEquals("2", r[0]);
-    assertTrue(r[2].contains("trainer.batch_size must be >= 1, got 0"), r[2]);
+    CliRun.Result r = CliRun.run("sft", "--config", config.toString());
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("trainer.batch_size must be >= 1, got 0"), r.err());
   }
 
   @Test
   void missingConfigFileIsAnError() {
-    String[] r = run("sft", "--config", tmp.resolve("nope.yaml").toString());
-    assertEquals("2", r[0]);
-    assertTrue(r[2].contains("does not exist"), r[2]);
+    CliRun.Result r = CliRun.run("sft", "--config", tmp.resolve("nope.yaml").toString());
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("does not exist"), r.err());
   }
 
   @Test
   void helpListsTheConfigOption() {
-    String[] r = run("sft", "--help");
-    assertEquals("0", r[0]);
-    assertTrue(r[1].contains("--config=FILE"), r[1]);
+    CliRun.Result r = CliRun.run("sft", "--help");
+    assertEquals(0, r.code());
+    assertTrue(r.out().contains("--config=FILE"), r.out());
   }
 
   @Test

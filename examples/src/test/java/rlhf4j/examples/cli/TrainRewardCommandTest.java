@@ -7,10 +7,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -27,26 +24,6 @@ class TrainRewardCommandTest {
       List.of("the", "a", "film", "book", "was", "is", "very", "quite", "story", "end");
 
   @TempDir Path dir;
-
-  /** Result of one CLI run: exit code and captured streams. */
-  private record Run(int code, String out, String err) {}
-
-  private static Run run(String... args) {
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      int code = Rlhf4jCli.run(args);
-      return new Run(
-          code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-    }
-  }
 
   /** Whitespace word-level tokenizer: 0 <pad>, 1 <eos>, 2 <unk>, then the words. */
   private Path tokenizer() throws IOException {
@@ -149,7 +126,7 @@ class TrainRewardCommandTest {
 
   @Test
   void trainsAndWritesAnHfRewardModelFolder() throws IOException {
-    Run r = run("train-reward", "--config", config("").toString());
+    CliRun.Result r = CliRun.run("train-reward", "--config", config("").toString());
     assertEquals(0, r.code(), r.err());
     Path out = dir.resolve("out");
     assertTrue(r.out().contains("160 pairs (120 train, 40 held out)"), r.out());
@@ -178,7 +155,8 @@ class TrainRewardCommandTest {
 
   @Test
   void anUnknownKeyIsNamedWithTheValidOnes() throws IOException {
-    Run r = run("train-reward", "--config", config("  lerning_rate: 0.1").toString());
+    CliRun.Result r =
+        CliRun.run("train-reward", "--config", config("  lerning_rate: 0.1").toString());
     assertEquals(2, r.code());
     assertTrue(r.err().contains("unknown key 'trainer.lerning_rate'"), r.err());
     assertTrue(r.err().contains("valid keys under 'trainer'"), r.err());
@@ -187,7 +165,7 @@ class TrainRewardCommandTest {
     // reported before the checks of the keys that are there, even when required keys are missing
     Path partial = dir.resolve("partial.yaml");
     Files.writeString(partial, "model:\n  preset: nano\n  sed: 1\nfoo: 1\n");
-    r = run("train-reward", "--config", partial.toString());
+    r = CliRun.run("train-reward", "--config", partial.toString());
     assertEquals(2, r.code());
     assertTrue(
         r.err().contains(partial + ": unknown key 'model.sed'; valid keys under 'model': [dir,"),
@@ -196,17 +174,18 @@ class TrainRewardCommandTest {
 
   @Test
   void aBadValueNamesTheKey() throws IOException {
-    Run r = run("train-reward", "--config", config("  batch_size: many").toString());
+    CliRun.Result r =
+        CliRun.run("train-reward", "--config", config("  batch_size: many").toString());
     assertEquals(2, r.code());
     assertTrue(r.err().contains("trainer.batch_size"), r.err());
-    r = run("train-reward", "--config", config("  epochs: 0").toString());
+    r = CliRun.run("train-reward", "--config", config("  epochs: 0").toString());
     assertEquals(2, r.code());
     assertTrue(r.err().contains("epochs must be > 0, got 0"), r.err());
   }
 
   @Test
   void helpDocumentsTheConfigKeys() {
-    Run r = run("train-reward", "--help");
+    CliRun.Result r = CliRun.run("train-reward", "--help");
     assertEquals(0, r.code());
     for (String key :
         List.of(
