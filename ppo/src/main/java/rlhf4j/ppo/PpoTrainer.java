@@ -307,9 +307,9 @@ public final class PpoTrainer {
             NDArray ids = batch.ids().get(rows);
             NDArray attn = batch.attentionMask().get(rows);
             NDArray resp = batch.responses().get(rows);
-            CausalLM.Output out =
-                reuse ? null : model.forwardResponse(ids, attn, batch.queryWidth(), false);
+            CausalLM.Output out = null; // the policy's pass, unless the rollout's results serve
             if (!reuse) {
+              out = model.forwardResponse(ids, attn, batch.queryWidth(), false);
               oldLogProbsParts.add(TokenLogProbs.gather(out.logits(), resp, temperature)); // (b, T)
               valuesParts.add(valueHead.forward(out.hidden())); // (b, T)
             }

@@ -33,10 +33,6 @@ public final class RemoteRewardProvider implements RewardFunctionProvider {
       throw new IllegalArgumentException(
           "remote option url = '" + url + "' is not a URI: " + e.getMessage(), e);
     }
-    if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme())) {
-      throw new IllegalArgumentException(
-          "remote option url = '" + url + "' must start with http:// or https://");
-    }
     RemoteScorerConfig.Builder b = RemoteScorerConfig.builder(uri);
     if (options.containsKey("auth_env")) {
       b.authEnvVar(o.requireString("auth_env"));
@@ -50,6 +46,12 @@ public final class RemoteRewardProvider implements RewardFunctionProvider {
     if (options.containsKey("max_batch_size")) {
       b.maxBatchSize(o.requireInt("max_batch_size"));
     }
-    return new RemoteRewardFunction(b.build());
+    RemoteScorerConfig config;
+    try {
+      config = b.build(); // checks the URL (http/https, a host, no credentials) and the rest
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("reward 'remote': " + e.getMessage(), e);
+    }
+    return new RemoteRewardFunction(config);
   }
 }
