@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDManager;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import rlhf4j.examples.cli.Djl;
 import rlhf4j.policy.lora.LoraConfig;
 import rlhf4j.policy.lora.LoraModel;
 import rlhf4j.policy.model.CausalLM;
@@ -15,6 +14,7 @@ import rlhf4j.policy.sft.SftConfig;
 import rlhf4j.policy.sft.SftExample;
 import rlhf4j.policy.sft.SftSummary;
 import rlhf4j.policy.sft.SftTrainer;
+import rlhf4j.policy.train.Engines;
 import rlhf4j.ppo.PpoConfig;
 import rlhf4j.ppo.PpoTrainer;
 import rlhf4j.reference.AdapterSwitchingReference;
@@ -123,7 +123,7 @@ public final class Arithmetic {
   private Arithmetic() {}
 
   public static void main(String[] args) {
-    Djl.configure(1); // offline, one intra-op thread
+    Engines.configure(1); // offline, one intra-op thread
     System.setProperty("org.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils", "error"); // no GPU
     Options d = Options.defaults();
     Options o =

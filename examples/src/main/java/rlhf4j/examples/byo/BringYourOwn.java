@@ -8,13 +8,13 @@ import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import rlhf4j.examples.cli.Djl;
 import rlhf4j.policy.hf.HfCheckpoint;
 import rlhf4j.policy.lora.LoraConfig;
 import rlhf4j.policy.lora.LoraModel;
 import rlhf4j.policy.model.CausalLM;
 import rlhf4j.policy.model.ValueHead;
 import rlhf4j.policy.tokenizer.Tokenizer;
+import rlhf4j.policy.train.Engines;
 import rlhf4j.ppo.PpoConfig;
 import rlhf4j.ppo.PpoTrainer;
 import rlhf4j.reference.AdapterSwitchingReference;
@@ -70,7 +70,7 @@ public final class BringYourOwn {
       System.err.println("usage: BringYourOwn MODEL_DIR OUT_DIR [keywords] [steps]");
       return;
     }
-    Djl.configure(1); // offline, one intra-op thread
+    Engines.configure(1); // offline, one intra-op thread
     System.setProperty("org.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils", "error"); // no GPU
     Result r =
         run(

@@ -6,12 +6,12 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import rlhf4j.examples.cli.Djl;
 import rlhf4j.policy.lora.LoraConfig;
 import rlhf4j.policy.lora.LoraModel;
 import rlhf4j.policy.model.CausalLM;
 import rlhf4j.policy.model.Presets;
 import rlhf4j.policy.model.ValueHead;
+import rlhf4j.policy.train.Engines;
 import rlhf4j.ppo.PpoConfig;
 import rlhf4j.ppo.PpoTrainer;
 import rlhf4j.reference.AdapterSwitchingReference;
@@ -42,7 +42,7 @@ public final class CustomReward {
   private CustomReward() {}
 
   public static void main(String[] args) {
-    Djl.configure(1); // offline, one intra-op thread
+    Engines.configure(1); // offline, one intra-op thread
     System.setProperty("org.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils", "error"); // no GPU
     int steps = args.length > 0 ? Integer.parseInt(args[0]) : 4;
     long seed = args.length > 1 ? Long.parseLong(args[1]) : 0;

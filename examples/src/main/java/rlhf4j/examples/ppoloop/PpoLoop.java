@@ -4,12 +4,12 @@ import ai.djl.ndarray.NDManager;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
-import rlhf4j.examples.cli.Djl;
 import rlhf4j.policy.lora.LoraConfig;
 import rlhf4j.policy.lora.LoraModel;
 import rlhf4j.policy.model.CausalLM;
 import rlhf4j.policy.model.Presets;
 import rlhf4j.policy.model.ValueHead;
+import rlhf4j.policy.train.Engines;
 import rlhf4j.ppo.PpoConfig;
 import rlhf4j.ppo.PpoTrainer;
 import rlhf4j.reference.AdapterSwitchingReference;
@@ -44,7 +44,7 @@ public final class PpoLoop {
   private PpoLoop() {}
 
   public static void main(String[] args) {
-    Djl.configure(1); // offline, one intra-op thread
+    Engines.configure(1); // offline, one intra-op thread
     System.setProperty("org.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils", "error"); // no GPU
     int steps = args.length > 0 ? Integer.parseInt(args[0]) : 20;
     long seed = args.length > 1 ? Long.parseLong(args[1]) : 0;

@@ -1,0 +1,47 @@
+package rlhf4j.cli;
+
+import java.nio.file.Path;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Option;
+import rlhf4j.policy.hf.HfCheckpoint;
+import rlhf4j.policy.model.CausalLM;
+import rlhf4j.policy.model.Presets;
+
+/** Where a command's model comes from: an HF folder or a seeded preset. */
+public final class ModelOptions {
+  static final class Source {
+    @Option(
+        names = "--model",
+        paramLabel = "DIR",
+        description = "HF model folder (config.json + model.safetensors)")
+    Path model;
+
+    @Option(
+        names = "--preset",
+        paramLabel = "NAME",
+        description =
+            "seeded random model: nano, tiny, mini, small (GPT-2 shapes), tiny-llama, tiny-neox")
+    String preset;
+  }
+
+  @ArgGroup(exclusive = true, multiplicity = "1")
+  Source source;
+
+  @Option(
+      names = "--init-seed",
+      defaultValue = "0",
+      description = "seed of the --preset weights (default: ${DEFAULT-VALUE})")
+  long seed;
+
+  /** Loads or creates the model. */
+  public CausalLM load() {
+    return source.model != null
+        ? HfCheckpoint.load(source.model)
+        : Presets.create(source.preset, seed);
+  }
+
+  /** The model folder, or null for a preset. */
+  public Path dir() {
+    return source.model;
+  }
+}

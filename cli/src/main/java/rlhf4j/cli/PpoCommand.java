@@ -1,0 +1,406 @@
+package rlhf4j.cli;
+
+import ai.djl.ndarray.NDManager;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import rlhf4j.policy.hf.HfCheckpoint;
+import rlhf4j.policy.io.AtomicFiles;
+import rlhf4j.policy.io.SafeTensors;
+import rlhf4j.policy.lora.LoraModel;
+import rlhf4j.policy.model.CausalLM;
+import rlhf4j.policy.model.Presets;
+import rlhf4j.policy.model.ValueHead;
+import rlhf4j.policy.tokenizer.Tokenizer;
+import rlhf4j.ppo.JsonlStatsWriter;
+import rlhf4j.ppo.PpoCheckpoint;
+import rlhf4j.ppo.PpoConfig;
+import rlhf4j.ppo.PpoTrainer;
+import rlhf4j.ppo.TrainingDivergedException;
+import rlhf4j.reference.AdapterSwitchingReference;
+import rlhf4j.reward.RewardException;
+import rlhf4j.reward.RewardFunction;
+import rlhf4j.reward.RewardFunctions;
+import rlhf4j.rollout.GenerationConfig;
+import rlhf4j.rollout.Generator;
+import rlhf4j.rollout.sampling.SamplingConfig;
+
+/**
+ * {@code rlhf4j ppo --config FILE.yaml}: PPO with a LoRA adapter on a preset or an HF model,
+ * writing metrics.jsonl, checkpoints and the final adapter (PEFT) with its value head (TRL names).
+ */
+@Command(
+    name = "ppo",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Train a LoRA adapter with PPO (TRL classic) as a YAML file describes.",
+      "Writes OUTPUT_DIR/metrics.jsonl (one JSON object per step, TRL's metric names),"
+          + " OUTPUT_DIR/checkpoint-<step>/ (every train.checkpoint_every steps and at the end)"
+          + " and OUTPUT_DIR/final/ (adapter_config.json + adapter_model.safetensors in PEFT"
+          + " format, value_head.safetensors with TRL's v_head.summary.* names).",
+    })
+public final class PpoCommand implements Callable<Integer> {
+  /** Exit code of a run stopped by a NaN loss or a failing reward. */
+  public static final int DIVERGED = 3;
+
+  static final String METRICS = "metrics.jsonl";
+  static final String FINAL = "final";
+
+  @Option(
+      names = "--config",
+      required = true,
+      paramLabel = "FILE",
+      description = "the run's YAML file (sections and keys below)")
+  Path config;
+
+  @Option(
+      names = "--resume",
+      description =
+          "continue from the newest checkpoint in train.output_dir (exactly as if never stopped)")
+  boolean resume;
+
+  @Option(
+      names = "--steps",
+      paramLabel = "N",
+      description = "override train.steps (the step count to reach)")
+  Integer steps;
+
+  @Option(names = "--output-dir", paramLabel = "DIR", description = "override train.output_dir")
+  Path outputDir;
+
+  private CommandSpec spec;
+
+  /** Receives the command's spec; writes the YAML key reference into the help footer. */
+  @Spec
+  void setSpec(CommandSpec spec) {
+    this.spec = spec;
+    spec.usageMessage().footer(footer());
+  }
+
+  /** The YAML reference for --help, generated from {@link PpoRunConfig}'s records. */
+  static String[] footer() {
+    List<String> lines = new ArrayList<>();
+    lines.add("");
+    lines.add("YAML sections and keys (snake_case; unset keys keep their defaults):");
+    Map<String, String> notes =
+        Map.of(
+            "model", "exactly one of preset / dir; seed seeds a preset's weights",
+            "lora", "defaults r 8, alpha 16, dropout 0.05, the family's target modules",
+            "ppo",
+                "defaults are TRL's classic PPOConfig (learning_rate 1.41e-5, batch_size 128...)",
+            "generation", "max_new_tokens default 32; eos_token_id default the model's",
+            "prompts", "exactly one of ids (id lists), texts, file (.jsonl or one per line)",
+            "reward",
+                "name: length | keyword | regex | reward-model (options path, tokenizer, batch_size)"
+                    + " | remote (options url, auth_env, timeout_ms, max_retries, max_batch_size)"
+                    + " | a class name; options: a string map",
+            "train", "steps and output_dir are required; checkpoint_every 0 = only at the end");
+    PpoRunConfig.sections()
+        .forEach(
+            (section, keys) -> {
+              lines.add("  " + section + ":  (" + notes.get(section) + ")");
+              lines.add("      " + String.join(", ", keys));
+            });
+    lines.add("Relative paths are resolved against the working directory.");
+    lines.add("Exit codes: 0 done, 2 bad config or files, 3 NaN loss or failing reward (the last");
+    lines.add("checkpoint is intact: fix the cause and rerun with --resume).");
+    return lines.toArray(new String[0]);
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    PpoRunConfig cfg = PpoRunConfig.read(config);
+    int totalSteps = steps != null ? steps : cfg.train().steps();
+    if (totalSteps < 1) {
+      throw new IllegalArgumentException("--steps must be >= 1, got " + totalSteps);
+    }
+    Path runDir = outputDir != null ? outputDir : Path.of(cfg.train().outputDir());
+    Optional<Path> latest = PpoCheckpoint.latest(runDir);
+    if (resume && latest.isEmpty()) {
+      throw new IllegalArgumentException(
+          "--resume: " + runDir + " holds no checkpoint; run without --resume to start");
+    }
+    if (!resume && latest.isPresent()) {
+      throw new IllegalArgumentException(
+          runDir
+              + " already holds "
+              + latest.get().getFileName()
+              + "; pass --resume to continue that run or choose another train.output_dir");
+    }
+    PpoConfig ppoConfig = cfg.ppo().toPpoConfig();
+    RewardFunction reward = RewardFunctions.load(cfg.reward().name(), cfg.reward().options());
+    Files.createDirectories(runDir);
+    Files.copy(config, runDir.resolve("run_config.yaml"), StandardCopyOption.REPLACE_EXISTING);
+
+    Path modelDir = cfg.model().dir() == null ? null : Path.of(cfg.model().dir());
+    // a reward model or an HTTP client is released when the run ends
+    try (AutoCloseable rewardResources = reward instanceof AutoCloseable c ? c : () -> {};
+        CausalLM model =
+            modelDir != null
+                ? HfCheckpoint.load(modelDir)
+                : Presets.create(
+                    cfg.model().preset(), cfg.model().seed() == null ? 0 : cfg.model().seed());
+        Tokenizer tokenizer =
+            modelDir != null && Files.isRegularFile(modelDir.resolve("tokenizer.json"))
+                ? Tokenizer.load(modelDir)
+                : null;
+        LoraModel policy =
+            LoraModel.inject(model, cfg.lora().toLoraConfig(), cfg.lora().seedOrDefault());
+        NDManager manager = NDManager.newBaseManager();
+        ValueHead head = ValueHead.create(manager, model.config().hiddenSize(), true, 0)) {
+      List<long[]> prompts = prompts(cfg.prompts(), tokenizer, model.config().vocabSize());
+      GenerationConfig generation = generation(cfg.generation(), ppoConfig, model, tokenizer);
+      Path metricsFile = runDir.resolve(METRICS);
+      if (resume) {
+        long restoredStep = PpoCheckpoint.stepOf(latest.get());
+        truncateMetrics(metricsFile, restoredStep);
+      } else {
+        Files.deleteIfExists(metricsFile);
+      }
+      try (JsonlStatsWriter metrics = new JsonlStatsWriter(metricsFile)) {
+        PpoTrainer trainer =
+            PpoTrainer.builder()
+                .model(model)
+                .trainable(policy.trainableParameters())
+                .valueHead(head)
+                .reference(new AdapterSwitchingReference(policy))
+                .config(ppoConfig)
+                .generation(generation)
+                .tokenizer(tokenizer)
+                .padId(generation.padTokenId())
+                .listener(metrics)
+                .listener(
+                    (step, stats) ->
+                        out.printf(
+                            "step %d/%d  reward %.4f  kl %.4f  kl_coef %.4f  loss %.4f  %.1f s%n",
+                            step,
+                            totalSteps,
+                            stats.get("objective/scores"),
+                            stats.get("objective/kl"),
+                            stats.get("objective/kl_coef"),
+                            stats.getOrDefault("ppo/loss/total", Double.NaN),
+                            stats.get("time/ppo/total")
+                                + stats.get("time/ppo/rollout")
+                                + stats.get("time/ppo/reward")))
+                .build();
+        try {
+          if (resume) {
+            PpoCheckpoint.restore(trainer, latest.get());
+            out.printf("resumed from %s (step %d)%n", latest.get(), trainer.stepCount());
+          }
+          int every = cfg.train().checkpointEvery();
+          int keepLast = cfg.train().keepLast();
+          PpoTrainer.StepCallback checkpoints =
+              every > 0 ? PpoCheckpoint.every(every, policy::save, runDir, keepLast) : null;
+          try {
+            trainer.train(prompts, reward, totalSteps, checkpoints);
+          } catch (RewardException | TrainingDivergedException e) {
+            Optional<Path> last = PpoCheckpoint.latest(runDir);
+            err.println(
+                "rlhf4j ppo: stopped at step "
+                    + (trainer.stepCount() + 1)
+                    + ": "
+                    + e.getMessage()
+                    + (last.isPresent()
+                        ? "; " + last.get() + " is intact: fix the cause and rerun with --resume"
+                        : "; no checkpoint was written (set train.checkpoint_every)"));
+            err.flush();
+            return DIVERGED;
+          }
+          Optional<Path> last = PpoCheckpoint.latest(runDir);
+          if (last.isEmpty() || PpoCheckpoint.stepOf(last.get()) != trainer.stepCount()) {
+            PpoCheckpoint.save(trainer, policy::save, runDir);
+            if (keepLast > 0) {
+              PpoCheckpoint.keepLast(runDir, keepLast);
+            }
+          }
+          Path finalDir = writeFinal(runDir, policy, head);
+          out.printf(
+              "done: %d steps; adapter and value head in %s, metrics in %s%n",
+              trainer.stepCount(), finalDir, metricsFile);
+        } finally {
+          trainer.optimizer().close();
+        }
+      }
+    }
+    out.flush();
+    return 0;
+  }
+
+  /** The final adapter (PEFT) and value head (TRL names), written via a temporary folder. */
+  static Path writeFinal(Path runDir, LoraModel policy, ValueHead head) throws IOException {
+    Path target = runDir.resolve(FINAL);
+    AtomicFiles.writeFolder(
+        target,
+        tmp -> {
+          policy.save(tmp);
+          SafeTensors.write(tmp.resolve(PpoCheckpoint.VALUE_HEAD), head.parameters(), Map.of());
+        });
+    return target;
+  }
+
+  static GenerationConfig generation(
+      PpoRunConfig.Generation g, PpoConfig ppo, CausalLM model, Tokenizer tokenizer) {
+    long eos;
+    if (g.eosTokenId() != null) {
+      eos = g.eosTokenId();
+    } else if (model.config().eosTokenId() >= 0) {
+      eos = model.config().eosTokenId();
+    } else {
+      eos = tokenizer != null ? tokenizer.eosId() : -1;
+    }
+    if (eos >= model.config().vocabSize()) {
+      throw new IllegalArgumentException(
+          "generation.eos_token_id "
+              + eos
+              + " is outside the vocabulary [0, "
+              + model.config().vocabSize()
+              + ")");
+    }
+    long pad = eos >= 0 ? eos : tokenizer != null && tokenizer.padId() >= 0 ? tokenizer.padId() : 0;
+    SamplingConfig.Builder s = SamplingConfig.builder().temperature(ppo.temperature());
+    if (g.topK() != null) {
+      s.topK(g.topK());
+    }
+    if (g.topP() != null) {
+      s.topP(g.topP());
+    }
+    return GenerationConfig.builder()
+        .maxNewTokens(g.maxNewTokens() == null ? 32 : g.maxNewTokens())
+        .eosTokenId(eos)
+        .padTokenId(pad)
+        .sampling(s.build())
+        .build();
+  }
+
+  /** Prompt token ids from the config's ids, texts or file. */
+  static List<long[]> prompts(PpoRunConfig.Prompts p, Tokenizer tokenizer, int vocabSize)
+      throws IOException {
+    List<long[]> out = new ArrayList<>();
+    if (p.ids() != null) {
+      for (int i = 0; i < p.ids().size(); i++) {
+        List<Long> row = p.ids().get(i);
+        if (row == null || row.isEmpty()) {
+          throw new IllegalArgumentException("prompts.ids[" + i + "] is empty");
+        }
+        out.add(row.stream().mapToLong(Long::longValue).toArray());
+      }
+    } else if (p.texts() != null) {
+      for (String t : p.texts()) {
+        out.add(encode(t, tokenizer, "prompts.texts"));
+      }
+    } else {
+      Path file = Path.of(p.file());
+      if (!Files.isRegularFile(file)) {
+        throw new IllegalArgumentException("prompts.file " + file + " does not exist");
+      }
+      List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+      boolean jsonl = file.getFileName().toString().endsWith(".jsonl");
+      for (int i = 0; i < lines.size(); i++) {
+        String line = lines.get(i).strip();
+        if (line.isEmpty()) {
+          continue;
+        }
+        String where = file + " line " + (i + 1);
+        out.add(jsonl ? jsonPrompt(line, tokenizer, where) : encode(line, tokenizer, where));
+      }
+    }
+    if (out.isEmpty()) {
+      throw new IllegalArgumentException("prompts: no prompts given");
+    }
+    Generator.checkTokenIds(out, vocabSize);
+    return out;
+  }
+
+  private static long[] jsonPrompt(String line, Tokenizer tokenizer, String where) {
+    JsonElement e;
+    try {
+      e = JsonParser.parseString(line);
+    } catch (JsonParseException ex) {
+      throw new IllegalArgumentException(where + ": not JSON: " + ex.getMessage());
+    }
+    if (e.isJsonObject()) {
+      JsonObject o = e.getAsJsonObject();
+      if (o.has("ids")) {
+        e = o.get("ids");
+      } else if (o.has("prompt")) {
+        e = o.get("prompt");
+      } else {
+        throw new IllegalArgumentException(where + ": an object needs \"ids\" or \"prompt\"");
+      }
+    }
+    if (e.isJsonArray()) {
+      long[] ids = new long[e.getAsJsonArray().size()];
+      for (int i = 0; i < ids.length; i++) {
+        ids[i] = e.getAsJsonArray().get(i).getAsLong();
+      }
+      if (ids.length == 0) {
+        throw new IllegalArgumentException(where + ": empty id list");
+      }
+      return ids;
+    }
+    if (e.isJsonPrimitive() && e.getAsJsonPrimitive().isString()) {
+      return encode(e.getAsString(), tokenizer, where);
+    }
+    throw new IllegalArgumentException(where + ": expected an id array, a string or an object");
+  }
+
+  private static long[] encode(String text, Tokenizer tokenizer, String where) {
+    if (tokenizer == null) {
+      throw new IllegalArgumentException(
+          where
+              + ": text prompts need a tokenizer: set model.dir to a folder with tokenizer.json,"
+              + " or give token ids");
+    }
+    long[] ids = tokenizer.encode(text);
+    if (ids.length == 0) {
+      throw new IllegalArgumentException(where + ": the prompt encodes to no tokens");
+    }
+    return ids;
+  }
+
+  /** Keeps the lines of steps up to {@code step}: the resumed run rewrites the later ones. */
+  static void truncateMetrics(Path file, long step) throws IOException {
+    if (!Files.isRegularFile(file)) {
+      return;
+    }
+    List<String> kept = new ArrayList<>();
+    for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+      try {
+        JsonElement e = JsonParser.parseString(line);
+        if (e.isJsonObject()
+            && e.getAsJsonObject().has("step")
+            && e.getAsJsonObject().get("step").getAsLong() <= step) {
+          kept.add(line);
+        }
+      } catch (JsonParseException | IllegalStateException | NumberFormatException e) {
+        // a torn last line from the interrupted run: drop it
+      }
+    }
+    AtomicFiles.write(
+        file,
+        out -> {
+          for (String line : kept) {
+            out.write((line + System.lineSeparator()).getBytes(StandardCharsets.UTF_8));
+          }
+        });
+  }
+}

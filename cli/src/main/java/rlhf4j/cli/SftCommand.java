@@ -1,0 +1,182 @@
+package rlhf4j.cli;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import rlhf4j.policy.hf.HfCheckpoint;
+import rlhf4j.policy.model.CausalLM;
+import rlhf4j.policy.model.ModelConfig;
+import rlhf4j.policy.model.Presets;
+import rlhf4j.policy.sft.SftConfig;
+import rlhf4j.policy.sft.SftExample;
+import rlhf4j.policy.sft.SftSummary;
+import rlhf4j.policy.sft.SftTrainer;
+import rlhf4j.policy.tokenizer.Tokenizer;
+
+/** {@code rlhf4j sft --config FILE.yaml}: supervised fine-tuning, saved as an HF folder. */
+@Command(
+    name = "sft",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Supervised fine-tuning (full, all base parameters) on a JSONL file of {\"text\": ...} or"
+          + " {\"prompt\": ..., \"completion\": ...} lines; EOS is appended to every example.",
+      "Saves the model as an HF folder (config.json, model.safetensors) with the tokenizer files.",
+      "Config keys: see cli/configs/sft.yaml."
+    })
+public final class SftCommand implements Callable<Integer> {
+  /** Tokenizer files copied next to the saved weights when present. */
+  static final List<String> TOKENIZER_FILES =
+      List.of(
+          "tokenizer.json",
+          "tokenizer_config.json",
+          "special_tokens_map.json",
+          "vocab.json",
+          "merges.txt");
+
+  @Option(
+      names = "--config",
+      required = true,
+      paramLabel = "FILE",
+      description = "YAML file with model, data, output and trainer sections")
+  Path config;
+
+  @Override
+  public Integer call() throws IOException {
+    SftConfigFile file = SftConfigFile.read(config);
+    SftConfig sft = file.sftConfig();
+    SftConfigFile.Model m = file.model();
+    Path tokenizerDir = Path.of(m.tokenizer() != null ? m.tokenizer() : m.dir());
+    Path output = Path.of(file.output());
+    try (Tokenizer tokenizer = Tokenizer.load(tokenizerDir)) {
+      List<SftExample> examples = readJsonl(Path.of(file.data().path()), tokenizer);
+      try (CausalLM model = loadModel(m, tokenizer)) {
+        if (tokenizer.vocabSize() > model.config().vocabSize()) {
+          throw new IllegalArgumentException(
+              "the tokenizer has "
+                  + tokenizer.vocabSize()
+                  + " tokens but the model's vocabulary has "
+                  + model.config().vocabSize()
+                  + (m.preset() != null ? "; set model.vocab_from_tokenizer: true" : ""));
+        }
+        System.out.printf(
+            "sft: %d examples from %s, model %s (%,d parameters), lr %.2e, batch %d%n",
+            examples.size(),
+            file.data().path(),
+            m.dir() != null ? m.dir() : m.preset(),
+            model.parameterCount(),
+            sft.learningRate(),
+            sft.batchSize());
+        SftSummary s =
+            new SftTrainer(model, sft)
+                .train(
+                    examples,
+                    (step, loss, lr, tps) ->
+                        System.out.printf(
+                            "step %d  loss %.4f  lr %.3e  tokens/s %.0f%n", step, loss, lr, tps));
+        HfCheckpoint.save(model, output);
+        for (String name : TOKENIZER_FILES) {
+          Path src = tokenizerDir.resolve(name);
+          if (Files.isRegularFile(src)) {
+            Files.copy(src, output.resolve(name), StandardCopyOption.REPLACE_EXISTING);
+          }
+        }
+        System.out.printf(
+            "saved %s: %d steps, %d epochs, loss %.4f -> %.4f, %.1f s%n",
+            output, s.steps(), s.epochs(), s.firstLoss(), s.finalLoss(), s.seconds());
+      }
+    }
+    return 0;
+  }
+
+  /** The HF model in {@code dir}, or a seeded preset (resized to the tokenizer if asked). */
+  static CausalLM loadModel(SftConfigFile.Model m, Tokenizer tokenizer) {
+    if (m.dir() != null) {
+      return HfCheckpoint.load(Path.of(m.dir()));
+    }
+    ModelConfig c = Presets.config(m.preset());
+    if (Boolean.TRUE.equals(m.vocabFromTokenizer())) {
+      c =
+          withVocabSize(c, tokenizer.vocabSize())
+              .withSpecialTokens(tokenizer.bosId(), tokenizer.eosId(), tokenizer.padId());
+    }
+    return CausalLM.random(c, m.seed() == null ? 0 : m.seed());
+  }
+
+  /** {@code c} with another vocabulary size. */
+  static ModelConfig withVocabSize(ModelConfig c, int vocabSize) {
+    return c.toBuilder().vocabSize(vocabSize).build();
+  }
+
+  /**
+   * Examples from a JSONL file: each non-blank line is {@code {"text": ...}} or {@code {"prompt":
+   * ..., "completion": ...}}.
+   */
+  static List<SftExample> readJsonl(Path file, Tokenizer tokenizer) {
+    if (!Files.isRegularFile(file)) {
+      throw new IllegalArgumentException("data file " + file + " does not exist");
+    }
+    ObjectMapper json = new ObjectMapper();
+    List<SftExample> out = new ArrayList<>();
+    try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+      String line;
+      int n = 0;
+      while ((line = r.readLine()) != null) {
+        n++;
+        if (line.isBlank()) {
+          continue;
+        }
+        JsonNode node;
+        try {
+          node = json.readTree(line);
+        } catch (JsonProcessingException e) {
+          throw new IllegalArgumentException(
+              file + " line " + n + ": not valid JSON: " + e.getOriginalMessage());
+        }
+        out.add(example(node, tokenizer, file, n));
+      }
+    } catch (IOException e) {
+      throw new IllegalArgumentException(file + ": cannot read: " + e.getMessage(), e);
+    }
+    if (out.isEmpty()) {
+      throw new IllegalArgumentException(file + " has no examples");
+    }
+    return out;
+  }
+
+  private static SftExample example(JsonNode node, Tokenizer tokenizer, Path file, int line) {
+    String where = file + " line " + line;
+    if (!node.isObject()) {
+      throw new IllegalArgumentException(where + ": expected a JSON object");
+    }
+    boolean text = node.has("text");
+    boolean pair = node.has("prompt") || node.has("completion");
+    if (text == pair) {
+      throw new IllegalArgumentException(
+          where + ": give either \"text\" or \"prompt\" and \"completion\"");
+    }
+    if (text) {
+      return SftExample.fromText(tokenizer, string(node, "text", where));
+    }
+    return SftExample.fromPromptCompletion(
+        tokenizer, string(node, "prompt", where), string(node, "completion", where));
+  }
+
+  private static String string(JsonNode node, String field, String where) {
+    JsonNode v = node.get(field);
+    if (v == null || !v.isTextual()) {
+      throw new IllegalArgumentException(where + ": \"" + field + "\" must be a string");
+    }
+    return v.asText();
+  }
+}

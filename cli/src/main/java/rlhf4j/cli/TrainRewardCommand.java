@@ -1,0 +1,182 @@
+package rlhf4j.cli;
+
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonObject;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import rlhf4j.policy.model.Presets;
+import rlhf4j.policy.tokenizer.Tokenizer;
+import rlhf4j.reward.model.PreferenceData;
+import rlhf4j.reward.model.PreferencePair;
+import rlhf4j.reward.model.RewardModel;
+import rlhf4j.reward.model.RewardTrainer;
+import rlhf4j.reward.model.RewardTrainerConfig;
+import rlhf4j.reward.model.TokenizedPair;
+
+/** {@code rlhf4j train-reward}: trains a reward model on JSONL preference pairs. */
+@Command(
+    name = "train-reward",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Train a reward model (transformer + scalar score head, saved as an HF"
+          + " *ForSequenceClassification folder with num_labels 1) on preference pairs with the"
+          + " pairwise loss -log sigmoid(r_chosen - r_rejected - margin).",
+      "Data: JSONL, one {\"prompt\": ..., \"chosen\": ..., \"rejected\": ..., \"margin\": ...}"
+          + " per line (prompt and margin optional); chosen/rejected are appended to the prompt.",
+      "Writes config.json, model.safetensors, the tokenizer files and metrics.jsonl to the"
+          + " output folder."
+    },
+    footer = {
+      "",
+      "Config keys (YAML; relative paths against the working directory):",
+      "  model.dir          HF language model (gets a fresh score head) or a saved",
+      "                     reward model (trained further)",
+      "  model.preset       or a seeded random shape: nano, tiny, mini, small,",
+      "                     tiny-llama, tiny-neox",
+      "  model.seed         preset weights and fresh score head (default 0)",
+      "  tokenizer          folder with tokenizer.json (default: model.dir)",
+      "  data.file          JSONL preference pairs (required)",
+      "  data.eval_fraction held out to measure accuracy (default 0.1)",
+      "  output             folder to write (required)",
+      "  log_every          print training metrics every N steps (default 10)",
+      "  trainer:           each optional",
+      "    epochs           default 3",
+      "    batch_size       pairs per step, default 8",
+      "    eval_batch_size  default 8",
+      "    learning_rate    default 1e-4 (TRL); ~1e-3 for tiny random models",
+      "    schedule         constant, linear (default), cosine",
+      "    warmup_ratio     default 0",
+      "    weight_decay     AdamW, default 0",
+      "    max_grad_norm    default 1.0; 0 disables clipping",
+      "    center_rewards_coefficient  c of c*mean((r_c + r_r)^2), default 0",
+      "    max_length       pairs with a longer sequence are dropped, default 1024",
+      "    seed             split and shuffle seed, default 42",
+      "",
+      "Example: cli/configs/train-reward.yaml"
+    })
+public final class TrainRewardCommand implements Callable<Integer> {
+  private static final Gson GSON = new GsonBuilder().serializeSpecialFloatingPointValues().create();
+
+  /** Tokenizer files copied next to the trained model when present. */
+  private static final List<String> TOKENIZER_FILES =
+      List.of("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json");
+
+  @Option(
+      names = "--config",
+      required = true,
+      paramLabel = "FILE.yaml",
+      description = "YAML config (keys below)")
+  Path configFile;
+
+  @Override
+  public Integer call() throws IOException {
+    TrainRewardConfig config = TrainRewardConfig.read(configFile);
+    RewardTrainerConfig trainerConfig = config.trainerConfig();
+    Path output = Path.of(config.output());
+    List<PreferencePair> pairs = PreferenceData.read(Path.of(config.data().file()));
+    try (Tokenizer tokenizer = Tokenizer.load(config.tokenizerDir());
+        RewardModel model = loadModel(config).optTokenizer(tokenizer)) {
+      if (tokenizer.vocabSize() > model.config().vocabSize()) {
+        throw new IllegalArgumentException(
+            "the tokenizer in "
+                + config.tokenizerDir()
+                + " has "
+                + tokenizer.vocabSize()
+                + " tokens but the model's vocabulary has "
+                + model.config().vocabSize()
+                + "; use the model's own tokenizer");
+      }
+      RewardTrainer trainer = new RewardTrainer(model, trainerConfig);
+      PreferenceData.Tokenized tokenized = trainer.tokenize(pairs);
+      if (tokenized.pairs().size() < 2) {
+        throw new IllegalArgumentException(
+            config.data().file()
+                + ": only "
+                + tokenized.pairs().size()
+                + " pair(s) fit trainer.max_length "
+                + trainerConfig.maxLength()
+                + "; need at least 2");
+      }
+      PreferenceData.Split<TokenizedPair> split =
+          PreferenceData.split(tokenized.pairs(), config.evalFraction(), trainerConfig.seed());
+      System.out.printf(
+          "train-reward: %d pairs (%d train, %d held out), %d dropped as longer than %d tokens%n",
+          pairs.size(),
+          split.train().size(),
+          split.eval().size(),
+          tokenized.droppedTooLong(),
+          trainerConfig.maxLength());
+      Files.createDirectories(output);
+      RewardTrainer.Result result;
+      try (BufferedWriter metrics =
+          Files.newBufferedWriter(output.resolve("metrics.jsonl"), StandardCharsets.UTF_8)) {
+        int logEvery = config.logEveryOrDefault();
+        trainer.addListener(
+            (step, m) -> {
+              writeLine(metrics, step, m);
+              boolean eval = m.containsKey("eval/loss");
+              if (eval || step % logEvery == 0) {
+                System.out.println("step " + step + " " + format(m));
+              }
+            });
+        result = trainer.train(split.train(), split.eval());
+      }
+      model.save(output);
+      for (String name : TOKENIZER_FILES) {
+        Path f = config.tokenizerDir().resolve(name);
+        if (Files.isRegularFile(f)) {
+          Files.copy(f, output.resolve(name), StandardCopyOption.REPLACE_EXISTING);
+        }
+      }
+      if (result.eval() != null) {
+        System.out.printf(
+            "held-out accuracy %.4f on %d pairs (loss %.4f); ",
+            result.eval().accuracy(), result.eval().pairs(), result.eval().loss());
+      }
+      System.out.printf("%d steps; wrote %s%n", result.steps(), output);
+    }
+    return 0;
+  }
+
+  private static RewardModel loadModel(TrainRewardConfig config) {
+    TrainRewardConfig.Model m = config.model();
+    if (m.preset() != null) {
+      return RewardModel.random(Presets.config(m.preset()), config.modelSeed());
+    }
+    return RewardModel.fromPretrained(Path.of(m.dir()), config.modelSeed());
+  }
+
+  private static void writeLine(BufferedWriter out, long step, Map<String, Double> metrics) {
+    JsonObject j = new JsonObject();
+    j.addProperty("step", step);
+    metrics.forEach(j::addProperty);
+    try {
+      out.write(GSON.toJson(j));
+      out.newLine();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static String format(Map<String, Double> metrics) {
+    StringBuilder sb = new StringBuilder();
+    metrics.forEach(
+        (k, v) -> sb.append(sb.length() == 0 ? "" : " ").append(k).append('=').append(fmt(v)));
+    return sb.toString();
+  }
+
+  private static String fmt(double v) {
+    return Math.abs(v) >= 1e-3 || v == 0 ? String.format("%.4f", v) : String.format("%.3e", v);
+  }
+}

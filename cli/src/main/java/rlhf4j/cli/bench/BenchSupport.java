@@ -1,0 +1,140 @@
+package rlhf4j.cli.bench;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.function.Supplier;
+import rlhf4j.policy.model.ModelConfig;
+
+/**
+ * Measurement helpers shared by the {@code rlhf4j bench} commands, with the same workloads and
+ * analytic FLOP counts as the PyTorch yardstick ({@code reference_ppo.py}).
+ */
+public final class BenchSupport {
+  private BenchSupport() {}
+
+  /** Seconds of {@code repeats} timed runs after {@code warmup} untimed ones. */
+  public static List<Double> time(int warmup, int repeats, Runnable run) {
+    for (int i = 0; i < warmup; i++) {
+      run.run();
+    }
+    List<Double> s = new ArrayList<>();
+    for (int i = 0; i < repeats; i++) {
+      long t0 = System.nanoTime();
+      run.run();
+      s.add((System.nanoTime() - t0) / 1e9);
+    }
+    return s;
+  }
+
+  public static double median(List<Double> v) {
+    List<Double> s = new ArrayList<>(v);
+    Collections.sort(s);
+    int n = s.size();
+    return n % 2 == 1 ? s.get(n / 2) : (s.get(n / 2 - 1) + s.get(n / 2)) / 2;
+  }
+
+  /** {runs, min, median, max}. */
+  public static JsonObject summary(List<Double> v) {
+    JsonObject o = new JsonObject();
+    JsonArray runs = new JsonArray();
+    v.forEach(x -> runs.add(round(x)));
+    o.add("runs", runs);
+    o.addProperty("min", round(Collections.min(v)));
+    o.addProperty("median", round(median(v)));
+    o.addProperty("max", round(Collections.max(v)));
+    return o;
+  }
+
+  public static double round(double x) {
+    return Math.round(x * 1e6) / 1e6;
+  }
+
+  /**
+   * GFLOP/s of a loop of n×n fp32 matmuls (into a reused output) running about {@code seconds}: the
+   * measured peak the model phases are compared with.
+   */
+  public static double matmulPeakGflops(double seconds, int n) {
+    try (NDManager m = NDManager.newBaseManager()) {
+      NDArray a = m.randomNormal(new Shape(n, n));
+      NDArray b = m.randomNormal(new Shape(n, n));
+      for (int i = 0; i < 3; i++) {
+        a.matMul(b).close();
+      }
+      long k = 0;
+      long t0 = System.nanoTime();
+      while (true) {
+        a.matMul(b).close();
+        k++;
+        double dt = (System.nanoTime() - t0) / 1e9;
+        if (dt >= seconds) {
+          return 2.0 * n * n * (double) n * k / dt / 1e9;
+        }
+      }
+    }
+  }
+
+  /** Peak resident set size of this process (VmHWM), in MB. */
+  public static double peakRssMb() {
+    return procStatusMb("VmHWM:");
+  }
+
+  /** Current resident set size (VmRSS), in MB. */
+  public static double rssMb() {
+    return procStatusMb("VmRSS:");
+  }
+
+  private static double procStatusMb(String key) {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith(key)) {
+          return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // not Linux
+    }
+    return Double.NaN;
+  }
+
+  /**
+   * Analytic matmul FLOPs (2 per multiply-add) of one GPT-2-style forward over {@code tNew} tokens
+   * attending to {@code tPast + tNew} keys, LM head on {@code nLogits} positions per sequence;
+   * {@code loraFlopsPerToken} = 2·Σ r·(in + out) over adapted modules. Mirrors the yardstick.
+   */
+  public static double forwardFlops(
+      ModelConfig c, long batch, long tNew, long tPast, long nLogits, double loraFlopsPerToken) {
+    double d = c.hiddenSize();
+    double linear = 2.0 * batch * tNew * c.numLayers() * 12 * d * d;
+    double attention = 4.0 * batch * c.numLayers() * tNew * (tPast + tNew) * d;
+    double lora = batch * tNew * loraFlopsPerToken;
+    double head = 2.0 * batch * nLogits * d * c.vocabSize();
+    return linear + attention + lora + head;
+  }
+
+  /** Writes {@code report} as pretty JSON to {@code file} (if not null) and stdout. */
+  public static void emit(JsonObject report, Path file) throws IOException {
+    String json = new GsonBuilder().setPrettyPrinting().create().toJson(report);
+    if (file != null) {
+      if (file.toAbsolutePath().getParent() != null) {
+        Files.createDirectories(file.toAbsolutePath().getParent());
+      }
+      Files.writeString(file, json + "\n");
+    }
+    System.out.println(json);
+  }
+
+  /** Runs {@code s} and returns its value (for lambdas that must produce something). */
+  public static <T> T get(Supplier<T> s) {
+    return s.get();
+  }
+}

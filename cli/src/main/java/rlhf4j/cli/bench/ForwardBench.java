@@ -1,0 +1,128 @@
+package rlhf4j.cli.bench;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import com.google.gson.JsonObject;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import rlhf4j.policy.model.CausalLM;
+import rlhf4j.policy.model.Presets;
+import rlhf4j.policy.train.Engines;
+
+/** {@code rlhf4j bench forward}: inference forward throughput against the measured matmul peak. */
+@Command(
+    name = "forward",
+    mixinStandardHelpOptions = true,
+    description =
+        "Forward tokens/s and GFLOP/s of a preset, with the fp32 matmul peak measured in the same process.")
+public final class ForwardBench implements Callable<Integer> {
+  @Option(
+      names = "--preset",
+      defaultValue = "small",
+      description = "model preset (default: ${DEFAULT-VALUE})")
+  String preset;
+
+  @Option(
+      names = "--batch",
+      defaultValue = "8",
+      description = "sequences per forward (default: ${DEFAULT-VALUE})")
+  int batch;
+
+  @Option(
+      names = "--seq-len",
+      defaultValue = "64",
+      description = "tokens per sequence (default: ${DEFAULT-VALUE})")
+  int seqLen;
+
+  @Option(
+      names = "--threads",
+      defaultValue = "2",
+      description = "intra-op threads (default: ${DEFAULT-VALUE})")
+  int threads;
+
+  @Option(names = "--seed", defaultValue = "0", description = "seed (default: ${DEFAULT-VALUE})")
+  long seed;
+
+  @Option(
+      names = "--warmup",
+      defaultValue = "1",
+      description = "untimed runs (default: ${DEFAULT-VALUE})")
+  int warmup;
+
+  @Option(
+      names = "--repeats",
+      defaultValue = "5",
+      description = "timed runs (default: ${DEFAULT-VALUE})")
+  int repeats;
+
+  @Option(
+      names = "--matmul-seconds",
+      defaultValue = "1.5",
+      description = "matmul peak loop length (default: ${DEFAULT-VALUE})")
+  double matmulSeconds;
+
+  @Option(names = "--json", paramLabel = "FILE", description = "also write the JSON report here")
+  Path json;
+
+  @Override
+  public Integer call() throws Exception {
+    Engines.configure(threads);
+    Engine.getInstance(); // load natives before timing
+    double peakStart = BenchSupport.matmulPeakGflops(matmulSeconds, 1024);
+    try (CausalLM model = Presets.create(preset, seed);
+        NDManager m = NDManager.newBaseManager()) {
+      SplittableRandom rng = new SplittableRandom(seed);
+      long[] ids = new long[batch * seqLen];
+      for (int i = 0; i < ids.length; i++) {
+        ids[i] = rng.nextInt(model.config().vocabSize());
+      }
+      NDArray input = m.create(ids, new Shape(batch, seqLen));
+      NDArray mask = m.ones(new Shape(batch, seqLen), DataType.INT64);
+      List<Double> seconds =
+          BenchSupport.time(
+              warmup,
+              repeats,
+              () -> {
+                try (NDScope scope = new NDScope()) {
+                  model.forward(input, mask).logits().getFloat(0, 0, 0);
+                }
+              });
+      double peakEnd = BenchSupport.matmulPeakGflops(matmulSeconds, 1024);
+      double peak = Math.max(peakStart, peakEnd);
+      double flops = BenchSupport.forwardFlops(model.config(), batch, seqLen, 0, seqLen, 0);
+      double med = BenchSupport.median(seconds);
+      double gflops = flops / 1e9 / med;
+      JsonObject report = new JsonObject();
+      JsonObject summary = new JsonObject();
+      summary.addProperty("forward_tokens_per_s", BenchSupport.round(batch * seqLen / med));
+      summary.addProperty("forward_gflops", BenchSupport.round(gflops));
+      summary.addProperty("matmul_peak_gflops", BenchSupport.round(peak));
+      summary.addProperty("forward_fraction_of_matmul_peak", BenchSupport.round(gflops / peak));
+      summary.addProperty("params_total", model.parameterCount());
+      summary.addProperty("peak_rss_mb", BenchSupport.round(BenchSupport.peakRssMb()));
+      report.add("summary", summary);
+      JsonObject workload = new JsonObject();
+      workload.addProperty("preset", preset);
+      workload.addProperty("batch", batch);
+      workload.addProperty("seq_len", seqLen);
+      workload.addProperty("threads", threads);
+      workload.addProperty("analytic_gflop", BenchSupport.round(flops / 1e9));
+      report.add("workload", workload);
+      report.add("forward_seconds", BenchSupport.summary(seconds));
+      JsonObject mm = new JsonObject();
+      mm.addProperty("start", BenchSupport.round(peakStart));
+      mm.addProperty("end", BenchSupport.round(peakEnd));
+      report.add("matmul_peak_gflops", mm);
+      BenchSupport.emit(report, json);
+    }
+    return 0;
+  }
+}

@@ -1,0 +1,209 @@
+package rlhf4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonNull;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import rlhf4j.policy.tokenizer.Tokenizer;
+import rlhf4j.reward.RewardFunction.Sample;
+import rlhf4j.reward.model.RewardModel;
+
+class TrainRewardCommandTest {
+  private static final List<String> FILLER =
+      List.of("the", "a", "film", "book", "was", "is", "very", "quite", "story", "end");
+
+  @TempDir Path dir;
+
+  /** Whitespace word-level tokenizer: 0 <pad>, 1 <eos>, 2 <unk>, then the words. */
+  private Path tokenizer() throws IOException {
+    Path tokDir = dir.resolve("tokenizer");
+    Files.createDirectories(tokDir);
+    List<String> words = new ArrayList<>(FILLER);
+    words.add("good");
+    words.add("bad");
+    JsonObject vocab = new JsonObject();
+    String[] specials = {"<pad>", "<eos>", "<unk>"};
+    JsonArray added = new JsonArray();
+    for (int i = 0; i < specials.length; i++) {
+      vocab.addProperty(specials[i], i);
+      JsonObject t = new JsonObject();
+      t.addProperty("id", i);
+      t.addProperty("content", specials[i]);
+      t.addProperty("single_word", false);
+      t.addProperty("lstrip", false);
+      t.addProperty("rstrip", false);
+      t.addProperty("normalized", false);
+      t.addProperty("special", true);
+      added.add(t);
+    }
+    for (int i = 0; i < words.size(); i++) {
+      vocab.addProperty(words.get(i), i + 3);
+    }
+    JsonObject model = new JsonObject();
+    model.addProperty("type", "WordLevel");
+    model.add("vocab", vocab);
+    model.addProperty("unk_token", "<unk>");
+    JsonObject pre = new JsonObject();
+    pre.addProperty("type", "WhitespaceSplit");
+    JsonObject tok = new JsonObject();
+    tok.addProperty("version", "1.0");
+    tok.add("truncation", JsonNull.INSTANCE);
+    tok.add("padding", JsonNull.INSTANCE);
+    tok.add("added_tokens", added);
+    tok.add("normalizer", JsonNull.INSTANCE);
+    tok.add("pre_tokenizer", pre);
+    tok.add("post_processor", JsonNull.INSTANCE);
+    tok.add("decoder", JsonNull.INSTANCE);
+    tok.add("model", model);
+    Files.writeString(tokDir.resolve("tokenizer.json"), tok.toString());
+    Files.writeString(
+        tokDir.resolve("tokenizer_config.json"),
+        "{\"eos_token\": \"<eos>\", \"pad_token\": \"<pad>\"}");
+    return tokDir;
+  }
+
+  private static String words(SplittableRandom rng, int n) {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < n; i++) {
+      sb.append(' ').append(FILLER.get(rng.nextInt(FILLER.size())));
+    }
+    return sb.toString();
+  }
+
+  /** Chosen completions contain "good", rejected ones "bad", among random filler words. */
+  private Path data(int n) throws IOException {
+    SplittableRandom rng = new SplittableRandom(1);
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < n; i++) {
+      JsonObject o = new JsonObject();
+      o.addProperty("prompt", words(rng, 2 + rng.nextInt(3)).trim());
+      o.addProperty(
+          "chosen", words(rng, 1 + rng.nextInt(3)) + " good" + words(rng, rng.nextInt(2)));
+      o.addProperty(
+          "rejected", words(rng, 1 + rng.nextInt(3)) + " bad" + words(rng, rng.nextInt(2)));
+      sb.append(o).append('\n');
+    }
+    Path f = dir.resolve("prefs.jsonl");
+    Files.writeString(f, sb.toString());
+    return f;
+  }
+
+  private Path config(String extraTrainerLines) throws IOException {
+    String yaml =
+        String.join(
+            "\n",
+            "model:",
+            "  preset: nano",
+            "  seed: 3",
+            "tokenizer: " + tokenizer(),
+            "data:",
+            "  file: " + data(160),
+            "  eval_fraction: 0.25",
+            "output: " + dir.resolve("out"),
+            "log_every: 5",
+            "trainer:",
+            "  epochs: 4",
+            "  batch_size: 16",
+            "  learning_rate: 2.0e-3",
+            "  center_rewards_coefficient: 0.01",
+            "  seed: 7",
+            extraTrainerLines);
+    Path f = dir.resolve("train-reward.yaml");
+    Files.writeString(f, yaml + "\n");
+    return f;
+  }
+
+  @Test
+  void trainsAndWritesAnHfRewardModelFolder() throws IOException {
+    CliRun.Result r = CliRun.run("train-reward", "--config", config("").toString());
+    assertEquals(0, r.code(), r.err());
+    Path out = dir.resolve("out");
+    assertTrue(r.out().contains("160 pairs (120 train, 40 held out)"), r.out());
+    JsonObject json =
+        JsonParser.parseString(Files.readString(out.resolve("config.json"))).getAsJsonObject();
+    assertEquals(
+        "GPT2ForSequenceClassification", json.getAsJsonArray("architectures").get(0).getAsString());
+    assertEquals(1, json.get("num_labels").getAsInt());
+    assertTrue(Files.isRegularFile(out.resolve("model.safetensors")));
+    assertTrue(Files.isRegularFile(out.resolve("tokenizer.json")));
+    List<String> metrics = Files.readAllLines(out.resolve("metrics.jsonl"));
+    // 120 pairs / 16 = 8 steps per epoch, 4 epochs, plus one evaluation per epoch
+    assertEquals(32 + 4, metrics.size());
+    JsonObject lastEval = JsonParser.parseString(metrics.get(metrics.size() - 1)).getAsJsonObject();
+    double accuracy = lastEval.get("eval/accuracy").getAsDouble();
+    System.out.println("train-reward CLI: held-out accuracy " + accuracy);
+    assertTrue(accuracy >= 0.95, "held-out accuracy " + accuracy);
+    // the saved folder is a usable reward model with its tokenizer
+    try (Tokenizer tok = Tokenizer.load(out);
+        RewardModel rm = RewardModel.load(out).optTokenizer(tok)) {
+      float[] s =
+          rm.score(List.of(Sample.of("the film", " was good"), Sample.of("the film", " was bad")));
+      assertTrue(s[0] > s[1], s[0] + " vs " + s[1]);
+    }
+  }
+
+  @Test
+  void anUnknownKeyIsNamedWithTheValidOnes() throws IOException {
+    CliRun.Result r =
+        CliRun.run("train-reward", "--config", config("  lerning_rate: 0.1").toString());
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("unknown key 'trainer.lerning_rate'"), r.err());
+    assertTrue(r.err().contains("valid keys under 'trainer'"), r.err());
+    assertTrue(r.err().contains("learning_rate"), r.err());
+    assertTrue(r.err().contains("center_rewards_coefficient"), r.err());
+    // reported before the checks of the keys that are there, even when required keys are missing
+    Path partial = dir.resolve("partial.yaml");
+    Files.writeString(partial, "model:\n  preset: nano\n  sed: 1\nfoo: 1\n");
+    r = CliRun.run("train-reward", "--config", partial.toString());
+    assertEquals(2, r.code());
+    assertTrue(
+        r.err().contains(partial + ": unknown key 'model.sed'; valid keys under 'model': [dir,"),
+        r.err());
+  }
+
+  @Test
+  void aBadValueNamesTheKey() throws IOException {
+    CliRun.Result r =
+        CliRun.run("train-reward", "--config", config("  batch_size: many").toString());
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("trainer.batch_size"), r.err());
+    r = CliRun.run("train-reward", "--config", config("  epochs: 0").toString());
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("epochs must be > 0, got 0"), r.err());
+  }
+
+  @Test
+  void helpDocumentsTheConfigKeys() {
+    CliRun.Result r = CliRun.run("train-reward", "--help");
+    assertEquals(0, r.code());
+    for (String key :
+        List.of(
+            "--config",
+            "model.preset",
+            "data.file",
+            "learning_rate",
+            "center_rewards_coefficient")) {
+      assertTrue(r.out().contains(key), key + " in\n" + r.out());
+    }
+  }
+
+  @Test
+  void theExampleConfigParses() {
+    Path example = Path.of("configs/train-reward.yaml");
+    TrainRewardConfig c = TrainRewardConfig.read(example);
+    assertEquals("nano", c.model().preset());
+    assertEquals(1e-3, c.trainerConfig().learningRate());
+    assertEquals(0.25, c.evalFraction());
+  }
+}
