@@ -27,9 +27,10 @@ import rlhf4j.reward.RewardFunction;
  * ephemeral port, never any other address.
  *
  * <p>Test hooks inject faults into the next N requests (failing status, delay, a wrong number of
- * scores, malformed JSON) and record what arrived (request count, most requests in flight, batch
- * sizes, header values). A request that passes several armed faults gets them in this order: delay,
- * failing status, wrong length, malformed JSON.
+ * scores, malformed JSON, a body trickled byte by byte, an oversized body) and record what arrived
+ * (request count, most requests in flight, batch sizes, header values). A request that passes
+ * several armed faults gets them in this order: delay, failing status, wrong length, malformed
+ * JSON.
  */
 public final class ReferenceScorerServer implements AutoCloseable {
   /** The scoring path. */
@@ -45,6 +46,10 @@ public final class ReferenceScorerServer implements AutoCloseable {
   private volatile Duration delay = Duration.ZERO;
   private final AtomicInteger wrongLengthRemaining = new AtomicInteger();
   private final AtomicInteger malformedRemaining = new AtomicInteger();
+  private final AtomicInteger trickleRemaining = new AtomicInteger();
+  private volatile Duration trickleGap = Duration.ZERO;
+  private final AtomicInteger oversizeRemaining = new AtomicInteger();
+  private volatile long oversizeBytes;
 
   private final AtomicInteger requestCount = new AtomicInteger();
   private final AtomicInteger inFlight = new AtomicInteger();
@@ -128,8 +133,35 @@ public final class ReferenceScorerServer implements AutoCloseable {
     malformedRemaining.set(nonNegative(n));
   }
 
+  /**
+   * Answers the next {@code n} requests with status 200 and a correct Content-Length, then sends
+   * the body one byte every {@code gap} (a server that never quite answers).
+   */
+  public void trickleNextRequests(int n, Duration gap) {
+    Objects.requireNonNull(gap, "gap");
+    if (gap.isNegative()) {
+      throw new IllegalArgumentException("gap must be >= 0, got " + gap);
+    }
+    this.trickleGap = gap;
+    trickleRemaining.set(nonNegative(n));
+  }
+
+  /**
+   * Answers the next {@code n} requests with status 200, chunked (no Content-Length): {@code bytes}
+   * of white space, then the scores.
+   */
+  public void oversizeNextRequests(int n, long bytes) {
+    if (bytes < 0) {
+      throw new IllegalArgumentException("bytes must be >= 0, got " + bytes);
+    }
+    this.oversizeBytes = bytes;
+    oversizeRemaining.set(nonNegative(n));
+  }
+
   /** Disarms every fault. */
   public void clearFaults() {
+    trickleRemaining.set(0);
+    oversizeRemaining.set(0);
     failRemaining.set(0);
     delayRemaining.set(0);
     wrongLengthRemaining.set(0);
@@ -179,7 +211,49 @@ public final class ReferenceScorerServer implements AutoCloseable {
       // as soon as it has this answer is never counted twice
       inFlight.decrementAndGet();
     }
-    respond(ex, a.status(), a.body());
+    if (a.status() == 200 && take(trickleRemaining)) {
+      trickle(ex, a.body(), trickleGap);
+    } else if (a.status() == 200 && take(oversizeRemaining)) {
+      padded(ex, a.body(), oversizeBytes);
+    } else {
+      respond(ex, a.status(), a.body());
+    }
+  }
+
+  private static void trickle(HttpExchange ex, String body, Duration gap) {
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    try (ex) {
+      ex.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
+      ex.sendResponseHeaders(200, bytes.length);
+      try (OutputStream os = ex.getResponseBody()) {
+        for (byte b : bytes) {
+          os.write(b);
+          os.flush();
+          Thread.sleep(gap.toMillis());
+        }
+      }
+    } catch (IOException e) {
+      // the client gave up and closed the connection
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static void padded(HttpExchange ex, String body, long padding) {
+    byte[] spaces = new byte[64 * 1024];
+    java.util.Arrays.fill(spaces, (byte) ' ');
+    try (ex) {
+      ex.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
+      ex.sendResponseHeaders(200, 0); // chunked
+      try (OutputStream os = ex.getResponseBody()) {
+        for (long left = padding; left > 0; left -= spaces.length) {
+          os.write(spaces, 0, (int) Math.min(spaces.length, left));
+        }
+        os.write(body.getBytes(StandardCharsets.UTF_8));
+      }
+    } catch (IOException e) {
+      // the client refused the body and closed the connection
+    }
   }
 
   private Answer answer(HttpExchange ex) {

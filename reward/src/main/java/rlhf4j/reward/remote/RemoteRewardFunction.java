@@ -12,12 +12,16 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorCompletionService;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -191,15 +195,25 @@ public final class RemoteRewardFunction implements RewardFunction, AutoCloseable
       }
       HttpResponse<String> response;
       try {
-        response = client.send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+        response = sendWithDeadline(request);
       } catch (HttpConnectTimeoutException e) {
         lastError = "connect timed out after " + config.connectTimeout().toMillis() + " ms";
         lastCause = e;
         continue;
-      } catch (HttpTimeoutException e) {
-        lastError = "no response within readTimeout " + config.readTimeout().toMillis() + " ms";
+      } catch (HttpTimeoutException | TimeoutException e) {
+        lastError = "no whole answer within readTimeout " + config.readTimeout().toMillis() + " ms";
         lastCause = e;
         continue;
+      } catch (BoundedBody.TooLargeException e) {
+        throw new RewardException(
+            name(),
+            name()
+                + " answered "
+                + range
+                + " with a body too large: "
+                + e.getMessage()
+                + "; fix the scorer, or raise maxResponseBytes (YAML max_response_bytes)",
+            e);
       } catch (IOException e) {
         lastError = "connection error: " + redact(String.valueOf(e));
         lastCause = e;
@@ -256,6 +270,50 @@ public final class RemoteRewardFunction implements RewardFunction, AutoCloseable
                 + lastError
                 + "; check that the server is up, or raise readTimeout/maxRetries"),
         lastCause);
+  }
+
+  /**
+   * Sends {@code request} and waits at most {@code readTimeout} for the whole answer, headers and
+   * body; past it the body is aborted (closing the connection) and {@link TimeoutException} thrown.
+   */
+  private HttpResponse<String> sendWithDeadline(HttpRequest request)
+      throws IOException, TimeoutException, InterruptedException {
+    AtomicReference<BoundedBody> body = new AtomicReference<>();
+    CompletableFuture<HttpResponse<String>> pending =
+        client.sendAsync(
+            request,
+            info -> {
+              BoundedBody b =
+                  new BoundedBody(
+                      config.maxResponseBytes(),
+                      info.headers().firstValueAsLong("Content-Length").orElse(-1));
+              body.set(b);
+              return b;
+            });
+    try {
+      return pending.get(config.readTimeout().toNanos(), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      BoundedBody b = body.get();
+      if (b != null) {
+        b.abort();
+      }
+      pending.cancel(true);
+      throw e;
+    } catch (InterruptedException e) {
+      pending.cancel(true);
+      throw e;
+    } catch (ExecutionException e) {
+      for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
+        if (c instanceof BoundedBody.TooLargeException tooLarge) {
+          throw tooLarge;
+        }
+      }
+      Throwable c = e.getCause();
+      if (c instanceof IOException io) {
+        throw io;
+      }
+      throw new IOException(String.valueOf(c), c);
+    }
   }
 
   private String snippet(String body) {

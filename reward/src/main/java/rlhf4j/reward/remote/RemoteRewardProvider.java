@@ -11,8 +11,9 @@ import rlhf4j.reward.RewardOptions;
 /**
  * The short name {@code remote}: a scorer behind HTTP ({@link RemoteRewardFunction}). Options:
  * {@code url} (required, http or https); {@code auth_env} (an environment variable holding the
- * Authorization header value; default none); {@code timeout_ms} (read timeout); {@code
- * max_retries}; {@code max_batch_size}. Unset options keep {@link RemoteScorerConfig}'s defaults.
+ * Authorization header value; default none); {@code timeout_ms} (deadline for each whole response);
+ * {@code max_retries}; {@code max_batch_size}; {@code max_response_bytes}. Unset options keep
+ * {@link RemoteScorerConfig}'s defaults.
  */
 public final class RemoteRewardProvider implements RewardFunctionProvider {
   @Override
@@ -24,7 +25,14 @@ public final class RemoteRewardProvider implements RewardFunctionProvider {
   public RewardFunction create(Map<String, String> options) {
     RewardOptions o =
         RewardOptions.of(
-            name(), options, "url", "auth_env", "timeout_ms", "max_retries", "max_batch_size");
+            name(),
+            options,
+            "url",
+            "auth_env",
+            "timeout_ms",
+            "max_retries",
+            "max_batch_size",
+            "max_response_bytes");
     String url = o.requireString("url");
     URI uri;
     try {
@@ -45,6 +53,9 @@ public final class RemoteRewardProvider implements RewardFunctionProvider {
     }
     if (options.containsKey("max_batch_size")) {
       b.maxBatchSize(o.requireInt("max_batch_size"));
+    }
+    if (options.containsKey("max_response_bytes")) {
+      b.maxResponseBytes(o.requireInt("max_response_bytes"));
     }
     RemoteScorerConfig config;
     try {

@@ -12,7 +12,8 @@ import java.util.regex.Pattern;
  *
  * @param endpoint the scorer URL, http or https, without user info; required
  * @param connectTimeout TCP connect timeout; default 5 s
- * @param readTimeout time to wait for each response ({@code HttpRequest.timeout}); default 30 s
+ * @param readTimeout time for each whole response, headers and body, from the request's start: a
+ *     server that answers and then trickles its body is cut off at this deadline; default 30 s
  * @param maxRetries retries after the first attempt on 5xx, 429, timeouts and connection errors
  *     (not on other 4xx, nor on a malformed 2xx answer), &ge; 0; default 3
  * @param initialBackoff wait before the first retry; default 200 ms
@@ -24,6 +25,8 @@ import java.util.regex.Pattern;
  *     authHeader} (e.g. {@code "Bearer ..."}); null for no auth; default null. The value is never
  *     logged nor put in exception messages.
  * @param authHeader header name for the auth value; default {@code "Authorization"}
+ * @param maxResponseBytes largest response body read, &ge; 1; a larger answer fails at once (not
+ *     retried) without being held in memory; default 8 MiB (a score is a few bytes)
  */
 public record RemoteScorerConfig(
     URI endpoint,
@@ -36,7 +39,11 @@ public record RemoteScorerConfig(
     int maxBatchSize,
     int maxConcurrency,
     String authEnvVar,
-    String authHeader) {
+    String authHeader,
+    long maxResponseBytes) {
+
+  /** Default {@link #maxResponseBytes}: 8 MiB. */
+  public static final long DEFAULT_MAX_RESPONSE_BYTES = 8L << 20;
 
   private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
   private static final Pattern HEADER_NAME = Pattern.compile("[A-Za-z0-9!#$%&'*+.^_`|~-]+");
@@ -90,6 +97,9 @@ public record RemoteScorerConfig(
       throw new IllegalArgumentException(
           "authHeader must be a valid HTTP header name, got '" + authHeader + "'");
     }
+    if (maxResponseBytes < 1) {
+      throw new IllegalArgumentException("maxResponseBytes must be >= 1, got " + maxResponseBytes);
+    }
   }
 
   /** A builder for {@code endpoint} with all other fields at their defaults. */
@@ -130,6 +140,7 @@ public record RemoteScorerConfig(
     private int maxConcurrency = 4;
     private String authEnvVar;
     private String authHeader = "Authorization";
+    private long maxResponseBytes = DEFAULT_MAX_RESPONSE_BYTES;
 
     private Builder(URI endpoint) {
       this.endpoint = endpoint;
@@ -201,6 +212,12 @@ public record RemoteScorerConfig(
       return this;
     }
 
+    /** Largest response body read. */
+    public Builder maxResponseBytes(long maxResponseBytes) {
+      this.maxResponseBytes = maxResponseBytes;
+      return this;
+    }
+
     /** The validated config. */
     public RemoteScorerConfig build() {
       return new RemoteScorerConfig(
@@ -214,7 +231,8 @@ public record RemoteScorerConfig(
           maxBatchSize,
           maxConcurrency,
           authEnvVar,
-          authHeader);
+          authHeader,
+          maxResponseBytes);
     }
   }
 }

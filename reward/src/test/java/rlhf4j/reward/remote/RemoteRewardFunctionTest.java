@@ -148,6 +148,54 @@ class RemoteRewardFunctionTest {
   }
 
   @Test
+  void bodyTrickledPastTheDeadlineIsCutOffAndRetried() {
+    server.trickleNextRequests(1, Duration.ofMillis(50)); // ~12 bytes/answer: 600 ms > 300 ms
+    RemoteRewardFunction c =
+        client(fast().readTimeout(Duration.ofMillis(300)).maxRetries(2).build());
+    long t0 = System.nanoTime();
+    assertArrayEquals(range(3), c.score(numbered(3)));
+    assertTrue(server.requestCount() >= 2, "requests: " + server.requestCount());
+    assertTrue(System.nanoTime() - t0 < 5_000_000_000L, "took too long");
+  }
+
+  @Test
+  void bodyThatNeverFinishesFailsAtTheDeadlineInsteadOfHanging() {
+    server.trickleNextRequests(100, Duration.ofMillis(200)); // ~2.4 s per answer
+    RemoteRewardFunction c =
+        client(fast().readTimeout(Duration.ofMillis(300)).maxRetries(1).build());
+    long t0 = System.nanoTime();
+    RewardException e = assertThrows(RewardException.class, () -> c.score(numbered(3)));
+    long ms = (System.nanoTime() - t0) / 1_000_000;
+    assertTrue(ms < 2_000, "2 attempts of 300 ms took " + ms + " ms");
+    assertTrue(e.getMessage().contains("after 2 attempts"), e.getMessage());
+    assertTrue(e.getMessage().contains("readTimeout 300 ms"), e.getMessage());
+  }
+
+  @Test
+  void oversizedChunkedBodyIsRefusedAtOnceWithoutRetry() {
+    server.oversizeNextRequests(100, 64L << 20); // 64 MiB of padding, no Content-Length
+    RemoteRewardFunction c = client(fast().maxResponseBytes(4096).build());
+    RewardException e = assertThrows(RewardException.class, () -> c.score(numbered(3)));
+    assertEquals(1, server.requestCount());
+    assertTrue(e.getMessage().contains("maxResponseBytes = 4096"), e.getMessage());
+    assertTrue(e.getMessage().contains("max_response_bytes"), e.getMessage());
+  }
+
+  @Test
+  void declaredLengthOverTheLimitIsRefusedBeforeReading() {
+    RemoteRewardFunction c = client(fast().maxResponseBytes(5).build());
+    RewardException e = assertThrows(RewardException.class, () -> c.score(numbered(3)));
+    assertEquals(1, server.requestCount());
+    assertTrue(e.getMessage().contains("over maxResponseBytes = 5"), e.getMessage());
+  }
+
+  @Test
+  void answerWithinTheLimitIsRead() {
+    server.oversizeNextRequests(1, 1000);
+    assertArrayEquals(range(3), client(fast().maxResponseBytes(4096).build()).score(numbered(3)));
+  }
+
+  @Test
   void wrongLengthAnswerFailsClearlyWithoutRetry() {
     server.wrongLengthNextRequests(1);
     RewardException e =
