@@ -189,7 +189,17 @@ public final class SafeTensors {
       if (name.equals("__metadata__")) {
         if (e.getValue().isJsonObject()) {
           for (Map.Entry<String, JsonElement> m : e.getValue().getAsJsonObject().entrySet()) {
-            metadata.put(m.getKey(), m.getValue().isJsonNull() ? null : m.getValue().getAsString());
+            JsonElement v = m.getValue();
+            if (!v.isJsonNull() && !v.isJsonPrimitive()) {
+              throw CheckpointException.of(
+                  file,
+                  "__metadata__ entry '"
+                      + m.getKey()
+                      + "' must be a string, got "
+                      + v
+                      + ": the header is not safetensors");
+            }
+            metadata.put(m.getKey(), v.isJsonNull() ? null : v.getAsString());
           }
         }
         continue;
@@ -202,29 +212,30 @@ public final class SafeTensors {
       if (!t.has("dtype") || !t.has("shape") || !t.has("data_offsets")) {
         throw CheckpointException.of(file, where + " lacks dtype, shape or data_offsets");
       }
-      String dtype = t.get("dtype").getAsString();
+      String dtype = string(file, where, "dtype", t.get("dtype"));
       int width = dtypeBytes(dtype);
       if (width < 0) {
         throw CheckpointException.of(
             file,
             where + " has unknown dtype '" + dtype + "' (known: " + DTYPE_BYTES.keySet() + ")");
       }
-      JsonArray shapeJson = t.getAsJsonArray("shape");
+      JsonArray shapeJson = array(file, where, "shape", t.get("shape"));
       long[] shape = new long[shapeJson.size()];
       long numel = 1;
       for (int i = 0; i < shape.length; i++) {
-        shape[i] = shapeJson.get(i).getAsLong();
+        shape[i] = integer(file, where, "shape[" + i + "]", shapeJson.get(i));
         if (shape[i] < 0) {
           throw CheckpointException.of(file, where + " has a negative dimension " + shape[i]);
         }
-        numel = Math.multiplyExact(numel, shape[i]);
+        numel = elements(file, where, numel, shape[i], shape);
       }
-      JsonArray off = t.getAsJsonArray("data_offsets");
+      elements(file, where, numel, width, shape); // the byte count must fit a long too
+      JsonArray off = array(file, where, "data_offsets", t.get("data_offsets"));
       if (off.size() != 2) {
         throw CheckpointException.of(file, where + " data_offsets must be [begin, end]");
       }
-      long begin = off.get(0).getAsLong();
-      long end = off.get(1).getAsLong();
+      long begin = integer(file, where, "data_offsets[0]", off.get(0));
+      long end = integer(file, where, "data_offsets[1]", off.get(1));
       if (begin < 0 || end < begin || end > dataLen) {
         throw CheckpointException.of(
             file,
@@ -278,6 +289,46 @@ public final class SafeTensors {
       }
     }
     return new Contents(file, Collections.unmodifiableMap(tensors), metadata);
+  }
+
+  private static String string(Path file, String where, String field, JsonElement v) {
+    if (v == null || !v.isJsonPrimitive() || !v.getAsJsonPrimitive().isString()) {
+      throw CheckpointException.of(file, where + " field " + field + " must be a string, got " + v);
+    }
+    return v.getAsString();
+  }
+
+  private static JsonArray array(Path file, String where, String field, JsonElement v) {
+    if (v == null || !v.isJsonArray()) {
+      throw CheckpointException.of(file, where + " field " + field + " must be an array, got " + v);
+    }
+    return v.getAsJsonArray();
+  }
+
+  /** A whole number that fits a long, or an error naming the field and the value. */
+  private static long integer(Path file, String where, String field, JsonElement v) {
+    if (v != null && v.isJsonPrimitive() && v.getAsJsonPrimitive().isNumber()) {
+      try {
+        return new java.math.BigDecimal(v.getAsString()).longValueExact();
+      } catch (ArithmeticException | NumberFormatException e) {
+        // fall through to the error below
+      }
+    }
+    throw CheckpointException.of(
+        file, where + " field " + field + " must be a whole number below 2^63, got " + v);
+  }
+
+  private static long elements(Path file, String where, long a, long b, long[] shape) {
+    try {
+      return Math.multiplyExact(a, b);
+    } catch (ArithmeticException e) {
+      throw CheckpointException.of(
+          file,
+          where
+              + " has shape "
+              + java.util.Arrays.toString(shape)
+              + " whose size overflows 64 bits: the file is corrupt");
+    }
   }
 
   /**

@@ -127,4 +127,49 @@ class SafeTensorsTest {
     String msg = message(file("{not json", 0));
     assertTrue(msg.contains("model.safetensors") && msg.contains("JSON"), msg);
   }
+
+  @Test
+  void headerFieldsOfTheWrongTypeAreNamedNotCrashes() throws IOException {
+    String ok = "\"shape\":[2],\"data_offsets\":[0,8]";
+    assertTrue(
+        message(file("{\"w\":{\"dtype\":{\"x\":1}," + ok + "}}", 8))
+            .contains("tensor 'w' field dtype must be a string"));
+    assertTrue(
+        message(file("{\"w\":{\"dtype\":\"F32\",\"shape\":\"2\",\"data_offsets\":[0,8]}}", 8))
+            .contains("field shape must be an array"));
+    assertTrue(
+        message(file("{\"w\":{\"dtype\":\"F32\",\"shape\":[2.5],\"data_offsets\":[0,8]}}", 8))
+            .contains("field shape[0] must be a whole number"));
+    assertTrue(
+        message(file("{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,\"8\"]}}", 8))
+            .contains("field data_offsets[1] must be a whole number"));
+    assertTrue(
+        message(
+                file(
+                    "{\"w\":{\"dtype\":\"F32\",\"shape\":[18446744073709551624],"
+                        + "\"data_offsets\":[0,8]}}",
+                    8))
+            .contains("must be a whole number below 2^63"));
+    assertTrue(
+        message(file("{\"__metadata__\":{\"format\":[1]},\"w\":{\"dtype\":\"F32\"," + ok + "}}", 8))
+            .contains("__metadata__ entry 'format' must be a string"));
+  }
+
+  @Test
+  void shapeWhoseSizeOverflowsIsCalledCorrupt() throws IOException {
+    String m =
+        message(
+            file(
+                "{\"w\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296],"
+                    + "\"data_offsets\":[0,8]}}",
+                8));
+    assertTrue(m.contains("overflows 64 bits"), m);
+    m =
+        message(
+            file(
+                "{\"w\":{\"dtype\":\"F32\",\"shape\":[4611686018427387904],"
+                    + "\"data_offsets\":[0,8]}}",
+                8));
+    assertTrue(m.contains("overflows 64 bits"), m);
+  }
 }
