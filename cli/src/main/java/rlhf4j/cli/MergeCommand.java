@@ -34,6 +34,12 @@ public final class MergeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    refuseOverwriting(out, model, "--model");
+    refuseOverwriting(out, adapter, "--adapter");
+    if (Files.exists(out) && !Files.isDirectory(out)) {
+      throw new IllegalArgumentException(
+          "--out " + out + " is a file; name a folder (it is created or replaced)");
+    }
     try (CausalLM lm = HfCheckpoint.load(model);
         LoraModel lora = LoraModel.load(lm, adapter)) {
       lora.mergeAndSave(out);
@@ -47,5 +53,34 @@ public final class MergeCommand implements Callable<Integer> {
     }
     System.out.println("wrote merged model to " + out);
     return 0;
+  }
+
+  /** Refuses an output folder that is {@code input} or holds it: writing there would destroy it. */
+  static void refuseOverwriting(Path out, Path input, String option) throws java.io.IOException {
+    Path o = canonical(out);
+    Path i = canonical(input);
+    if (i.startsWith(o)) {
+      throw new IllegalArgumentException(
+          "--out "
+              + out
+              + (i.equals(o) ? " is the " : " contains the ")
+              + option
+              + " folder "
+              + input
+              + "; writing the merged model there would destroy it: choose another --out");
+    }
+  }
+
+  private static Path canonical(Path p) throws java.io.IOException {
+    Path abs = p.toAbsolutePath().normalize();
+    // resolve links on the longest part that exists, so two spellings of one folder compare equal
+    Path existing = abs;
+    while (existing != null && !Files.exists(existing)) {
+      existing = existing.getParent();
+    }
+    if (existing == null) {
+      return abs;
+    }
+    return existing.toRealPath().resolve(existing.relativize(abs));
   }
 }
