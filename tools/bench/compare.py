@@ -30,8 +30,21 @@ DEFAULTS = {
     "rlhf4j": "java -jar " + os.path.join(ROOT, "cli/target/rlhf4j.jar")
     + " bench ppo {args} --json {json}",
     "yardstick": "/usr/bin/python3 " + os.path.join(ROOT, "../shared/bench/reference_ppo.py")
-    + " {args} --skip-checks --no-kv-off --json {json}",
+    + " {yargs} --skip-checks --no-kv-off --json {json}",
 }
+# rlhf4j preset -> the yardstick's preset of the same shape ({yargs} in a template)
+YARDSTICK_PRESETS = {"small": "small", "mini": "tiny"}
+
+
+def yardstick_args(args):
+    out = list(args)
+    for i, x in enumerate(out[:-1]):
+        if x == "--preset":
+            if out[i + 1] not in YARDSTICK_PRESETS:
+                sys.exit(f"the yardstick has no preset of the shape of rlhf4j's '{out[i + 1]}'; "
+                         f"use one of {sorted(YARDSTICK_PRESETS)}")
+            out[i + 1] = YARDSTICK_PRESETS[out[i + 1]]
+    return out
 # rlhf4j key -> yardstick key where they differ (the yardstick measures both reference modes)
 ALIASES = {"peak_rss_mb": ("peak_rss_mb_adapter_switch", "peak_rss_mb")}
 HIGHER_IS_BETTER = ("per_s", "gflops", "fraction")
@@ -99,7 +112,9 @@ def main():
         for n in names:
             load = os.getloadavg()[0] if a.allow_busy else wait_quiet(a.max_load, a.wait)
             out = os.path.join(tmp, f"{n}-{r}.json")
-            cmd = contenders[n].format(args=" ".join(shlex.quote(x) for x in args), json=out)
+            cmd = contenders[n].format(args=" ".join(shlex.quote(x) for x in args),
+                                       yargs=" ".join(shlex.quote(x) for x in yardstick_args(args)),
+                                       json=out)
             print(f"[run {r + 1}/{a.runs}] {n} (load {load:.2f}): {cmd}", file=sys.stderr)
             t0 = time.time()
             done = subprocess.run(cmd, shell=True, stdout=subprocess.DEVNULL,
