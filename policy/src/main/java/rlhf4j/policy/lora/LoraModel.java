@@ -426,7 +426,7 @@ public final class LoraModel implements AutoCloseable {
   public synchronized void save(Path dir) throws IOException {
     checkOpen();
     for (LoraAdapter a : adapters.all()) {
-      saveAdapter(a.name, a.name.equals(DEFAULT_ADAPTER) ? dir : dir.resolve(a.name));
+      saveAdapter(a.name, PeftAdapterFiles.folder(dir, a.name));
     }
   }
 

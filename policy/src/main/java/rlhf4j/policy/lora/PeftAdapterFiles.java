@@ -36,6 +36,15 @@ final class PeftAdapterFiles {
   private PeftAdapterFiles() {}
 
   /**
+   * Where PEFT's {@code save_pretrained} puts adapter {@code name} of a model saved into {@code
+   * dir}: {@value LoraModel#DEFAULT_ADAPTER} in {@code dir} itself, the others in {@code
+   * dir/<name>/}.
+   */
+  static Path folder(Path dir, String name) {
+    return name.equals(LoraModel.DEFAULT_ADAPTER) ? dir : dir.resolve(name);
+  }
+
+  /**
    * Writes adapter {@code a} into {@code dir} (created if needed).
    *
    * @param biases the base biases {@code a} trains, parameter name → key without the prefix
