@@ -1,7 +1,10 @@
 package rlhf4j.ppo.grpo;
 
 import ai.djl.ndarray.NDArray;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * TRL's {@code mask_truncated_completions}: a completion whose last token is neither EOS nor pad
@@ -35,6 +38,49 @@ public final class TruncatedCompletions {
       n += t ? 1 : 0;
     }
     return truncated.length == 0 ? 0.0 : (double) n / truncated.length;
+  }
+
+  /**
+   * TRL's completion-length metrics ({@code GRPOTrainer._generate_and_score_completions}): {@code
+   * completions/mean_length}, {@code min_length}, {@code max_length}, {@code clipped_ratio} and
+   * {@code mean|min|max_terminated_length} over the completions that ended in EOS or pad (all 0
+   * when none did, as in TRL).
+   *
+   * @param completions (B) token ids of each completion, cut after its first EOS, unpadded
+   */
+  public static Map<String, Double> metrics(List<int[]> completions, int eosId, int padId) {
+    if (completions.isEmpty()) {
+      throw new IllegalArgumentException("no completions to measure");
+    }
+    boolean[] truncated = truncated(completions, eosId, padId);
+    double sum = 0;
+    double min = Double.POSITIVE_INFINITY;
+    double max = Double.NEGATIVE_INFINITY;
+    double termSum = 0;
+    double termMin = Double.POSITIVE_INFINITY;
+    double termMax = Double.NEGATIVE_INFINITY;
+    int terminated = 0;
+    for (int i = 0; i < truncated.length; i++) {
+      double len = completions.get(i).length;
+      sum += len;
+      min = Math.min(min, len);
+      max = Math.max(max, len);
+      if (!truncated[i]) {
+        termSum += len;
+        termMin = Math.min(termMin, len);
+        termMax = Math.max(termMax, len);
+        terminated++;
+      }
+    }
+    Map<String, Double> m = new LinkedHashMap<>();
+    m.put("completions/mean_length", sum / truncated.length);
+    m.put("completions/min_length", min);
+    m.put("completions/max_length", max);
+    m.put("completions/clipped_ratio", clippedRatio(truncated));
+    m.put("completions/mean_terminated_length", terminated == 0 ? 0.0 : termSum / terminated);
+    m.put("completions/min_terminated_length", terminated == 0 ? 0.0 : termMin);
+    m.put("completions/max_terminated_length", terminated == 0 ? 0.0 : termMax);
+    return Collections.unmodifiableMap(m);
   }
 
   /**
