@@ -8,7 +8,10 @@ import rlhf4j.ppo.grpo.NanStats;
  * sum_t((oldLogp - refLogp) * m)} (k1 KL at sequence level), then {@code A_i = r_i - (sum_j r_j -
  * r_i) / (S - 1)} where the sum and the count S run over the group's scorable completions; then, if
  * asked, {@code (A - nanmean(A)) / (nanstd(A) + 1e-4)} over the batch; finally NaN becomes 0. Rows
- * {@code [g*G, (g+1)*G)} share a prompt.
+ * {@code [g*G, (g+1)*G)} share a prompt. Combine several reward functions first with {@link
+ * rlhf4j.ppo.grpo.RewardAggregation#weightedSum}; log {@code reward}, {@code reward_std}, {@code
+ * rewards/<func>/mean} and {@code frac_reward_zero_std} with {@link
+ * rlhf4j.ppo.grpo.RewardAggregation#metrics} and {@link Result#stdZero()}.
  */
 public final class RlooAdvantages {
 
