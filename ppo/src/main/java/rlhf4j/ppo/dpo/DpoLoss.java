@@ -1,0 +1,154 @@
+package rlhf4j.ppo.dpo;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.nn.Activation;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import rlhf4j.policy.model.Scalars;
+
+/**
+ * The DPO loss as TRL v1.9's {@code DPOTrainer._compute_loss} computes it with {@code
+ * f_divergence_type = "reverse_kl"} (standard DPO) and one loss type: the chosen and rejected
+ * log-ratios {@code logp(y) - logp_ref(y)} of log-probs summed over completion tokens, {@code Delta
+ * = chosen - rejected}, a per-pair loss by {@link DpoLossType}, then the mean over pairs.
+ * Differentiable with respect to the policy log-probs.
+ */
+public final class DpoLoss {
+
+  private DpoLoss() {}
+
+  /**
+   * Everything {@link #compute} produces; the metrics are TRL's.
+   *
+   * @param loss () mean per-pair loss, with the graph
+   * @param rewardsChosen mean {@code beta * (logp - logp_ref)(y_w)}, {@code rewards/chosen}
+   * @param rewardsRejected likewise for {@code y_l}, {@code rewards/rejected}
+   * @param rewardsAccuracies fraction of pairs with chosen reward > rejected, {@code
+   *     rewards/accuracies}
+   * @param rewardsMargins mean chosen minus rejected reward, {@code rewards/margins}
+   * @param logpsChosen mean summed policy log-prob of {@code y_w}, {@code logps/chosen}
+   * @param logpsRejected likewise for {@code y_l}, {@code logps/rejected}
+   */
+  public record Result(
+      NDArray loss,
+      double rewardsChosen,
+      double rewardsRejected,
+      double rewardsAccuracies,
+      double rewardsMargins,
+      double logpsChosen,
+      double logpsRejected) {
+
+    /** The metrics under TRL's names. */
+    public Map<String, Double> metrics() {
+      Map<String, Double> m = new LinkedHashMap<>();
+      m.put("rewards/chosen", rewardsChosen);
+      m.put("rewards/rejected", rewardsRejected);
+      m.put("rewards/accuracies", rewardsAccuracies);
+      m.put("rewards/margins", rewardsMargins);
+      m.put("logps/chosen", logpsChosen);
+      m.put("logps/rejected", logpsRejected);
+      return m;
+    }
+  }
+
+  /**
+   * Summed completion log-probs, TRL's {@code per_token_logps[mask == 0] = 0; .sum(dim=1)}.
+   *
+   * @param perTokenLogProbs (B, T)
+   * @param mask (B, T)
+   * @return (B)
+   */
+  public static NDArray sequenceLogProbs(NDArray perTokenLogProbs, NDArray mask) {
+    NDArray m =
+        mask.getDataType() == perTokenLogProbs.getDataType()
+            ? mask
+            : mask.toType(perTokenLogProbs.getDataType(), false);
+    return perTokenLogProbs.mul(m).sum(new int[] {1}); // (B)
+  }
+
+  /**
+   * The loss of a batch of pairs.
+   *
+   * @param chosenLogps (B) summed policy log-probs of the chosen completions, with the graph
+   * @param rejectedLogps (B) same for the rejected completions, with the graph
+   * @param refChosenLogps (B) summed reference log-probs of the chosen completions
+   * @param refRejectedLogps (B) same for the rejected completions
+   * @param chosenLengths (B) completion token counts of the chosen completions (IPO only; clamped
+   *     to at least 1; may be null for the other types)
+   * @param rejectedLengths (B) same for the rejected completions
+   * @param config {@code beta}, {@code label_smoothing} and {@code loss_type}
+   */
+  public static Result compute(
+      NDArray chosenLogps,
+      NDArray rejectedLogps,
+      NDArray refChosenLogps,
+      NDArray refRejectedLogps,
+      NDArray chosenLengths,
+      NDArray rejectedLengths,
+      DpoConfig config) {
+    double beta = config.beta();
+    NDArray chosenLogratios = chosenLogps.sub(refChosenLogps); // (B)
+    NDArray rejectedLogratios = rejectedLogps.sub(refRejectedLogps); // (B)
+    NDArray delta = chosenLogratios.sub(rejectedLogratios); // (B)
+    NDArray perPairLoss =
+        switch (config.lossType()) {
+          case SIGMOID -> logSigmoid(Scalars.mul(delta, beta)).neg();
+          case HINGE -> {
+            NDArray margin = Scalars.mul(delta, -beta).add(Scalars.of(delta, 1.0)); // (B)
+            yield Activation.relu(margin); // torch.relu: gradient 0 at the kink, as in TRL
+          }
+          case IPO -> {
+            if (chosenLengths == null || rejectedLengths == null) {
+              throw new IllegalArgumentException(
+                  "the ipo loss needs the chosen and rejected completion lengths; pass them");
+            }
+            NDArray chosenAvg = chosenLogratios.div(atLeastOne(chosenLengths, delta)); // (B)
+            NDArray rejectedAvg = rejectedLogratios.div(atLeastOne(rejectedLengths, delta)); // (B)
+            NDArray ipoDelta = chosenAvg.sub(rejectedAvg); // (B)
+            yield ipoDelta.sub(Scalars.of(ipoDelta, 1 / (2 * beta))).square();
+          }
+          case ROBUST -> {
+            double eps = config.labelSmoothing();
+            NDArray clean = Scalars.mul(logSigmoid(Scalars.mul(delta, beta)), -(1 - eps)); // (B)
+            NDArray flipped = Scalars.mul(logSigmoid(Scalars.mul(delta, -beta)), -eps); // (B)
+            yield Scalars.div(clean.sub(flipped), 1 - 2 * eps);
+          }
+        };
+    NDArray loss = perPairLoss.mean(); // ()
+
+    NDArray chosenRewards = chosenLogratios.stopGradient().mul(beta); // (B)
+    NDArray rejectedRewards = rejectedLogratios.stopGradient().mul(beta); // (B)
+    return new Result(
+        loss,
+        mean(chosenRewards),
+        mean(rejectedRewards),
+        mean(chosenRewards.gt(rejectedRewards)),
+        mean(chosenRewards.sub(rejectedRewards)),
+        mean(chosenLogps.stopGradient()),
+        mean(rejectedLogps.stopGradient()));
+  }
+
+  /**
+   * {@code log sigmoid(x) = min(x, 0) - log(1 + exp(-|x|))}, stable for large |x| and with the
+   * right gradient at 0 (torch's {@code F.logsigmoid} uses the same form).
+   */
+  static NDArray logSigmoid(NDArray x) {
+    NDArray zero = Scalars.of(x, 0.0);
+    NDArray tail = x.abs().neg().exp().add(Scalars.of(x, 1.0)).log(); // like x
+    return NDArrays.minimum(x, zero).sub(tail);
+  }
+
+  private static NDArray atLeastOne(NDArray lengths, NDArray like) {
+    NDArray l =
+        lengths.getDataType() == like.getDataType()
+            ? lengths
+            : lengths.toType(like.getDataType(), false);
+    return l.clip(1.0, Float.MAX_VALUE);
+  }
+
+  private static double mean(NDArray x) {
+    return x.toType(DataType.FLOAT64, false).mean().getDouble();
+  }
+}

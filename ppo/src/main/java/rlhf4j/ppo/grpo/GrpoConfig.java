@@ -1,0 +1,237 @@
+package rlhf4j.ppo.grpo;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.OptionalDouble;
+
+/**
+ * Hyper-parameters of GRPO with the defaults of TRL v1.9's {@code GRPOConfig} ({@code
+ * trl/trainer/grpo_config.py}; TRL field names in brackets). Build with {@link #builder()}, which
+ * starts from these defaults.
+ *
+ * @param numGenerations completions per prompt G, 8 ({@code num_generations}); at least 2
+ * @param numIterations optimisation passes per generation batch mu, 1 ({@code num_iterations}); old
+ *     log-probs are recomputed only when it is above 1
+ * @param epsilon lower clip, 0.2 ({@code epsilon})
+ * @param epsilonHigh upper clip, defaults to {@code epsilon} ({@code epsilon_high}; null in the
+ *     builder means "same as epsilon")
+ * @param delta upper cap on the ratio, none ({@code delta})
+ * @param beta k3 KL weight, 0.0 ({@code beta}; 0.04 before TRL v0.19)
+ * @param lossType aggregation, DAPO ({@code loss_type}, the default since TRL v0.22)
+ * @param scaleRewards advantage scaling, GROUP ({@code scale_rewards})
+ * @param importanceSamplingLevel TOKEN ({@code importance_sampling_level}); SEQUENCE is GSPO
+ * @param maskTruncatedCompletions drop completions without EOS from the loss, false ({@code
+ *     mask_truncated_completions})
+ * @param maxCompletionLength completion token limit, 512 ({@code max_completion_length}); the
+ *     {@code dr_grpo} denominator
+ * @param temperature sampling temperature, 1.0 ({@code temperature})
+ * @param learningRate optimizer step size, 1e-6 ({@code learning_rate})
+ * @param rewardWeights one weight per reward function, empty for all 1 ({@code reward_weights})
+ */
+public record GrpoConfig(
+    int numGenerations,
+    int numIterations,
+    double epsilon,
+    double epsilonHigh,
+    OptionalDouble delta,
+    double beta,
+    GrpoLossType lossType,
+    ScaleRewards scaleRewards,
+    ImportanceSamplingLevel importanceSamplingLevel,
+    boolean maskTruncatedCompletions,
+    int maxCompletionLength,
+    double temperature,
+    double learningRate,
+    List<Double> rewardWeights) {
+
+  /** Validates every field; the message names the field, the rule and the value. */
+  public GrpoConfig {
+    if (numGenerations < 2) {
+      throw new IllegalArgumentException(
+          "numGenerations must be >= 2 (a group needs siblings to compare), got " + numGenerations);
+    }
+    if (numIterations < 1) {
+      throw new IllegalArgumentException("numIterations must be >= 1, got " + numIterations);
+    }
+    if (!(epsilon >= 0 && epsilon < 1)) {
+      throw new IllegalArgumentException("epsilon must be in [0, 1), got " + epsilon);
+    }
+    if (!(epsilonHigh >= 0) || Double.isInfinite(epsilonHigh)) {
+      throw new IllegalArgumentException("epsilonHigh must be finite and >= 0, got " + epsilonHigh);
+    }
+    if (delta == null) {
+      delta = OptionalDouble.empty();
+    }
+    if (delta.isPresent() && !(delta.getAsDouble() > 1 && Double.isFinite(delta.getAsDouble()))) {
+      throw new IllegalArgumentException(
+          "delta caps the ratio from above and must be finite and > 1, got "
+              + delta.getAsDouble()
+              + "; the two-sided-clipping paper suggests delta > 1 + epsilonHigh");
+    }
+    if (!(beta >= 0) || Double.isInfinite(beta)) {
+      throw new IllegalArgumentException("beta must be finite and >= 0, got " + beta);
+    }
+    if (lossType == null || scaleRewards == null || importanceSamplingLevel == null) {
+      throw new IllegalArgumentException(
+          "lossType, scaleRewards and importanceSamplingLevel must not be null");
+    }
+    if (maxCompletionLength < 1) {
+      throw new IllegalArgumentException(
+          "maxCompletionLength must be >= 1, got " + maxCompletionLength);
+    }
+    if (!(temperature > 0) || Double.isInfinite(temperature)) {
+      throw new IllegalArgumentException("temperature must be finite and > 0, got " + temperature);
+    }
+    if (!(learningRate > 0) || Double.isInfinite(learningRate)) {
+      throw new IllegalArgumentException(
+          "learningRate must be finite and > 0, got " + learningRate);
+    }
+    rewardWeights = List.copyOf(rewardWeights);
+    for (Double w : rewardWeights) {
+      if (!Double.isFinite(w)) {
+        throw new IllegalArgumentException("rewardWeights must be finite, got " + rewardWeights);
+      }
+    }
+  }
+
+  /** A builder starting from TRL v1.9's defaults. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The loss hyper-parameters. */
+  public GrpoLoss.Settings lossSettings() {
+    return new GrpoLoss.Settings(
+        epsilon, epsilonHigh, delta, beta, lossType, importanceSamplingLevel, maxCompletionLength);
+  }
+
+  /**
+   * The reward weights for {@code numFuncs} reward functions: all 1 when none were configured.
+   *
+   * @throws IllegalArgumentException when a different number of weights was configured
+   */
+  public double[] weights(int numFuncs) {
+    return RlWeights.resolve(rewardWeights, numFuncs);
+  }
+
+  /** Whether old log-probs must be computed (TRL: only when {@code num_iterations > 1}). */
+  public boolean needsOldLogProbs() {
+    return numIterations > 1;
+  }
+
+  /** Whether a reference pass is needed at all ({@code beta != 0}). */
+  public boolean needsReference() {
+    return beta != 0.0;
+  }
+
+  /** Builder; every setter is optional. */
+  public static final class Builder {
+    private int numGenerations = 8; // TRL num_generations
+    private int numIterations = 1; // TRL num_iterations
+    private double epsilon = 0.2; // TRL epsilon
+    private Double epsilonHigh = null; // TRL epsilon_high: None means epsilon
+    private OptionalDouble delta = OptionalDouble.empty(); // TRL delta: None
+    private double beta = 0.0; // TRL beta (since v0.19)
+    private GrpoLossType lossType = GrpoLossType.DAPO; // TRL loss_type (since v0.22)
+    private ScaleRewards scaleRewards = ScaleRewards.GROUP; // TRL scale_rewards
+    private ImportanceSamplingLevel level = ImportanceSamplingLevel.TOKEN;
+    private boolean maskTruncatedCompletions = false; // TRL mask_truncated_completions
+    private int maxCompletionLength = 512; // TRL max_completion_length
+    private double temperature = 1.0; // TRL temperature
+    private double learningRate = 1e-6; // TRL learning_rate
+    private List<Double> rewardWeights = List.of(); // TRL reward_weights: None means all 1
+
+    private Builder() {}
+
+    public Builder numGenerations(int v) {
+      numGenerations = v;
+      return this;
+    }
+
+    public Builder numIterations(int v) {
+      numIterations = v;
+      return this;
+    }
+
+    public Builder epsilon(double v) {
+      epsilon = v;
+      return this;
+    }
+
+    /** The upper clip; null restores the default (same as epsilon). */
+    public Builder epsilonHigh(Double v) {
+      epsilonHigh = v;
+      return this;
+    }
+
+    /** The ratio cap; null removes it. */
+    public Builder delta(Double v) {
+      delta = v == null ? OptionalDouble.empty() : OptionalDouble.of(v);
+      return this;
+    }
+
+    public Builder beta(double v) {
+      beta = v;
+      return this;
+    }
+
+    public Builder lossType(GrpoLossType v) {
+      lossType = v;
+      return this;
+    }
+
+    public Builder scaleRewards(ScaleRewards v) {
+      scaleRewards = v;
+      return this;
+    }
+
+    public Builder importanceSamplingLevel(ImportanceSamplingLevel v) {
+      level = v;
+      return this;
+    }
+
+    public Builder maskTruncatedCompletions(boolean v) {
+      maskTruncatedCompletions = v;
+      return this;
+    }
+
+    public Builder maxCompletionLength(int v) {
+      maxCompletionLength = v;
+      return this;
+    }
+
+    public Builder temperature(double v) {
+      temperature = v;
+      return this;
+    }
+
+    public Builder learningRate(double v) {
+      learningRate = v;
+      return this;
+    }
+
+    public Builder rewardWeights(double... v) {
+      rewardWeights = Arrays.stream(v).boxed().toList();
+      return this;
+    }
+
+    /** Validates and builds. */
+    public GrpoConfig build() {
+      return new GrpoConfig(
+          numGenerations,
+          numIterations,
+          epsilon,
+          epsilonHigh == null ? epsilon : epsilonHigh,
+          delta,
+          beta,
+          lossType,
+          scaleRewards,
+          level,
+          maskTruncatedCompletions,
+          maxCompletionLength,
+          temperature,
+          learningRate,
+          rewardWeights);
+    }
+  }
+}

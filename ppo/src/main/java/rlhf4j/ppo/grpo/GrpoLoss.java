@@ -1,0 +1,227 @@
+package rlhf4j.ppo.grpo;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.types.DataType;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.OptionalDouble;
+import rlhf4j.policy.model.Scalars;
+
+/**
+ * GRPO's clipped surrogate loss, as TRL v1.9's {@code GRPOTrainer._compute_loss} computes it for
+ * the loss types {@code grpo}, {@code bnpo}, {@code dr_grpo} and {@code dapo}:
+ *
+ * <pre>
+ *   log w = logp - oldLogp                     (token)  or masked mean over t of it (sequence, GSPO)
+ *   rho = exp(log w);  coef = clamp(rho, 1 - epsLow, 1 + epsHigh);  rho = min(rho, delta) if delta
+ *   l_t = -min(rho * A, coef * A) + beta * (exp(ref - logp) - (ref - logp) - 1)   (k3, beta != 0)
+ * </pre>
+ *
+ * then aggregated by {@link GrpoLossType}. Differentiable with respect to {@code logProbs}.
+ */
+public final class GrpoLoss {
+
+  private GrpoLoss() {}
+
+  /**
+   * Loss hyper-parameters (TRL names in brackets); build from {@link GrpoConfig#lossSettings()}.
+   *
+   * @param epsilonLow lower clip {@code epsilon}
+   * @param epsilonHigh upper clip {@code epsilon_high}
+   * @param delta upper cap on the ratio ({@code delta}), empty for none
+   * @param beta k3 KL weight ({@code beta}); 0 means no reference log-probs are needed
+   * @param lossType aggregation ({@code loss_type})
+   * @param level token or sequence ratio ({@code importance_sampling_level})
+   * @param maxCompletionLength the {@code dr_grpo} denominator ({@code max_completion_length})
+   */
+  public record Settings(
+      double epsilonLow,
+      double epsilonHigh,
+      OptionalDouble delta,
+      double beta,
+      GrpoLossType lossType,
+      ImportanceSamplingLevel level,
+      int maxCompletionLength) {
+    /** Validates the ranges. */
+    public Settings {
+      if (!(epsilonLow >= 0 && epsilonLow < 1) || !(epsilonHigh >= 0)) {
+        throw new IllegalArgumentException(
+            "epsilonLow must be in [0, 1) and epsilonHigh >= 0, got "
+                + epsilonLow
+                + " and "
+                + epsilonHigh
+                + "; TRL uses 0.2 for both");
+      }
+      if (!(beta >= 0) || Double.isInfinite(beta)) {
+        throw new IllegalArgumentException("beta must be finite and >= 0, got " + beta);
+      }
+      if (maxCompletionLength < 1) {
+        throw new IllegalArgumentException(
+            "maxCompletionLength must be >= 1, got " + maxCompletionLength);
+      }
+      if (lossType == null || level == null || delta == null) {
+        throw new IllegalArgumentException("lossType, level and delta must not be null");
+      }
+    }
+  }
+
+  /**
+   * Everything {@link #compute} produces.
+   *
+   * @param loss () the loss to back-propagate, already divided for gradient accumulation
+   * @param policyLoss the loss before the gradient-accumulation division (TRL's logged {@code
+   *     policy_loss}); for {@code dapo} equal to {@code loss}
+   * @param kl masked mean k3 KL (TRL {@code kl}), NaN when beta is 0 (TRL logs nothing then)
+   * @param clipRatioLow fraction with {@code rho < 1 - epsLow} and {@code A < 0}
+   * @param clipRatioHigh fraction with {@code rho > 1 + epsHigh} and {@code A > 0}
+   * @param clipRatioRegion fraction clipped either way
+   */
+  public record Result(
+      NDArray loss,
+      double policyLoss,
+      double kl,
+      double clipRatioLow,
+      double clipRatioHigh,
+      double clipRatioRegion) {
+
+    /** The metrics under TRL's names; {@code kl} only when it was computed. */
+    public Map<String, Double> metrics() {
+      Map<String, Double> m = new LinkedHashMap<>();
+      if (!Double.isNaN(kl)) {
+        m.put("kl", kl);
+      }
+      m.put("clip_ratio/low_mean", clipRatioLow);
+      m.put("clip_ratio/high_mean", clipRatioHigh);
+      m.put("clip_ratio/region_mean", clipRatioRegion);
+      return m;
+    }
+  }
+
+  /**
+   * The loss of one micro-batch.
+   *
+   * @param logProbs (B, T) current log-probs of the completion tokens, with the graph
+   * @param oldLogProbs (B, T) log-probs at generation time, or null when {@code num_iterations ==
+   *     1} (then {@code logProbs} detached is used and every ratio is 1, as in TRL)
+   * @param refLogProbs (B, T) reference log-probs; required iff {@code beta != 0}
+   * @param advantages (B) one advantage per completion
+   * @param mask (B, T) completion mask (after {@link TruncatedCompletions#mask} if enabled)
+   * @param settings hyper-parameters
+   * @param gradientAccumulationSteps micro-batches per optimizer step (1 in evaluation); divides
+   *     every loss type but {@code dapo}
+   * @param numItemsInBatch active tokens of the whole generation batch (TRL {@code
+   *     num_items_in_batch}); the {@code dapo} denominator, single process
+   */
+  public static Result compute(
+      NDArray logProbs,
+      NDArray oldLogProbs,
+      NDArray refLogProbs,
+      NDArray advantages,
+      NDArray mask,
+      Settings settings,
+      int gradientAccumulationSteps,
+      double numItemsInBatch) {
+    if (gradientAccumulationSteps < 1) {
+      throw new IllegalArgumentException(
+          "gradientAccumulationSteps must be >= 1, got " + gradientAccumulationSteps);
+    }
+    boolean withKl = settings.beta() != 0.0;
+    if (withKl && refLogProbs == null) {
+      throw new IllegalArgumentException(
+          "beta is "
+              + settings.beta()
+              + " but no reference log-probs were given; pass them or set"
+              + " beta to 0");
+    }
+    NDArray m =
+        mask.getDataType() == logProbs.getDataType()
+            ? mask
+            : mask.toType(logProbs.getDataType(), false); // (B, T)
+    NDArray old = oldLogProbs == null ? logProbs.stopGradient() : oldLogProbs; // (B, T)
+    NDArray a = advantages.reshape(-1, 1); // (B, 1)
+
+    NDArray logRatio = logProbs.sub(old); // (B, T)
+    NDArray logWeights;
+    if (settings.level() == ImportanceSamplingLevel.TOKEN) {
+      logWeights = logRatio; // (B, T)
+    } else {
+      NDArray tokens = m.sum(new int[] {1}, true).clip(1.0, Float.MAX_VALUE); // (B, 1)
+      logWeights = logRatio.mul(m).sum(new int[] {1}, true).div(tokens); // (B, 1)
+    }
+    NDArray coef1 = logWeights.exp(); // (B, T) or (B, 1)
+    NDArray coef2 = coef1.clip(1 - settings.epsilonLow(), 1 + settings.epsilonHigh());
+    if (settings.delta().isPresent()) {
+      coef1 = coef1.clip(-Float.MAX_VALUE, settings.delta().getAsDouble());
+    }
+    NDArray perTokenLoss = NDArrays.minimum(coef1.mul(a), coef2.mul(a)).neg(); // (B, T) or (B, 1)
+
+    NDArray perTokenKl = null;
+    if (withKl) {
+      NDArray d = refLogProbs.sub(logProbs); // (B, T)
+      perTokenKl = d.exp().sub(d).sub(Scalars.of(d, 1.0)); // (B, T)
+      perTokenLoss = perTokenLoss.add(Scalars.mul(perTokenKl, settings.beta())); // (B, T)
+    }
+
+    NDArray masked = perTokenLoss.mul(m); // (B, T)
+    NDArray loss;
+    double divideBy;
+    switch (settings.lossType()) {
+      case GRPO -> {
+        NDArray tokens = m.sum(new int[] {1}).clip(1.0, Float.MAX_VALUE); // (B)
+        loss = masked.sum(new int[] {1}).div(tokens).mean(); // ()
+        divideBy = gradientAccumulationSteps;
+      }
+      case BNPO -> {
+        loss = masked.sum().div(m.sum().clip(1.0, Float.MAX_VALUE)); // ()
+        divideBy = gradientAccumulationSteps;
+      }
+      case DR_GRPO -> {
+        long rows = perTokenLoss.getShape().get(0);
+        loss = Scalars.div(masked.sum(), (double) rows * settings.maxCompletionLength()); // ()
+        divideBy = gradientAccumulationSteps;
+      }
+      case DAPO -> {
+        loss = Scalars.div(masked.sum(), Math.max(numItemsInBatch, 1.0)); // ()
+        divideBy = 1;
+      }
+      default -> throw new IllegalStateException("unknown loss type " + settings.lossType());
+    }
+    double policyLoss = scalar(loss);
+    if (divideBy != 1) {
+      loss = Scalars.div(loss, divideBy);
+    }
+
+    double kl = withKl ? globalMaskedMean(perTokenKl.stopGradient(), m) : Double.NaN;
+    NDArray ratio = coef1.stopGradient();
+    NDArray lowClipped = ratio.lt(1 - settings.epsilonLow()).logicalAnd(a.lt(0)); // like coef1
+    NDArray highClipped = ratio.gt(1 + settings.epsilonHigh()).logicalAnd(a.gt(0)); // like coef1
+    NDArray regionClipped = lowClipped.logicalOr(highClipped);
+    return new Result(
+        loss,
+        policyLoss,
+        kl,
+        globalMaskedMean(asType(lowClipped, m), m),
+        globalMaskedMean(asType(highClipped, m), m),
+        globalMaskedMean(asType(regionClipped, m), m));
+  }
+
+  /**
+   * TRL's {@code global_masked_mean} on one process: {@code sum(x*m)/max(sum m, 1)} for (B, T)
+   * values, the plain mean over sequences for (B, 1) values (sequence-level ratios).
+   */
+  static double globalMaskedMean(NDArray x, NDArray mask) {
+    if (x.getShape().get(1) == 1) {
+      return scalar(x.sum()) / Math.max(x.getShape().get(0), 1);
+    }
+    return scalar(x.mul(mask).sum()) / Math.max(scalar(mask.sum()), 1.0);
+  }
+
+  private static NDArray asType(NDArray bool, NDArray like) {
+    return bool.toType(like.getDataType(), false);
+  }
+
+  private static double scalar(NDArray x) {
+    return x.toType(DataType.FLOAT64, false).getDouble();
+  }
+}
