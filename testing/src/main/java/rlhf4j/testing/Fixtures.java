@@ -6,9 +6,7 @@ import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.net.JarURLConnection;
 import java.net.URISyntaxException;
-import java.net.URL;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,48 +28,51 @@ public final class Fixtures {
 
   private static final String ROOT = "fixtures/";
 
-  /** Where the fixtures were unpacked when they come from the testing jar; null until needed. */
+  /** The fixtures folder (in target/classes or unpacked from the jar); null until needed. */
   private static Path unpacked;
 
   /**
    * The file or folder {@code fixtures/<relative>} as a real path (native loaders need one):
    * straight from {@code testing/target/classes}, or unpacked once per JVM to a temporary folder
-   * when the testing jar is on the class path (as in {@code mvn verify}).
+   * when the testing jar is on the class path (as in {@code mvn verify}). Always this module's
+   * copy, never a same-named resource elsewhere on the class path (such as a stale {@code
+   * target/test-classes}).
    */
   public static Path path(String relative) {
-    URL url = Fixtures.class.getClassLoader().getResource(ROOT + relative);
-    if (url == null) {
+    Path file = root().resolve(relative).normalize();
+    if (!Files.exists(file)) {
       throw new IllegalStateException(
           "missing test fixture fixtures/"
               + relative
-              + ": it belongs in testing/src/main/resources/fixtures/, and the module's pom needs"
-              + " <dependency><groupId>rlhf4j</groupId><artifactId>testing</artifactId>"
-              + "<scope>test</scope></dependency>");
+              + ": it belongs in testing/src/main/resources/fixtures/ (looked in "
+              + file
+              + "); a module's tests reach it through <dependency><groupId>rlhf4j</groupId>"
+              + "<artifactId>testing</artifactId><scope>test</scope></dependency>");
     }
-    try {
-      if ("file".equals(url.getProtocol())) {
-        return Path.of(url.toURI());
-      }
-      if ("jar".equals(url.getProtocol())) {
-        return unpack((JarURLConnection) url.openConnection()).resolve(relative);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read test fixture fixtures/" + relative, e);
-    } catch (URISyntaxException e) {
-      throw new IllegalStateException(
-          "bad URL of test fixture fixtures/" + relative + ": " + url, e);
-    }
-    throw new IllegalStateException("test fixture fixtures/" + relative + " is not a file: " + url);
+    return file;
   }
 
-  /** Unpacks every {@code fixtures/} entry of the testing jar into one temporary folder, once. */
-  private static synchronized Path unpack(JarURLConnection connection) throws IOException {
+  /** The fixtures folder: in this module's classes folder, or unpacked from its jar once. */
+  private static synchronized Path root() {
     if (unpacked != null) {
       return unpacked;
     }
+    try {
+      Path location =
+          Path.of(Fixtures.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      unpacked = Files.isDirectory(location) ? location.resolve(ROOT) : unpack(location);
+      return unpacked;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot unpack the test fixtures of the testing jar", e);
+    } catch (URISyntaxException | RuntimeException e) {
+      throw new IllegalStateException("cannot locate the testing module's fixtures", e);
+    }
+  }
+
+  /** Unpacks every {@code fixtures/} entry of the testing jar into a temporary folder. */
+  private static Path unpack(Path jarFile) throws IOException {
     Path root = Files.createTempDirectory("rlhf4j-fixtures");
-    connection.setUseCaches(false);
-    try (JarFile jar = connection.getJarFile()) {
+    try (JarFile jar = new JarFile(jarFile.toFile())) {
       Enumeration<JarEntry> entries = jar.entries();
       while (entries.hasMoreElements()) {
         JarEntry e = entries.nextElement();
@@ -89,7 +90,6 @@ public final class Fixtures {
       }
     }
     Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(root)));
-    unpacked = root;
     return root;
   }
 
