@@ -14,13 +14,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import rlhf4j.testing.Fixtures;
 
 /** The CLI commands end to end on tiny fixtures made by transformers/peft. */
 class CliTest {
   @TempDir Path tmp;
 
   static Path fixture(String name) throws URISyntaxException {
-    return Path.of(CliTest.class.getResource("/fixtures/" + name).toURI());
+    return Fixtures.path("hf/" + name);
   }
 
   static double maxDiff(Path actualJson, Path goldenJson) throws IOException {

@@ -1,18 +1,15 @@
 package rlhf4j.ppo;
 
-import ai.djl.Device;
-import ai.djl.util.cuda.CudaUtils;
 import java.io.IOException;
-import java.lang.management.MemoryUsage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Memory facts for the {@code memory/...} stats: resident set size, and GPU free/total when a CUDA
- * device is present (through DJL's CUDA utilities; with no GPU or driver this degrades to "no CUDA
- * device").
+ * Memory facts for the {@code memory/...} stats: resident set size, and GPU used/total when a CUDA
+ * device is present (from CUDA's runtime API through {@link CudaMemory}; with no GPU, driver or
+ * CUDA runtime the GPU entries are left out and {@link #gpuDescription()} says "no CUDA device").
  */
 public final class MemoryStats {
   private MemoryStats() {}
@@ -35,41 +32,19 @@ public final class MemoryStats {
     return new double[] {peak, now};
   }
 
-  /** Whether a CUDA device answered, probed once (each failed probe logs a warning). */
-  private static volatile Boolean gpuPresent;
-
-  private static boolean gpuPresent() {
-    if (gpuPresent == null) {
-      boolean present;
-      try {
-        present = CudaUtils.hasCuda() && CudaUtils.getGpuCount() > 0;
-      } catch (Throwable t) { // no driver
-        present = false;
-      }
-      gpuPresent = present;
-    }
-    return gpuPresent;
-  }
-
-  /** GPU memory of device 0 in MB {used, total}, or null when there is no usable CUDA device. */
+  /**
+   * GPU memory of device 0 in MB {used, total} from CUDA's runtime API ({@link CudaMemory}), or
+   * null when there is no usable CUDA device.
+   */
   public static double[] gpuMb() {
-    try {
-      if (!gpuPresent()) {
-        return null;
-      }
-      MemoryUsage u = CudaUtils.getGpuMemory(Device.gpu(0));
-      return new double[] {u.getCommitted() / 1048576.0, u.getMax() / 1048576.0};
-    } catch (Throwable t) { // no driver: UnsatisfiedLinkError, EngineException, ...
-      return null;
-    }
+    return CudaMemory.device(0)
+        .map(m -> new double[] {m.usedBytes() / 1048576.0, m.totalBytes() / 1048576.0})
+        .orElse(null);
   }
 
-  /** A one-line description for logs: the GPU's memory or "no CUDA device". */
+  /** A one-line description for logs: the GPU's memory or "no CUDA device: why". */
   public static String gpuDescription() {
-    double[] g = gpuMb();
-    return g == null
-        ? "no CUDA device"
-        : String.format("GPU 0: %.0f MB used of %.0f MB", g[0], g[1]);
+    return CudaMemory.describe();
   }
 
   /** Adds {@code memory/...} entries. */

@@ -25,6 +25,7 @@ import rlhf4j.policy.model.ValueHead;
 import rlhf4j.policy.tokenizer.Tokenizer;
 import rlhf4j.rollout.sampling.LogitsProcessor;
 import rlhf4j.rollout.sampling.SamplingConfig;
+import rlhf4j.testing.Fixtures;
 
 class GeneratorTest {
   private static final List<long[]> PROMPTS =
@@ -139,7 +140,7 @@ class GeneratorTest {
           Arrays.fill(logits, -1e9);
           logits[script.charAt(generated)] = 0;
         };
-    Path dir = Path.of(GeneratorTest.class.getResource("/tokenizer").toURI());
+    Path dir = Fixtures.path("hf/gpt2-tiny");
     try (CausalLM model = Presets.create("nano", 2);
         Tokenizer tok = Tokenizer.load(dir)) {
       GenerationConfig cfg = config(false, 1, 3).stopStrings(List.of(".")).build();

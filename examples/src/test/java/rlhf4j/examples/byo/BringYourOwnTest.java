@@ -2,6 +2,7 @@ package rlhf4j.examples.byo;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static rlhf4j.testing.FloatArrays.maxAbsDiff;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -18,6 +19,7 @@ import rlhf4j.policy.model.CausalLM;
 import rlhf4j.policy.model.NoGrad;
 import rlhf4j.policy.model.Presets;
 import rlhf4j.policy.tokenizer.Tokenizer;
+import rlhf4j.testing.Fixtures;
 
 /**
  * The example on tiny fixtures: the transformers-made GPT-2 folder and a Llama folder made here.
@@ -26,7 +28,7 @@ class BringYourOwnTest {
   @TempDir Path tmp;
 
   static Path fixture(String name) throws Exception {
-    return Path.of(BringYourOwnTest.class.getResource("/fixtures/" + name).toURI());
+    return Fixtures.path("hf/" + name);
   }
 
   static void copyFolder(Path from, Path to) throws IOException {
@@ -102,13 +104,5 @@ class BringYourOwnTest {
           maxAbsDiff(mergedLogits, baseLogits) > 1e-5,
           "the trained adapter should change the logits: " + maxAbsDiff(mergedLogits, baseLogits));
     }
-  }
-
-  private static double maxAbsDiff(float[] a, float[] b) {
-    double max = 0;
-    for (int i = 0; i < a.length; i++) {
-      max = Math.max(max, Math.abs(a[i] - b[i]));
-    }
-    return max;
   }
 }

@@ -24,7 +24,7 @@ import rlhf4j.policy.lora.LoraConfig;
 import rlhf4j.policy.lora.LoraModel;
 import rlhf4j.policy.model.CausalLM;
 import rlhf4j.policy.model.TokenLogProbs;
-import rlhf4j.policy.testing.Fixtures;
+import rlhf4j.testing.Fixtures;
 
 /** The three fine-tuning modes mark and return exactly what trains, with one training step. */
 class FinetuningTest {

@@ -22,7 +22,7 @@ import rlhf4j.policy.io.CheckpointException;
 import rlhf4j.policy.io.SafeTensors;
 import rlhf4j.policy.model.CausalLM;
 import rlhf4j.policy.model.Presets;
-import rlhf4j.policy.testing.Fixtures;
+import rlhf4j.testing.Fixtures;
 
 class HfCheckpointTest {
   @TempDir Path tmp;

@@ -10,7 +10,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import rlhf4j.policy.model.CausalLM;
 import rlhf4j.policy.model.TokenLogProbs;
-import rlhf4j.policy.testing.Fixtures;
+import rlhf4j.testing.Fixtures;
 
 /** Logits of checkpoints written by transformers equal transformers' own logits. */
 class HfParityTest {

@@ -13,7 +13,7 @@ import rlhf4j.policy.io.CheckpointException;
 import rlhf4j.policy.model.CausalLM;
 import rlhf4j.policy.model.Family;
 import rlhf4j.policy.model.ModelConfig;
-import rlhf4j.policy.testing.Fixtures;
+import rlhf4j.testing.Fixtures;
 
 /** Loading bad adapter folders fails with messages that name the file and say what is wrong. */
 class LoraLoadErrorsTest {

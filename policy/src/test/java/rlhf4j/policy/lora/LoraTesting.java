@@ -10,7 +10,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import rlhf4j.policy.hf.HfCheckpoint;
 import rlhf4j.policy.model.CausalLM;
-import rlhf4j.policy.testing.Fixtures;
+import rlhf4j.testing.Fixtures;
 
 /** Helpers shared by the LoRA tests. */
 final class LoraTesting {

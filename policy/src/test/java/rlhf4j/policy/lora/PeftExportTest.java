@@ -12,7 +12,7 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import rlhf4j.policy.model.CausalLM;
-import rlhf4j.policy.testing.Fixtures;
+import rlhf4j.testing.Fixtures;
 
 /**
  * Writes adapters saved by rlhf4j, their base models and rlhf4j's logits for {@code

@@ -9,7 +9,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import rlhf4j.policy.hf.HfCheckpoint;
 import rlhf4j.policy.model.CausalLM;
-import rlhf4j.policy.testing.Fixtures;
+import rlhf4j.testing.Fixtures;
 
 /** Adapters written by PEFT reproduce PEFT's logits, unmerged and merged. */
 class PeftFixtureParityTest {

@@ -34,7 +34,7 @@ import rlhf4j.policy.model.TokenLogProbs;
 import rlhf4j.policy.optim.AdamW;
 import rlhf4j.policy.optim.AdamWConfig;
 import rlhf4j.policy.optim.LrSchedule;
-import rlhf4j.policy.testing.Fixtures;
+import rlhf4j.testing.Fixtures;
 
 /**
  * A model with a quantised base stays close to the float32 model, stores what it says, trains

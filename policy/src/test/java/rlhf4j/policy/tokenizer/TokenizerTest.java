@@ -4,12 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
-import rlhf4j.policy.testing.Fixtures;
+import rlhf4j.testing.Fixtures;
 
 class TokenizerTest {
   @Test
   void roundTripsTextAndReadsSpecialTokensFromTokenizerConfig() {
-    try (Tokenizer tok = Tokenizer.load(Fixtures.path("tokenizer"))) {
+    try (Tokenizer tok = Tokenizer.load(Fixtures.path("hf/gpt2-tiny"))) {
       String text = "Hello the world, héllo 🤖 tab\there!";
       assertEquals(text, tok.decode(tok.encode(text), false));
       assertEquals(261, tok.eosId());
@@ -21,7 +21,7 @@ class TokenizerTest {
 
   @Test
   void longTextIsNotSilentlyTruncatedTo512Tokens() {
-    try (Tokenizer tok = Tokenizer.load(Fixtures.path("tokenizer"))) {
+    try (Tokenizer tok = Tokenizer.load(Fixtures.path("hf/gpt2-tiny"))) {
       String text = "abcdefgh ".repeat(300); // ~2,700 byte-level tokens
       long[] ids = tok.encode(text);
       assertTrue(ids.length > 2000, "got " + ids.length + " ids");

@@ -26,8 +26,8 @@ import org.junit.jupiter.api.Test;
 import rlhf4j.ppo.AdaptiveKlController;
 
 /**
- * Parity with TRL 0.7.11's classic {@code PPOTrainer} on {@code fixtures/ppo/trl-classic-step.*} (2
- * rows x 5 positions, float32): rewards, GAE, loss, diagnostics and the adaptive KL update.
+ * Parity with TRL 0.7.11's classic {@code PPOTrainer} on {@code fixtures/hf/ppo/trl-classic-step.*}
+ * (2 rows x 5 positions, float32): rewards, GAE, loss, diagnostics and the adaptive KL update.
  */
 class TrlClassicParityTest {
 
@@ -42,8 +42,8 @@ class TrlClassicParityTest {
   @BeforeEach
   void load() throws IOException {
     manager = NDManager.newBaseManager();
-    in = readJson("/fixtures/ppo/trl-classic-step.in.json");
-    out = readJson("/fixtures/ppo/trl-classic-step.out.json");
+    in = readJson("/fixtures/hf/ppo/trl-classic-step.in.json");
+    out = readJson("/fixtures/hf/ppo/trl-classic-step.out.json");
     config = in.getAsJsonObject("config");
   }
 

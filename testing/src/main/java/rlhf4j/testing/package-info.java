@@ -1,0 +1,6 @@
+/**
+ * Test support shared by every module's tests (test scope only): the golden HuggingFace/PEFT/TRL
+ * fixtures ({@link rlhf4j.testing.Fixtures}) and float-array comparisons ({@link
+ * rlhf4j.testing.FloatArrays}). Depends on no rlhf4j module, so policy's tests can use it.
+ */
+package rlhf4j.testing;
