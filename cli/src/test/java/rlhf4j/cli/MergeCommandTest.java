@@ -16,7 +16,7 @@ class MergeCommandTest {
   @TempDir Path tmp;
 
   private Path copyOf(String fixture) throws Exception {
-    Path from = Path.of(MergeCommandTest.class.getResource("/fixtures/" + fixture).toURI());
+    Path from = CliTest.fixture(fixture);
     Path to = tmp.resolve(fixture);
     Files.createDirectories(to);
     try (Stream<Path> files = Files.list(from)) {
