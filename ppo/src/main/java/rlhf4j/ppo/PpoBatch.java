@@ -55,4 +55,18 @@ public record PpoBatch(
         m.create(mask, new Shape(b, t)),
         p);
   }
+
+  /**
+   * Per-token values of the responses (one vector per row, as long as the row's response) laid out
+   * like {@link #mask}: right-padded with zeros to width T. // (B, T)
+   */
+  public NDArray perToken(NDManager m, List<float[]> rows) {
+    long width = mask.getShape().get(1);
+    float[] flat = new float[Math.toIntExact(rows.size() * width)];
+    for (int i = 0; i < rows.size(); i++) {
+      float[] r = rows.get(i);
+      System.arraycopy(r, 0, flat, Math.toIntExact(i * width), r.length);
+    }
+    return m.create(flat, new Shape(rows.size(), width));
+  }
 }

@@ -4,15 +4,11 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.types.Shape;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import rlhf4j.policy.model.CausalLM;
 import rlhf4j.policy.model.ValueHead;
 import rlhf4j.policy.optim.AdamW;
@@ -20,7 +16,6 @@ import rlhf4j.policy.optim.AdamWConfig;
 import rlhf4j.policy.optim.LrSchedule;
 import rlhf4j.policy.optim.Optimizer;
 import rlhf4j.policy.tokenizer.Tokenizer;
-import rlhf4j.policy.train.DivergenceException;
 import rlhf4j.policy.train.Seeds;
 import rlhf4j.ppo.math.Gae;
 import rlhf4j.ppo.math.KlPenalty;
@@ -32,9 +27,6 @@ import rlhf4j.reward.GuardedReward;
 import rlhf4j.reward.RewardFunction;
 import rlhf4j.reward.norm.RunningMoments;
 import rlhf4j.reward.norm.ScoreTransform;
-import rlhf4j.reward.norm.ScoreTransformConfig;
-import rlhf4j.rollout.GenerationConfig;
-import rlhf4j.rollout.LocalRolloutSource;
 import rlhf4j.rollout.Rollout;
 import rlhf4j.rollout.RolloutSource;
 
@@ -53,8 +45,6 @@ import rlhf4j.rollout.RolloutSource;
  * built.
  */
 public final class PpoTrainer implements AutoCloseable {
-  private static final Logger LOG = LoggerFactory.getLogger(PpoTrainer.class);
-
   private final CausalLM model;
   private final Map<String, NDArray> trainable;
   private final ValueHead valueHead;
@@ -91,12 +81,12 @@ public final class PpoTrainer implements AutoCloseable {
     }
   }
 
-  private PpoTrainer(Builder b) {
+  PpoTrainer(PpoTrainerBuilder b) {
     this.model = Objects.requireNonNull(b.model, "model");
     this.valueHead = Objects.requireNonNull(b.valueHead, "valueHead");
     ReferenceModel reference = Objects.requireNonNull(b.reference, "reference");
     this.config = Objects.requireNonNull(b.config, "config");
-    this.trainable = withValueHead(b.trainable, valueHead);
+    this.trainable = b.trainableWithValueHead();
     this.ownsOptimizer = b.optimizer == null;
     this.optimizer =
         b.optimizer != null
@@ -104,27 +94,20 @@ public final class PpoTrainer implements AutoCloseable {
             // TRL classic: torch.optim.Adam(lr), no weight decay
             : new AdamW(AdamWConfig.adam(), LrSchedule.constant(config.learningRate()));
     this.klController = KlController.of(config);
-    this.scoreTransform = scoreTransform(config);
+    this.scoreTransform = config.scoreTransform().map(ScoreTransform::new).orElse(null);
     this.listeners = List.copyOf(b.listeners);
     this.tokenizer = b.tokenizer;
     this.padId = b.padId >= 0 ? b.padId : Math.max(0, model.config().eosTokenId());
-    if (b.generation != null) {
-      checkGeneration(b.generation, config);
-    }
-    this.rollouts =
-        b.rolloutSource != null
-            ? b.rolloutSource
-            : b.generation == null
-                ? null
-                : new LocalRolloutSource(model, b.generation, valueHead, tokenizer, config.seed());
+    this.rollouts = b.rollouts();
     this.logProbPass =
         new LogProbPass(model, valueHead, reference, config.miniBatchSize(), config.temperature());
     this.update =
         new PpoUpdate(model, valueHead, trainable, optimizer, config, b.gradientCheckpointing);
   }
 
-  public static Builder builder() {
-    return new Builder();
+  /** A builder: the policy model, its trainable parameters, a value head and a reference. */
+  public static PpoTrainerBuilder builder() {
+    return new PpoTrainerBuilder();
   }
 
   // ------------------------------------------------------------------ the full loop
@@ -146,13 +129,11 @@ public final class PpoTrainer implements AutoCloseable {
           "train needs rollouts: set Builder.generation (the local generator) or"
               + " Builder.rolloutSource");
     }
-    if (prompts.isEmpty()) {
-      throw new IllegalArgumentException("no prompts");
-    }
+    PromptOrder order = new PromptOrder(prompts, config.batchSize(), config.seed());
     RewardFunction guarded = GuardedReward.of(reward);
     while (step < totalSteps) {
       // 1. rollout: the step's prompts, answered by the current policy
-      List<long[]> batch = promptsFor(step, prompts);
+      List<long[]> batch = order.batch(step);
       long t0 = System.nanoTime();
       Rollout rollout = rollouts.rollout(batch, step);
       double rolloutSeconds = (System.nanoTime() - t0) / 1e9;
@@ -175,24 +156,6 @@ public final class PpoTrainer implements AutoCloseable {
   @FunctionalInterface
   public interface StepCallback {
     void afterStep(PpoTrainer trainer, Rollout rollout, Map<String, Double> stats);
-  }
-
-  /** The prompts of step {@code s}: passes over a seeded permutation per pass. */
-  List<long[]> promptsFor(long s, List<long[]> prompts) {
-    int n = prompts.size();
-    List<long[]> batch = new ArrayList<>();
-    int[] perm = null;
-    long permEpoch = -1;
-    for (int i = 0; i < config.batchSize(); i++) {
-      long g = s * config.batchSize() + i;
-      long epoch = g / n;
-      if (epoch != permEpoch) {
-        perm = Seeds.permutation(n, Seeds.rng(config.seed(), epoch, Seeds.PROMPT_ORDER));
-        permEpoch = epoch;
-      }
-      batch.add(prompts.get(perm[(int) (g % n)]));
-    }
-    return batch;
   }
 
   private List<RewardFunction.Sample> samples(Rollout rollout) {
@@ -226,9 +189,10 @@ public final class PpoTrainer implements AutoCloseable {
       float[] rawScores,
       Map<String, Double> extra,
       Rollout rollout) {
-    checkStepInputs(queries, responses, rawScores);
+    StepInputs.check(queries, responses, rawScores, config.batchSize());
     long start = System.nanoTime();
     Engine.getInstance().setRandomSeed((int) Seeds.mix(config.seed(), step, Seeds.DROPOUT));
+    // the scores scaled and clipped, as TRL's step does first (running moments: useScoreScaling)
     float[] scores = scoreTransform == null ? rawScores.clone() : scoreTransform.apply(rawScores);
     Map<String, Double> stats;
     try (NDManager m = NDManager.newBaseManager();
@@ -240,23 +204,17 @@ public final class PpoTrainer implements AutoCloseable {
       // 3. old log-probs and values (the rollout's own when it has them), reference log-probs
       boolean reuse = rollout != null && !full && rollout.values() != null;
       LogProbPass.Result pass = logProbPass.run(m, batch, !reuse, full);
-      NDArray oldLogProbs = reuse ? padded(m, rollout.logProbs(), mask) : pass.logProbs(); // (B,T)
-      NDArray values = reuse ? padded(m, rollout.values(), mask) : pass.values(); // (B, T)
+      NDArray oldLogProbs =
+          reuse ? batch.perToken(m, rollout.logProbs()) : pass.logProbs(); // (B, T)
+      NDArray values = reuse ? batch.perToken(m, rollout.values()) : pass.values(); // (B, T)
 
       // 4. per-token rewards: -klCoef * KL on every token, the (scaled) score on the last one
       double klCoef = klController.value();
       NDArray scoreArr = m.create(scores); // (B)
+      NDArray logProbs = full ? pass.fullLogProbs() : oldLogProbs; // (B, T) or (B, T, V)
+      NDArray refLogProbs = full ? pass.fullRefLogProbs() : pass.refLogProbs(); // likewise
       Rewards.Result rewards =
-          full
-              ? Rewards.compute(
-                  scoreArr,
-                  pass.fullLogProbs(),
-                  pass.fullRefLogProbs(),
-                  mask,
-                  klCoef,
-                  KlPenalty.FULL)
-              : Rewards.compute(
-                  scoreArr, oldLogProbs, pass.refLogProbs(), mask, klCoef, config.klPenalty());
+          Rewards.compute(scoreArr, logProbs, refLogProbs, mask, klCoef, config.klPenalty());
 
       // 5. GAE, returns, advantage whitening
       Gae.Result gae =
@@ -269,42 +227,31 @@ public final class PpoTrainer implements AutoCloseable {
               config.whitenRewards());
 
       // 6. epochs x shuffled mini-batches with gradient accumulation
-      long t = System.nanoTime();
+      long updateStart = System.nanoTime();
       Map<String, Double> updateStats = update.run(batch, oldLogProbs, gae, step);
-      double updateSeconds = (System.nanoTime() - t) / 1e9;
+      double updateSeconds = (System.nanoTime() - updateStart) / 1e9;
 
       // 7. stats and the adaptive KL update
       stats =
           PpoStats.step(
               rewards.kls(), oldLogProbs, rewards.nonScoreRewards(), scoreArr, mask, klCoef);
-      stats.put("objective/scores", mean(rawScores));
-      stats.put("objective/logprobs", Masked.scalar(Masked.mean(oldLogProbs, mask)));
-      stats.put("objective/ref_logprobs", Masked.scalar(Masked.mean(pass.refLogProbs(), mask)));
-      stats.putAll(stepStats(updateStats, Masked.scalar(mask.sum()), pass, updateSeconds, start));
+      stats.putAll(PpoStats.objective(rawScores, oldLogProbs, pass.refLogProbs(), mask));
+      stats.putAll(PpoStats.update(updateStats));
+      stats.putAll(timings(Masked.scalar(mask.sum()), pass, updateSeconds, start));
       stats.putAll(extra);
       stats.putAll(
           MemoryStats.stats(model.parameterBytes(), bytes(trainable), optimizer.stateBytes()));
       klController.update(stats.get("objective/kl"), config.batchSize());
     }
     step++;
-    for (StatsListener l : listeners) {
-      l.onStep(step, stats);
-    }
+    listeners.forEach(l -> l.onStep(step, stats));
     return stats;
   }
 
-  /** Phase 6's statistics under {@code ppo/}, then the learning rate, lengths and timings. */
-  private Map<String, Double> stepStats(
-      Map<String, Double> update,
-      double responseTokens,
-      LogProbPass.Result pass,
-      double updateSeconds,
-      long start) {
+  /** The learning rate, response lengths and timings of a step. */
+  private Map<String, Double> timings(
+      double responseTokens, LogProbPass.Result pass, double updateSeconds, long start) {
     Map<String, Double> stats = new LinkedHashMap<>();
-    update.forEach((k, v) -> stats.put("ppo/" + k, v));
-    stats.put(
-        "ppo/val/var_explained",
-        PpoStats.varExplained(update.get("val/error"), update.get("returns/var")));
     stats.put("ppo/learning_rate", optimizer.learningRate());
     stats.put("tokens/responses_len_mean", responseTokens / config.batchSize());
     stats.put("time/ppo/forward_pass", pass.seconds() - pass.refSeconds());
@@ -313,56 +260,6 @@ public final class PpoTrainer implements AutoCloseable {
     stats.put("time/ppo/total", (System.nanoTime() - start) / 1e9);
     stats.put("tokens/trained_per_s", responseTokens * config.ppoEpochs() / updateSeconds);
     return stats;
-  }
-
-  private void checkStepInputs(List<long[]> queries, List<long[]> responses, float[] scores) {
-    int b = config.batchSize();
-    if (queries.size() != b || responses.size() != b || scores.length != b) {
-      throw new IllegalArgumentException(
-          "step needs batchSize = "
-              + b
-              + " queries, responses and scores, got "
-              + queries.size()
-              + ", "
-              + responses.size()
-              + " and "
-              + scores.length);
-    }
-    for (int i = 0; i < b; i++) {
-      if (!Float.isFinite(scores[i])) {
-        throw new DivergenceException(
-            "score "
-                + i
-                + " is "
-                + scores[i]
-                + "; fix the reward function (the last checkpoint is intact)");
-      }
-      if (responses.get(i).length == 0) {
-        throw new IllegalArgumentException("response " + i + " is empty; PPO needs >= 1 token");
-      }
-      if (queries.get(i).length == 0) {
-        throw new IllegalArgumentException("query " + i + " is empty");
-      }
-    }
-  }
-
-  /** Right-pads per-row float vectors with zeros to the mask's width. // (B, T) */
-  private static NDArray padded(NDManager m, List<float[]> rows, NDArray mask) {
-    long width = mask.getShape().get(1);
-    float[] flat = new float[Math.toIntExact(rows.size() * width)];
-    for (int i = 0; i < rows.size(); i++) {
-      float[] r = rows.get(i);
-      System.arraycopy(r, 0, flat, Math.toIntExact(i * width), r.length);
-    }
-    return m.create(flat, new Shape(rows.size(), width));
-  }
-
-  private static double mean(float[] xs) {
-    double sum = 0;
-    for (float x : xs) {
-      sum += x;
-    }
-    return sum / xs.length;
   }
 
   // ------------------------------------------------------------------ state
@@ -444,155 +341,11 @@ public final class PpoTrainer implements AutoCloseable {
 
   // ------------------------------------------------------------------ construction
 
-  private static Map<String, NDArray> withValueHead(Map<String, NDArray> params, ValueHead head) {
-    if (params == null || params.isEmpty()) {
-      throw new IllegalArgumentException(
-          "no trainable parameters: pass the LoRA adapters' trainableParameters() (or a"
-              + " Finetuning strategy's)");
-    }
-    Map<String, NDArray> t = new LinkedHashMap<>(params);
-    head.setTrainable(true);
-    for (Map.Entry<String, NDArray> e : head.parameters().entrySet()) {
-      if (t.put(e.getKey(), e.getValue()) != null) {
-        throw new IllegalArgumentException("trainable parameter name clash: " + e.getKey());
-      }
-    }
-    return Collections.unmodifiableMap(t);
-  }
-
-  private static void checkGeneration(GenerationConfig generation, PpoConfig config) {
-    if (Math.abs(generation.sampling().logProbTemperature() - config.temperature()) > 1e-12) {
-      throw new IllegalArgumentException(
-          "generation temperature "
-              + generation.sampling().temperature()
-              + " differs from PpoConfig.temperature "
-              + config.temperature()
-              + ": rollouts, reference and training log-probs must use one temperature");
-    }
-    if (generation.sampling().biasesKl()) {
-      LOG.warn(
-          "rollouts use greedy/top-k/top-p/min-p/repetition penalty: the KL penalty and the PPO"
-              + " ratio assume plain temperature sampling, so expect a biased (even negative) KL");
-    }
-  }
-
-  private static ScoreTransform scoreTransform(PpoConfig c) {
-    if (!c.useScoreScaling() && c.scoreClip().isEmpty()) {
-      return null;
-    }
-    ScoreTransformConfig.Mode mode = ScoreTransformConfig.Mode.NONE;
-    if (c.useScoreScaling()) {
-      mode = c.useScoreNorm() ? ScoreTransformConfig.Mode.NORM : ScoreTransformConfig.Mode.SCALE;
-    }
-    ScoreTransformConfig.Builder b = ScoreTransformConfig.builder().mode(mode);
-    c.scoreClip().ifPresent(b::scoreClip);
-    return new ScoreTransform(b.build());
-  }
-
   private static long bytes(Map<String, NDArray> params) {
     long n = 0;
     for (NDArray a : params.values()) {
       n += a.size() * a.getDataType().getNumOfBytes();
     }
     return n;
-  }
-
-  /** Builder: the policy model, its trainable parameters, a value head and a reference. */
-  public static final class Builder {
-    private CausalLM model;
-    private Map<String, NDArray> trainable;
-    private ValueHead valueHead;
-    private ReferenceModel reference;
-    private PpoConfig config = PpoConfig.builder().build();
-    private Optimizer optimizer;
-    private final List<StatsListener> listeners = new ArrayList<>();
-    private GenerationConfig generation;
-    private RolloutSource rolloutSource;
-    private Tokenizer tokenizer;
-    private long padId = -1;
-    private boolean gradientCheckpointing;
-
-    /**
-     * Recompute each transformer block in the backward instead of keeping its activations (less
-     * memory, one more forward through the blocks); same gradients up to float rounding.
-     */
-    public Builder gradientCheckpointing(boolean v) {
-      gradientCheckpointing = v;
-      return this;
-    }
-
-    public Builder model(CausalLM v) {
-      model = v;
-      return this;
-    }
-
-    /** Parameters to train besides the value head (LoRA adapters, or a finetuning strategy's). */
-    public Builder trainable(Map<String, NDArray> v) {
-      trainable = v;
-      return this;
-    }
-
-    public Builder valueHead(ValueHead v) {
-      valueHead = v;
-      return this;
-    }
-
-    public Builder reference(ReferenceModel v) {
-      reference = v;
-      return this;
-    }
-
-    public Builder config(PpoConfig v) {
-      config = v;
-      return this;
-    }
-
-    /**
-     * Default: Adam (TRL classic) at {@code config.learningRate()}, constant, closed with the
-     * trainer. A given optimizer stays the caller's to close.
-     */
-    public Builder optimizer(Optimizer v) {
-      optimizer = v;
-      return this;
-    }
-
-    public Builder listener(StatsListener v) {
-      listeners.add(v);
-      return this;
-    }
-
-    /**
-     * Rollout settings of the local generator ({@link LocalRolloutSource}) that {@link #train} uses
-     * unless a {@link #rolloutSource} is set; its temperature must equal the config's.
-     */
-    public Builder generation(GenerationConfig v) {
-      generation = v;
-      return this;
-    }
-
-    /**
-     * Where {@link #train} gets its rollouts (a remote or distributed source); default: the local
-     * generator of {@link #generation}. Its log-probs must be under {@code config.temperature()}.
-     */
-    public Builder rolloutSource(RolloutSource v) {
-      rolloutSource = v;
-      return this;
-    }
-
-    /** Decodes texts for reward functions (optional). */
-    public Builder tokenizer(Tokenizer v) {
-      tokenizer = v;
-      return this;
-    }
-
-    /** Padding id for batches (default: the model's EOS id, masked). */
-    public Builder padId(long v) {
-      padId = v;
-      return this;
-    }
-
-    public PpoTrainer build() {
-      return new PpoTrainer(this);
-    }
   }
 }
