@@ -9,6 +9,7 @@ import ai.djl.ndarray.index.NDIndex;
 import java.util.Objects;
 import rlhf4j.policy.model.CausalLM;
 import rlhf4j.policy.model.NoGrad;
+import rlhf4j.policy.model.ResponseBatch;
 import rlhf4j.policy.model.TokenLogProbs;
 import rlhf4j.policy.model.ValueHead;
 import rlhf4j.reference.ReferenceModel;
@@ -82,7 +83,8 @@ public final class LogProbPass {
    * @param withDistributions also keep whole log-distributions of both models (the full-KL
    *     penalty); needs {@code withPolicy}
    */
-  public Result run(NDManager m, PpoBatch batch, boolean withPolicy, boolean withDistributions) {
+  public Result run(
+      NDManager m, ResponseBatch batch, boolean withPolicy, boolean withDistributions) {
     if (withDistributions && !withPolicy) {
       throw new IllegalArgumentException("whole distributions need the policy pass");
     }

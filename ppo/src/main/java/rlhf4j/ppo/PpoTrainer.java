@@ -10,6 +10,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import rlhf4j.policy.model.CausalLM;
+import rlhf4j.policy.model.Masked;
+import rlhf4j.policy.model.ResponseBatch;
 import rlhf4j.policy.model.ValueHead;
 import rlhf4j.policy.optim.AdamW;
 import rlhf4j.policy.optim.AdamWConfig;
@@ -19,7 +21,6 @@ import rlhf4j.policy.tokenizer.Tokenizer;
 import rlhf4j.policy.train.Seeds;
 import rlhf4j.ppo.math.Gae;
 import rlhf4j.ppo.math.KlPenalty;
-import rlhf4j.ppo.math.Masked;
 import rlhf4j.ppo.math.PpoStats;
 import rlhf4j.ppo.math.Rewards;
 import rlhf4j.reference.ReferenceModel;
@@ -197,7 +198,7 @@ public final class PpoTrainer implements AutoCloseable {
     Map<String, Double> stats;
     try (NDManager m = NDManager.newBaseManager();
         NDScope scope = new NDScope()) {
-      PpoBatch batch = PpoBatch.of(m, queries, responses, padId);
+      ResponseBatch batch = ResponseBatch.of(m, queries, responses, padId);
       NDArray mask = batch.mask(); // (B, T)
       boolean full = config.klPenalty() == KlPenalty.FULL;
 

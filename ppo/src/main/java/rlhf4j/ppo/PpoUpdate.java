@@ -10,6 +10,8 @@ import java.util.Map;
 import java.util.Objects;
 import rlhf4j.policy.model.CausalLM;
 import rlhf4j.policy.model.LossHead;
+import rlhf4j.policy.model.Masked;
+import rlhf4j.policy.model.ResponseBatch;
 import rlhf4j.policy.model.Scalars;
 import rlhf4j.policy.model.TokenLogProbs;
 import rlhf4j.policy.model.ValueHead;
@@ -19,7 +21,6 @@ import rlhf4j.policy.train.DivergenceException;
 import rlhf4j.policy.train.Seeds;
 import rlhf4j.ppo.math.Entropy;
 import rlhf4j.ppo.math.Gae;
-import rlhf4j.ppo.math.Masked;
 import rlhf4j.ppo.math.PpoLoss;
 import rlhf4j.ppo.math.PpoStats;
 
@@ -65,7 +66,8 @@ public final class PpoUpdate {
       NDArray returns) {
 
     /** The rows {@code rows} of the step's batch, old log-probs and GAE results. */
-    public static MiniBatch of(PpoBatch batch, NDArray oldLogProbs, Gae.Result gae, NDIndex rows) {
+    public static MiniBatch of(
+        ResponseBatch batch, NDArray oldLogProbs, Gae.Result gae, NDIndex rows) {
       return new MiniBatch(
           batch.ids().get(rows),
           batch.attentionMask().get(rows),
@@ -125,7 +127,8 @@ public final class PpoUpdate {
    *     summed over optimizer steps), {@code policy/ratio_first_minibatch_max_dev} and {@code
    *     early_stopped}, under TRL's keys without the {@code ppo/} prefix
    */
-  public Map<String, Double> run(PpoBatch batch, NDArray oldLogProbs, Gae.Result gae, long step) {
+  public Map<String, Double> run(
+      ResponseBatch batch, NDArray oldLogProbs, Gae.Result gae, long step) {
     int b = config.batchSize();
     int mbSize = config.miniBatchSize();
     int ga = config.gradientAccumulationSteps();

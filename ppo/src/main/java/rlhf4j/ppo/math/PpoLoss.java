@@ -2,6 +2,7 @@ package rlhf4j.ppo.math;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
+import rlhf4j.policy.model.Masked;
 import rlhf4j.policy.model.Scalars;
 
 /**

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import rlhf4j.policy.model.Masked;
 
 /**
  * Scalar statistics under TRL's classic key names ({@code record_step_stats} and {@code loss}), so
