@@ -145,13 +145,12 @@ public final class PpoTrainerBuilder {
    * The rollout source: the given one, else the local generator of {@link #generation}, else null.
    */
   RolloutSource rollouts() {
-    if (rolloutSource != null) {
+    if (generation != null) {
+      checkGeneration(generation, config);
+    }
+    if (rolloutSource != null || generation == null) {
       return rolloutSource;
     }
-    if (generation == null) {
-      return null;
-    }
-    checkGeneration(generation, config);
     return new LocalRolloutSource(model, generation, valueHead, tokenizer, config.seed());
   }
 

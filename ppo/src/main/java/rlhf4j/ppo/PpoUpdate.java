@@ -30,8 +30,10 @@ import rlhf4j.ppo.math.PpoStats;
  * gradients accumulated over {@code gradientAccumulationSteps} of them per optimizer step, an
  * optional global gradient-norm clip, and TRL's early stopping on the policy KL.
  *
- * <p>A non-finite loss or gradient norm raises {@link DivergenceException} before the optimizer
- * step it would feed, so that optimizer step never runs on it.
+ * <p>A non-finite mini-batch loss (checked before its backward) or, with {@code maxGradNorm}, a
+ * non-finite gradient norm raises {@link DivergenceException} before the optimizer step it would
+ * feed: a divergence in the first mini-batch leaves weights and optimizer state untouched, a later
+ * one leaves those of the optimizer steps already taken in this PPO step.
  */
 public final class PpoUpdate {
   private final CausalLM model;
