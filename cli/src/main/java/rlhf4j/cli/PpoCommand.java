@@ -28,11 +28,11 @@ import rlhf4j.policy.model.CausalLM;
 import rlhf4j.policy.model.Presets;
 import rlhf4j.policy.model.ValueHead;
 import rlhf4j.policy.tokenizer.Tokenizer;
+import rlhf4j.policy.train.DivergenceException;
 import rlhf4j.ppo.JsonlStatsWriter;
 import rlhf4j.ppo.PpoCheckpoint;
 import rlhf4j.ppo.PpoConfig;
 import rlhf4j.ppo.PpoTrainer;
-import rlhf4j.ppo.TrainingDivergedException;
 import rlhf4j.reference.AdapterSwitchingReference;
 import rlhf4j.reward.RewardException;
 import rlhf4j.reward.RewardFunction;
@@ -212,7 +212,7 @@ public final class PpoCommand implements Callable<Integer> {
               every > 0 ? PpoCheckpoint.every(every, policy::save, runDir, keepLast) : null;
           try {
             trainer.train(prompts, reward, totalSteps, checkpoints);
-          } catch (RewardException | TrainingDivergedException e) {
+          } catch (RewardException | DivergenceException e) {
             Optional<Path> last = PpoCheckpoint.latest(runDir);
             err.println(
                 "rlhf4j ppo: stopped at step "

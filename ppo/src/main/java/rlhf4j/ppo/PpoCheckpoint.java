@@ -2,46 +2,35 @@ package rlhf4j.ppo;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import com.google.gson.Gson;
-import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.lang.reflect.Constructor;
-import java.lang.reflect.RecordComponent;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalDouble;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import rlhf4j.policy.io.AtomicFiles;
 import rlhf4j.policy.io.CheckpointException;
+import rlhf4j.policy.io.CheckpointFolders;
+import rlhf4j.policy.io.RecordJson;
 import rlhf4j.policy.io.SafeTensors;
 import rlhf4j.policy.io.TensorData;
 import rlhf4j.policy.lora.LoraModel;
 import rlhf4j.policy.model.NoGrad;
 import rlhf4j.policy.optim.OptimizerState;
-import rlhf4j.ppo.math.KlPenalty;
 import rlhf4j.reward.norm.RunningMoments;
 
 /**
@@ -91,9 +80,8 @@ public final class PpoCheckpoint {
   static final int VERSION = 1;
 
   private static final Logger LOG = LoggerFactory.getLogger(PpoCheckpoint.class);
-  private static final Pattern NAME = Pattern.compile(Pattern.quote(PREFIX) + "(\\d{1,18})");
-  private static final Gson GSON =
-      new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().serializeNulls().create();
+  private static final CheckpointFolders FOLDERS = new CheckpointFolders(PREFIX, TRAINER_STATE);
+  private static final String MISSING = "pass a checkpoint folder written by PpoCheckpoint.save";
 
   private PpoCheckpoint() {}
 
@@ -123,8 +111,7 @@ public final class PpoCheckpoint {
    */
   public static Path save(PpoTrainer trainer, AdapterWriter adapter, Path runDir)
       throws IOException {
-    long step = trainer.stepCount();
-    Path target = runDir.resolve(PREFIX + step);
+    Path target = FOLDERS.folder(runDir, trainer.stepCount());
     AtomicFiles.writeFolder(
         target,
         tmp -> {
@@ -138,8 +125,9 @@ public final class PpoCheckpoint {
               tmp.resolve(TRAINABLE), trainer.trainableParameters(), Map.of("format", FORMAT));
           OptimizerState opt = trainer.optimizer().exportState();
           SafeTensors.write(tmp.resolve(OPTIMIZER), opt.tensors(), Map.of("format", FORMAT));
-          Files.writeString(tmp.resolve(CONFIG), GSON.toJson(configJson(trainer.config())));
-          Files.writeString(tmp.resolve(TRAINER_STATE), GSON.toJson(stateJson(trainer, opt)));
+          Files.writeString(
+              tmp.resolve(CONFIG), RecordJson.format(RecordJson.toJson(trainer.config())));
+          Files.writeString(tmp.resolve(TRAINER_STATE), RecordJson.format(stateJson(trainer, opt)));
         });
     LOG.info("saved checkpoint {}", target);
     return target;
@@ -174,10 +162,11 @@ public final class PpoCheckpoint {
   }
 
   private static JsonObject stateJson(PpoTrainer trainer, OptimizerState opt) {
+    PpoTrainer.State state = trainer.state();
     JsonObject j = new JsonObject();
     j.addProperty("format", FORMAT);
     j.addProperty("version", VERSION);
-    j.addProperty("step", trainer.stepCount());
+    j.addProperty("step", state.step());
     j.addProperty("seed", trainer.config().seed());
     JsonObject rng = new JsonObject();
     rng.addProperty(
@@ -185,23 +174,15 @@ public final class PpoCheckpoint {
         "derived: prompt order, sampling seed, minibatch permutations and the torch seed for"
             + " dropout are mixed from (seed, step)");
     rng.addProperty("seed", trainer.config().seed());
-    rng.addProperty("next_step", trainer.stepCount());
+    rng.addProperty("next_step", state.step());
     j.add("rng", rng);
     JsonObject kl = new JsonObject();
     kl.addProperty("type", trainer.klController().getClass().getSimpleName());
-    kl.addProperty("value", trainer.klController().exportState());
+    kl.addProperty("value", state.klCoef());
     j.add("kl_controller", kl);
-    RunningMoments moments = trainer.scoreMoments();
-    if (moments == null) {
-      j.add("score_moments", JsonNull.INSTANCE);
-    } else {
-      RunningMoments.State s = moments.state();
-      JsonObject m = new JsonObject();
-      m.addProperty("mean", s.mean());
-      m.addProperty("var", s.var());
-      m.addProperty("count", s.count());
-      j.add("score_moments", m);
-    }
+    j.add(
+        "score_moments",
+        state.scoreMoments() == null ? JsonNull.INSTANCE : RecordJson.toJson(state.scoreMoments()));
     JsonObject optimizer = new JsonObject();
     optimizer.addProperty("type", trainer.optimizer().getClass().getSimpleName());
     JsonObject scalars = new JsonObject();
@@ -228,24 +209,10 @@ public final class PpoCheckpoint {
    */
   public static void restore(PpoTrainer trainer, Path checkpointDir) {
     Path stateFile = checkpointDir.resolve(TRAINER_STATE);
-    JsonObject state = readJson(stateFile);
+    JsonObject state = RecordJson.readObject(stateFile, MISSING);
     checkFormat(stateFile, state);
-    long step = getLong(stateFile, state, "step");
-    double klValue = getObject(stateFile, state, "kl_controller").get("value").getAsDouble();
-    JsonElement momentsJson = state.get("score_moments");
-    RunningMoments.State moments = null;
-    if (momentsJson != null && !momentsJson.isJsonNull()) {
-      JsonObject m = momentsJson.getAsJsonObject();
-      try {
-        moments =
-            new RunningMoments.State(
-                m.get("mean").getAsDouble(),
-                m.get("var").getAsDouble(),
-                m.get("count").getAsDouble());
-      } catch (RuntimeException e) {
-        throw CheckpointException.of(stateFile, "score_moments are invalid: " + e.getMessage());
-      }
-    }
+    PpoTrainer.State saved = trainerState(stateFile, state);
+    RunningMoments.State moments = saved.scoreMoments();
     if ((moments != null) != (trainer.scoreMoments() != null)) {
       throw CheckpointException.of(
           stateFile,
@@ -316,12 +283,27 @@ public final class PpoCheckpoint {
         e.getValue().set(ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN));
       }
     }
-    trainer.klController().importState(klValue);
-    if (moments != null) {
-      trainer.restoreScoreMoments(moments);
+    trainer.restore(saved);
+    LOG.info("restored checkpoint {} (step {})", checkpointDir, saved.step());
+  }
+
+  /** The trainer's {@link PpoTrainer.State} in {@value #TRAINER_STATE}. */
+  private static PpoTrainer.State trainerState(Path stateFile, JsonObject state) {
+    long step = getLong(stateFile, state, "step");
+    double klValue = getObject(stateFile, state, "kl_controller").get("value").getAsDouble();
+    JsonElement momentsJson = state.get("score_moments");
+    RunningMoments.State moments = null;
+    if (momentsJson != null && momentsJson.isJsonObject()) {
+      moments =
+          RecordJson.fromJson(RunningMoments.State.class, momentsJson.getAsJsonObject(), stateFile);
+    } else if (momentsJson != null && !momentsJson.isJsonNull()) {
+      throw CheckpointException.of(stateFile, "score_moments is not an object or null");
     }
-    trainer.restoreStep(step);
-    LOG.info("restored checkpoint {} (step {})", checkpointDir, step);
+    try {
+      return new PpoTrainer.State(step, klValue, moments);
+    } catch (IllegalArgumentException e) {
+      throw CheckpointException.of(stateFile, "holds an invalid state: " + e.getMessage());
+    }
   }
 
   private static void checkNames(Path file, Set<String> saved, Set<String> ours) {
@@ -354,14 +336,7 @@ public final class PpoCheckpoint {
     if (saved.equals(current)) {
       return;
     }
-    List<String> diffs = new ArrayList<>();
-    for (RecordComponent c : PpoConfig.class.getRecordComponents()) {
-      Object a = get(c, saved);
-      Object b = get(c, current);
-      if (!a.equals(b)) {
-        diffs.add(c.getName() + " " + a + " -> " + b);
-      }
-    }
+    List<String> diffs = RecordJson.differences(saved, current);
     LOG.warn(
         "resuming {} with a different PPO config ({}); the run will not continue exactly",
         dir,
@@ -376,48 +351,22 @@ public final class PpoCheckpoint {
    * folder does not exist.
    */
   public static List<Path> list(Path runDir) throws IOException {
-    List<Path> out = new ArrayList<>();
-    if (!Files.isDirectory(runDir)) {
-      return out;
-    }
-    try (DirectoryStream<Path> ds = Files.newDirectoryStream(runDir)) {
-      for (Path p : ds) {
-        if (NAME.matcher(p.getFileName().toString()).matches()
-            && Files.isDirectory(p)
-            && Files.isRegularFile(p.resolve(TRAINER_STATE))) {
-          out.add(p);
-        }
-      }
-    }
-    out.sort(Comparator.comparingLong(PpoCheckpoint::stepOf));
-    return out;
+    return FOLDERS.list(runDir);
   }
 
   /** The complete checkpoint with the highest step, if any. */
   public static Optional<Path> latest(Path runDir) throws IOException {
-    List<Path> all = list(runDir);
-    return all.isEmpty() ? Optional.empty() : Optional.of(all.get(all.size() - 1));
+    return FOLDERS.latest(runDir);
   }
 
   /** The step in a checkpoint folder's name ({@code checkpoint-12} → 12). */
   public static long stepOf(Path checkpointDir) {
-    Matcher m = NAME.matcher(checkpointDir.getFileName().toString());
-    if (!m.matches()) {
-      throw new IllegalArgumentException(
-          checkpointDir + " is not named " + PREFIX + "<step>; pass a checkpoint folder");
-    }
-    return Long.parseLong(m.group(1));
+    return FOLDERS.stepOf(checkpointDir);
   }
 
   /** Deletes all but the newest {@code k} complete checkpoints in {@code runDir}. */
   public static void keepLast(Path runDir, int k) throws IOException {
-    if (k < 1) {
-      throw new IllegalArgumentException("k must be >= 1, got " + k);
-    }
-    List<Path> all = list(runDir);
-    for (int i = 0; i < all.size() - k; i++) {
-      AtomicFiles.deleteFolder(all.get(i)); // renamed first: never a half-deleted checkpoint
-    }
+    FOLDERS.keepLast(runDir, k);
   }
 
   // ------------------------------------------------------------------ config JSON
@@ -425,102 +374,10 @@ public final class PpoCheckpoint {
   /** Reads {@value #CONFIG} from a checkpoint folder. */
   public static PpoConfig readConfig(Path checkpointDir) {
     Path file = checkpointDir.resolve(CONFIG);
-    JsonObject j = readJson(file);
-    RecordComponent[] cs = PpoConfig.class.getRecordComponents();
-    Object[] args = new Object[cs.length];
-    Class<?>[] types = new Class<?>[cs.length];
-    for (int i = 0; i < cs.length; i++) {
-      RecordComponent c = cs[i];
-      types[i] = c.getType();
-      JsonElement v = j.get(c.getName());
-      if (v == null) {
-        throw CheckpointException.of(file, "has no '" + c.getName() + "'");
-      }
-      try {
-        args[i] = fromJson(c.getType(), v);
-      } catch (RuntimeException e) {
-        throw CheckpointException.of(
-            file, "'" + c.getName() + "' = " + v + " is not a " + c.getType().getSimpleName());
-      }
-    }
-    try {
-      Constructor<PpoConfig> ctor = PpoConfig.class.getDeclaredConstructor(types);
-      return ctor.newInstance(args);
-    } catch (java.lang.reflect.InvocationTargetException e) {
-      throw new CheckpointException(file + ": " + e.getCause().getMessage(), e.getCause());
-    } catch (ReflectiveOperationException e) {
-      throw new IllegalStateException("cannot build PpoConfig: " + e, e);
-    }
-  }
-
-  static JsonObject configJson(PpoConfig config) {
-    JsonObject j = new JsonObject();
-    for (RecordComponent c : PpoConfig.class.getRecordComponents()) {
-      Object v = get(c, config);
-      if (v instanceof OptionalDouble od) {
-        if (od.isPresent()) {
-          j.addProperty(c.getName(), od.getAsDouble());
-        } else {
-          j.add(c.getName(), JsonNull.INSTANCE);
-        }
-      } else if (v instanceof Number n) {
-        j.addProperty(c.getName(), n);
-      } else if (v instanceof Boolean b) {
-        j.addProperty(c.getName(), b);
-      } else {
-        j.addProperty(c.getName(), ((Enum<?>) v).name());
-      }
-    }
-    return j;
-  }
-
-  private static Object fromJson(Class<?> type, JsonElement v) {
-    if (type == OptionalDouble.class) {
-      return v.isJsonNull() ? OptionalDouble.empty() : OptionalDouble.of(v.getAsDouble());
-    } else if (type == double.class) {
-      return v.getAsDouble();
-    } else if (type == long.class) {
-      return v.getAsLong();
-    } else if (type == int.class) {
-      return v.getAsInt();
-    } else if (type == boolean.class) {
-      if (!v.getAsJsonPrimitive().isBoolean()) {
-        throw new IllegalArgumentException("not a boolean");
-      }
-      return v.getAsBoolean();
-    } else if (type == KlPenalty.class) {
-      return KlPenalty.valueOf(v.getAsString());
-    }
-    throw new IllegalStateException("unsupported PpoConfig field type " + type);
-  }
-
-  private static Object get(RecordComponent c, Object record) {
-    try {
-      return c.getAccessor().invoke(record);
-    } catch (ReflectiveOperationException e) {
-      throw new IllegalStateException(e);
-    }
+    return RecordJson.fromJson(PpoConfig.class, RecordJson.readObject(file, MISSING), file);
   }
 
   // ------------------------------------------------------------------ helpers
-
-  private static JsonObject readJson(Path file) {
-    if (!Files.isRegularFile(file)) {
-      throw CheckpointException.of(
-          file, "is missing; pass a checkpoint folder written by PpoCheckpoint.save");
-    }
-    try {
-      JsonElement e = JsonParser.parseString(Files.readString(file, StandardCharsets.UTF_8));
-      if (!e.isJsonObject()) {
-        throw CheckpointException.of(file, "is not a JSON object");
-      }
-      return e.getAsJsonObject();
-    } catch (IOException e) {
-      throw new CheckpointException(file + ": cannot read: " + e.getMessage(), e);
-    } catch (JsonParseException e) {
-      throw CheckpointException.of(file, "is not valid JSON: " + e.getMessage());
-    }
-  }
 
   private static void checkFormat(Path file, JsonObject state) {
     JsonElement f = state.get("format");
@@ -552,8 +409,7 @@ public final class PpoCheckpoint {
 
   private static SafeTensors.Contents readSafeTensors(Path file) {
     if (!Files.isRegularFile(file)) {
-      throw CheckpointException.of(
-          file, "is missing; pass a checkpoint folder written by PpoCheckpoint.save");
+      throw CheckpointException.of(file, "is missing; " + MISSING);
     }
     return SafeTensors.read(file);
   }

@@ -1,8 +1,10 @@
 package rlhf4j.ppo;
 
+import java.util.Optional;
 import java.util.OptionalDouble;
 import rlhf4j.ppo.math.KlPenalty;
 import rlhf4j.ppo.math.PpoLoss;
+import rlhf4j.reward.norm.ScoreTransformConfig;
 
 /**
  * Hyper-parameters of classic PPO for language models, with the defaults of TRL's legacy {@code
@@ -143,7 +145,24 @@ public record PpoConfig(
     return miniBatchSize * gradientAccumulationSteps;
   }
 
-  /** The loss hyper-parameters for {@link PpoLoss#compute}. */
+  /**
+   * How scores are scaled and clipped before the rewards (TRL does it at the start of {@code
+   * step}): empty when neither {@code useScoreScaling} nor {@code scoreClip} is set.
+   */
+  public Optional<ScoreTransformConfig> scoreTransform() {
+    if (!useScoreScaling && scoreClip.isEmpty()) {
+      return Optional.empty();
+    }
+    ScoreTransformConfig.Mode mode = ScoreTransformConfig.Mode.NONE;
+    if (useScoreScaling) {
+      mode = useScoreNorm ? ScoreTransformConfig.Mode.NORM : ScoreTransformConfig.Mode.SCALE;
+    }
+    ScoreTransformConfig.Builder b = ScoreTransformConfig.builder().mode(mode);
+    scoreClip.ifPresent(b::scoreClip);
+    return Optional.of(b.build());
+  }
+
+  /** The loss hyper-parameters for {@link PpoLoss#compute}: a view, validated here. */
   public PpoLoss.Settings lossSettings() {
     return new PpoLoss.Settings(clipRange, valueClipRange, vfCoef, ratioThreshold);
   }

@@ -31,6 +31,7 @@ import rlhf4j.policy.model.CausalLM;
 import rlhf4j.policy.model.NoGrad;
 import rlhf4j.policy.model.Presets;
 import rlhf4j.policy.model.ValueHead;
+import rlhf4j.policy.train.DivergenceException;
 import rlhf4j.reference.AdapterSwitchingReference;
 import rlhf4j.reward.RewardException;
 import rlhf4j.reward.RewardFunction;
@@ -167,7 +168,9 @@ class PpoCheckpointTest {
     }
     try (World c = new World(2)) {
       PpoCheckpoint.restore(c.trainer, PpoCheckpoint.latest(runDir).orElseThrow());
-      c.trainer.restoreScoreMoments(new RunningMoments().state());
+      PpoTrainer.State restored = c.trainer.state();
+      c.trainer.restore(
+          new PpoTrainer.State(restored.step(), restored.klCoef(), new RunningMoments().state()));
       c.trainer.train(PROMPTS, REWARD, 4, null);
       Map<String, byte[]> got = c.trainable();
       long differing =
@@ -296,10 +299,9 @@ class PpoCheckpointTest {
       try (NoGrad ng = NoGrad.enter()) {
         headWeight.set(nan); // a diverged value head
       }
-      TrainingDivergedException e =
+      DivergenceException e =
           assertThrows(
-              TrainingDivergedException.class,
-              () -> w.trainer.step(r.queries(), r.responses(), scores));
+              DivergenceException.class, () -> w.trainer.step(r.queries(), r.responses(), scores));
       assertTrue(e.getMessage().contains("PPO loss is NaN"), e.getMessage());
       assertTrue(e.getMessage().contains("checkpoint is intact"), e.getMessage());
       assertEquals(1, w.trainer.stepCount());

@@ -19,6 +19,7 @@ import rlhf4j.policy.lora.LoraModel;
 import rlhf4j.policy.model.CausalLM;
 import rlhf4j.policy.model.Presets;
 import rlhf4j.policy.model.ValueHead;
+import rlhf4j.policy.train.DivergenceException;
 import rlhf4j.reference.AdapterSwitchingReference;
 import rlhf4j.rollout.GenerationConfig;
 import rlhf4j.rollout.Generator;
@@ -185,9 +186,9 @@ class PpoTrainerTest {
               .build();
       List<long[]> q = prompts(B, 3);
       List<long[]> r = prompts(B, 4);
-      TrainingDivergedException e =
+      DivergenceException e =
           assertThrows(
-              TrainingDivergedException.class,
+              DivergenceException.class,
               () -> trainer.step(q, r, new float[] {0, Float.NaN, 0, 0}));
       assertTrue(e.getMessage().contains("score 1"), e.getMessage());
       assertEquals(0, trainer.stepCount());

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import rlhf4j.policy.lora.LoraConfig;
 import rlhf4j.policy.lora.LoraModel;
 import rlhf4j.policy.model.NoGrad;
+import rlhf4j.policy.model.TokenLogProbs;
 
 /**
  * The reference policy as the LoRA policy with its adapters switched off: the same base weights, so
@@ -28,6 +29,15 @@ public final class AdapterSwitchingReference implements ReferenceModel {
       }
     }
     this.policy = policy;
+  }
+
+  @Override
+  public NDArray responseLogProbs(
+      NDArray ids, NDArray mask, int queryWidth, NDArray responses, double temperature) {
+    try (NoGrad ng = NoGrad.enter()) {
+      NDArray logits = responseLogits(ids, mask, queryWidth); // (B, T, V)
+      return TokenLogProbs.gather(logits, responses, temperature); // (B, T)
+    }
   }
 
   @Override

@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import rlhf4j.policy.model.CausalLM;
 import rlhf4j.policy.model.NoGrad;
+import rlhf4j.policy.model.TokenLogProbs;
 
 /**
  * A real, frozen copy of the policy's weights taken before training: the reference for full
@@ -48,6 +49,15 @@ public final class FrozenCopyReference implements ReferenceModel, AutoCloseable 
   /** The frozen model. */
   public CausalLM model() {
     return copy;
+  }
+
+  @Override
+  public NDArray responseLogProbs(
+      NDArray ids, NDArray mask, int queryWidth, NDArray responses, double temperature) {
+    try (NoGrad ng = NoGrad.enter()) {
+      NDArray logits = responseLogits(ids, mask, queryWidth); // (B, T, V)
+      return TokenLogProbs.gather(logits, responses, temperature); // (B, T)
+    }
   }
 
   @Override

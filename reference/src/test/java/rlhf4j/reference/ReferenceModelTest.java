@@ -18,6 +18,7 @@ import rlhf4j.policy.lora.LoraModel;
 import rlhf4j.policy.model.CausalLM;
 import rlhf4j.policy.model.NoGrad;
 import rlhf4j.policy.model.Presets;
+import rlhf4j.policy.model.TokenLogProbs;
 import rlhf4j.policy.quant.QuantConfig;
 
 class ReferenceModelTest {
@@ -61,6 +62,37 @@ class ReferenceModelTest {
             policy, model.forwardResponse(ids, mask, 5, false).logits().toFloatArray());
       }
     }
+  }
+
+  @Test
+  void referenceLogProbsAreTheBaseModelsOwnBitwise() {
+    try (CausalLM model = Presets.create("nano", 3);
+        NDManager m = NDManager.newBaseManager()) {
+      NDArray ids = m.create(IDS, new Shape(2, 8));
+      NDArray mask = m.create(MASK, new Shape(2, 8));
+      NDArray responses = ids.get("..., 5:"); // (B, T = 3)
+      float[] base =
+          TokenLogProbs.gather(model.forwardResponse(ids, mask, 5, false).logits(), responses, 0.7)
+              .toFloatArray();
+      try (FrozenCopyReference frozen = FrozenCopyReference.copyOf(model);
+          LoraModel lora = trainedLooking(model)) {
+        NDArray ref =
+            new AdapterSwitchingReference(lora).responseLogProbs(ids, mask, 5, responses, 0.7);
+        assertArrayEquals(new long[] {2, 3}, ref.getShape().getShape());
+        assertArrayEquals(base, ref.toFloatArray());
+        assertArrayEquals(
+            base, frozen.responseLogProbs(ids, mask, 5, responses, 0.7).toFloatArray());
+      }
+    }
+  }
+
+  @Test
+  void aLogProbOnlyReferenceRefusesTheFullKlWithTheWayOut() {
+    ReferenceModel remote = (ids, mask, queryWidth, responses, temperature) -> responses;
+    UnsupportedOperationException e =
+        assertThrows(
+            UnsupportedOperationException.class, () -> remote.responseLogits(null, null, 5));
+    assertTrue(e.getMessage().contains("full KL penalty"), e.getMessage());
   }
 
   @Test

@@ -10,8 +10,8 @@ import rlhf4j.cli.quickstart.SentimentGrammar.Judgement;
 import rlhf4j.policy.lora.LoraModel;
 import rlhf4j.policy.model.CausalLM;
 import rlhf4j.policy.model.NoGrad;
+import rlhf4j.policy.model.ResponseBatch;
 import rlhf4j.policy.model.TokenLogProbs;
-import rlhf4j.ppo.PpoBatch;
 import rlhf4j.rollout.GenerationConfig;
 import rlhf4j.rollout.Generator;
 import rlhf4j.rollout.Rollout;
@@ -97,8 +97,8 @@ record JudgedSamples(
         int to = Math.min(n, from + batchSize);
         try (NDScope scope = new NDScope()) {
           scope.suppressNotUsedWarning();
-          PpoBatch l =
-              PpoBatch.of(m, queries.subList(from, to), responseIds.subList(from, to), padId);
+          ResponseBatch l =
+              ResponseBatch.of(m, queries.subList(from, to), responseIds.subList(from, to), padId);
           NDArray logProbs =
               TokenLogProbs.gather(
                   model.forwardResponse(l.ids(), l.attentionMask(), l.queryWidth(), false).logits(),

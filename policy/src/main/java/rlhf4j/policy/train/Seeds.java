@@ -8,12 +8,19 @@ import java.util.SplittableRandom;
  * step (exact resume) and no two uses share a random stream.
  */
 public final class Seeds {
-  /** Stream tags: one per use of randomness. */
+  /** Stream tag of the rollout sampler (counter: the step). */
   public static final long SAMPLING = 1;
 
-  public static final long MINI_BATCH_ORDER = 2;
+  /** Stream tag of the prompt order (counter: the pass over the prompts). */
+  public static final long PROMPT_ORDER = 2;
+
+  /** Stream tag of the torch seed for dropout (counter: the step). */
   public static final long DROPOUT = 3;
-  public static final long PROMPT_ORDER = 4;
+
+  /** Stream tag of the mini-batch order (counter: {@code step * 1000 + epoch} in PPO). */
+  public static final long MINI_BATCH_ORDER = 4;
+
+  /** Stream tag of a supervised trainer's data order (counter: the epoch). */
   public static final long DATA_ORDER = 5;
 
   private Seeds() {}

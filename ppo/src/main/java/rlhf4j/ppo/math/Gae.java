@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.index.NDIndex;
+import rlhf4j.policy.model.Masked;
 
 /**
  * Generalized advantage estimation (Schulman et al. 2016) exactly as TRL's classic {@code

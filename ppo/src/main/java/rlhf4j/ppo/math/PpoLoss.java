@@ -2,6 +2,7 @@ package rlhf4j.ppo.math;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
+import rlhf4j.policy.model.Masked;
 import rlhf4j.policy.model.Scalars;
 
 /**
@@ -14,7 +15,9 @@ public final class PpoLoss {
   private PpoLoss() {}
 
   /**
-   * Loss hyper-parameters (TRL names in brackets).
+   * Loss hyper-parameters (TRL names in brackets): a view of {@code PpoConfig}'s loss fields
+   * ({@code PpoConfig.lossSettings()}), which validates them; this record does not check them
+   * again.
    *
    * @param clipRange policy ratio clip epsilon ({@code cliprange}, 0.2)
    * @param valueClipRange absolute value clip around the old values ({@code cliprange_value}, 0.2)
@@ -23,27 +26,7 @@ public final class PpoLoss {
    *     ratio_threshold}, 10)
    */
   public record Settings(
-      double clipRange, double valueClipRange, double vfCoef, double ratioThreshold) {
-    /** Validates the ranges. */
-    public Settings {
-      if (!(clipRange > 0 && clipRange < 1)) {
-        throw new IllegalArgumentException(
-            "clipRange must be in (0, 1), got " + clipRange + "; TRL uses 0.2");
-      }
-      if (!(valueClipRange > 0)) {
-        throw new IllegalArgumentException(
-            "valueClipRange must be > 0, got " + valueClipRange + "; TRL uses 0.2");
-      }
-      if (!(vfCoef >= 0) || Double.isInfinite(vfCoef)) {
-        throw new IllegalArgumentException(
-            "vfCoef must be finite and >= 0, got " + vfCoef + "; TRL uses 0.1");
-      }
-      if (!(ratioThreshold > 0)) {
-        throw new IllegalArgumentException(
-            "ratioThreshold must be > 0, got " + ratioThreshold + "; TRL uses 10");
-      }
-    }
-  }
+      double clipRange, double valueClipRange, double vfCoef, double ratioThreshold) {}
 
   /**
    * Clipped policy loss.

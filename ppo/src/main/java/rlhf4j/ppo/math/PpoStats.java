@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import rlhf4j.policy.model.Masked;
 
 /**
  * Scalar statistics under TRL's classic key names ({@code record_step_stats} and {@code loss}), so
@@ -95,6 +96,43 @@ public final class PpoStats {
     stats.put("val/clipfrac", Masked.scalar(result.vfClipFrac()));
     stats.put("val/mean", Masked.scalar(Masked.mean(oldValues, mask)));
     stats.put("val/var", Masked.scalar(Masked.var(oldValues, mask, true)));
+    return stats;
+  }
+
+  /**
+   * {@code objective/scores} (mean raw score), {@code objective/logprobs} and {@code
+   * objective/ref_logprobs} (masked means).
+   *
+   * @param rawScores (B) the reward function's scores, before any scaling
+   * @param logProbs (B, T) rollout log-probs
+   * @param refLogProbs (B, T) reference log-probs
+   * @param mask (B, T)
+   */
+  public static Map<String, Double> objective(
+      float[] rawScores, NDArray logProbs, NDArray refLogProbs, NDArray mask) {
+    double sum = 0;
+    for (float s : rawScores) {
+      sum += s;
+    }
+    Map<String, Double> stats = new LinkedHashMap<>();
+    stats.put("objective/scores", sum / rawScores.length);
+    stats.put("objective/logprobs", Masked.scalar(Masked.mean(logProbs, mask)));
+    stats.put("objective/ref_logprobs", Masked.scalar(Masked.mean(refLogProbs, mask)));
+    return stats;
+  }
+
+  /**
+   * The optimisation phase's averaged mini-batch statistics under TRL's {@code ppo/} prefix, then
+   * {@code ppo/val/var_explained}.
+   *
+   * @param minibatchMeans averages of {@link #minibatch} and the update's own keys, unprefixed
+   */
+  public static Map<String, Double> update(Map<String, Double> minibatchMeans) {
+    Map<String, Double> stats = new LinkedHashMap<>();
+    minibatchMeans.forEach((k, v) -> stats.put("ppo/" + k, v));
+    stats.put(
+        "ppo/val/var_explained",
+        varExplained(minibatchMeans.get("val/error"), minibatchMeans.get("returns/var")));
     return stats;
   }
 

@@ -2,6 +2,7 @@ package rlhf4j.ppo.math;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
+import rlhf4j.policy.model.Masked;
 
 /**
  * KL-penalised per-token rewards as in TRL's classic {@code PPOTrainer.compute_rewards}: {@code r_t

@@ -14,6 +14,7 @@ import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import rlhf4j.policy.model.Masked;
 
 class PpoLossTest {
 

@@ -23,6 +23,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import rlhf4j.policy.model.Masked;
 import rlhf4j.ppo.AdaptiveKlController;
 
 /**

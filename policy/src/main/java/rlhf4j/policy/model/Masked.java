@@ -1,10 +1,11 @@
-package rlhf4j.ppo.math;
+package rlhf4j.policy.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 
 /**
- * Masked statistics as in TRL {@code core.masked_mean}, {@code masked_var}, {@code masked_whiten}.
+ * Masked statistics as in TRL {@code core.masked_mean}, {@code masked_var}, {@code masked_whiten},
+ * shared by every RLHF trainer (PPO, GRPO, RLOO) over (B, T) response masks.
  */
 public final class Masked {
 
@@ -71,7 +72,7 @@ public final class Masked {
   }
 
   /** The mask in {@code like}'s data type (masks never carry gradients, so the cast is safe). */
-  static NDArray asType(NDArray mask, NDArray like) {
+  public static NDArray asType(NDArray mask, NDArray like) {
     return mask.getDataType() == like.getDataType() ? mask : mask.toType(like.getDataType(), false);
   }
 }

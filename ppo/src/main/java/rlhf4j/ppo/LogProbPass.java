@@ -1,0 +1,159 @@
+package rlhf4j.ppo;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
+import java.util.Objects;
+import rlhf4j.policy.model.CausalLM;
+import rlhf4j.policy.model.NoGrad;
+import rlhf4j.policy.model.ResponseBatch;
+import rlhf4j.policy.model.TokenLogProbs;
+import rlhf4j.policy.model.ValueHead;
+import rlhf4j.reference.ReferenceModel;
+
+/**
+ * The no-gradient pass of an RLHF step over a padded response batch: per-token log-probs of the
+ * responses under the policy (with its value head's values, when it has one) and under the
+ * reference, chunked into row slices of {@code chunkSize} so that only one chunk's logits and
+ * activations exist at a time (each chunk runs in its own scope; the per-token results outlive it,
+ * owned by the caller's manager). PPO, GRPO, RLOO and DPO share it.
+ */
+public final class LogProbPass {
+  private final CausalLM model;
+  private final ValueHead valueHead;
+  private final ReferenceModel reference;
+  private final int chunkSize;
+  private final double temperature;
+
+  /**
+   * What one pass gives; arrays are owned by the manager passed to {@link #run}.
+   *
+   * @param logProbs policy log-probs of the response tokens, or null without the policy pass // (B,
+   *     T)
+   * @param values the value head's values, or null without the policy pass or a value head // (B,
+   *     T)
+   * @param refLogProbs reference log-probs of the response tokens // (B, T)
+   * @param fullLogProbs policy {@code log_softmax(logits / temperature)}, only with distributions
+   *     // (B, T, V)
+   * @param fullRefLogProbs the reference's, likewise // (B, T, V)
+   * @param seconds wall time of the whole pass
+   * @param refSeconds wall time of the reference's part
+   */
+  public record Result(
+      NDArray logProbs,
+      NDArray values,
+      NDArray refLogProbs,
+      NDArray fullLogProbs,
+      NDArray fullRefLogProbs,
+      double seconds,
+      double refSeconds) {}
+
+  /**
+   * @param model the policy
+   * @param valueHead the policy's value head, or null (no values)
+   * @param reference the reference policy
+   * @param chunkSize rows per forward (PPO uses its mini-batch size)
+   * @param temperature the rollouts' sampling temperature
+   */
+  public LogProbPass(
+      CausalLM model,
+      ValueHead valueHead,
+      ReferenceModel reference,
+      int chunkSize,
+      double temperature) {
+    if (chunkSize < 1) {
+      throw new IllegalArgumentException("chunkSize must be >= 1, got " + chunkSize);
+    }
+    this.model = Objects.requireNonNull(model, "model");
+    this.valueHead = valueHead;
+    this.reference = Objects.requireNonNull(reference, "reference");
+    this.chunkSize = chunkSize;
+    this.temperature = temperature;
+  }
+
+  /**
+   * Runs the pass without gradients.
+   *
+   * @param m owns the results
+   * @param batch the padded queries and responses
+   * @param withPolicy also run the policy (skip it when the rollout's log-probs and values serve)
+   * @param withDistributions also keep whole log-distributions of both models (the full-KL
+   *     penalty); needs {@code withPolicy}
+   */
+  public Result run(
+      NDManager m, ResponseBatch batch, boolean withPolicy, boolean withDistributions) {
+    if (withDistributions && !withPolicy) {
+      throw new IllegalArgumentException("whole distributions need the policy pass");
+    }
+    long t0 = System.nanoTime();
+    int b = Math.toIntExact(batch.ids().getShape().get(0));
+    NDList logProbs = new NDList();
+    NDList values = new NDList();
+    NDList refLogProbs = new NDList();
+    NDList full = new NDList();
+    NDList fullRef = new NDList();
+    double refSeconds = 0;
+    try (NoGrad ng = NoGrad.enter()) {
+      for (int start = 0; start < b; start += chunkSize) {
+        NDIndex rows = new NDIndex("{}:{}", start, Math.min(b, start + chunkSize));
+        // a scope per chunk: its logits and activations go; the per-token results stay
+        try (NDScope chunk = new NDScope()) {
+          NDArray ids = batch.ids().get(rows); // (b, S)
+          NDArray attn = batch.attentionMask().get(rows); // (b, S)
+          NDArray resp = batch.responses().get(rows); // (b, T)
+          CausalLM.Output out = null;
+          if (withPolicy) {
+            out = model.forwardResponse(ids, attn, batch.queryWidth(), false);
+            logProbs.add(TokenLogProbs.gather(out.logits(), resp, temperature)); // (b, T)
+            if (valueHead != null) {
+              values.add(valueHead.forward(out.hidden())); // (b, T)
+            }
+          }
+          long tr = System.nanoTime();
+          if (withDistributions) {
+            NDArray refLogits = reference.responseLogits(ids, attn, batch.queryWidth()); // (b,T,V)
+            refLogProbs.add(TokenLogProbs.gather(refLogits, resp, temperature)); // (b, T)
+            refSeconds += (System.nanoTime() - tr) / 1e9;
+            full.add(out.logits().div((float) temperature).logSoftmax(-1)); // (b, T, V)
+            fullRef.add(refLogits.div((float) temperature).logSoftmax(-1)); // (b, T, V)
+          } else {
+            NDArray ref =
+                reference.responseLogProbs(ids, attn, batch.queryWidth(), resp, temperature);
+            refLogProbs.add(ref); // (b, T)
+            refSeconds += (System.nanoTime() - tr) / 1e9;
+          }
+          keepLast(m, logProbs, values, refLogProbs, full, fullRef);
+        }
+      }
+    }
+    return new Result(
+        concat(logProbs),
+        concat(values),
+        concat(refLogProbs),
+        concat(full),
+        concat(fullRef),
+        (System.nanoTime() - t0) / 1e9,
+        refSeconds);
+  }
+
+  private static NDArray concat(NDList parts) {
+    return parts.isEmpty() ? null : NDArrays.concat(parts, 0);
+  }
+
+  /**
+   * Keeps the newest array of each non-empty list alive past the chunk's scope, owned by {@code m}
+   * (whatever manager the op put it in), so it goes when the caller's step ends.
+   */
+  private static void keepLast(NDManager m, NDList... lists) {
+    for (NDList l : lists) {
+      if (!l.isEmpty()) {
+        NDArray last = l.get(l.size() - 1);
+        NDScope.unregister(last);
+        last.attach(m);
+      }
+    }
+  }
+}

@@ -1,0 +1,28 @@
+package rlhf4j.rollout;
+
+import java.util.List;
+
+/**
+ * Where a trainer gets its rollouts: the local {@link Generator} ({@link LocalRolloutSource}), or a
+ * remote or distributed source standing in for it without any change to the trainer. One method, so
+ * a lambda fits.
+ *
+ * <p>A source derives its randomness from the run seed and the {@code step} it is given, never from
+ * how many calls it has served or how the prompts are split, so a resumed run samples the same
+ * tokens as an uninterrupted one.
+ *
+ * <p>A trainer may reuse a rollout's {@link Rollout#logProbs() log-probs} and {@link
+ * Rollout#values() values} as the old policy's: a source that fills {@code values} promises that
+ * both come from the current policy (no dropout) under the training temperature. A source that
+ * cannot promise that leaves {@code values} null, and the trainer recomputes both.
+ */
+@FunctionalInterface
+public interface RolloutSource {
+  /**
+   * Responses to {@code prompts} from the current policy.
+   *
+   * @param prompts token-id prompts, in order; the rollout's rows follow it
+   * @param step the trainer's step (completed steps so far), the counter that seeds the sampler
+   */
+  Rollout rollout(List<long[]> prompts, long step);
+}
