@@ -1,14 +1,17 @@
 package rlhf4j.ppo;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.LongSupplier;
 import rlhf4j.policy.model.Masked;
+import rlhf4j.policy.model.ResponseBatch;
 import rlhf4j.policy.model.Scalars;
 import rlhf4j.policy.tokenizer.Tokenizer;
+import rlhf4j.ppo.grpo.TruncatedCompletions;
 import rlhf4j.ppo.math.Entropy;
 import rlhf4j.rollout.GroupedRollout;
 import rlhf4j.rollout.Rollout;
@@ -126,5 +129,40 @@ public final class GroupedSteps {
       out[i] = (float) values[i];
     }
     return out;
+  }
+
+  /** A (B, T) array as B rows of doubles. */
+  public static double[][] rows(NDArray x) {
+    int b = Math.toIntExact(x.getShape().get(0));
+    int t = Math.toIntExact(x.getShape().get(1));
+    float[] flat = x.toFloatArray();
+    double[][] out = new double[b][t];
+    for (int i = 0; i < b; i++) {
+      for (int j = 0; j < t; j++) {
+        out[i][j] = flat[i * t + j];
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The step's padded batch; with {@code maskTruncated} (TRL {@code mask_truncated_completions})
+   * completions whose last token is neither EOS nor pad get an all-zero mask row.
+   */
+  public static ResponseBatch batch(
+      NDManager m, Rollout rollout, long padId, long eosId, boolean maskTruncated) {
+    ResponseBatch b = ResponseBatch.of(m, rollout.queries(), rollout.responses(), padId);
+    if (!maskTruncated) {
+      return b;
+    }
+    boolean[] truncated =
+        TruncatedCompletions.truncated(completions(rollout), (int) eosId, (int) padId);
+    NDArray mask = TruncatedCompletions.mask(b.mask(), truncated); // (B, T)
+    return new ResponseBatch(b.ids(), b.attentionMask(), b.responses(), mask, b.queryWidth());
+  }
+
+  /** TRL's {@code completions/*} length metrics of the rollout. */
+  public static Map<String, Double> completionMetrics(Rollout rollout, long padId, long eosId) {
+    return TruncatedCompletions.metrics(completions(rollout), (int) eosId, (int) padId);
   }
 }

@@ -1,6 +1,5 @@
 package rlhf4j.ppo.grpo;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
@@ -8,19 +7,15 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import rlhf4j.policy.model.CausalLM;
 import rlhf4j.policy.model.Masked;
 import rlhf4j.policy.model.ResponseBatch;
-import rlhf4j.policy.optim.Optimizer;
-import rlhf4j.policy.tokenizer.Tokenizer;
 import rlhf4j.policy.train.Seeds;
 import rlhf4j.ppo.GroupedSteps;
 import rlhf4j.ppo.LogProbPass;
 import rlhf4j.ppo.MiniBatchUpdate;
-import rlhf4j.ppo.PolicyTrainer;
+import rlhf4j.ppo.PolicyTrainerBase;
 import rlhf4j.ppo.RewardFuncs;
 import rlhf4j.ppo.RunConfig;
-import rlhf4j.ppo.StatsListener;
 import rlhf4j.ppo.TrainerSetup;
 import rlhf4j.reward.RewardFunction;
 import rlhf4j.rollout.GroupedRollout;
@@ -39,20 +34,11 @@ import rlhf4j.rollout.RolloutSource;
  * run seed and the step ({@link Seeds}), so a checkpoint ({@link rlhf4j.ppo.TrainerCheckpoint})
  * resumes exactly.
  */
-public final class GrpoTrainer implements PolicyTrainer {
-  private final CausalLM model;
-  private final Map<String, NDArray> trainable;
+public final class GrpoTrainer extends PolicyTrainerBase {
   private final GrpoConfig config;
-  private final RunConfig run;
-  private final Optimizer optimizer;
-  private final boolean ownsOptimizer;
-  private final List<StatsListener> listeners;
   private final RolloutSource rollouts;
-  private final Tokenizer tokenizer;
-  private final long padId;
   private final LogProbPass logProbPass; // null when neither old nor reference log-probs are needed
   private final MiniBatchUpdate update;
-  private long step;
 
   /**
    * @param setup the policy, trainables, reference (needed iff {@code beta != 0}), rollouts
@@ -60,32 +46,16 @@ public final class GrpoTrainer implements PolicyTrainer {
    * @param run batching and seed; {@code miniBatchSize} must divide {@code batchSize * G}
    */
   public GrpoTrainer(TrainerSetup setup, GrpoConfig config, RunConfig run) {
-    this.config = Objects.requireNonNull(config, "config");
-    this.run = Objects.requireNonNull(run, "run");
+    super(setup, run, Objects.requireNonNull(config, "config").learningRate());
+    this.config = config;
     run.checkDivides(run.batchSize() * config.numGenerations(), "completions (batchSize * G)");
-    this.model = setup.requireModel();
-    this.trainable = setup.requireTrainable();
-    this.ownsOptimizer = !setup.hasOptimizer();
-    this.optimizer = setup.optimizerOr(config.learningRate());
-    this.listeners = setup.listeners();
     this.rollouts = setup.rollouts(config.temperature(), run.seed());
-    this.tokenizer = setup.tokenizer();
-    this.padId = setup.padId();
     var reference = setup.reference(config.needsReference(), "beta is " + config.beta());
     this.logProbPass =
         config.needsReference() || config.needsOldLogProbs()
             ? new LogProbPass(model, null, reference, run.miniBatchSize(), config.temperature())
             : null;
-    this.update =
-        new MiniBatchUpdate(
-            model,
-            trainable,
-            optimizer,
-            run.miniBatchSize(),
-            config.temperature(),
-            run.maxGradNorm(),
-            setup.gradientCheckpointing(),
-            "GRPO");
+    this.update = update(setup, config.temperature(), "GRPO");
   }
 
   /**
@@ -139,7 +109,7 @@ public final class GrpoTrainer implements PolicyTrainer {
               + rollout.groupSize());
     }
     long start = System.nanoTime();
-    Engine.getInstance().setRandomSeed((int) Seeds.mix(run.seed(), step, Seeds.DROPOUT));
+    seedStep();
     Map<String, Double> stats = new LinkedHashMap<>();
     try (NDManager m = NDManager.newBaseManager();
         NDScope scope = new NDScope()) {
@@ -154,7 +124,9 @@ public final class GrpoTrainer implements PolicyTrainer {
       NDArray advantages = m.create(GroupedSteps.floats(adv.advantages())); // (B)
 
       // 4. the completion mask, truncated completions zeroed when asked
-      ResponseBatch batch = batch(m, rollout);
+      ResponseBatch batch =
+          GroupedSteps.batch(
+              m, rollout.rollout(), padId, eosId(), config.maskTruncatedCompletions());
       NDArray mask = batch.mask(); // (B, T)
       double activeTokens = Masked.scalar(mask.sum());
 
@@ -181,39 +153,21 @@ public final class GrpoTrainer implements PolicyTrainer {
                         advantages,
                         activeTokens,
                         first),
-                "step " + (step + 1) + " (iteration " + (it + 1) + ")");
+                where(it));
         stats.putAll(u); // the last iteration's, and the first one's ratio deviation
       }
       double updateSeconds = (System.nanoTime() - updateStart) / 1e9;
 
       // 7. stats under TRL's names
       stats.putAll(adv.metrics());
-      stats.putAll(
-          TruncatedCompletions.metrics(
-              GroupedSteps.completions(rollout.rollout()), eosId(), (int) padId));
+      stats.putAll(GroupedSteps.completionMetrics(rollout.rollout(), padId, eosId()));
       stats.put("learning_rate", optimizer.learningRate());
       stats.put("time/ref_and_old_forward", pass == null ? 0.0 : pass.seconds());
       stats.put("time/optimize", updateSeconds);
       stats.put("time/total", (System.nanoTime() - start) / 1e9);
       stats.putAll(extra);
     }
-    step++;
-    listeners.forEach(l -> l.onStep(step, stats));
-    return stats;
-  }
-
-  /** The padded batch; with {@code maskTruncatedCompletions} truncated rows get a zero mask. */
-  private ResponseBatch batch(NDManager m, GroupedRollout rollout) {
-    ResponseBatch b =
-        ResponseBatch.of(m, rollout.rollout().queries(), rollout.rollout().responses(), padId);
-    if (!config.maskTruncatedCompletions()) {
-      return b;
-    }
-    boolean[] truncated =
-        TruncatedCompletions.truncated(
-            GroupedSteps.completions(rollout.rollout()), eosId(), (int) padId);
-    NDArray mask = TruncatedCompletions.mask(b.mask(), truncated); // (B, T)
-    return new ResponseBatch(b.ids(), b.attentionMask(), b.responses(), mask, b.queryWidth());
+    return finishStep(stats);
   }
 
   /** GRPO's loss of one mini-batch ({@link GrpoLoss}) and its metrics. */
@@ -249,8 +203,8 @@ public final class GrpoTrainer implements PolicyTrainer {
     return new MiniBatchUpdate.Loss(res.loss(), stats);
   }
 
-  private int eosId() {
-    return (int) model.config().eosTokenId();
+  private long eosId() {
+    return model.config().eosTokenId();
   }
 
   @Override
@@ -259,42 +213,7 @@ public final class GrpoTrainer implements PolicyTrainer {
   }
 
   @Override
-  public long stepCount() {
-    return step;
-  }
-
-  @Override
-  public void restoreStep(long step) {
-    if (step < 0) {
-      throw new IllegalArgumentException("step must be >= 0, got " + step);
-    }
-    this.step = step;
-  }
-
-  @Override
-  public Map<String, NDArray> trainableParameters() {
-    return trainable;
-  }
-
-  @Override
-  public Optimizer optimizer() {
-    return optimizer;
-  }
-
-  @Override
-  public RunConfig run() {
-    return run;
-  }
-
-  @Override
   public GrpoConfig config() {
     return config;
-  }
-
-  @Override
-  public void close() {
-    if (ownsOptimizer) {
-      optimizer.close();
-    }
   }
 }
