@@ -225,4 +225,45 @@ class GrpoTrainerTest {
         TinyTask.mean(rewards, n - 3, n) >= TinyTask.mean(rewards, 0, 3) + 0.2,
         "reward must rise: " + rewards);
   }
+
+  @Test
+  void miniBatchesAccumulateToTheWholeBatchUpdate() {
+    // dapo divides by the generation batch's token count, so mini-batch gradients add up exactly
+    float[][] results = new float[2][];
+    int[] miniBatch = {2, 8};
+    for (int k = 0; k < 2; k++) {
+      try (Run r = new Run(grpo().build(), run(2, miniBatch[k]), lora(0), false)) {
+        r.trainer.train(PROMPTS, List.of(TinyTask.TARGET_FRACTION), 1, null);
+        String first =
+            r.trainer.trainableParameters().keySet().stream()
+                .filter(n -> n.contains("lora_B"))
+                .findFirst()
+                .orElseThrow();
+        results[k] = r.trainer.trainableParameters().get(first).toFloatArray();
+      }
+    }
+    assertArrayEquals(results[1], results[0], 1e-5f);
+  }
+
+  @Test
+  void aCheckpointOfAnotherAlgorithmIsRefused(@TempDir Path dir) throws Exception {
+    try (Run r = new Run(grpo().build(), run(2, 8), lora(0), false)) {
+      r.trainer.train(PROMPTS, List.of(TinyTask.TARGET_FRACTION), 1, null);
+      Path ckpt = TrainerCheckpoint.save(r.trainer, null, dir);
+      try (rlhf4j.ppo.dpo.DpoTrainer dpo =
+          new rlhf4j.ppo.dpo.DpoTrainer(
+              TrainerSetup.builder()
+                  .model(r.model)
+                  .trainable(r.policy.trainableParameters())
+                  .reference(new AdapterSwitchingReference(r.policy)),
+              rlhf4j.ppo.dpo.DpoConfig.builder().build(),
+              run(2, 4))) {
+        Exception e =
+            assertThrows(
+                rlhf4j.policy.io.CheckpointException.class,
+                () -> TrainerCheckpoint.restore(dpo, ckpt));
+        assertTrue(e.getMessage().contains("not a dpo trainer state"), e.getMessage());
+      }
+    }
+  }
 }
