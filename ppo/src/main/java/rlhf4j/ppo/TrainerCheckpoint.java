@@ -5,8 +5,10 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.reflect.RecordComponent;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -124,8 +126,8 @@ public final class TrainerCheckpoint {
     }
     Map<String, Long> scalars =
         TrainableFiles.optimizerScalars(stateFile, opt.getAsJsonObject(), trainer.optimizer());
-    warnOnChange(checkpointDir, state, "run_config", trainer.run().toString());
-    warnOnChange(checkpointDir, state, "config", trainer.config().toString());
+    warnOnChange(checkpointDir, state, "run_config", describe(trainer.run()));
+    warnOnChange(checkpointDir, state, "config", describe(trainer.config()));
     TrainableFiles.Pending pending =
         TrainableFiles.read(
             checkpointDir, trainer.trainableParameters(), trainer.optimizer(), scalars, MISSING);
@@ -162,8 +164,8 @@ public final class TrainerCheckpoint {
     JsonArray names = new JsonArray();
     trainer.trainableParameters().keySet().forEach(names::add);
     j.add("trainable", names);
-    j.addProperty("run_config", trainer.run().toString());
-    j.addProperty("config", trainer.config().toString());
+    j.addProperty("run_config", describe(trainer.run()));
+    j.addProperty("config", describe(trainer.config()));
     return j;
   }
 
@@ -177,5 +179,43 @@ public final class TrainerCheckpoint {
           saved.getAsString(),
           current);
     }
+  }
+
+  /**
+   * A record as {@code Name[a=1, b=[2.0, 3.0]]}: like its {@code toString()}, but arrays (also
+   * inside an {@code Optional}) by content, so equal configs describe equally.
+   */
+  static String describe(Record r) {
+    StringBuilder sb = new StringBuilder(r.getClass().getSimpleName()).append('[');
+    RecordComponent[] components = r.getClass().getRecordComponents();
+    for (int i = 0; i < components.length; i++) {
+      Object v;
+      try {
+        v = components[i].getAccessor().invoke(r);
+      } catch (ReflectiveOperationException e) {
+        throw new IllegalStateException("cannot read " + components[i], e);
+      }
+      if (v instanceof Optional<?> o) {
+        v = o.map(TrainerCheckpoint::text).orElse("empty");
+      }
+      sb.append(i == 0 ? "" : ", ").append(components[i].getName()).append('=').append(text(v));
+    }
+    return sb.append(']').toString();
+  }
+
+  private static String text(Object v) {
+    if (v instanceof double[] d) {
+      return Arrays.toString(d);
+    }
+    if (v instanceof float[] f) {
+      return Arrays.toString(f);
+    }
+    if (v instanceof int[] n) {
+      return Arrays.toString(n);
+    }
+    if (v instanceof long[] n) {
+      return Arrays.toString(n);
+    }
+    return String.valueOf(v);
   }
 }

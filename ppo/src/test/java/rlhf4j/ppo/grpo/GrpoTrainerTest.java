@@ -266,4 +266,23 @@ class GrpoTrainerTest {
       }
     }
   }
+
+  @Test
+  void aMiniBatchSizeThatDoesNotDivideTheCompletionsIsRefused() {
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> new Run(grpo().build(), run(2, 3), lora(0), false));
+    assertTrue(
+        e.getMessage().contains("miniBatchSize must divide the 8 completions"), e.getMessage());
+  }
+
+  @Test
+  void rewardWeightsScaleTheReward() {
+    try (Run r = new Run(grpo().rewardWeights(0.5).build(), run(2, 8), lora(0), false)) {
+      r.trainer.train(PROMPTS, List.of(TinyTask.TARGET_FRACTION), 1, null);
+      Map<String, Double> s = r.stats.get(0);
+      assertEquals(0.5 * s.get("rewards/target_fraction/mean"), s.get("reward"), 1e-9);
+    }
+  }
 }
