@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.LongSupplier;
 import rlhf4j.policy.model.Masked;
 import rlhf4j.policy.model.ResponseBatch;
 import rlhf4j.policy.model.Scalars;
@@ -71,20 +70,19 @@ public final class GroupedSteps {
               + " TrainerSetup.rolloutSource");
     }
     PromptOrder order = new PromptOrder(prompts, trainer.run().batchSize(), trainer.run().seed());
-    LongSupplier now = System::nanoTime;
     while (trainer.stepCount() < totalSteps) {
       // 1. rollout: G completions of each of the step's prompts
-      long t0 = now.getAsLong();
+      long t0 = System.nanoTime();
       GroupedRollout rollout =
           GroupedRollout.generate(
               rollouts, order.batch(trainer.stepCount()), groupSize, trainer.stepCount());
-      double rolloutSeconds = (now.getAsLong() - t0) / 1e9;
+      double rolloutSeconds = (System.nanoTime() - t0) / 1e9;
       // 2. score: every reward function, NaN where one gives no score
-      long t1 = now.getAsLong();
+      long t1 = System.nanoTime();
       double[][] scores = funcs.score(RolloutSamples.of(rollout.rollout(), tokenizer));
       Map<String, Double> extra = new LinkedHashMap<>();
       extra.put("time/rollout", rolloutSeconds);
-      extra.put("time/reward", (now.getAsLong() - t1) / 1e9);
+      extra.put("time/reward", (System.nanoTime() - t1) / 1e9);
       Map<String, Double> stats = step.step(rollout, scores, funcs.names(), extra);
       if (afterStep != null) {
         afterStep.afterStep(trainer, stats);
