@@ -146,6 +146,16 @@ public final class TrainerCheckpoint {
     return FOLDERS.latest(runDir);
   }
 
+  /** The step in a checkpoint folder's name ({@code checkpoint-12} → 12). */
+  public static long stepOf(Path checkpointDir) {
+    return FOLDERS.stepOf(checkpointDir);
+  }
+
+  /** Deletes all but the newest {@code k} complete checkpoints in {@code runDir}. */
+  public static void keepLast(Path runDir, int k) throws IOException {
+    FOLDERS.keepLast(runDir, k);
+  }
+
   private static String format(PolicyTrainer trainer) {
     return "rlhf4j-" + trainer.algorithm() + "-checkpoint";
   }
