@@ -5,8 +5,6 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
-import ai.djl.ndarray.types.SparseFormat;
-import ai.djl.nn.core.Embedding;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -45,10 +43,7 @@ public final class CausalLM implements AutoCloseable {
   private final WeightStore weights;
   private final Map<String, Linear> linearByWeight = new LinkedHashMap<>(); // weight name → module
   private final String tokenEmbeddingName;
-  private NDArray tokenEmbedding; // (V, D) float32, or the codes when quantised
-  private QuantizedWeight tokenEmbeddingQuantized; // null unless the embedding is quantised
-  private final NDArray positionEmbedding; // (P, D) or null
-  private final double embeddingScale;
+  private final Embeddings embeddings;
   private final List<Block> blocks = new ArrayList<>();
   private final Norm finalNorm;
   private final Linear lmHeadLinear; // lmHead as a module LoRA can target (lm_head / embed_out)
@@ -89,11 +84,13 @@ public final class CausalLM implements AutoCloseable {
     Map<String, NDArray> p = weights.view();
     Map<String, QuantizedWeight> quantized = weights.quantized();
     this.tokenEmbeddingName = family.tokenEmbedding();
-    this.tokenEmbedding = p.get(tokenEmbeddingName);
-    this.tokenEmbeddingQuantized = quantized.get(tokenEmbeddingName);
-    this.positionEmbedding =
-        family.positionEmbedding() == null ? null : p.get(family.positionEmbedding());
-    this.embeddingScale = family.embeddingScale(config);
+    this.embeddings =
+        new Embeddings(
+            p.get(tokenEmbeddingName),
+            quantized.get(tokenEmbeddingName),
+            family.positionEmbedding() == null ? null : p.get(family.positionEmbedding()),
+            family.embeddingScale(config),
+            config.maxPositions());
     for (int i = 0; i < config.numLayers(); i++) {
       Block b = family.block(config, i, p);
       blocks.add(b);
@@ -106,7 +103,8 @@ public final class CausalLM implements AutoCloseable {
             p.get(finalNormNames.get(0)),
             finalNormNames.size() > 1 ? p.get(finalNormNames.get(1)) : null,
             config.normEps());
-    NDArray lmHead = config.tieWordEmbeddings() ? tokenEmbedding : p.get(family.lmHead()); // (V, D)
+    NDArray lmHead =
+        p.get(config.tieWordEmbeddings() ? tokenEmbeddingName : family.lmHead()); // (V, D)
     String head = family.lmHead();
     this.lmHeadLinear =
         new Linear(head.substring(0, head.length() - ".weight".length()), lmHead, null, false);
@@ -243,29 +241,7 @@ public final class CausalLM implements AutoCloseable {
 
   /** Token (plus learned position) embeddings // (B, T) → (B, T, D). */
   NDArray embed(NDArray inputIds, NDArray positions) {
-    NDArray x =
-        tokenEmbeddingQuantized != null
-            ? tokenEmbeddingQuantized.rows(inputIds)
-            : Embedding.embedding(inputIds, tokenEmbedding, SparseFormat.DENSE).singletonOrThrow();
-    if (embeddingScale != 1.0) {
-      x = Scalars.mul(x, embeddingScale);
-    }
-    if (positionEmbedding != null) {
-      long maxPos = positions.max().getLong();
-      if (maxPos >= config.maxPositions()) {
-        throw new IllegalArgumentException(
-            "position "
-                + maxPos
-                + " is past the model's "
-                + config.maxPositions()
-                + " learned positions; shorten the sequence");
-      }
-      x =
-          x.add(
-              Embedding.embedding(positions, positionEmbedding, SparseFormat.DENSE)
-                  .singletonOrThrow());
-    }
-    return x;
+    return embeddings.embed(inputIds, positions);
   }
 
   /**
@@ -349,8 +325,7 @@ public final class CausalLM implements AutoCloseable {
 
   /** Whether a backward must reach the embedding tables. */
   boolean embeddingsTrainable() {
-    return (tokenEmbeddingQuantized == null && tokenEmbedding.hasGradient())
-        || (positionEmbedding != null && positionEmbedding.hasGradient());
+    return embeddings.trainable();
   }
 
   /** Logits from a hidden state // (B, T, D) → (B, T, V). */
@@ -451,25 +426,9 @@ public final class CausalLM implements AutoCloseable {
     if (!quant.quantizes()) {
       return;
     }
-    weights.requireFloat32();
-    for (Linear l : linearByWeight.values()) {
-      if (l.adapter() != null) {
-        throw new IllegalStateException(
-            "module "
-                + l.path()
-                + " has an adapter attached; quantise the base before injecting LoRA (as QLoRA"
-                + " does), or close the LoraModel first");
-      }
-    }
-    for (Map.Entry<String, QuantizedWeight> e : weights.quantize(quant).entrySet()) {
-      Linear l = linearByWeight.get(e.getKey());
-      if (l != null) {
-        l.setQuantized(e.getValue());
-      }
-      if (e.getKey().equals(tokenEmbeddingName)) {
-        tokenEmbedding = e.getValue().data();
-        tokenEmbeddingQuantized = e.getValue();
-      }
+    QuantizedWeight tokens = weights.quantize(quant, linearByWeight).get(tokenEmbeddingName);
+    if (tokens != null) {
+      embeddings.setQuantized(tokens);
     }
   }
 

@@ -220,7 +220,7 @@ final class WeightStore {
   /**
    * @throws IllegalStateException if the base is quantised already
    */
-  void requireFloat32() {
+  private void requireFloat32() {
     if (!quantized.isEmpty()) {
       throw new IllegalStateException(
           "the base is already stored as " + quantConfig() + "; quantise once, from float32");
@@ -228,13 +228,24 @@ final class WeightStore {
   }
 
   /**
-   * Quantises the weights {@code quant} selects, freeing each float32 array at once.
+   * Quantises the weights {@code quant} selects, freeing each float32 array at once, and hands each
+   * to the module of {@code modules} (weight name → module) that computes with it.
    *
-   * @return the new quantised weights by HF name, for the modules that compute with them
-   * @throws IllegalStateException if already quantised or a selected weight requires gradients
+   * @return the new quantised weights by HF name
+   * @throws IllegalStateException if already quantised, a module has an adapter attached, or a
+   *     selected weight requires gradients
    */
-  Map<String, QuantizedWeight> quantize(QuantConfig quant) {
+  Map<String, QuantizedWeight> quantize(QuantConfig quant, Map<String, Linear> modules) {
     requireFloat32();
+    for (Linear l : modules.values()) {
+      if (l.adapter() != null) {
+        throw new IllegalStateException(
+            "module "
+                + l.path()
+                + " has an adapter attached; quantise the base before injecting LoRA (as QLoRA"
+                + " does), or close the LoraModel first");
+      }
+    }
     Set<String> names = quantizableNames(config, quant);
     for (String name : names) {
       if (store.get(name).hasGradient()) {
@@ -252,6 +263,10 @@ final class WeightStore {
       store.put(name, q.data());
       quantized.put(name, q);
       added.put(name, q);
+      Linear l = modules.get(name);
+      if (l != null) {
+        l.setQuantized(q);
+      }
       old.close();
     }
     return added;
