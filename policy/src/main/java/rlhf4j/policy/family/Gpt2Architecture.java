@@ -62,8 +62,21 @@ final class Gpt2Architecture implements Architecture {
         .padTokenId(-1);
   }
 
+  /** Rules of GPT-2's fixed layout: fused c_attn of width 3·D, no GQA, tied head. */
   @Override
   public void validate(ModelConfig c) {
+    if (c.numKvHeads() != c.numHeads()) {
+      throw new IllegalArgumentException(
+          "GPT-2 has no grouped-query attention: numKvHeads must equal numHeads, got "
+              + c.numKvHeads()
+              + " and "
+              + c.numHeads());
+    }
+    if (!c.tieWordEmbeddings()) {
+      throw new IllegalArgumentException(
+          "GPT-2 ties its LM head to the token embedding: tieWordEmbeddings must be true, got"
+              + " false");
+    }
     if (c.numHeads() * c.headDim() != c.hiddenSize()) {
       throw new IllegalArgumentException(
           "GPT-2 needs hiddenSize divisible by numHeads, got "

@@ -43,6 +43,27 @@ class ArchitecturesTest {
   }
 
   @Test
+  void unknownModelTypeInConfigJsonNamesTheSupportedOnes() {
+    JsonObject json = new JsonObject();
+    json.addProperty("model_type", "t5");
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class, () -> HfConfig.fromJson(json, new JsonObject()));
+    assertTrue(e.getMessage().contains("(supported: [gpt2, llama"), e.getMessage());
+  }
+
+  @Test
+  void gpt2ConfigsItsLayoutCannotHoldAreRejected() {
+    ModelConfig.Builder gqa = tiny(Architectures.GPT2).numKvHeads(2);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, gqa::build);
+    assertTrue(
+        e.getMessage().contains("numKvHeads must equal numHeads, got 2 and 4"), e.getMessage());
+    ModelConfig.Builder untied = tiny(Architectures.GPT2).tieWordEmbeddings(false);
+    e = assertThrows(IllegalArgumentException.class, untied::build);
+    assertTrue(e.getMessage().contains("tieWordEmbeddings must be true"), e.getMessage());
+  }
+
+  @Test
   void modelTypesBelongToOneFamilyOnly() {
     Set<String> seen = new HashSet<>();
     for (Architecture a : Architectures.all()) {
