@@ -75,7 +75,7 @@ final class HfJson {
       return null;
     }
     return new RopeScaling(
-        type,
+        RopeScaling.Type.fromHfName(type),
         dbl(r, "factor", 1),
         dbl(r, "low_freq_factor", 1),
         dbl(r, "high_freq_factor", 4),
@@ -87,9 +87,9 @@ final class HfJson {
       return;
     }
     JsonObject o = new JsonObject();
-    o.addProperty("rope_type", r.type());
+    o.addProperty("rope_type", r.type().hfName());
     o.addProperty("factor", r.factor());
-    if (r.type().equals("llama3")) {
+    if (r.type() == RopeScaling.Type.LLAMA3) {
       o.addProperty("low_freq_factor", r.lowFreqFactor());
       o.addProperty("high_freq_factor", r.highFreqFactor());
       o.addProperty("original_max_position_embeddings", r.originalMaxPositions());

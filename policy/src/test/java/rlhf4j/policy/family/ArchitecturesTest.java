@@ -18,6 +18,7 @@ import rlhf4j.policy.model.NormKind;
 import rlhf4j.policy.model.ParamSpec;
 import rlhf4j.policy.model.PositionKind;
 import rlhf4j.policy.model.ResidualLayout;
+import rlhf4j.policy.model.RopeScaling;
 
 /** The family registry and what each descriptor owns. */
 class ArchitecturesTest {
@@ -109,6 +110,23 @@ class ArchitecturesTest {
     ModelConfig.Builder llama = tiny(Architectures.LLAMA).qkvBias(true);
     e = assertThrows(IllegalArgumentException.class, llama::build);
     assertTrue(e.getMessage().contains("qkvBias and attnOutBias must be equal"), e.getMessage());
+  }
+
+  @Test
+  void ropeScalingRoundTripsAndUnknownTypesAreNamed() {
+    RopeScaling llama3 = new RopeScaling(RopeScaling.Type.LLAMA3, 8, 1, 4, 8192);
+    ModelConfig c = tiny(Architectures.LLAMA).ropeScaling(llama3).build();
+    assertEquals(c, HfConfig.fromJson(HfConfig.toJson(c), new JsonObject()));
+    RopeScaling linear = new RopeScaling(RopeScaling.Type.LINEAR, 2, 1, 4, 8192);
+    ModelConfig n = tiny(Architectures.GPT_NEOX).ropeScaling(linear).build();
+    assertEquals(n, HfConfig.fromJson(HfConfig.toJson(n), new JsonObject()));
+    JsonObject json = HfConfig.toJson(c);
+    json.getAsJsonObject("rope_scaling").addProperty("rope_type", "yarn");
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class, () -> HfConfig.fromJson(json, new JsonObject()));
+    assertTrue(
+        e.getMessage().contains("rope_scaling type 'yarn' is not supported"), e.getMessage());
   }
 
   @Test
