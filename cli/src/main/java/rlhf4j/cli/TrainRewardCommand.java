@@ -15,7 +15,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import rlhf4j.policy.model.Presets;
+import rlhf4j.policy.family.Presets;
 import rlhf4j.policy.tokenizer.Tokenizer;
 import rlhf4j.reward.model.PreferenceData;
 import rlhf4j.reward.model.PreferencePair;

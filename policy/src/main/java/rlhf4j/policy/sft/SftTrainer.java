@@ -15,7 +15,7 @@ import java.util.Objects;
 import java.util.Random;
 import java.util.Set;
 import rlhf4j.policy.model.CausalLM;
-import rlhf4j.policy.model.Family;
+import rlhf4j.policy.model.PositionKind;
 import rlhf4j.policy.optim.AdamW;
 import rlhf4j.policy.optim.AdamWConfig;
 import rlhf4j.policy.optim.GradClip;
@@ -243,7 +243,8 @@ public final class SftTrainer {
     for (SftBatch.Row r : rows) {
       longest = Math.max(longest, r.length());
     }
-    if (model.config().family() == Family.GPT2 && longest > model.config().maxPositions()) {
+    if (model.config().positionKind() == PositionKind.LEARNED
+        && longest > model.config().maxPositions()) {
       throw new IllegalArgumentException(
           "rows of "
               + longest

@@ -20,9 +20,9 @@ import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import rlhf4j.policy.family.Presets;
 import rlhf4j.policy.model.CausalLM;
 import rlhf4j.policy.model.NoGrad;
-import rlhf4j.policy.model.Presets;
 import rlhf4j.policy.tokenizer.BpeTrainer;
 import rlhf4j.policy.tokenizer.Tokenizer;
 
