@@ -465,11 +465,4 @@ public final class LoraModel implements AutoCloseable {
       throw new IllegalStateException("this LoraModel is closed");
     }
   }
-
-  /** One N(0, 1) draw by Box-Muller (the cosine branch). */
-  static double gaussian(SplittableRandom rng) {
-    double u1 = rng.nextDouble();
-    double u2 = rng.nextDouble();
-    return Math.sqrt(-2 * Math.log(1 - u1)) * Math.cos(2 * Math.PI * u2);
-  }
 }
