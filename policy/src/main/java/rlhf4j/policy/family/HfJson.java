@@ -15,31 +15,73 @@ final class HfJson {
     if (e == null || e.isJsonNull()) {
       throw new IllegalArgumentException("required field " + field + " is missing");
     }
-    try {
-      return e.getAsInt();
-    } catch (RuntimeException ex) {
-      throw new IllegalArgumentException("field " + field + " must be an integer, got " + e);
-    }
+    return exactInt(field, e);
   }
 
   static int intOr(JsonObject j, String field, int dflt) {
     JsonElement e = j.get(field);
-    return e == null || e.isJsonNull() ? dflt : e.getAsInt();
+    return e == null || e.isJsonNull() ? dflt : exactInt(field, e);
   }
 
   static double dbl(JsonObject j, String field, double dflt) {
     JsonElement e = j.get(field);
-    return e == null || e.isJsonNull() ? dflt : e.getAsDouble();
+    return e == null || e.isJsonNull() ? dflt : finite(field, e);
   }
 
   static boolean bool(JsonObject j, String field, boolean dflt) {
     JsonElement e = j.get(field);
-    return e == null || e.isJsonNull() ? dflt : e.getAsBoolean();
+    if (e == null || e.isJsonNull()) {
+      return dflt;
+    }
+    if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isBoolean()) {
+      throw new IllegalArgumentException("field " + field + " must be true or false, got " + e);
+    }
+    return e.getAsBoolean();
   }
 
   static String str(JsonObject j, String field, String dflt) {
     JsonElement e = j.get(field);
-    return e == null || e.isJsonNull() ? dflt : e.getAsString();
+    if (e == null || e.isJsonNull()) {
+      return dflt;
+    }
+    if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isString()) {
+      throw new IllegalArgumentException("field " + field + " must be a string, got " + e);
+    }
+    return e.getAsString();
+  }
+
+  /**
+   * A JSON number that is a whole number in int range, read exactly: {@code 4294968027} (2^32 +
+   * 731) or {@code 8.7} are refused rather than wrapped or truncated.
+   */
+  static int exactInt(String field, JsonElement e) {
+    if (e.isJsonPrimitive() && e.getAsJsonPrimitive().isNumber()) {
+      try {
+        return new java.math.BigDecimal(e.getAsString()).intValueExact();
+      } catch (ArithmeticException | NumberFormatException ex) {
+        // refused below
+      }
+    }
+    throw new IllegalArgumentException(
+        "field "
+            + field
+            + " must be a whole number from "
+            + Integer.MIN_VALUE
+            + " to "
+            + Integer.MAX_VALUE
+            + ", got "
+            + e);
+  }
+
+  /** A finite JSON number. */
+  static double finite(String field, JsonElement e) {
+    if (e.isJsonPrimitive() && e.getAsJsonPrimitive().isNumber()) {
+      double v = e.getAsDouble();
+      if (Double.isFinite(v)) {
+        return v;
+      }
+    }
+    throw new IllegalArgumentException("field " + field + " must be a finite number, got " + e);
   }
 
   /** transformers ≥ 5 nests rope settings in {@code rope_parameters}; older configs are flat. */
@@ -51,7 +93,7 @@ final class HfJson {
   static double ropeTheta(JsonObject j, double dflt) {
     JsonObject rp = ropeParameters(j);
     if (rp != null && rp.has("rope_theta")) {
-      return rp.get("rope_theta").getAsDouble();
+      return finite("rope_parameters.rope_theta", rp.get("rope_theta"));
     }
     return dbl(j, "rope_theta", dflt);
   }
@@ -59,7 +101,7 @@ final class HfJson {
   static double ropeDouble(JsonObject j, String field, double dflt) {
     JsonObject rp = ropeParameters(j);
     if (rp != null && rp.has(field) && !rp.get(field).isJsonNull()) {
-      return rp.get(field).getAsDouble();
+      return finite("rope_parameters." + field, rp.get(field));
     }
     return dbl(j, field, dflt);
   }

@@ -76,6 +76,7 @@ public final class HfCheckpoint {
   /** Like {@link #loadWithExtras(Path, ModelConfig, List)}, quantising the base on load. */
   public static Loaded loadWithExtras(
       Path dir, ModelConfig config, List<String> extraNames, QuantConfig quant) {
+    CausalLM.requireFitsInMemory(config);
     Map<String, SafeTensors.Contents> byTensor = openWeights(dir);
     NDManager manager = NDManager.newBaseManager();
     try {
@@ -95,6 +96,30 @@ public final class HfCheckpoint {
     } catch (RuntimeException e) {
       manager.close();
       throw e;
+    }
+  }
+
+  /** Refuses a weight holding NaN or infinite values, naming the file and the tensor. */
+  static void requireFinite(NDArray a, Path file, String name) {
+    if (!a.getDataType().isFloating()) {
+      return;
+    }
+    long count;
+    try (NDArray nan = a.isNaN();
+        NDArray inf = a.isInfinite();
+        NDArray bad = nan.logicalOr(inf);
+        NDArray n = bad.countNonzero()) {
+      count = n.getLong();
+    }
+    if (count > 0) {
+      throw CheckpointException.of(
+          file,
+          "tensor '"
+              + name
+              + "' holds "
+              + count
+              + " NaN or infinite value(s): the checkpoint is corrupt or was saved after"
+              + " training diverged");
     }
   }
 
@@ -189,6 +214,7 @@ public final class HfCheckpoint {
                 + ": the weights and config.json do not belong together");
       }
       NDArray a = t.toNDArray(manager);
+      requireFinite(a, file.file(), key);
       if (spec.hfTransposed()) {
         NDArray contiguous = a.transpose().flatten().reshape(new Shape(spec.shape()));
         a.close();

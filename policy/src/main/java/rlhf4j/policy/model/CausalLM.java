@@ -142,6 +142,20 @@ public final class CausalLM implements AutoCloseable {
   }
 
   /**
+   * Refuses a config whose weights cannot fit this machine's physical memory even as int8, before
+   * any allocation (a corrupt {@code num_hidden_layers: 1000000000} would otherwise run for minutes
+   * into an OutOfMemoryError).
+   */
+  public static void requireFitsInMemory(ModelConfig config) {
+    long total = Long.MAX_VALUE;
+    if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.OperatingSystemMXBean os) {
+      total = os.getTotalMemorySize();
+    }
+    config.requireFits(total > 0 ? total : Long.MAX_VALUE);
+  }
+
+  /**
    * A freshly initialised model (HF-style init: normal(0, 0.02), norms 1, biases 0), seeded from
    * Java so the same seed gives the same weights on every machine.
    */
@@ -156,6 +170,7 @@ public final class CausalLM implements AutoCloseable {
    * rlhf4j.policy.model.init.RandomInit}, in spec order.
    */
   public static CausalLM random(ModelConfig config, long seed, QuantConfig quant) {
+    requireFitsInMemory(config);
     NDManager manager = NDManager.newBaseManager();
     try {
       return new CausalLM(config, manager, WeightStore.random(config, manager, seed, quant));

@@ -115,6 +115,10 @@ public record ModelConfig(
               + numKvHeads
               + ") for grouped-query attention");
     }
+    if (family.positionKind() == PositionKind.ROTARY && !(ropeTheta > 0 && ropeTheta < 1e300)) {
+      throw new IllegalArgumentException(
+          "ropeTheta (rope_theta) must be a finite number > 0, got " + ropeTheta);
+    }
     if (!(normEps > 0)) {
       throw new IllegalArgumentException("normEps must be > 0, got " + normEps);
     }
@@ -152,6 +156,42 @@ public record ModelConfig(
     this.eosTokenId = eosTokenId;
     this.padTokenId = padTokenId;
     family.validate(this);
+  }
+
+  /**
+   * A lower bound on the parameter count of this shape: embeddings (and an untied head), the
+   * attention projections and two MLP matrices per layer; norms, biases and a third gated-MLP
+   * matrix left out. Computed in doubles, so absurd configs do not overflow.
+   */
+  public double approxParameterCount() {
+    double attention = (double) hiddenSize * headDim * (2.0 * numHeads + 2.0 * numKvHeads);
+    double mlp = 2.0 * hiddenSize * intermediateSize;
+    double embeddings = (double) vocabSize * hiddenSize * (tieWordEmbeddings ? 1 : 2);
+    return embeddings + numLayers * (attention + mlp);
+  }
+
+  /**
+   * Refuses a shape whose weights cannot fit in {@code availableBytes} even at one byte per
+   * parameter (int8), before anything is allocated.
+   *
+   * @throws IllegalArgumentException naming the fields that set the size
+   */
+  public void requireFits(long availableBytes) {
+    double params = approxParameterCount();
+    if (params > availableBytes) {
+      throw new IllegalArgumentException(
+          String.format(
+              java.util.Locale.ROOT,
+              "config.json describes a model of at least %.3g parameters (vocab_size %d, hidden"
+                  + " %d, %d layers, intermediate %d), more than this machine's %.1f GB of memory"
+                  + " can hold even as int8: check num_hidden_layers / hidden_size / vocab_size",
+              params,
+              vocabSize,
+              hiddenSize,
+              numLayers,
+              intermediateSize,
+              availableBytes / 1e9));
+    }
   }
 
   private static void positive(String field, int v) {
