@@ -18,6 +18,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Predicate;
 import rlhf4j.policy.io.CheckpointException;
+import rlhf4j.policy.io.FiniteCheck;
 import rlhf4j.policy.io.SafeTensors;
 import rlhf4j.policy.io.TensorData;
 import rlhf4j.policy.model.CausalLM;
@@ -96,30 +97,6 @@ public final class HfCheckpoint {
     } catch (RuntimeException e) {
       manager.close();
       throw e;
-    }
-  }
-
-  /** Refuses a weight holding NaN or infinite values, naming the file and the tensor. */
-  static void requireFinite(NDArray a, Path file, String name) {
-    if (!a.getDataType().isFloating()) {
-      return;
-    }
-    long count;
-    try (NDArray nan = a.isNaN();
-        NDArray inf = a.isInfinite();
-        NDArray bad = nan.logicalOr(inf);
-        NDArray n = bad.countNonzero()) {
-      count = n.getLong();
-    }
-    if (count > 0) {
-      throw CheckpointException.of(
-          file,
-          "tensor '"
-              + name
-              + "' holds "
-              + count
-              + " NaN or infinite value(s): the checkpoint is corrupt or was saved after"
-              + " training diverged");
     }
   }
 
@@ -214,7 +191,7 @@ public final class HfCheckpoint {
                 + ": the weights and config.json do not belong together");
       }
       NDArray a = t.toNDArray(manager);
-      requireFinite(a, file.file(), key);
+      FiniteCheck.require(a, file.file(), key);
       if (spec.hfTransposed()) {
         NDArray contiguous = a.transpose().flatten().reshape(new Shape(spec.shape()));
         a.close();

@@ -102,6 +102,30 @@ class UntrustedCheckpointTest {
   }
 
   @Test
+  void aNanLoraWeightIsRefusedNamingTheTensor() throws IOException {
+    Path dir = copy("gpt2-tiny-lora");
+    Path weights = dir.resolve(AdapterConfigFile.WEIGHTS);
+    String victim;
+    try (NDManager m = NDManager.newBaseManager()) {
+      SafeTensors.Contents c = SafeTensors.read(weights);
+      Map<String, NDArray> arrays = new LinkedHashMap<>();
+      c.tensors().forEach((name, t) -> arrays.put(name, t.toNDArray(m)));
+      victim = arrays.keySet().stream().filter(k -> k.contains("lora_B")).findFirst().orElseThrow();
+      arrays.get(victim).set(new NDIndex(0, 0), Float.POSITIVE_INFINITY);
+      Path rewritten = tmp.resolve("inf.safetensors");
+      SafeTensors.write(rewritten, arrays, c.metadata());
+      Files.move(rewritten, weights, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+    try (var model = HfCheckpoint.load(Fixtures.path("hf/gpt2-tiny"))) {
+      String m =
+          assertThrows(
+                  CheckpointException.class, () -> rlhf4j.policy.lora.LoraModel.load(model, dir))
+              .getMessage();
+      assertTrue(m.contains(victim), m);
+    }
+  }
+
+  @Test
   void adapterRankThatWouldWrapOrTruncateIsRefused() throws IOException {
     for (Number r : new Number[] {4294967304L, 8.7}) {
       Path dir = copy("gpt2-tiny-lora");
