@@ -64,6 +64,14 @@ public final class SftTrainer {
     return config;
   }
 
+  /**
+   * Optimizer steps a run over {@code examples} takes (after truncation or packing), for progress
+   * reporting.
+   */
+  public long totalSteps(List<SftExample> examples) {
+    return config.totalSteps(rows(examples).size());
+  }
+
   /** Full fine-tuning of every base parameter, without a listener. */
   public SftSummary train(List<SftExample> examples) {
     return train(examples, model.parameters(), SftListener.none());
