@@ -95,6 +95,7 @@ class PpoCommandTest {
       var j = JsonParser.parseString(metrics.get(i)).getAsJsonObject();
       assertEquals(i + 1, j.get("step").getAsInt());
       assertTrue(j.has("objective/kl") && j.has("ppo/loss/total"), metrics.get(i));
+      assertTrue(j.get("time/wall_s").getAsDouble() >= 0, metrics.get(i));
     }
     assertEquals(
         List.of("checkpoint-2", "final", "metrics.jsonl", "run_config.yaml"), entries(run));

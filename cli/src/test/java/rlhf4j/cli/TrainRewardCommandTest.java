@@ -141,6 +141,7 @@ class TrainRewardCommandTest {
     // 120 pairs / 16 = 8 steps per epoch, 4 epochs, plus one evaluation per epoch
     assertEquals(32 + 4, metrics.size());
     JsonObject lastEval = JsonParser.parseString(metrics.get(metrics.size() - 1)).getAsJsonObject();
+    assertTrue(lastEval.get("time/wall_s").getAsDouble() > 0, metrics.get(metrics.size() - 1));
     double accuracy = lastEval.get("eval/accuracy").getAsDouble();
     System.out.println("train-reward CLI: held-out accuracy " + accuracy);
     assertTrue(accuracy >= 0.95, "held-out accuracy " + accuracy);
