@@ -6,9 +6,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import rlhf4j.policy.family.Presets;
 import rlhf4j.policy.lora.LoraConfig;
 import rlhf4j.policy.model.ModelConfig;
-import rlhf4j.policy.model.Presets;
 import rlhf4j.reward.RewardFunction;
 
 /**

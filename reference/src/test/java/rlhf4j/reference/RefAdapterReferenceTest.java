@@ -12,10 +12,10 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import rlhf4j.policy.family.Presets;
 import rlhf4j.policy.lora.LoraModel;
 import rlhf4j.policy.model.CausalLM;
 import rlhf4j.policy.model.NoGrad;
-import rlhf4j.policy.model.Presets;
 
 class RefAdapterReferenceTest {
   static final long[] IDS = ReferenceModelTest.IDS;
