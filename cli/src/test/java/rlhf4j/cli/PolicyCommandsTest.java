@@ -157,4 +157,40 @@ class PolicyCommandsTest {
     assertEquals(2, r.code());
     assertTrue(r.err().contains("did you mean `num_generations`"), r.err());
   }
+
+  @Test
+  void benchGrpoReportsItsPhases() throws IOException {
+    Path json = tmp.resolve("bench.json");
+    CliRun.Result r =
+        CliRun.run(
+            "bench",
+            "grpo",
+            "--preset",
+            "nano",
+            "--batch",
+            "2",
+            "--generations",
+            "2",
+            "--prompt-len",
+            "4",
+            "--new-tokens",
+            "4",
+            "--mini-batch-size",
+            "2",
+            "--warmup",
+            "1",
+            "--repeats",
+            "1",
+            "--threads",
+            "1",
+            "--json",
+            json.toString());
+    assertEquals(0, r.code(), r.err());
+    JsonObject summary =
+        JsonParser.parseString(Files.readString(json)).getAsJsonObject().getAsJsonObject("summary");
+    for (String key : List.of("grpo_step_s", "grpo_update_s", "rollout_s", "peak_rss_mb")) {
+      assertTrue(summary.get(key).getAsDouble() > 0, key + " in " + summary);
+    }
+    assertEquals(4, summary.get("completions_per_step").getAsInt());
+  }
 }
