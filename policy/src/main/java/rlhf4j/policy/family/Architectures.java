@@ -15,7 +15,10 @@ public final class Architectures {
   /** GPT-NeoX / Pythia: per-head fused q,k,v, partial rotary, optional parallel residual. */
   public static final Architecture GPT_NEOX = new NeoxArchitecture();
 
-  private static final List<Architecture> ALL = List.of(GPT2, LLAMA, GPT_NEOX);
+  /** Qwen3: the Llama layout with per-head q/k RMSNorm before RoPE and an explicit head_dim. */
+  public static final Architecture QWEN3 = new Qwen3Architecture();
+
+  private static final List<Architecture> ALL = List.of(GPT2, LLAMA, GPT_NEOX, QWEN3);
 
   private Architectures() {}
 

@@ -63,6 +63,12 @@ final class NeoxArchitecture implements Architecture {
         .padTokenId(-1);
   }
 
+  /** GPT-NeoX has no sliding-window attention. */
+  @Override
+  public void validate(ModelConfig c) {
+    HfJson.requireNoSliding(c);
+  }
+
   @Override
   public NormKind normKind() {
     return NormKind.LAYER_NORM;

@@ -8,8 +8,9 @@ import java.util.List;
 
 /**
  * Causal multi-head self-attention with optional rotary embeddings (full or partial), grouped-query
- * key/value heads and a key/value cache. The three families differ only in how q, k, v are
- * projected ({@link QkvLayout}).
+ * key/value heads and a key/value cache. The families differ in how q, k, v are projected ({@link
+ * QkvLayout}), in optional per-head q/k norms (Qwen3, before RoPE) and in whether the layer sees
+ * only a sliding window of keys ({@link ForwardContext#slidingBias()}).
  */
 public final class Attention {
   /** How the query/key/value projections are stored. */
@@ -31,7 +32,11 @@ public final class Attention {
   private final int headDim;
   private final int rotaryDims; // 0 = no rotary
   private final float scale;
+  private final Norm qNorm; // over Dh, per head; null for none
+  private final Norm kNorm;
+  private final boolean sliding;
 
+  /** Attention without q/k norms and with full causal attention. */
   public Attention(
       int layerIndex,
       QkvLayout layout,
@@ -42,6 +47,49 @@ public final class Attention {
       int headDim,
       int rotaryDims,
       double scale) {
+    this(
+        layerIndex,
+        layout,
+        qkv,
+        out,
+        numHeads,
+        numKvHeads,
+        headDim,
+        rotaryDims,
+        scale,
+        null,
+        null,
+        false);
+  }
+
+  /**
+   * Attention with optional per-head q/k norms over the head width, applied after the projection
+   * and before rotary embeddings (Qwen3: modeling_qwen3.py {@code Qwen3Attention.forward}), and
+   * optionally restricted to the sliding window (the context's {@code slidingBias}).
+   *
+   * @param qNorm norm of each query head (weight (Dh)), or null
+   * @param kNorm norm of each key head (weight (Dh)), or null; set with {@code qNorm} or not at all
+   * @param sliding whether this layer uses the sliding-window mask
+   */
+  public Attention(
+      int layerIndex,
+      QkvLayout layout,
+      List<Linear> qkv,
+      Linear out,
+      int numHeads,
+      int numKvHeads,
+      int headDim,
+      int rotaryDims,
+      double scale,
+      Norm qNorm,
+      Norm kNorm,
+      boolean sliding) {
+    if ((qNorm == null) != (kNorm == null)) {
+      throw new IllegalArgumentException("qNorm and kNorm must be both set or both null");
+    }
+    this.qNorm = qNorm;
+    this.kNorm = kNorm;
+    this.sliding = sliding;
     this.layerIndex = layerIndex;
     this.layout = layout;
     this.qkv = List.copyOf(qkv);
@@ -88,6 +136,10 @@ public final class Attention {
     }
     q = q.reshape(b, t, numHeads, headDim).transpose(0, 2, 1, 3); // (B, H, T, Dh)
     k = k.reshape(b, t, numKvHeads, headDim).transpose(0, 2, 1, 3); // (B, Hkv, T, Dh)
+    if (qNorm != null) {
+      q = qNorm.forward(q); // per head over Dh
+      k = kNorm.forward(k);
+    }
     v = v.reshape(b, t, numKvHeads, headDim).transpose(0, 2, 1, 3); // (B, Hkv, T, Dh)
     if (rotaryDims > 0) {
       q = Rope.apply(q, ctx.cos(), ctx.sin(), rotaryDims);
@@ -103,7 +155,12 @@ public final class Attention {
       v = repeatKv(v);
     }
     NDArray scores = Scalars.mul(q.matMul(k.transpose(0, 1, 3, 2)), scale); // (B, H, T, S)
-    NDArray probs = scores.add(ctx.attentionBias()).softmax(-1);
+    NDArray bias = sliding ? ctx.slidingBias() : ctx.attentionBias(); // (B, 1, T, S)
+    if (bias == null) {
+      throw new IllegalStateException(
+          "layer " + layerIndex + " slides but the context has no sliding-window bias");
+    }
+    NDArray probs = scores.add(bias).softmax(-1);
     NDArray y = probs.matMul(v); // (B, H, T, Dh)
     y = y.transpose(0, 2, 1, 3).reshape(b, t, (long) numHeads * headDim);
     return out.forward(y, ctx.training());

@@ -235,7 +235,10 @@ public final class CausalLM implements AutoCloseable {
       cos = cs[0];
       sin = cs[1];
     }
-    ForwardContext ctx = new ForwardContext(AttentionMask.bias(mask, t), cos, sin, cache, training);
+    NDArray sliding =
+        config.hasSlidingLayers() ? AttentionMask.bias(mask, t, config.slidingWindow()) : null;
+    ForwardContext ctx =
+        new ForwardContext(AttentionMask.bias(mask, t), sliding, cos, sin, cache, training);
     return new Prepared(x, positions, ctx);
   }
 

@@ -7,10 +7,17 @@ import ai.djl.ndarray.NDArray;
  *
  * @param attentionBias additive mask, 0 where a query may attend and a large negative elsewhere //
  *     (B, 1, T, S)
+ * @param slidingBias the same with the sliding window applied, null when no layer slides // (B, 1,
+ *     T, S)
  * @param cos rotary cosines, null for GPT-2 // (B, 1, T, R)
  * @param sin rotary sines // (B, 1, T, R)
  * @param cache key/value cache or null
  * @param training true while training (enables adapter dropout)
  */
 public record ForwardContext(
-    NDArray attentionBias, NDArray cos, NDArray sin, KvCache cache, boolean training) {}
+    NDArray attentionBias,
+    NDArray slidingBias,
+    NDArray cos,
+    NDArray sin,
+    KvCache cache,
+    boolean training) {}

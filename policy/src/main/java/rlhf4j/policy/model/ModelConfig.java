@@ -1,5 +1,6 @@
 package rlhf4j.policy.model;
 
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -32,6 +33,10 @@ import java.util.Objects;
  * @param bosTokenId beginning-of-sequence id, -1 if none
  * @param eosTokenId end-of-sequence id, -1 if none
  * @param padTokenId padding id, -1 if none
+ * @param slidingWindow how many positions (the query's own included) a {@link
+ *     AttentionType#SLIDING} layer sees; 0 when no layer slides
+ * @param layerTypes each layer's attention type (HF {@code layer_types}); empty means all {@link
+ *     AttentionType#FULL}
  */
 public record ModelConfig(
     Family family,
@@ -57,7 +62,9 @@ public record ModelConfig(
     boolean scaleAttnByInverseLayerIdx,
     int bosTokenId,
     int eosTokenId,
-    int padTokenId) {
+    int padTokenId,
+    int slidingWindow,
+    List<AttentionType> layerTypes) {
 
   /** Checks every field, then the family's own rules ({@link Family#validate}). */
   public ModelConfig(
@@ -84,7 +91,9 @@ public record ModelConfig(
       boolean scaleAttnByInverseLayerIdx,
       int bosTokenId,
       int eosTokenId,
-      int padTokenId) {
+      int padTokenId,
+      int slidingWindow,
+      List<AttentionType> layerTypes) {
     Objects.requireNonNull(family, "family must be set");
     Objects.requireNonNull(modelType, "modelType must be set");
     Objects.requireNonNull(activation, "activation must be set");
@@ -114,6 +123,22 @@ public record ModelConfig(
               + ") must be a multiple of numKvHeads ("
               + numKvHeads
               + ") for grouped-query attention");
+    }
+    Objects.requireNonNull(layerTypes, "layerTypes must be set (empty for all full attention)");
+    if (!layerTypes.isEmpty() && layerTypes.size() != numLayers) {
+      throw new IllegalArgumentException(
+          "layerTypes must be empty or have one entry per layer ("
+              + numLayers
+              + "), got "
+              + layerTypes.size());
+    }
+    if (slidingWindow < 0) {
+      throw new IllegalArgumentException(
+          "slidingWindow must be >= 0 (0 = none), got " + slidingWindow);
+    }
+    if (layerTypes.contains(AttentionType.SLIDING) && slidingWindow == 0) {
+      throw new IllegalArgumentException(
+          "layerTypes has sliding_attention layers, so slidingWindow must be > 0, got 0");
     }
     if (!(normEps > 0)) {
       throw new IllegalArgumentException("normEps must be > 0, got " + normEps);
@@ -151,6 +176,8 @@ public record ModelConfig(
     this.bosTokenId = bosTokenId;
     this.eosTokenId = eosTokenId;
     this.padTokenId = padTokenId;
+    this.slidingWindow = slidingWindow;
+    this.layerTypes = List.copyOf(layerTypes);
     family.validate(this);
   }
 
@@ -167,6 +194,16 @@ public record ModelConfig(
   /** Dimensions of each head that get rotary embeddings (used with rotary positions only). */
   public int rotaryDims() {
     return rotaryDims(headDim, rotaryPct);
+  }
+
+  /** Whether layer {@code layer} attends only to the last {@link #slidingWindow()} positions. */
+  public boolean slidingLayer(int layer) {
+    return !layerTypes.isEmpty() && layerTypes.get(layer) == AttentionType.SLIDING;
+  }
+
+  /** Whether any layer uses sliding-window attention. */
+  public boolean hasSlidingLayers() {
+    return layerTypes.contains(AttentionType.SLIDING);
   }
 
   /** Number of query heads sharing one key/value head. */
@@ -232,6 +269,8 @@ public record ModelConfig(
     private int bosTokenId;
     private int eosTokenId;
     private int padTokenId;
+    private int slidingWindow;
+    private List<AttentionType> layerTypes = List.of();
 
     private Builder(Family family) {
       this.family = Objects.requireNonNull(family, "family must be set");
@@ -268,6 +307,8 @@ public record ModelConfig(
       this.bosTokenId = c.bosTokenId();
       this.eosTokenId = c.eosTokenId();
       this.padTokenId = c.padTokenId();
+      this.slidingWindow = c.slidingWindow();
+      this.layerTypes = c.layerTypes();
     }
 
     /** The family this builder builds for. */
@@ -390,6 +431,16 @@ public record ModelConfig(
       return this;
     }
 
+    public Builder slidingWindow(int v) {
+      this.slidingWindow = v;
+      return this;
+    }
+
+    public Builder layerTypes(List<AttentionType> v) {
+      this.layerTypes = v;
+      return this;
+    }
+
     public ModelConfig build() {
       return new ModelConfig(
           family,
@@ -415,7 +466,9 @@ public record ModelConfig(
           scaleAttnByInverseLayerIdx,
           bosTokenId,
           eosTokenId,
-          padTokenId);
+          padTokenId,
+          slidingWindow,
+          layerTypes);
     }
   }
 }

@@ -29,8 +29,9 @@ class ArchitecturesTest {
     assertSame(Architectures.LLAMA, Architectures.forModelType("mistral"));
     assertSame(Architectures.LLAMA, Architectures.forModelType("qwen2"));
     assertSame(Architectures.GPT_NEOX, Architectures.forModelType("gpt_neox"));
+    assertSame(Architectures.QWEN3, Architectures.forModelType("qwen3"));
     assertEquals(
-        List.of("gpt2", "llama", "mistral", "qwen2", "gpt_neox"),
+        List.of("gpt2", "llama", "mistral", "qwen2", "gpt_neox", "qwen3"),
         Architectures.supportedModelTypes());
     assertEquals(Architectures.supportedModelTypes(), HfConfig.SUPPORTED_MODEL_TYPES);
   }
@@ -89,7 +90,10 @@ class ArchitecturesTest {
         ModelConfig c =
             tiny(a)
                 .modelType(type)
-                .qkvBias(!a.equals(Architectures.LLAMA) || type.equals("qwen2"))
+                .qkvBias(
+                    a.equals(Architectures.GPT2)
+                        || a.equals(Architectures.GPT_NEOX)
+                        || type.equals("qwen2"))
                 .bosTokenId(1)
                 .eosTokenId(2)
                 .build();
