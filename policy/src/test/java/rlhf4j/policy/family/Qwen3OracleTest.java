@@ -178,6 +178,32 @@ class Qwen3OracleTest {
   }
 
   @Test
+  void peftAdapterSavedAndLoadedGivesTheSameLogits(@TempDir Path dir) throws IOException {
+    ModelConfig c = config(true);
+    float[] adapted;
+    try (CausalLM model = model(c, 18);
+        LoraModel lora = LoraModel.inject(model, LoraConfig.builder().r(2).build(), 19);
+        NDManager m = NDManager.newBaseManager()) {
+      for (Map.Entry<String, NDArray> e : lora.trainableParameters().entrySet()) {
+        if (e.getKey().contains(".lora_B.")) {
+          e.getValue().addi(0.05f);
+        }
+      }
+      adapted = model.forward(ids(m, IDS), null).logits().toFloatArray();
+      lora.save(dir);
+    }
+    JsonObject adapterConfig =
+        JsonParser.parseString(Files.readString(dir.resolve("adapter_config.json")))
+            .getAsJsonObject();
+    assertEquals(2, adapterConfig.getAsJsonArray("target_modules").size());
+    try (CausalLM model = model(c, 18);
+        LoraModel lora = LoraModel.load(model, dir);
+        NDManager m = NDManager.newBaseManager()) {
+      assertArrayEquals(adapted, model.forward(ids(m, IDS), null).logits().toFloatArray());
+    }
+  }
+
+  @Test
   void hfConfigRoundTripsWithSlidingLayers() {
     ModelConfig c =
         config(false).toBuilder()
