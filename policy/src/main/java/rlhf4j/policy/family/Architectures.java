@@ -18,7 +18,10 @@ public final class Architectures {
   /** Qwen3: the Llama layout with per-head q/k RMSNorm before RoPE and an explicit head_dim. */
   public static final Architecture QWEN3 = new Qwen3Architecture();
 
-  private static final List<Architecture> ALL = List.of(GPT2, LLAMA, GPT_NEOX, QWEN3);
+  /** OLMo 2: norms after attention and MLP outputs, q/k RMSNorm over the whole projection. */
+  public static final Architecture OLMO2 = new Olmo2Architecture();
+
+  private static final List<Architecture> ALL = List.of(GPT2, LLAMA, GPT_NEOX, QWEN3, OLMO2);
 
   private Architectures() {}
 

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import rlhf4j.policy.model.AttentionType;
 import rlhf4j.policy.model.ModelConfig;
+import rlhf4j.policy.model.ResidualLayout;
 import rlhf4j.policy.model.RopeScaling;
 
 /** Reading and writing HF config.json fields, shared by the architectures. */
@@ -190,6 +191,18 @@ final class HfJson {
           c.modelType()
               + " has no sliding-window attention: layerTypes must be all full_attention, got "
               + c.layerTypes());
+    }
+  }
+
+  /** Rejects a residual layout the family's HF model does not have (it would compute another). */
+  static void requireResidual(ModelConfig c, ResidualLayout... allowed) {
+    if (!java.util.Arrays.asList(allowed).contains(c.residual())) {
+      throw new IllegalArgumentException(
+          c.modelType()
+              + " blocks are "
+              + java.util.Arrays.toString(allowed)
+              + ": residual must be one of them, got "
+              + c.residual());
     }
   }
 }

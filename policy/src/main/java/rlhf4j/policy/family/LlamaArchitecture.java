@@ -74,6 +74,7 @@ final class LlamaArchitecture implements Architecture {
    */
   @Override
   public void validate(ModelConfig c) {
+    HfJson.requireResidual(c, ResidualLayout.SEQUENTIAL);
     if (c.modelType().equals("llama")) {
       HfJson.requireNoSliding(c);
     }
@@ -160,6 +161,7 @@ final class LlamaArchitecture implements Architecture {
             1.0 / Math.sqrt(c.headDim()),
             null,
             null,
+            Attention.QkNormScope.PER_HEAD,
             c.slidingLayer(i));
     Mlp mlp =
         new Mlp(

@@ -59,6 +59,18 @@ public final class Presets {
             .ropeTheta(1_000_000)
             .tieWordEmbeddings(true)
             .build());
+    // OLMo 2 at tiny size: post-norm blocks, q/k norms over the whole projection, untied
+    PRESETS.put(
+        "tiny-olmo2",
+        ModelConfig.builder(Architectures.OLMO2)
+            .vocabSize(1024)
+            .hiddenSize(64)
+            .numLayers(2)
+            .numHeads(4)
+            .numKvHeads(2)
+            .intermediateSize(128)
+            .maxPositions(256)
+            .build());
     // the true shapes of released checkpoints (random weights: nothing from a hub is reachable)
     PRESETS.put("qwen3-0.6b", qwen3_0_6b());
     PRESETS.put("llama-3.2-1b", llama32_1b());

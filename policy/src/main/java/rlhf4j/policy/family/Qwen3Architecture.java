@@ -86,6 +86,7 @@ final class Qwen3Architecture implements Architecture {
     if (c.mlpBias()) {
       throw new IllegalArgumentException("qwen3's MLP has no biases: mlpBias must be false");
     }
+    HfJson.requireResidual(c, ResidualLayout.SEQUENTIAL);
     if (c.rotaryPct() != 1.0) {
       throw new IllegalArgumentException(
           "qwen3 rotates the whole head: rotaryPct must be 1, got " + c.rotaryPct());
@@ -153,6 +154,7 @@ final class Qwen3Architecture implements Architecture {
             1.0 / Math.sqrt(c.headDim()), // Qwen3Attention.scaling = head_dim ** -0.5
             qNorm,
             kNorm,
+            Attention.QkNormScope.PER_HEAD,
             c.slidingLayer(i));
     Mlp mlp =
         new Mlp(

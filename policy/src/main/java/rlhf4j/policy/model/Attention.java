@@ -23,6 +23,14 @@ public final class Attention {
     FUSED_PER_HEAD
   }
 
+  /** What the q/k norms normalise over. */
+  public enum QkNormScope {
+    /** Each head over Dh, after the head split (Qwen3: {@code q_norm(q_proj(x).view(..., Dh))}). */
+    PER_HEAD,
+    /** The whole projection, H·Dh wide, before the split (OLMo 2: {@code q_norm(q_proj(x))}). */
+    WHOLE_PROJECTION
+  }
+
   private final int layerIndex;
   private final QkvLayout layout;
   private final List<Linear> qkv; // 1 or 3 projections
@@ -32,8 +40,9 @@ public final class Attention {
   private final int headDim;
   private final int rotaryDims; // 0 = no rotary
   private final float scale;
-  private final Norm qNorm; // over Dh, per head; null for none
+  private final Norm qNorm; // null for none
   private final Norm kNorm;
+  private final QkNormScope qkNormScope;
   private final boolean sliding;
 
   /** Attention without q/k norms and with full causal attention. */
@@ -59,16 +68,20 @@ public final class Attention {
         scale,
         null,
         null,
+        QkNormScope.PER_HEAD,
         false);
   }
 
   /**
-   * Attention with optional per-head q/k norms over the head width, applied after the projection
-   * and before rotary embeddings (Qwen3: modeling_qwen3.py {@code Qwen3Attention.forward}), and
-   * optionally restricted to the sliding window (the context's {@code slidingBias}).
+   * Attention with optional q/k norms, applied after the projection and before rotary embeddings
+   * (per head: Qwen3, modeling_qwen3.py {@code Qwen3Attention.forward}; over the projection: OLMo
+   * 2, modeling_olmo2.py {@code Olmo2Attention.forward}), and optionally restricted to the sliding
+   * window (the context's {@code slidingBias}).
    *
-   * @param qNorm norm of each query head (weight (Dh)), or null
-   * @param kNorm norm of each key head (weight (Dh)), or null; set with {@code qNorm} or not at all
+   * @param qNorm norm of the queries (weight (Dh) per head, or (H·Dh) over the projection), or null
+   * @param kNorm norm of the keys, likewise; set with {@code qNorm} or not at all
+   * @param qkNormScope what the q/k norms normalise over (separate q/k/v projections only when
+   *     {@link QkNormScope#WHOLE_PROJECTION})
    * @param sliding whether this layer uses the sliding-window mask
    */
   public Attention(
@@ -83,10 +96,16 @@ public final class Attention {
       double scale,
       Norm qNorm,
       Norm kNorm,
+      QkNormScope qkNormScope,
       boolean sliding) {
     if ((qNorm == null) != (kNorm == null)) {
       throw new IllegalArgumentException("qNorm and kNorm must be both set or both null");
     }
+    if (qkNormScope == QkNormScope.WHOLE_PROJECTION && layout != QkvLayout.SEPARATE) {
+      throw new IllegalArgumentException(
+          "q/k norms over the whole projection need separate q/k/v projections, got " + layout);
+    }
+    this.qkNormScope = java.util.Objects.requireNonNull(qkNormScope, "qkNormScope");
     this.qNorm = qNorm;
     this.kNorm = kNorm;
     this.sliding = sliding;
@@ -117,9 +136,13 @@ public final class Attention {
           break;
         }
       case SEPARATE:
-        q = qkv.get(0).forward(x, ctx.training());
-        k = qkv.get(1).forward(x, ctx.training());
+        q = qkv.get(0).forward(x, ctx.training()); // (B, T, H·Dh)
+        k = qkv.get(1).forward(x, ctx.training()); // (B, T, Hkv·Dh)
         v = qkv.get(2).forward(x, ctx.training());
+        if (qNorm != null && qkNormScope == QkNormScope.WHOLE_PROJECTION) {
+          q = qNorm.forward(q);
+          k = kNorm.forward(k);
+        }
         break;
       case FUSED_PER_HEAD:
         {
@@ -136,7 +159,7 @@ public final class Attention {
     }
     q = q.reshape(b, t, numHeads, headDim).transpose(0, 2, 1, 3); // (B, H, T, Dh)
     k = k.reshape(b, t, numKvHeads, headDim).transpose(0, 2, 1, 3); // (B, Hkv, T, Dh)
-    if (qNorm != null) {
+    if (qNorm != null && qkNormScope == QkNormScope.PER_HEAD) {
       q = qNorm.forward(q); // per head over Dh
       k = kNorm.forward(k);
     }

@@ -5,8 +5,9 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * One pre-norm transformer block: {@code x + attn(norm1(x))} then {@code + mlp(norm2(·))}, or with
- * a parallel residual (GPT-NeoX) {@code x + attn(norm1(x)) + mlp(norm2(x))}.
+ * One transformer block: pre-norm {@code x + attn(norm1(x))} then {@code + mlp(norm2(·))}, with a
+ * parallel residual (GPT-NeoX) {@code x + attn(norm1(x)) + mlp(norm2(x))}, or post-norm (OLMo 2)
+ * {@code x + norm1(attn(x))} then {@code + norm2(mlp(·))}; see {@link ResidualLayout}.
  */
 public final class Block {
   private final Norm norm1;
@@ -24,6 +25,10 @@ public final class Block {
   }
 
   public NDArray forward(NDArray x, ForwardContext ctx) { // (B, T, D)
+    if (residual == ResidualLayout.POST_NORM) {
+      NDArray h = x.add(norm1.forward(attention.forward(x, ctx)));
+      return h.add(norm2.forward(mlp.forward(h, ctx.training())));
+    }
     NDArray attn = attention.forward(norm1.forward(x), ctx);
     if (residual == ResidualLayout.PARALLEL) {
       return x.add(attn).add(mlp.forward(norm2.forward(x), ctx.training()));

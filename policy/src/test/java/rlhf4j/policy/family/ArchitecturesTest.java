@@ -30,8 +30,9 @@ class ArchitecturesTest {
     assertSame(Architectures.LLAMA, Architectures.forModelType("qwen2"));
     assertSame(Architectures.GPT_NEOX, Architectures.forModelType("gpt_neox"));
     assertSame(Architectures.QWEN3, Architectures.forModelType("qwen3"));
+    assertSame(Architectures.OLMO2, Architectures.forModelType("olmo2"));
     assertEquals(
-        List.of("gpt2", "llama", "mistral", "qwen2", "gpt_neox", "qwen3"),
+        List.of("gpt2", "llama", "mistral", "qwen2", "gpt_neox", "qwen3", "olmo2"),
         Architectures.supportedModelTypes());
     assertEquals(Architectures.supportedModelTypes(), HfConfig.SUPPORTED_MODEL_TYPES);
   }

@@ -7,8 +7,8 @@ import rlhf4j.policy.model.ModelConfig;
 
 /**
  * A slow plain-loop double-precision forward of the Llama-layout decoders (Llama, Mistral, Qwen2,
- * Qwen3), written from transformers' modeling files, independent of the NDArray code. One row, one
- * token, one head at a time:
+ * Qwen3, OLMo 2), written from transformers' modeling files, independent of the NDArray code. One
+ * row, one token, one head at a time:
  *
  * <ul>
  *   <li>RMSNorm {@code x * rsqrt(mean(x^2) + eps) * w} (modeling_qwen3.py {@code Qwen3RMSNorm});
@@ -24,6 +24,11 @@ import rlhf4j.policy.model.ModelConfig;
  *   <li>residual, {@code post_attention_layernorm}, {@code down(silu(gate(x)) * up(x))}, residual;
  *       final {@code model.norm} and {@code lm_head} (or the tied embedding).
  * </ul>
+ *
+ * OLMo 2 (when {@code post_feedforward_layernorm} weights exist; modeling_olmo2.py {@code
+ * Olmo2DecoderLayer.forward}, {@code Olmo2Attention.forward}): no input norms, {@code x +
+ * post_attention_layernorm(attn(x))} then {@code + post_feedforward_layernorm(mlp(.))}, and q/k
+ * RMSNorm over the whole projection before the head split.
  */
 final class DecoderOracle {
   private final ModelConfig c;
@@ -85,24 +90,30 @@ final class DecoderOracle {
       String pre = "model.layers." + l;
       String at = pre + ".self_attn.";
       boolean qkNorm = vecs.containsKey(at + "q_norm.weight");
+      boolean postNorm = vecs.containsKey(pre + ".post_feedforward_layernorm.weight");
+      boolean wholeQk = qkNorm && vecs.get(at + "q_norm.weight").length != dh;
       double[][][] q = new double[h][n][];
       double[][][] k = new double[hkv][n][];
       double[][][] v = new double[hkv][n][];
       for (int t = 0; t < n; t++) {
-        double[] a = rms(x[t], vecs.get(pre + ".input_layernorm.weight"));
+        double[] a = postNorm ? x[t] : rms(x[t], vecs.get(pre + ".input_layernorm.weight"));
         double[] qa = affine(at + "q_proj", a);
         double[] ka = affine(at + "k_proj", a);
+        if (wholeQk) {
+          qa = rms(qa, vecs.get(at + "q_norm.weight"));
+          ka = rms(ka, vecs.get(at + "k_norm.weight"));
+        }
         double[] va = affine(at + "v_proj", a);
         for (int hh = 0; hh < h; hh++) {
           q[hh][t] = slice(qa, hh * dh, dh);
-          if (qkNorm) {
+          if (qkNorm && !wholeQk) {
             q[hh][t] = rms(q[hh][t], vecs.get(at + "q_norm.weight"));
           }
           rotate(q[hh][t], pos[t]);
         }
         for (int hh = 0; hh < hkv; hh++) {
           k[hh][t] = slice(ka, hh * dh, dh);
-          if (qkNorm) {
+          if (qkNorm && !wholeQk) {
             k[hh][t] = rms(k[hh][t], vecs.get(at + "k_norm.weight"));
           }
           rotate(k[hh][t], pos[t]);
@@ -133,14 +144,20 @@ final class DecoderOracle {
             }
           }
         }
-        double[] hid = add(x[t], affine(at + "o_proj", attn));
-        double[] m = rms(hid, vecs.get(pre + ".post_attention_layernorm.weight"));
+        double[] o = affine(at + "o_proj", attn);
+        double[] post = vecs.get(pre + ".post_attention_layernorm.weight");
+        double[] hid = add(x[t], postNorm ? rms(o, post) : o);
+        double[] m = postNorm ? hid : rms(hid, post);
         double[] gate = affine(pre + ".mlp.gate_proj", m);
         double[] up = affine(pre + ".mlp.up_proj", m);
         for (int i = 0; i < gate.length; i++) {
           gate[i] = gate[i] / (1 + Math.exp(-gate[i])) * up[i];
         }
-        next[t] = add(hid, affine(pre + ".mlp.down_proj", gate));
+        double[] down = affine(pre + ".mlp.down_proj", gate);
+        next[t] =
+            add(
+                hid,
+                postNorm ? rms(down, vecs.get(pre + ".post_feedforward_layernorm.weight")) : down);
       }
       x = next;
     }
