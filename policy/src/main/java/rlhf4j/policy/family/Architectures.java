@@ -21,7 +21,11 @@ public final class Architectures {
   /** OLMo 2: norms after attention and MLP outputs, q/k RMSNorm over the whole projection. */
   public static final Architecture OLMO2 = new Olmo2Architecture();
 
-  private static final List<Architecture> ALL = List.of(GPT2, LLAMA, GPT_NEOX, QWEN3, OLMO2);
+  /** Gemma 3 text: (1 + w) RMSNorms, four norms per block, scaled embeddings, local RoPE. */
+  public static final Architecture GEMMA3 = new Gemma3Architecture();
+
+  private static final List<Architecture> ALL =
+      List.of(GPT2, LLAMA, GPT_NEOX, QWEN3, OLMO2, GEMMA3);
 
   private Architectures() {}
 

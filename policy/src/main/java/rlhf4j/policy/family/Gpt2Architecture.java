@@ -66,6 +66,7 @@ final class Gpt2Architecture implements Architecture {
   @Override
   public void validate(ModelConfig c) {
     HfJson.requireNoSliding(c);
+    HfJson.requireOneRopeBase(c);
     HfJson.requireResidual(c, ResidualLayout.SEQUENTIAL);
     if (c.numKvHeads() != c.numHeads()) {
       throw new IllegalArgumentException(

@@ -205,4 +205,14 @@ final class HfJson {
               + c.residual());
     }
   }
+
+  /** Rejects a separate RoPE base for sliding layers in a family that has none (Gemma 3 has). */
+  static void requireOneRopeBase(ModelConfig c) {
+    if (c.slidingRopeTheta() != 0) {
+      throw new IllegalArgumentException(
+          c.modelType()
+              + " uses one RoPE base for every layer: slidingRopeTheta must be 0, got "
+              + c.slidingRopeTheta());
+    }
+  }
 }

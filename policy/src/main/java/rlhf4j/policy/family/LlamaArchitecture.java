@@ -75,6 +75,7 @@ final class LlamaArchitecture implements Architecture {
   @Override
   public void validate(ModelConfig c) {
     HfJson.requireResidual(c, ResidualLayout.SEQUENTIAL);
+    HfJson.requireOneRopeBase(c);
     if (c.modelType().equals("llama")) {
       HfJson.requireNoSliding(c);
     }

@@ -67,6 +67,7 @@ final class NeoxArchitecture implements Architecture {
   @Override
   public void validate(ModelConfig c) {
     HfJson.requireNoSliding(c);
+    HfJson.requireOneRopeBase(c);
     HfJson.requireResidual(c, ResidualLayout.SEQUENTIAL, ResidualLayout.PARALLEL);
   }
 

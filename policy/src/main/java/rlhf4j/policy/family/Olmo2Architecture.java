@@ -85,6 +85,7 @@ final class Olmo2Architecture implements Architecture {
     }
     HfJson.requireResidual(c, ResidualLayout.POST_NORM);
     HfJson.requireNoSliding(c);
+    HfJson.requireOneRopeBase(c);
     if (c.rotaryPct() != 1.0) {
       throw new IllegalArgumentException(
           "olmo2 rotates the whole head: rotaryPct must be 1, got " + c.rotaryPct());

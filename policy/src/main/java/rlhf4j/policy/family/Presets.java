@@ -1,7 +1,9 @@
 package rlhf4j.policy.family;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import rlhf4j.policy.model.AttentionType;
 import rlhf4j.policy.model.CausalLM;
 import rlhf4j.policy.model.ModelConfig;
 import rlhf4j.policy.model.RopeScaling;
@@ -70,6 +72,21 @@ public final class Presets {
             .numKvHeads(2)
             .intermediateSize(128)
             .maxPositions(256)
+            .build());
+    // Gemma 3 at tiny size: every third layer global, the others sliding (window 8)
+    PRESETS.put(
+        "tiny-gemma3",
+        ModelConfig.builder(Architectures.GEMMA3)
+            .vocabSize(1024)
+            .hiddenSize(64)
+            .numLayers(3)
+            .numHeads(4)
+            .numKvHeads(2)
+            .headDim(32)
+            .intermediateSize(128)
+            .maxPositions(256)
+            .slidingWindow(8)
+            .layerTypes(List.of(AttentionType.SLIDING, AttentionType.SLIDING, AttentionType.FULL))
             .build());
     // the true shapes of released checkpoints (random weights: nothing from a hub is reachable)
     PRESETS.put("qwen3-0.6b", qwen3_0_6b());

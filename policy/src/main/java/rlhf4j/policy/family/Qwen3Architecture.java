@@ -87,6 +87,7 @@ final class Qwen3Architecture implements Architecture {
       throw new IllegalArgumentException("qwen3's MLP has no biases: mlpBias must be false");
     }
     HfJson.requireResidual(c, ResidualLayout.SEQUENTIAL);
+    HfJson.requireOneRopeBase(c);
     if (c.rotaryPct() != 1.0) {
       throw new IllegalArgumentException(
           "qwen3 rotates the whole head: rotaryPct must be 1, got " + c.rotaryPct());

@@ -165,8 +165,11 @@ public final class Attention {
     }
     v = v.reshape(b, t, numKvHeads, headDim).transpose(0, 2, 1, 3); // (B, Hkv, T, Dh)
     if (rotaryDims > 0) {
-      q = Rope.apply(q, ctx.cos(), ctx.sin(), rotaryDims);
-      k = Rope.apply(k, ctx.cos(), ctx.sin(), rotaryDims);
+      boolean local = sliding && ctx.slidingCos() != null; // Gemma 3's local RoPE base
+      NDArray cos = local ? ctx.slidingCos() : ctx.cos(); // (B, 1, T, R)
+      NDArray sin = local ? ctx.slidingSin() : ctx.sin();
+      q = Rope.apply(q, cos, sin, rotaryDims);
+      k = Rope.apply(k, cos, sin, rotaryDims);
     }
     if (ctx.cache() != null) {
       NDArray[] kv = ctx.cache().append(layerIndex, k, v); // (B, Hkv, S, Dh) each

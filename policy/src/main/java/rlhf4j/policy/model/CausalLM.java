@@ -49,6 +49,7 @@ public final class CausalLM implements AutoCloseable {
   private final Linear lmHeadLinear; // lmHead as a module LoRA can target (lm_head / embed_out)
   private final List<String> finalNormNames;
   private final float[] invFreq; // null without rotary
+  private final float[] slidingInvFreq; // sliding layers' own RoPE base, else null
   private final List<Linear> linears = new ArrayList<>();
 
   /**
@@ -123,6 +124,10 @@ public final class CausalLM implements AutoCloseable {
     this.invFreq =
         config.positionKind() == PositionKind.ROTARY
             ? Rope.inverseFrequencies(config.rotaryDims(), config.ropeTheta(), config.ropeScaling())
+            : null;
+    this.slidingInvFreq =
+        invFreq != null && config.slidingRopeTheta() > 0 && config.hasSlidingLayers()
+            ? Rope.inverseFrequencies(config.rotaryDims(), config.slidingRopeTheta(), null)
             : null;
   }
 
@@ -237,8 +242,17 @@ public final class CausalLM implements AutoCloseable {
     }
     NDArray sliding =
         config.hasSlidingLayers() ? AttentionMask.bias(mask, t, config.slidingWindow()) : null;
+    NDArray[] local = slidingInvFreq == null ? null : Rope.cosSin(m, positions, slidingInvFreq);
     ForwardContext ctx =
-        new ForwardContext(AttentionMask.bias(mask, t), sliding, cos, sin, cache, training);
+        new ForwardContext(
+            AttentionMask.bias(mask, t),
+            sliding,
+            local == null ? null : local[0],
+            local == null ? null : local[1],
+            cos,
+            sin,
+            cache,
+            training);
     return new Prepared(x, positions, ctx);
   }
 

@@ -37,6 +37,8 @@ import java.util.Objects;
  *     AttentionType#SLIDING} layer sees; 0 when no layer slides
  * @param layerTypes each layer's attention type (HF {@code layer_types}); empty means all {@link
  *     AttentionType#FULL}
+ * @param slidingRopeTheta rotary base of the sliding layers, without rope scaling (Gemma 3's {@code
+ *     rope_local_base_freq}); 0 when they use {@code ropeTheta} like the others
  */
 public record ModelConfig(
     Family family,
@@ -64,7 +66,8 @@ public record ModelConfig(
     int eosTokenId,
     int padTokenId,
     int slidingWindow,
-    List<AttentionType> layerTypes) {
+    List<AttentionType> layerTypes,
+    double slidingRopeTheta) {
 
   /** Checks every field, then the family's own rules ({@link Family#validate}). */
   public ModelConfig(
@@ -93,7 +96,8 @@ public record ModelConfig(
       int eosTokenId,
       int padTokenId,
       int slidingWindow,
-      List<AttentionType> layerTypes) {
+      List<AttentionType> layerTypes,
+      double slidingRopeTheta) {
     Objects.requireNonNull(family, "family must be set");
     Objects.requireNonNull(modelType, "modelType must be set");
     Objects.requireNonNull(activation, "activation must be set");
@@ -140,6 +144,10 @@ public record ModelConfig(
       throw new IllegalArgumentException(
           "layerTypes has sliding_attention layers, so slidingWindow must be > 0, got 0");
     }
+    if (!(slidingRopeTheta >= 0)) {
+      throw new IllegalArgumentException(
+          "slidingRopeTheta must be >= 0 (0 = ropeTheta), got " + slidingRopeTheta);
+    }
     if (!(normEps > 0)) {
       throw new IllegalArgumentException("normEps must be > 0, got " + normEps);
     }
@@ -178,6 +186,7 @@ public record ModelConfig(
     this.padTokenId = padTokenId;
     this.slidingWindow = slidingWindow;
     this.layerTypes = List.copyOf(layerTypes);
+    this.slidingRopeTheta = slidingRopeTheta;
     family.validate(this);
   }
 
@@ -271,6 +280,7 @@ public record ModelConfig(
     private int padTokenId;
     private int slidingWindow;
     private List<AttentionType> layerTypes = List.of();
+    private double slidingRopeTheta;
 
     private Builder(Family family) {
       this.family = Objects.requireNonNull(family, "family must be set");
@@ -309,6 +319,7 @@ public record ModelConfig(
       this.padTokenId = c.padTokenId();
       this.slidingWindow = c.slidingWindow();
       this.layerTypes = c.layerTypes();
+      this.slidingRopeTheta = c.slidingRopeTheta();
     }
 
     /** The family this builder builds for. */
@@ -441,6 +452,11 @@ public record ModelConfig(
       return this;
     }
 
+    public Builder slidingRopeTheta(double v) {
+      this.slidingRopeTheta = v;
+      return this;
+    }
+
     public ModelConfig build() {
       return new ModelConfig(
           family,
@@ -468,7 +484,8 @@ public record ModelConfig(
           eosTokenId,
           padTokenId,
           slidingWindow,
-          layerTypes);
+          layerTypes,
+          slidingRopeTheta);
     }
   }
 }

@@ -10,5 +10,10 @@ public enum ResidualLayout {
    * {@code h = x + norm1(attn(x)); h + norm2(mlp(h))}: norms on the outputs, none on the inputs
    * (OLMo 2, modeling_olmo2.py {@code Olmo2DecoderLayer.forward}).
    */
-  POST_NORM
+  POST_NORM,
+  /**
+   * {@code h = x + postAttn(attn(norm1(x))); h + postMlp(mlp(norm2(h)))}: four norms per block
+   * (Gemma 3, modeling_gemma3.py {@code Gemma3DecoderLayer.forward}).
+   */
+  SANDWICH
 }

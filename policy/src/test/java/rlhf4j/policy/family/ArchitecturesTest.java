@@ -31,8 +31,9 @@ class ArchitecturesTest {
     assertSame(Architectures.GPT_NEOX, Architectures.forModelType("gpt_neox"));
     assertSame(Architectures.QWEN3, Architectures.forModelType("qwen3"));
     assertSame(Architectures.OLMO2, Architectures.forModelType("olmo2"));
+    assertSame(Architectures.GEMMA3, Architectures.forModelType("gemma3_text"));
     assertEquals(
-        List.of("gpt2", "llama", "mistral", "qwen2", "gpt_neox", "qwen3", "olmo2"),
+        List.of("gpt2", "llama", "mistral", "qwen2", "gpt_neox", "qwen3", "olmo2", "gemma3_text"),
         Architectures.supportedModelTypes());
     assertEquals(Architectures.supportedModelTypes(), HfConfig.SUPPORTED_MODEL_TYPES);
   }
@@ -167,14 +168,17 @@ class ArchitecturesTest {
       }
       assertTrue(names.contains(a.tokenEmbedding()), a.name());
       assertTrue(names.containsAll(a.finalNorm()), a.name());
-      boolean layerNorm = a.normKind() == NormKind.LAYER_NORM;
+      boolean layerNorm = a.normKind() == NormKind.LAYER_NORM; // RMS norms have no bias
       assertEquals(layerNorm ? 2 : 1, a.finalNorm().size(), a.name());
       if (a.positionKind() == PositionKind.LEARNED) {
         assertTrue(names.contains(a.positionEmbedding()), a.name());
       } else {
         assertNull(a.positionEmbedding(), a.name());
       }
-      assertEquals(1.0, a.embeddingScale(c), a.name());
+      assertEquals(
+          a.equals(Architectures.GEMMA3) ? (float) Math.sqrt(c.hiddenSize()) : 1.0,
+          a.embeddingScale(c),
+          a.name());
     }
   }
 

@@ -29,6 +29,13 @@ import rlhf4j.policy.model.ModelConfig;
  * Olmo2DecoderLayer.forward}, {@code Olmo2Attention.forward}): no input norms, {@code x +
  * post_attention_layernorm(attn(x))} then {@code + post_feedforward_layernorm(mlp(.))}, and q/k
  * RMSNorm over the whole projection before the head split.
+ *
+ * <p>Gemma 3 (when {@code pre_feedforward_layernorm} weights exist; modeling_gemma3.py {@code
+ * Gemma3DecoderLayer.forward}, {@code Gemma3RMSNorm}, {@code Gemma3TextScaledWordEmbedding}):
+ * embeddings times √hidden, RMSNorm times {@code (1 + w)}, {@code x +
+ * post_attention_layernorm(attn(input_layernorm(x)))} then {@code +
+ * post_feedforward_layernorm(mlp(pre_feedforward_layernorm(.)))}, tanh GELU in the MLP, and the
+ * sliding layers' RoPE base {@code rope_local_base_freq}.
  */
 final class DecoderOracle {
   private final ModelConfig c;
@@ -83,15 +90,24 @@ final class DecoderOracle {
     }
     double[][] emb = mats.get("model.embed_tokens.weight");
     double[][] x = new double[n][];
+    boolean gemma = c.normKind() == rlhf4j.policy.model.NormKind.RMS_NORM_PLUS_ONE;
     for (int t = 0; t < n; t++) {
       x[t] = emb[(int) ids[t]].clone();
+      if (gemma) {
+        for (int i = 0; i < d; i++) {
+          x[t][i] *= (float) Math.sqrt(d);
+        }
+      }
     }
     for (int l = 0; l < c.numLayers(); l++) {
       String pre = "model.layers." + l;
       String at = pre + ".self_attn.";
       boolean qkNorm = vecs.containsKey(at + "q_norm.weight");
-      boolean postNorm = vecs.containsKey(pre + ".post_feedforward_layernorm.weight");
+      boolean sandwich = vecs.containsKey(pre + ".pre_feedforward_layernorm.weight");
+      boolean postNorm = !sandwich && vecs.containsKey(pre + ".post_feedforward_layernorm.weight");
       boolean wholeQk = qkNorm && vecs.get(at + "q_norm.weight").length != dh;
+      double theta =
+          c.slidingLayer(l) && c.slidingRopeTheta() > 0 ? c.slidingRopeTheta() : c.ropeTheta();
       double[][][] q = new double[h][n][];
       double[][][] k = new double[hkv][n][];
       double[][][] v = new double[hkv][n][];
@@ -109,14 +125,14 @@ final class DecoderOracle {
           if (qkNorm && !wholeQk) {
             q[hh][t] = rms(q[hh][t], vecs.get(at + "q_norm.weight"));
           }
-          rotate(q[hh][t], pos[t]);
+          rotate(q[hh][t], pos[t], theta);
         }
         for (int hh = 0; hh < hkv; hh++) {
           k[hh][t] = slice(ka, hh * dh, dh);
           if (qkNorm && !wholeQk) {
             k[hh][t] = rms(k[hh][t], vecs.get(at + "k_norm.weight"));
           }
-          rotate(k[hh][t], pos[t]);
+          rotate(k[hh][t], pos[t], theta);
           v[hh][t] = slice(va, hh * dh, dh);
         }
       }
@@ -146,18 +162,32 @@ final class DecoderOracle {
         }
         double[] o = affine(at + "o_proj", attn);
         double[] post = vecs.get(pre + ".post_attention_layernorm.weight");
-        double[] hid = add(x[t], postNorm ? rms(o, post) : o);
-        double[] m = postNorm ? hid : rms(hid, post);
+        double[] hid = add(x[t], postNorm || sandwich ? rms(o, post) : o);
+        double[] m =
+            postNorm
+                ? hid
+                : sandwich
+                    ? rms(hid, vecs.get(pre + ".pre_feedforward_layernorm.weight"))
+                    : rms(hid, post);
         double[] gate = affine(pre + ".mlp.gate_proj", m);
         double[] up = affine(pre + ".mlp.up_proj", m);
         for (int i = 0; i < gate.length; i++) {
-          gate[i] = gate[i] / (1 + Math.exp(-gate[i])) * up[i];
+          double g = gate[i];
+          gate[i] =
+              (gemma
+                      ? 0.5
+                          * g
+                          * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (g + 0.044715 * g * g * g)))
+                      : g / (1 + Math.exp(-g)))
+                  * up[i];
         }
         double[] down = affine(pre + ".mlp.down_proj", gate);
         next[t] =
             add(
                 hid,
-                postNorm ? rms(down, vecs.get(pre + ".post_feedforward_layernorm.weight")) : down);
+                postNorm || sandwich
+                    ? rms(down, vecs.get(pre + ".post_feedforward_layernorm.weight"))
+                    : down);
       }
       x = next;
     }
@@ -178,12 +208,12 @@ final class DecoderOracle {
   }
 
   /** Rotate-half RoPE over the whole head at position {@code p}. */
-  private void rotate(double[] x, int p) {
+  private void rotate(double[] x, int p, double theta) {
     int dh = x.length;
     int half = dh / 2;
     double[] in = x.clone();
     for (int i = 0; i < half; i++) {
-      double angle = p / Math.pow(c.ropeTheta(), 2.0 * i / dh);
+      double angle = p / Math.pow(theta, 2.0 * i / dh);
       double cos = Math.cos(angle);
       double sin = Math.sin(angle);
       x[i] = in[i] * cos - in[i + half] * sin;
@@ -199,8 +229,9 @@ final class DecoderOracle {
     ms /= x.length;
     double inv = 1 / Math.sqrt(ms + c.normEps());
     double[] y = new double[x.length];
+    boolean plusOne = c.normKind() == rlhf4j.policy.model.NormKind.RMS_NORM_PLUS_ONE;
     for (int i = 0; i < x.length; i++) {
-      y[i] = x[i] * inv * w[i];
+      y[i] = x[i] * inv * (plusOne ? 1 + w[i] : w[i]);
     }
     return y;
   }
