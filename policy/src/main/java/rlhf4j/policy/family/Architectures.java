@@ -24,8 +24,11 @@ public final class Architectures {
   /** Gemma 3 text: (1 + w) RMSNorms, four norms per block, scaled embeddings, local RoPE. */
   public static final Architecture GEMMA3 = new Gemma3Architecture();
 
+  /** Phi-3: fused qkv_proj and gate_up_proj, partial rotary. */
+  public static final Architecture PHI3 = new Phi3Architecture();
+
   private static final List<Architecture> ALL =
-      List.of(GPT2, LLAMA, GPT_NEOX, QWEN3, OLMO2, GEMMA3);
+      List.of(GPT2, LLAMA, GPT_NEOX, QWEN3, OLMO2, GEMMA3, PHI3);
 
   private Architectures() {}
 

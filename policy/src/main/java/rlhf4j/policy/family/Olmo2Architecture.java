@@ -245,7 +245,11 @@ final class Olmo2Architecture implements Architecture {
     return "Olmo2ForSequenceClassification";
   }
 
-  /** PEFT's TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING["olmo2"]. */
+  /**
+   * q_proj and v_proj, as for the Llama family: PEFT's
+   * TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING has no olmo2 entry (PEFT asks for
+   * target_modules), so name targets to match a PEFT run exactly.
+   */
   @Override
   public List<String> defaultLoraTargets() {
     return List.of("q_proj", "v_proj");

@@ -88,6 +88,18 @@ public final class Presets {
             .slidingWindow(8)
             .layerTypes(List.of(AttentionType.SLIDING, AttentionType.SLIDING, AttentionType.FULL))
             .build());
+    // Phi-3 at tiny size: fused qkv_proj (GQA) and gate_up_proj, untied
+    PRESETS.put(
+        "tiny-phi3",
+        ModelConfig.builder(Architectures.PHI3)
+            .vocabSize(1024)
+            .hiddenSize(64)
+            .numLayers(2)
+            .numHeads(4)
+            .numKvHeads(2)
+            .intermediateSize(128)
+            .maxPositions(256)
+            .build());
     // the true shapes of released checkpoints (random weights: nothing from a hub is reachable)
     PRESETS.put("qwen3-0.6b", qwen3_0_6b());
     PRESETS.put("llama-3.2-1b", llama32_1b());

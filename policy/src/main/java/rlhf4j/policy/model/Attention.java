@@ -20,7 +20,12 @@ public final class Attention {
     /** Separate q_proj, k_proj, v_proj (Llama family). */
     SEPARATE,
     /** One projection whose output is per head [q_h | k_h | v_h] (GPT-NeoX query_key_value). */
-    FUSED_PER_HEAD
+    FUSED_PER_HEAD,
+    /**
+     * One projection to [q (H·Dh) | k (Hkv·Dh) | v (Hkv·Dh)], grouped-query sizes (Phi-3 qkv_proj,
+     * modeling_phi3.py {@code Phi3Attention.forward}).
+     */
+    FUSED_GQA
   }
 
   /** What the q/k norms normalise over. */
@@ -151,6 +156,16 @@ public final class Attention {
           NDList parts = fused.split(3, 3); // 3 × (B, T, H, Dh)
           q = parts.get(0);
           k = parts.get(1);
+          v = parts.get(2);
+          break;
+        }
+      case FUSED_GQA:
+        {
+          long qw = (long) numHeads * headDim;
+          long kw = (long) numKvHeads * headDim;
+          NDList parts = qkv.get(0).forward(x, ctx.training()).split(new long[] {qw, qw + kw}, 2);
+          q = parts.get(0); // (B, T, H·Dh)
+          k = parts.get(1); // (B, T, Hkv·Dh)
           v = parts.get(2);
           break;
         }

@@ -32,8 +32,18 @@ class ArchitecturesTest {
     assertSame(Architectures.QWEN3, Architectures.forModelType("qwen3"));
     assertSame(Architectures.OLMO2, Architectures.forModelType("olmo2"));
     assertSame(Architectures.GEMMA3, Architectures.forModelType("gemma3_text"));
+    assertSame(Architectures.PHI3, Architectures.forModelType("phi3"));
     assertEquals(
-        List.of("gpt2", "llama", "mistral", "qwen2", "gpt_neox", "qwen3", "olmo2", "gemma3_text"),
+        List.of(
+            "gpt2",
+            "llama",
+            "mistral",
+            "qwen2",
+            "gpt_neox",
+            "qwen3",
+            "olmo2",
+            "gemma3_text",
+            "phi3"),
         Architectures.supportedModelTypes());
     assertEquals(Architectures.supportedModelTypes(), HfConfig.SUPPORTED_MODEL_TYPES);
   }

@@ -36,6 +36,11 @@ import rlhf4j.policy.model.ModelConfig;
  * post_attention_layernorm(attn(input_layernorm(x)))} then {@code +
  * post_feedforward_layernorm(mlp(pre_feedforward_layernorm(.)))}, tanh GELU in the MLP, and the
  * sliding layers' RoPE base {@code rope_local_base_freq}.
+ *
+ * <p>Phi-3 (when {@code qkv_proj} weights exist; modeling_phi3.py {@code Phi3Attention.forward},
+ * {@code Phi3MLP.forward}, {@code apply_rotary_pos_emb}): q, k, v cut from one projection at H·Dh
+ * and H·Dh + Hkv·Dh, {@code gate, up = gate_up_proj(x).chunk(2)}, {@code up · silu(gate)}, and
+ * rotary on the first {@code partial_rotary_factor · head_dim} dims only.
  */
 final class DecoderOracle {
   private final ModelConfig c;
@@ -113,13 +118,23 @@ final class DecoderOracle {
       double[][][] v = new double[hkv][n][];
       for (int t = 0; t < n; t++) {
         double[] a = postNorm ? x[t] : rms(x[t], vecs.get(pre + ".input_layernorm.weight"));
-        double[] qa = affine(at + "q_proj", a);
-        double[] ka = affine(at + "k_proj", a);
+        double[] qa;
+        double[] ka;
+        double[] va;
+        if (mats.containsKey(at + "qkv_proj.weight")) {
+          double[] qkv = affine(at + "qkv_proj", a);
+          qa = slice(qkv, 0, h * dh);
+          ka = slice(qkv, h * dh, hkv * dh);
+          va = slice(qkv, (h + hkv) * dh, hkv * dh);
+        } else {
+          qa = affine(at + "q_proj", a);
+          ka = affine(at + "k_proj", a);
+          va = affine(at + "v_proj", a);
+        }
         if (wholeQk) {
           qa = rms(qa, vecs.get(at + "q_norm.weight"));
           ka = rms(ka, vecs.get(at + "k_norm.weight"));
         }
-        double[] va = affine(at + "v_proj", a);
         for (int hh = 0; hh < h; hh++) {
           q[hh][t] = slice(qa, hh * dh, dh);
           if (qkNorm && !wholeQk) {
@@ -169,8 +184,16 @@ final class DecoderOracle {
                 : sandwich
                     ? rms(hid, vecs.get(pre + ".pre_feedforward_layernorm.weight"))
                     : rms(hid, post);
-        double[] gate = affine(pre + ".mlp.gate_proj", m);
-        double[] up = affine(pre + ".mlp.up_proj", m);
+        double[] gate;
+        double[] up;
+        if (mats.containsKey(pre + ".mlp.gate_up_proj.weight")) {
+          double[] gu = affine(pre + ".mlp.gate_up_proj", m);
+          gate = slice(gu, 0, gu.length / 2);
+          up = slice(gu, gu.length / 2, gu.length / 2);
+        } else {
+          gate = affine(pre + ".mlp.gate_proj", m);
+          up = affine(pre + ".mlp.up_proj", m);
+        }
         for (int i = 0; i < gate.length; i++) {
           double g = gate[i];
           gate[i] =
@@ -209,7 +232,7 @@ final class DecoderOracle {
 
   /** Rotate-half RoPE over the whole head at position {@code p}. */
   private void rotate(double[] x, int p, double theta) {
-    int dh = x.length;
+    int dh = c.rotaryDims(); // the first R dims rotate, the rest pass
     int half = dh / 2;
     double[] in = x.clone();
     for (int i = 0; i < half; i++) {
