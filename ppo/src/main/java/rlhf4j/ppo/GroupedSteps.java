@@ -10,7 +10,6 @@ import rlhf4j.policy.model.Masked;
 import rlhf4j.policy.model.ResponseBatch;
 import rlhf4j.policy.model.Scalars;
 import rlhf4j.policy.tokenizer.Tokenizer;
-import rlhf4j.ppo.grpo.TruncatedCompletions;
 import rlhf4j.ppo.math.Entropy;
 import rlhf4j.rollout.GroupedRollout;
 import rlhf4j.rollout.Rollout;

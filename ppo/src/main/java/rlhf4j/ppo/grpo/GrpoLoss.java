@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.OptionalDouble;
 import rlhf4j.policy.model.Scalars;
+import rlhf4j.ppo.TruncatedCompletions;
 
 /**
  * GRPO's clipped surrogate loss, as TRL v1.9's {@code GRPOTrainer._compute_loss} computes it for

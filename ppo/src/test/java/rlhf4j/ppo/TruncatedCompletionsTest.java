@@ -1,4 +1,4 @@
-package rlhf4j.ppo.grpo;
+package rlhf4j.ppo;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,4 +1,4 @@
-package rlhf4j.ppo.grpo;
+package rlhf4j.ppo;
 
 import ai.djl.ndarray.NDArray;
 import java.util.Collections;
