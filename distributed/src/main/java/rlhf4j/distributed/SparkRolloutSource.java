@@ -223,11 +223,18 @@ public final class SparkRolloutSource implements RolloutSource, AutoCloseable {
     return spark;
   }
 
-  /** Stops the Spark context if this source started it. */
+  /**
+   * Stops the Spark context if this source started it; with a {@code local} master the executor is
+   * this JVM, so its cached base models are freed too.
+   */
   @Override
   public void close() {
     if (ownsContext) {
+      boolean local = spark.master().startsWith("local");
       spark.stop();
+      if (local) {
+        ExecutorPolicy.clearAll();
+      }
     }
   }
 

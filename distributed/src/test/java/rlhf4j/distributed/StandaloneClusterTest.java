@@ -82,41 +82,17 @@ class StandaloneClusterTest {
       HfCheckpoint.save(m, SparkRolloutSourceTest.modelDir);
     }
     markers = Files.createDirectories(tmp.resolve("markers"));
-    String classpath =
-        System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-    // a SPARK_HOME whose jars/ is this classpath's jars: what a worker puts on its executors
-    Path home = Files.createDirectories(tmp.resolve("spark-home"));
-    Path jars = Files.createDirectories(home.resolve("jars"));
-    List<String> dirs = new ArrayList<>();
-    for (String entry : classpath.split(File.pathSeparator)) {
-      Path p = Path.of(entry);
-      if (Files.isDirectory(p)) {
-        dirs.add(p.toAbsolutePath().toString());
-      } else if (entry.endsWith(".jar") && Files.exists(p)) {
-        Path link = jars.resolve(p.getFileName());
-        if (!Files.exists(link)) {
-          Files.createSymbolicLink(link, p.toAbsolutePath());
-        }
-      }
-    }
+    Path home = tmp.resolve("spark-home");
     int masterPort = freePort();
     processes.add(
-        launch(
-            classpath,
-            home,
-            "org.apache.spark.deploy.master.Master",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            String.valueOf(masterPort),
-            "--webui-port",
-            String.valueOf(freePort())));
+        start(StandaloneLauncher.master("127.0.0.1", masterPort, freePort(), home, log("master"))));
     waitForPort(masterPort, 60);
     String url = "spark://127.0.0.1:" + masterPort;
-    workerA = launch(classpath, home, worker(url, "a"));
-    workerB = launch(classpath, home, worker(url, "b"));
+    workerA = start(worker(url, "a", home));
+    workerB = start(worker(url, "b", home));
     processes.add(workerA);
     processes.add(workerB);
+    List<String> dirs = StandaloneLauncher.classpathDirectories();
     SparkConf conf =
         SparkRolloutSource.conf(url)
             .set("spark.driver.host", "127.0.0.1")
@@ -139,21 +115,18 @@ class StandaloneClusterTest {
     assertEquals(3, spark.sc().getExecutorMemoryStatus().size(), "two executors registered");
   }
 
-  private static String[] worker(String url, String name) throws IOException {
-    return new String[] {
-      "org.apache.spark.deploy.worker.Worker",
-      "--host",
-      "127.0.0.1",
-      "--cores",
-      "1",
-      "--memory",
-      "1g",
-      "--webui-port",
-      String.valueOf(freePort()),
-      "--work-dir",
-      tmp.resolve("work-" + name).toString(),
-      url
-    };
+  private static ProcessBuilder worker(String url, String name, Path home) throws IOException {
+    return StandaloneLauncher.worker(
+        url, "127.0.0.1", 1, "1g", freePort(), tmp.resolve("work-" + name), home, log(name));
+  }
+
+  private static Process start(ProcessBuilder pb) throws IOException {
+    pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
+    return pb.start();
+  }
+
+  private static Path log(String name) {
+    return tmp.resolve(name + ".log");
   }
 
   @AfterAll
@@ -216,23 +189,6 @@ class StandaloneClusterTest {
       Thread.sleep(50);
     }
     throw new AssertionError("no executor started a task within " + seconds + " s");
-  }
-
-  private static Process launch(String classpath, Path home, String... args) throws IOException {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.add("-Xmx512m");
-    cmd.add("-cp");
-    cmd.add(classpath);
-    cmd.addAll(List.of(args));
-    ProcessBuilder pb = new ProcessBuilder(cmd);
-    pb.environment().put("SPARK_HOME", home.toString());
-    pb.environment().put("SPARK_SCALA_VERSION", "2.13");
-    pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
-    pb.environment().put("OPT_OUT_TRACKING", "true");
-    pb.redirectErrorStream(true);
-    pb.redirectOutput(tmp.resolve(args[0] + "-" + System.nanoTime() + ".log").toFile());
-    return pb.start();
   }
 
   private static int freePort() throws IOException {
