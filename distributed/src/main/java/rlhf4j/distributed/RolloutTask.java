@@ -86,7 +86,11 @@ final class RolloutTask
               List.of());
       r = g.generate(ids, seeds, null);
       ref = referenceLogProbs(lease, r);
-      float[] scores = ExecutorPolicy.reward(reward).score(samples(lease.tokenizer(), r));
+      RewardFunction rewardFn = ExecutorPolicy.reward(reward);
+      float[] scores;
+      synchronized (rewardFn) { // one instance per JVM, shared by the executor's cores
+        scores = rewardFn.score(samples(lease.tokenizer(), r));
+      }
       List<RolloutRow> rows = new ArrayList<>();
       for (int i = 0; i < items.size(); i++) {
         rows.add(

@@ -116,7 +116,8 @@ public final class PpoTrainer implements AutoCloseable {
   /**
    * Runs PPO steps until {@link #stepCount()} reaches {@code totalSteps}: each step takes the next
    * {@code batchSize} prompts (reshuffled every pass, seeded), gets their rollouts from the rollout
-   * source, scores them and calls {@link #step}.
+   * source, scores them (unless the source brought scores, as a distributed one does: then {@code
+   * reward} is not called) and calls {@link #step}.
    *
    * @param prompts token-id prompts
    * @param reward scores (prompt, response) pairs; guarded against NaN, wrong counts and errors
