@@ -21,7 +21,8 @@ import rlhf4j.policy.train.Engines;
       SftCommand.class,
       TrainRewardCommand.class,
       PpoCommand.class,
-      BenchCommand.class
+      BenchCommand.class,
+      SparkCommand.class
     })
 public final class Rlhf4jCli implements Runnable {
   @Spec CommandSpec spec;

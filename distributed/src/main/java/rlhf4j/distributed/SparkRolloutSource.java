@@ -116,7 +116,11 @@ public final class SparkRolloutSource implements RolloutSource, AutoCloseable {
         .setMaster(master)
         .setAppName("rlhf4j rollouts")
         .set("spark.ui.enabled", "false")
-        .set("spark.executor.extraJavaOptions", "-Dai.djl.offline=true")
+        .set(
+            "spark.executor.extraJavaOptions",
+            // offline, and one intra-op thread per task: an executor runs one task per core
+            "-Dai.djl.offline=true -Dai.djl.pytorch.num_threads=1"
+                + " -Dai.djl.pytorch.num_interop_threads=1")
         .set("spark.executorEnv.OPT_OUT_TRACKING", "true");
   }
 
