@@ -31,6 +31,22 @@ public final class SparkCommand implements Runnable {
     spec.commandLine().usage(spec.commandLine().getOut());
   }
 
+  /** Runs the child JVM until it ends; stopping this process (Ctrl-C, kill) stops it too. */
+  static int runChild(ProcessBuilder pb) throws Exception {
+    Process child = pb.start();
+    Thread stop = new Thread(child::destroy, "stop-spark-child");
+    Runtime.getRuntime().addShutdownHook(stop);
+    try {
+      return child.waitFor();
+    } finally {
+      try {
+        Runtime.getRuntime().removeShutdownHook(stop);
+      } catch (IllegalStateException shuttingDown) {
+        // the hook is running already
+      }
+    }
+  }
+
   /** {@code rlhf4j spark master}. */
   @Command(
       name = "master",
@@ -58,7 +74,7 @@ public final class SparkCommand implements Runnable {
     public Integer call() throws Exception {
       Path home = Files.createTempDirectory("rlhf4j-spark-home-");
       System.err.printf("rlhf4j spark master: spark://%s:%d%n", host, port);
-      return StandaloneLauncher.master(host, port, webUiPort, home, null).start().waitFor();
+      return runChild(StandaloneLauncher.master(host, port, webUiPort, home, null));
     }
   }
 
@@ -110,7 +126,7 @@ public final class SparkCommand implements Runnable {
       Path home = Files.createTempDirectory("rlhf4j-spark-home-");
       ProcessBuilder pb =
           StandaloneLauncher.worker(masterUrl, host, n, memory, webUiPort, workDir, home, null);
-      return pb.start().waitFor();
+      return runChild(pb);
     }
   }
 }
