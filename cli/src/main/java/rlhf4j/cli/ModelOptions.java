@@ -3,9 +3,9 @@ package rlhf4j.cli;
 import java.nio.file.Path;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Option;
+import rlhf4j.policy.family.Presets;
 import rlhf4j.policy.hf.HfCheckpoint;
 import rlhf4j.policy.model.CausalLM;
-import rlhf4j.policy.model.Presets;
 
 /** Where a command's model comes from: an HF folder or a seeded preset. */
 public final class ModelOptions {

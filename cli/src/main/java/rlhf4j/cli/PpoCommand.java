@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -20,15 +21,17 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import rlhf4j.policy.family.Presets;
 import rlhf4j.policy.hf.HfCheckpoint;
 import rlhf4j.policy.io.AtomicFiles;
 import rlhf4j.policy.io.SafeTensors;
 import rlhf4j.policy.lora.LoraModel;
 import rlhf4j.policy.model.CausalLM;
-import rlhf4j.policy.model.Presets;
 import rlhf4j.policy.model.ValueHead;
 import rlhf4j.policy.tokenizer.Tokenizer;
 import rlhf4j.policy.train.DivergenceException;
+import rlhf4j.policy.train.MetricsWriter;
+import rlhf4j.policy.train.ProgressReporter;
 import rlhf4j.ppo.JsonlStatsWriter;
 import rlhf4j.ppo.PpoCheckpoint;
 import rlhf4j.ppo.PpoConfig;
@@ -51,7 +54,7 @@ import rlhf4j.rollout.sampling.SamplingConfig;
     description = {
       "Train a LoRA adapter with PPO (TRL classic) as a YAML file describes.",
       "Writes OUTPUT_DIR/metrics.jsonl (one JSON object per step, TRL's metric names),"
-          + " OUTPUT_DIR/checkpoint-<step>/ (every train.checkpoint_every steps and at the end)"
+          + " OUTPUT_DIR/checkpoint-<step>/ (every trainer.save_steps steps and at the end)"
           + " and OUTPUT_DIR/final/ (adapter_config.json + adapter_model.safetensors in PEFT"
           + " format, value_head.safetensors with TRL's v_head.summary.* names).",
     })
@@ -72,16 +75,16 @@ public final class PpoCommand implements Callable<Integer> {
   @Option(
       names = "--resume",
       description =
-          "continue from the newest checkpoint in train.output_dir (exactly as if never stopped)")
+          "continue from the newest checkpoint in trainer.output_dir (exactly as if never stopped)")
   boolean resume;
 
   @Option(
       names = "--steps",
       paramLabel = "N",
-      description = "override train.steps (the step count to reach)")
+      description = "override trainer.max_steps (the step count to reach)")
   Integer steps;
 
-  @Option(names = "--output-dir", paramLabel = "DIR", description = "override train.output_dir")
+  @Option(names = "--output-dir", paramLabel = "DIR", description = "override trainer.output_dir")
   Path outputDir;
 
   private CommandSpec spec;
@@ -97,20 +100,26 @@ public final class PpoCommand implements Callable<Integer> {
   static String[] footer() {
     List<String> lines = new ArrayList<>();
     lines.add("");
-    lines.add("YAML sections and keys (snake_case; unset keys keep their defaults):");
+    lines.add("YAML sections and keys (HF / TRL / PEFT names; unset keys keep their defaults):");
     Map<String, String> notes =
         Map.of(
-            "model", "exactly one of preset / dir; seed seeds a preset's weights",
-            "lora", "defaults r 8, alpha 16, dropout 0.05, the family's target modules",
-            "ppo",
-                "defaults are TRL's classic PPOConfig (learning_rate 1.41e-5, batch_size 128...)",
-            "generation", "max_new_tokens default 32; eos_token_id default the model's",
-            "prompts", "exactly one of ids (id lists), texts, file (.jsonl or one per line)",
+            "model",
+            "exactly one of preset / dir; seed seeds a preset's weights",
+            "lora",
+            "PEFT LoraConfig names; defaults r 8, lora_alpha 16, lora_dropout 0.05, the"
+                + " family's target modules; seed: the adapter's initialisation",
+            "trainer",
+            "max_steps and output_dir are required; save_steps 0 = only at the end; the rest"
+                + " are TRL's classic PPOConfig names and defaults (learning_rate 1.41e-5,"
+                + " batch_size 128...)",
+            "generation",
+            "max_new_tokens default 32; eos_token_id default the model's",
+            "data",
+            "exactly one of ids (id lists), texts, path (.jsonl or one per line)",
             "reward",
-                "name: length | keyword | regex | reward-model (options path, tokenizer, batch_size)"
-                    + " | remote (options url, auth_env, timeout_ms, max_retries, max_batch_size)"
-                    + " | a class name; options: a string map",
-            "train", "steps and output_dir are required; checkpoint_every 0 = only at the end");
+            "name: length | keyword | regex | reward-model (options path, tokenizer, batch_size)"
+                + " | remote (options url, auth_env, timeout_ms, max_retries, max_batch_size)"
+                + " | a class name; options: a string map");
     PpoRunConfig.sections()
         .forEach(
             (section, keys) -> {
@@ -128,11 +137,11 @@ public final class PpoCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     PpoRunConfig cfg = PpoRunConfig.read(config);
-    int totalSteps = steps != null ? steps : cfg.train().steps();
+    int totalSteps = steps != null ? steps : cfg.run().maxSteps();
     if (totalSteps < 1) {
       throw new IllegalArgumentException("--steps must be >= 1, got " + totalSteps);
     }
-    Path runDir = outputDir != null ? outputDir : Path.of(cfg.train().outputDir());
+    Path runDir = outputDir != null ? outputDir : cfg.run().outputDir();
     Optional<Path> latest = PpoCheckpoint.latest(runDir);
     if (resume && latest.isEmpty()) {
       throw new IllegalArgumentException(
@@ -143,9 +152,9 @@ public final class PpoCommand implements Callable<Integer> {
           runDir
               + " already holds "
               + latest.get().getFileName()
-              + "; pass --resume to continue that run or choose another train.output_dir");
+              + "; pass --resume to continue that run or choose another trainer.output_dir");
     }
-    PpoConfig ppoConfig = cfg.ppo().toPpoConfig();
+    PpoConfig ppoConfig = cfg.ppo();
     RewardFunction reward = RewardFunctions.load(cfg.reward().name(), cfg.reward().options());
     Files.createDirectories(runDir);
     Files.copy(config, runDir.resolve("run_config.yaml"), StandardCopyOption.REPLACE_EXISTING);
@@ -156,26 +165,23 @@ public final class PpoCommand implements Callable<Integer> {
         CausalLM model =
             modelDir != null
                 ? HfCheckpoint.load(modelDir)
-                : Presets.create(
-                    cfg.model().preset(), cfg.model().seed() == null ? 0 : cfg.model().seed());
+                : Presets.create(cfg.model().preset(), cfg.model().seed());
         Tokenizer tokenizer =
             modelDir != null && Files.isRegularFile(modelDir.resolve("tokenizer.json"))
                 ? Tokenizer.load(modelDir)
                 : null;
-        LoraModel policy =
-            LoraModel.inject(model, cfg.lora().toLoraConfig(), cfg.lora().seedOrDefault());
+        LoraModel policy = LoraModel.inject(model, cfg.lora(), cfg.loraSeed());
         NDManager manager = NDManager.newBaseManager();
         ValueHead head = ValueHead.create(manager, model.config().hiddenSize(), true, 0)) {
       List<long[]> prompts = prompts(cfg.prompts(), tokenizer, model.config().vocabSize());
       GenerationConfig generation = generation(cfg.generation(), ppoConfig, model, tokenizer);
       Path metricsFile = runDir.resolve(METRICS);
-      if (resume) {
-        long restoredStep = PpoCheckpoint.stepOf(latest.get());
-        truncateMetrics(metricsFile, restoredStep);
-      } else {
-        Files.deleteIfExists(metricsFile);
-      }
-      try (JsonlStatsWriter metrics = new JsonlStatsWriter(metricsFile)) {
+      ProgressReporter progress = new ProgressReporter(System.err, "ppo", totalSteps, false);
+      try (JsonlStatsWriter metrics =
+          new JsonlStatsWriter(
+              resume
+                  ? MetricsWriter.resume(metricsFile, PpoCheckpoint.stepOf(latest.get()))
+                  : MetricsWriter.create(metricsFile))) {
         PpoTrainer trainer =
             PpoTrainer.builder()
                 .model(model)
@@ -189,25 +195,27 @@ public final class PpoCommand implements Callable<Integer> {
                 .listener(metrics)
                 .listener(
                     (step, stats) ->
-                        out.printf(
-                            "step %d/%d  reward %.4f  kl %.4f  kl_coef %.4f  loss %.4f  %.1f s%n",
-                            step,
-                            totalSteps,
-                            stats.get("objective/scores"),
-                            stats.get("objective/kl"),
-                            stats.get("objective/kl_coef"),
-                            stats.getOrDefault("ppo/loss/total", Double.NaN),
-                            stats.get("time/ppo/total")
-                                + stats.get("time/ppo/rollout")
-                                + stats.get("time/ppo/reward")))
+                        out.println(
+                            progress.line(
+                                step,
+                                String.format(
+                                    Locale.ROOT,
+                                    "reward %.4f  kl %.4f  kl_coef %.4f  loss %.4f  %.1f s",
+                                    stats.get("objective/scores"),
+                                    stats.get("objective/kl"),
+                                    stats.get("objective/kl_coef"),
+                                    stats.getOrDefault("ppo/loss/total", Double.NaN),
+                                    stats.get("time/ppo/total")
+                                        + stats.get("time/ppo/rollout")
+                                        + stats.get("time/ppo/reward")))))
                 .build();
         try {
           if (resume) {
             PpoCheckpoint.restore(trainer, latest.get());
             out.printf("resumed from %s (step %d)%n", latest.get(), trainer.stepCount());
           }
-          int every = cfg.train().checkpointEvery();
-          int keepLast = cfg.train().keepLast();
+          int every = cfg.run().saveSteps();
+          int keepLast = cfg.run().saveTotalLimit();
           PpoTrainer.StepCallback checkpoints =
               every > 0 ? PpoCheckpoint.every(every, policy::save, runDir, keepLast) : null;
           try {
@@ -221,7 +229,7 @@ public final class PpoCommand implements Callable<Integer> {
                     + e.getMessage()
                     + (last.isPresent()
                         ? "; " + last.get() + " is intact: fix the cause and rerun with --resume"
-                        : "; no checkpoint was written (set train.checkpoint_every)"));
+                        : "; no checkpoint was written (set trainer.save_steps)"));
             err.flush();
             return DIVERGED;
           }
@@ -299,18 +307,18 @@ public final class PpoCommand implements Callable<Integer> {
       for (int i = 0; i < p.ids().size(); i++) {
         List<Long> row = p.ids().get(i);
         if (row == null || row.isEmpty()) {
-          throw new IllegalArgumentException("prompts.ids[" + i + "] is empty");
+          throw new IllegalArgumentException("data.ids[" + i + "] is empty");
         }
         out.add(row.stream().mapToLong(Long::longValue).toArray());
       }
     } else if (p.texts() != null) {
       for (String t : p.texts()) {
-        out.add(encode(t, tokenizer, "prompts.texts"));
+        out.add(encode(t, tokenizer, "data.texts"));
       }
     } else {
-      Path file = Path.of(p.file());
+      Path file = Path.of(p.path());
       if (!Files.isRegularFile(file)) {
-        throw new IllegalArgumentException("prompts.file " + file + " does not exist");
+        throw new IllegalArgumentException("data.path " + file + " does not exist");
       }
       List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
       boolean jsonl = file.getFileName().toString().endsWith(".jsonl");
@@ -324,7 +332,7 @@ public final class PpoCommand implements Callable<Integer> {
       }
     }
     if (out.isEmpty()) {
-      throw new IllegalArgumentException("prompts: no prompts given");
+      throw new IllegalArgumentException("data: no prompts given");
     }
     Generator.checkTokenIds(out, vocabSize);
     return out;
@@ -375,32 +383,5 @@ public final class PpoCommand implements Callable<Integer> {
       throw new IllegalArgumentException(where + ": the prompt encodes to no tokens");
     }
     return ids;
-  }
-
-  /** Keeps the lines of steps up to {@code step}: the resumed run rewrites the later ones. */
-  static void truncateMetrics(Path file, long step) throws IOException {
-    if (!Files.isRegularFile(file)) {
-      return;
-    }
-    List<String> kept = new ArrayList<>();
-    for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
-      try {
-        JsonElement e = JsonParser.parseString(line);
-        if (e.isJsonObject()
-            && e.getAsJsonObject().has("step")
-            && e.getAsJsonObject().get("step").getAsLong() <= step) {
-          kept.add(line);
-        }
-      } catch (JsonParseException | IllegalStateException | NumberFormatException e) {
-        // a torn last line from the interrupted run: drop it
-      }
-    }
-    AtomicFiles.write(
-        file,
-        out -> {
-          for (String line : kept) {
-            out.write((line + System.lineSeparator()).getBytes(StandardCharsets.UTF_8));
-          }
-        });
   }
 }

@@ -1,194 +1,71 @@
 package rlhf4j.cli;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonMappingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.PropertyNamingStrategies;
-import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
-import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import java.io.IOException;
-import java.lang.reflect.RecordComponent;
-import java.nio.file.Files;
+import java.lang.reflect.ParameterizedType;
+import java.lang.reflect.Type;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeSet;
-import java.util.stream.Collectors;
+import rlhf4j.cli.config.ConfigBinder;
+import rlhf4j.cli.config.ConfigFile;
+import rlhf4j.cli.config.ConfigSection;
 import rlhf4j.policy.lora.LoraConfig;
 import rlhf4j.ppo.PpoConfig;
-import rlhf4j.ppo.math.KlPenalty;
 
 /**
- * The YAML file of {@code rlhf4j ppo --config FILE}: one record per section, keys in snake_case.
- * Unset keys keep their documented defaults (PPO: TRL's classic {@code PPOConfig}; LoRA: r 8, alpha
- * 16, dropout 0.05, the family's default targets). Relative paths are resolved against the working
- * directory.
+ * The YAML file of {@code rlhf4j ppo --config FILE}. The {@code lora} keys bind onto {@link
+ * LoraConfig}'s builder (PEFT names) and the {@code trainer} keys onto {@link PpoConfig}'s (TRL's
+ * classic {@code PPOConfig} names); unset keys keep their documented defaults, except that the
+ * adapter defaults to r 8, lora_alpha 16, lora_dropout 0.05. Relative paths are resolved against
+ * the working directory.
  *
  * @param model the policy: a preset or an HF folder
  * @param lora the adapter
+ * @param loraSeed seed of the adapter's initialisation ({@code lora.seed}, default 0)
  * @param ppo PPO hyper-parameters
  * @param generation rollout settings
- * @param prompts the prompts
+ * @param prompts the prompts ({@code data} section)
  * @param reward the reward function
- * @param train steps, output folder, checkpoints
+ * @param run steps, output folder, checkpoints ({@code trainer} section)
  */
 public record PpoRunConfig(
-    Model model,
-    Lora lora,
-    Ppo ppo,
+    ModelSource model,
+    LoraConfig lora,
+    long loraSeed,
+    PpoConfig ppo,
     Generation generation,
     Prompts prompts,
     Reward reward,
-    Train train) {
+    Run run) {
 
-  /** Validates that the required sections are present; fills the optional ones with defaults. */
-  public PpoRunConfig {
-    require(model, "model", "preset: nano, or dir: path/to/hf-model");
-    require(prompts, "prompts", "ids: [[1, 2, 3]], texts: [...] or file: prompts.jsonl");
-    require(reward, "reward", "name: length (or keyword, regex, or a class name)");
-    require(train, "train", "steps: 20 and output_dir: runs/ppo");
-    lora = lora == null ? new Lora(null, null, null, null, null) : lora;
-    ppo = ppo == null ? emptyPpo() : ppo;
-    generation = generation == null ? new Generation(null, null, null, null) : generation;
-  }
+  /** TRL classic {@code PPOConfig} key → {@link PpoConfig.Builder} method, where names differ. */
+  static final Map<String, String> PPO_ALIASES =
+      Map.of(
+          "adap_kl_ctrl", "adaptiveKl",
+          "target", "klTarget",
+          "horizon", "klHorizon",
+          "cliprange", "clipRange",
+          "cliprange_value", "valueClipRange");
 
-  /**
-   * Where the policy comes from.
-   *
-   * @param preset a seeded random model: nano, tiny, mini, small, tiny-llama, tiny-neox
-   * @param dir an HF folder (config.json, model.safetensors, optional tokenizer.json)
-   * @param seed weights seed of a preset, default 0
-   */
-  public record Model(String preset, String dir, Long seed) {
-    /** Exactly one of preset and dir. */
-    public Model {
-      if ((preset == null) == (dir == null)) {
-        throw new IllegalArgumentException(
-            "model: give exactly one of preset (e.g. nano) and dir (an HF model folder)");
-      }
-    }
-  }
+  /** The {@code trainer} keys bound onto {@link PpoConfig.Builder}. */
+  static final Map<String, String> PPO_KEYS =
+      ConfigBinder.keys(PpoConfig.Builder.class, PPO_ALIASES);
+
+  /** The {@code lora} keys bound onto {@link LoraConfig.Builder} (PEFT's names). */
+  static final Map<String, String> LORA_KEYS =
+      ConfigBinder.keys(LoraConfig.Builder.class, Map.of());
+
+  static final List<String> RUN_KEYS =
+      List.of("max_steps", "output_dir", "save_steps", "save_total_limit");
+  static final List<String> GENERATION_KEYS =
+      List.of("max_new_tokens", "eos_token_id", "top_k", "top_p");
+  static final List<String> DATA_KEYS = List.of("ids", "texts", "path");
+  static final List<String> REWARD_KEYS = List.of("name", "options");
 
   /**
-   * The LoRA adapter.
-   *
-   * @param r rank, default 8
-   * @param alpha scaling numerator, default 16
-   * @param dropout adapter input dropout, default 0.05
-   * @param targetModules module names, default the family's (GPT-2: c_attn)
-   * @param seed initialisation seed, default 0
-   */
-  public record Lora(
-      Integer r, Double alpha, Double dropout, List<String> targetModules, Long seed) {
-
-    /** The {@link LoraConfig} these keys describe. */
-    public LoraConfig toLoraConfig() {
-      LoraConfig.Builder b =
-          LoraConfig.builder()
-              .r(r == null ? 8 : r)
-              .loraAlpha(alpha == null ? 16 : alpha)
-              .loraDropout(dropout == null ? 0.05 : dropout);
-      if (targetModules != null) {
-        b.targetModules(targetModules);
-      }
-      return b.build();
-    }
-
-    /** The initialisation seed. */
-    public long seedOrDefault() {
-      return seed == null ? 0 : seed;
-    }
-  }
-
-  /**
-   * PPO hyper-parameters; every key is optional and defaults to TRL's classic value (see {@link
-   * PpoConfig}).
-   */
-  public record Ppo(
-      Double learningRate,
-      Double initKlCoef,
-      Boolean adaptiveKl,
-      Double klTarget,
-      Long klHorizon,
-      String klPenalty,
-      Double gamma,
-      Double lam,
-      Double clipRange,
-      Double valueClipRange,
-      Double vfCoef,
-      Integer batchSize,
-      Integer miniBatchSize,
-      Integer gradientAccumulationSteps,
-      Integer ppoEpochs,
-      Double maxGradNorm,
-      Boolean earlyStopping,
-      Double targetKl,
-      Double ratioThreshold,
-      Boolean whitenRewards,
-      Boolean useScoreScaling,
-      Boolean useScoreNorm,
-      Double scoreClip,
-      Double temperature,
-      Long seed) {
-
-    /** The validated {@link PpoConfig}: these keys over TRL's defaults. */
-    public PpoConfig toPpoConfig() {
-      PpoConfig.Builder b = PpoConfig.builder();
-      set(learningRate, b::learningRate);
-      set(initKlCoef, b::initKlCoef);
-      set(adaptiveKl, b::adaptiveKl);
-      set(klTarget, b::klTarget);
-      set(klHorizon, b::klHorizon);
-      if (klPenalty != null) {
-        try {
-          b.klPenalty(KlPenalty.valueOf(klPenalty.trim().toUpperCase(java.util.Locale.ROOT)));
-        } catch (IllegalArgumentException e) {
-          throw new IllegalArgumentException(
-              "ppo.kl_penalty: '" + klPenalty + "' is not one of kl, abs, mse, full");
-        }
-      }
-      set(gamma, b::gamma);
-      set(lam, b::lam);
-      set(clipRange, b::clipRange);
-      set(valueClipRange, b::valueClipRange);
-      set(vfCoef, b::vfCoef);
-      set(batchSize, b::batchSize);
-      set(miniBatchSize, b::miniBatchSize);
-      set(gradientAccumulationSteps, b::gradientAccumulationSteps);
-      set(ppoEpochs, b::ppoEpochs);
-      set(maxGradNorm, v -> b.maxGradNorm(v));
-      set(earlyStopping, b::earlyStopping);
-      set(targetKl, b::targetKl);
-      set(ratioThreshold, b::ratioThreshold);
-      set(whitenRewards, b::whitenRewards);
-      set(useScoreScaling, b::useScoreScaling);
-      set(useScoreNorm, b::useScoreNorm);
-      set(scoreClip, v -> b.scoreClip(v));
-      set(temperature, b::temperature);
-      set(seed, b::seed);
-      try {
-        return b.build();
-      } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException("ppo: " + e.getMessage(), e);
-      }
-    }
-
-    private static <T> void set(T value, java.util.function.Consumer<T> setter) {
-      if (value != null) {
-        setter.accept(value);
-      }
-    }
-  }
-
-  /**
-   * Rollout settings; the sampling temperature is {@code ppo.temperature} and the sampling seed is
-   * derived from {@code ppo.seed} and the step.
+   * Rollout settings; the sampling temperature is {@code trainer.temperature} and the sampling seed
+   * is derived from {@code trainer.seed} and the step.
    *
    * @param maxNewTokens response length limit, default 32
    * @param eosTokenId a response ends at this id; default the model's (or tokenizer's) EOS, -1 for
@@ -203,16 +80,15 @@ public record PpoRunConfig(
    *
    * @param ids token-id lists, e.g. {@code [[1, 2, 3], [4, 5]]}
    * @param texts prompt texts (need a tokenizer.json in model.dir)
-   * @param file a .jsonl file (per line a JSON id array, a JSON string, or an object with "prompt"
+   * @param path a .jsonl file (per line a JSON id array, a JSON string, or an object with "prompt"
    *     or "ids") or a text file (one prompt per line)
    */
-  public record Prompts(List<List<Long>> ids, List<String> texts, String file) {
+  public record Prompts(List<List<Long>> ids, List<String> texts, String path) {
     /** Exactly one source. */
     public Prompts {
-      int given = (ids == null ? 0 : 1) + (texts == null ? 0 : 1) + (file == null ? 0 : 1);
+      int given = (ids == null ? 0 : 1) + (texts == null ? 0 : 1) + (path == null ? 0 : 1);
       if (given != 1) {
-        throw new IllegalArgumentException(
-            "prompts: give exactly one of ids, texts and file, got " + given);
+        throw new IllegalArgumentException("give exactly one of ids, texts and path, got " + given);
       }
     }
   }
@@ -228,179 +104,134 @@ public record PpoRunConfig(
     public Reward {
       if (name == null || name.isBlank()) {
         throw new IllegalArgumentException(
-            "reward.name is missing: use length, keyword, regex or a class name");
+            "name is missing: use length, keyword, regex or a class name");
       }
       options = options == null ? Map.of() : Map.copyOf(options);
     }
   }
 
   /**
-   * The run.
+   * The run (HF {@code TrainingArguments} names).
    *
-   * @param steps PPO steps to reach (a resumed run continues up to this)
+   * @param maxSteps PPO steps to reach (a resumed run continues up to this)
    * @param outputDir metrics.jsonl, checkpoint-N/ and final/ go here
-   * @param checkpointEvery save a checkpoint every this many steps, default 0 (only at the end)
-   * @param keepLast keep only the newest this many checkpoints, default 0 (all)
+   * @param saveSteps save a checkpoint every this many steps, 0 (default): only at the end
+   * @param saveTotalLimit keep only the newest this many checkpoints, 0 (default): all
    */
-  public record Train(Integer steps, String outputDir, Integer checkpointEvery, Integer keepLast) {
+  public record Run(int maxSteps, Path outputDir, int saveSteps, int saveTotalLimit) {
     /** Validates. */
-    public Train {
-      if (steps == null || steps < 1) {
-        throw new IllegalArgumentException("train.steps must be >= 1, got " + steps);
+    public Run {
+      if (maxSteps < 1) {
+        throw new IllegalArgumentException("max_steps must be >= 1, got " + maxSteps);
       }
-      if (outputDir == null || outputDir.isBlank()) {
-        throw new IllegalArgumentException("train.output_dir is missing");
-      }
-      checkpointEvery = checkpointEvery == null ? 0 : checkpointEvery;
-      keepLast = keepLast == null ? 0 : keepLast;
-      if (checkpointEvery < 0) {
+      if (saveSteps < 0) {
         throw new IllegalArgumentException(
-            "train.checkpoint_every must be >= 0 (0 = only at the end), got " + checkpointEvery);
+            "save_steps must be >= 0 (0 = only at the end), got " + saveSteps);
       }
-      if (keepLast < 0) {
+      if (saveTotalLimit < 0) {
         throw new IllegalArgumentException(
-            "train.keep_last must be >= 0 (0 = keep all), got " + keepLast);
+            "save_total_limit must be >= 0 (0 = keep all), got " + saveTotalLimit);
       }
     }
   }
 
-  // ------------------------------------------------------------------ reading
-
-  private static final ObjectMapper MAPPER =
-      new ObjectMapper(new YAMLFactory())
-          .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-          .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-          .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
-          .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY);
+  /** Every section and its keys, in order (for --help and messages). */
+  static Map<String, List<String>> sections() {
+    Map<String, List<String>> out = new LinkedHashMap<>();
+    out.put("model", ModelSource.KEYS);
+    List<String> lora = new ArrayList<>(LORA_KEYS.keySet());
+    lora.add("seed");
+    out.put("lora", lora);
+    List<String> trainer = new ArrayList<>(RUN_KEYS);
+    trainer.addAll(PPO_KEYS.keySet());
+    out.put("trainer", trainer);
+    out.put("generation", GENERATION_KEYS);
+    out.put("data", DATA_KEYS);
+    out.put("reward", REWARD_KEYS);
+    return out;
+  }
 
   /**
    * Reads and validates a YAML file.
    *
-   * @throws IllegalArgumentException naming the file and the key: an unknown key (with the valid
-   *     ones), a wrong type, a missing section or an invalid value
+   * @throws IllegalArgumentException naming the file and the key: an unknown key (with the closest
+   *     and the valid ones), a wrong type, a missing section or an invalid value
    */
   public static PpoRunConfig read(Path file) {
-    String text;
-    try {
-      text = Files.readString(file);
-    } catch (IOException e) {
-      throw new IllegalArgumentException(file + ": cannot read: " + e.getMessage(), e);
-    }
-    if (text.isBlank()) {
-      throw new IllegalArgumentException(file + ": is empty; see rlhf4j ppo --help for the keys");
-    }
-    try {
-      JsonNode root = MAPPER.readTree(text);
-      if (root == null || !root.isObject()) {
+    Map<String, List<String>> sections = sections();
+    ConfigFile f = ConfigFile.read(file, sections.keySet(), "cli/configs/ppo.yaml");
+    for (String required : List.of("data", "reward", "trainer")) {
+      if (!f.has(required)) {
         throw new IllegalArgumentException(
-            file + ": expected a mapping of sections (model, ppo, ...), got " + root);
+            file + ": section '" + required + "' is missing; see cli/configs/ppo.yaml");
       }
-      checkKeys(file, root, PpoRunConfig.class, "");
-      return MAPPER.treeToValue(root, PpoRunConfig.class);
-    } catch (UnrecognizedPropertyException e) {
-      String where = path(e, true);
-      Class<?> owner = e.getReferringClass();
-      throw new IllegalArgumentException(
-          file
-              + ": unknown key '"
-              + (where.isEmpty() ? "" : where + ".")
-              + e.getPropertyName()
-              + "'; valid keys"
-              + (where.isEmpty() ? "" : " in " + where)
-              + ": "
-              + String.join(", ", keys(owner)),
-          e);
-    } catch (ValueInstantiationException e) {
-      Throwable cause = e.getCause() != null ? e.getCause() : e;
-      throw new IllegalArgumentException(file + ": " + cause.getMessage(), cause);
-    } catch (JsonMappingException e) {
-      throw new IllegalArgumentException(
-          file + ": key '" + path(e, false) + "': " + e.getOriginalMessage(), e);
-    } catch (JsonProcessingException e) {
-      throw new IllegalArgumentException(file + ": not valid YAML: " + e.getOriginalMessage(), e);
     }
+    ModelSource model = ModelSource.read(f, ModelSource.KEYS);
+
+    ConfigSection l = f.section("lora", sections.get("lora"));
+    LoraConfig.Builder lb =
+        l.bind(LoraConfig.builder().r(8).loraAlpha(16).loraDropout(0.05), LORA_KEYS);
+    LoraConfig lora = l.build(lb::build);
+    long loraSeed = l.get("seed", Long.class, 0L);
+
+    ConfigSection t = f.section("trainer", sections.get("trainer"));
+    Run run =
+        t.build(
+            () ->
+                new Run(
+                    t.require("max_steps", Integer.class, "the step count to reach, e.g. 20"),
+                    Path.of(t.require("output_dir", String.class, "e.g. runs/ppo")),
+                    t.get("save_steps", Integer.class, 0),
+                    t.get("save_total_limit", Integer.class, 0)));
+    PpoConfig.Builder pb = t.bind(PpoConfig.builder(), PPO_KEYS);
+    PpoConfig ppo = t.build(pb::build);
+
+    ConfigSection g = f.section("generation", GENERATION_KEYS);
+    Generation generation =
+        new Generation(
+            g.get("max_new_tokens", Integer.class),
+            g.get("eos_token_id", Long.class),
+            g.get("top_k", Integer.class),
+            g.get("top_p", Double.class));
+
+    ConfigSection d = f.section("data", DATA_KEYS);
+    @SuppressWarnings("unchecked")
+    List<List<Long>> ids = (List<List<Long>>) d.get("ids", listOf(listOf(Long.class)));
+    @SuppressWarnings("unchecked")
+    List<String> texts = (List<String>) d.get("texts", listOf(String.class));
+    Prompts prompts = d.build(() -> new Prompts(ids, texts, d.get("path", String.class)));
+
+    ConfigSection r = f.section("reward", REWARD_KEYS);
+    @SuppressWarnings("unchecked")
+    Map<String, String> options = (Map<String, String>) r.get("options", mapOf(String.class));
+    Reward reward = r.build(() -> new Reward(r.get("name", String.class), options));
+    return new PpoRunConfig(model, lora, loraSeed, ppo, generation, prompts, reward, run);
   }
 
-  /** Rejects keys no record component declares, before any value is checked. */
-  private static void checkKeys(Path file, JsonNode node, Class<?> type, String where) {
-    if (!node.isObject() || !type.isRecord()) {
-      return;
-    }
-    Map<String, RecordComponent> byKey = new LinkedHashMap<>();
-    for (RecordComponent c : type.getRecordComponents()) {
-      byKey.put(snake(c.getName()), c);
-    }
-    for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
-      String key = it.next();
-      RecordComponent c = byKey.get(key);
-      if (c == null) {
-        throw new IllegalArgumentException(
-            file
-                + ": unknown key '"
-                + (where.isEmpty() ? "" : where + ".")
-                + key
-                + "'; valid keys"
-                + (where.isEmpty() ? "" : " in " + where)
-                + ": "
-                + String.join(", ", byKey.keySet()));
+  private static Type listOf(Type element) {
+    return parameterized(List.class, element);
+  }
+
+  private static Type mapOf(Type value) {
+    return parameterized(Map.class, String.class, value);
+  }
+
+  private static Type parameterized(Class<?> raw, Type... args) {
+    return new ParameterizedType() {
+      @Override
+      public Type[] getActualTypeArguments() {
+        return args.clone();
       }
-      checkKeys(file, node.get(key), c.getType(), where.isEmpty() ? key : where + "." + key);
-    }
-  }
 
-  private static String path(JsonMappingException e, boolean dropLast) {
-    List<String> parts = new ArrayList<>();
-    for (JsonMappingException.Reference r : e.getPath()) {
-      parts.add(r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]");
-    }
-    if (dropLast && !parts.isEmpty()) {
-      parts.remove(parts.size() - 1);
-    }
-    return String.join(".", parts).replace(".[", "[");
-  }
+      @Override
+      public Type getRawType() {
+        return raw;
+      }
 
-  /** The YAML keys of a section record, in declaration order. */
-  static List<String> keys(Class<?> section) {
-    List<String> out = new ArrayList<>();
-    if (section == null || !section.isRecord()) {
-      return out;
-    }
-    for (RecordComponent c : section.getRecordComponents()) {
-      out.add(snake(c.getName()));
-    }
-    return out;
-  }
-
-  /** Every section and its keys, in declaration order (for --help). */
-  static Map<String, List<String>> sections() {
-    Map<String, List<String>> out = new LinkedHashMap<>();
-    for (RecordComponent c : PpoRunConfig.class.getRecordComponents()) {
-      out.put(snake(c.getName()), keys(c.getType()));
-    }
-    return out;
-  }
-
-  static String snake(String camel) {
-    return camel.replaceAll("([a-z0-9])([A-Z])", "$1_$2").toLowerCase(java.util.Locale.ROOT);
-  }
-
-  private static void require(Object section, String name, String example) {
-    if (section == null) {
-      throw new IllegalArgumentException(
-          "section '" + name + "' is missing; e.g. " + name + ": {" + example + "}");
-    }
-  }
-
-  private static Ppo emptyPpo() {
-    return new Ppo(
-        null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-        null, null, null, null, null, null, null, null, null, null);
-  }
-
-  /** Keys across all sections, sorted (for messages). */
-  static String allKeys() {
-    return sections().entrySet().stream()
-        .map(e -> e.getKey() + ": " + new TreeSet<>(e.getValue()))
-        .collect(Collectors.joining("; "));
+      @Override
+      public Type getOwnerType() {
+        return null;
+      }
+    };
   }
 }

@@ -11,18 +11,22 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import rlhf4j.policy.family.Presets;
 import rlhf4j.policy.hf.HfCheckpoint;
 import rlhf4j.policy.model.CausalLM;
 import rlhf4j.policy.model.ModelConfig;
-import rlhf4j.policy.model.Presets;
 import rlhf4j.policy.sft.SftConfig;
 import rlhf4j.policy.sft.SftExample;
+import rlhf4j.policy.sft.SftListener;
 import rlhf4j.policy.sft.SftSummary;
 import rlhf4j.policy.sft.SftTrainer;
 import rlhf4j.policy.tokenizer.Tokenizer;
+import rlhf4j.policy.train.MetricsWriter;
+import rlhf4j.policy.train.ProgressReporter;
 
 /** {@code rlhf4j sft --config FILE.yaml}: supervised fine-tuning, saved as an HF folder. */
 @Command(
@@ -32,10 +36,16 @@ import rlhf4j.policy.tokenizer.Tokenizer;
       "Supervised fine-tuning (full, all base parameters) on a JSONL file of {\"text\": ...} or"
           + " {\"prompt\": ..., \"completion\": ...} lines; EOS is appended to every example.",
       "Saves the model as an HF folder (config.json, model.safetensors) with the tokenizer files.",
-      "Config keys: see cli/configs/sft.yaml."
+      "Also writes OUTPUT_DIR/metrics.jsonl (sft/loss, sft/learning_rate, sft/tokens_per_s,"
+          + " time/wall_s every logging_steps steps).",
+      "Config keys: see cli/configs/sft.yaml (trainer keys: HF TrainingArguments / TRL SFTConfig"
+          + " names)."
     })
 public final class SftCommand implements Callable<Integer> {
   /** Tokenizer files copied next to the saved weights when present. */
+  /** The metrics file written into the output folder. */
+  static final String METRICS = "metrics.jsonl";
+
   static final List<String> TOKENIZER_FILES =
       List.of(
           "tokenizer.json",
@@ -48,18 +58,17 @@ public final class SftCommand implements Callable<Integer> {
       names = "--config",
       required = true,
       paramLabel = "FILE",
-      description = "YAML file with model, data, output and trainer sections")
+      description = "YAML file with model, data and trainer sections")
   Path config;
 
   @Override
   public Integer call() throws IOException {
     SftConfigFile file = SftConfigFile.read(config);
-    SftConfig sft = file.sftConfig();
-    SftConfigFile.Model m = file.model();
-    Path tokenizerDir = Path.of(m.tokenizer() != null ? m.tokenizer() : m.dir());
-    Path output = Path.of(file.output());
-    try (Tokenizer tokenizer = Tokenizer.load(tokenizerDir)) {
-      List<SftExample> examples = readJsonl(Path.of(file.data().path()), tokenizer);
+    SftConfig sft = file.trainer();
+    ModelSource m = file.model();
+    Path output = file.outputDir();
+    try (Tokenizer tokenizer = Tokenizer.load(m.tokenizerDir())) {
+      List<SftExample> examples = readJsonl(file.data(), tokenizer);
       try (CausalLM model = loadModel(m, tokenizer)) {
         if (tokenizer.vocabSize() > model.config().vocabSize()) {
           throw new IllegalArgumentException(
@@ -72,21 +81,31 @@ public final class SftCommand implements Callable<Integer> {
         System.out.printf(
             "sft: %d examples from %s, model %s (%,d parameters), lr %.2e, batch %d%n",
             examples.size(),
-            file.data().path(),
-            m.dir() != null ? m.dir() : m.preset(),
+            file.data(),
+            m.describe(),
             model.parameterCount(),
             sft.learningRate(),
             sft.batchSize());
-        SftSummary s =
-            new SftTrainer(model, sft)
-                .train(
-                    examples,
-                    (step, loss, lr, tps) ->
-                        System.out.printf(
-                            "step %d  loss %.4f  lr %.3e  tokens/s %.0f%n", step, loss, lr, tps));
+        SftTrainer trainer = new SftTrainer(model, sft);
+        ProgressReporter progress =
+            new ProgressReporter(System.out, "sft", trainer.totalSteps(examples), false);
+        SftSummary s;
+        try (MetricsWriter metrics = MetricsWriter.create(output.resolve(METRICS))) {
+          s =
+              trainer.train(
+                  examples,
+                  (step, loss, lr, tps) -> {
+                    metrics.write(step, SftListener.metrics(loss, lr, tps));
+                    System.out.println(
+                        progress.line(
+                            step,
+                            String.format(
+                                Locale.ROOT, "loss %.4f  lr %.3e  tokens/s %.0f", loss, lr, tps)));
+                  });
+        }
         HfCheckpoint.save(model, output);
         for (String name : TOKENIZER_FILES) {
-          Path src = tokenizerDir.resolve(name);
+          Path src = m.tokenizerDir().resolve(name);
           if (Files.isRegularFile(src)) {
             Files.copy(src, output.resolve(name), StandardCopyOption.REPLACE_EXISTING);
           }
@@ -100,17 +119,17 @@ public final class SftCommand implements Callable<Integer> {
   }
 
   /** The HF model in {@code dir}, or a seeded preset (resized to the tokenizer if asked). */
-  static CausalLM loadModel(SftConfigFile.Model m, Tokenizer tokenizer) {
+  static CausalLM loadModel(ModelSource m, Tokenizer tokenizer) {
     if (m.dir() != null) {
       return HfCheckpoint.load(Path.of(m.dir()));
     }
     ModelConfig c = Presets.config(m.preset());
-    if (Boolean.TRUE.equals(m.vocabFromTokenizer())) {
+    if (m.vocabFromTokenizer()) {
       c =
           withVocabSize(c, tokenizer.vocabSize())
               .withSpecialTokens(tokenizer.bosId(), tokenizer.eosId(), tokenizer.padId());
     }
-    return CausalLM.random(c, m.seed() == null ? 0 : m.seed());
+    return CausalLM.random(c, m.seed());
   }
 
   /** {@code c} with another vocabulary size. */

@@ -1,12 +1,6 @@
 package rlhf4j.cli;
 
-import com.google.gson.Gson;
-import com.google.gson.GsonBuilder;
-import com.google.gson.JsonObject;
-import java.io.BufferedWriter;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -15,8 +9,10 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import rlhf4j.policy.model.Presets;
+import rlhf4j.policy.family.Presets;
 import rlhf4j.policy.tokenizer.Tokenizer;
+import rlhf4j.policy.train.MetricsWriter;
+import rlhf4j.policy.train.ProgressReporter;
 import rlhf4j.reward.model.PreferenceData;
 import rlhf4j.reward.model.PreferencePair;
 import rlhf4j.reward.model.RewardModel;
@@ -39,23 +35,24 @@ import rlhf4j.reward.model.TokenizedPair;
     },
     footer = {
       "",
-      "Config keys (YAML; relative paths against the working directory):",
+      "Config keys (YAML; relative paths against the working directory; trainer keys use the HF"
+          + " TrainingArguments / TRL RewardConfig names):",
       "  model.dir          HF language model (gets a fresh score head) or a saved",
       "                     reward model (trained further)",
       "  model.preset       or a seeded random shape: nano, tiny, mini, small,",
       "                     tiny-llama, tiny-neox",
       "  model.seed         preset weights and fresh score head (default 0)",
-      "  tokenizer          folder with tokenizer.json (default: model.dir)",
-      "  data.file          JSONL preference pairs (required)",
+      "  model.tokenizer    folder with tokenizer.json (default: model.dir)",
+      "  data.path          JSONL preference pairs (required)",
       "  data.eval_fraction held out to measure accuracy (default 0.1)",
-      "  output             folder to write (required)",
-      "  log_every          print training metrics every N steps (default 10)",
-      "  trainer:           each optional",
-      "    epochs           default 3",
-      "    batch_size       pairs per step, default 8",
-      "    eval_batch_size  default 8",
+      "  trainer:",
+      "    output_dir       folder to write (required)",
+      "    logging_steps    print training metrics every N steps (default 10)",
+      "    num_train_epochs default 3",
+      "    per_device_train_batch_size  pairs per step, default 8",
+      "    per_device_eval_batch_size   default 8",
       "    learning_rate    default 1e-4 (TRL); ~1e-3 for tiny random models",
-      "    schedule         constant, linear (default), cosine",
+      "    lr_scheduler_type  constant, linear (default), cosine",
       "    warmup_ratio     default 0",
       "    weight_decay     AdamW, default 0",
       "    max_grad_norm    default 1.0; 0 disables clipping",
@@ -66,8 +63,6 @@ import rlhf4j.reward.model.TokenizedPair;
       "Example: cli/configs/train-reward.yaml"
     })
 public final class TrainRewardCommand implements Callable<Integer> {
-  private static final Gson GSON = new GsonBuilder().serializeSpecialFloatingPointValues().create();
-
   /** Tokenizer files copied next to the trained model when present. */
   private static final List<String> TOKENIZER_FILES =
       List.of("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json");
@@ -82,15 +77,16 @@ public final class TrainRewardCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     TrainRewardConfig config = TrainRewardConfig.read(configFile);
-    RewardTrainerConfig trainerConfig = config.trainerConfig();
-    Path output = Path.of(config.output());
-    List<PreferencePair> pairs = PreferenceData.read(Path.of(config.data().file()));
-    try (Tokenizer tokenizer = Tokenizer.load(config.tokenizerDir());
-        RewardModel model = loadModel(config).optTokenizer(tokenizer)) {
+    RewardTrainerConfig trainerConfig = config.trainer();
+    Path output = config.outputDir();
+    Path tokenizerDir = config.model().tokenizerDir();
+    List<PreferencePair> pairs = PreferenceData.read(config.data());
+    try (Tokenizer tokenizer = Tokenizer.load(tokenizerDir);
+        RewardModel model = loadModel(config.model()).optTokenizer(tokenizer)) {
       if (tokenizer.vocabSize() > model.config().vocabSize()) {
         throw new IllegalArgumentException(
             "the tokenizer in "
-                + config.tokenizerDir()
+                + tokenizerDir
                 + " has "
                 + tokenizer.vocabSize()
                 + " tokens but the model's vocabulary has "
@@ -101,7 +97,7 @@ public final class TrainRewardCommand implements Callable<Integer> {
       PreferenceData.Tokenized tokenized = trainer.tokenize(pairs);
       if (tokenized.pairs().size() < 2) {
         throw new IllegalArgumentException(
-            config.data().file()
+            config.data()
                 + ": only "
                 + tokenized.pairs().size()
                 + " pair(s) fit trainer.max_length "
@@ -117,24 +113,25 @@ public final class TrainRewardCommand implements Callable<Integer> {
           split.eval().size(),
           tokenized.droppedTooLong(),
           trainerConfig.maxLength());
-      Files.createDirectories(output);
+      int bs = trainerConfig.batchSize();
+      long total = (long) trainerConfig.epochs() * ((split.train().size() + bs - 1) / bs);
+      ProgressReporter progress = new ProgressReporter(System.out, "train-reward", total, false);
       RewardTrainer.Result result;
-      try (BufferedWriter metrics =
-          Files.newBufferedWriter(output.resolve("metrics.jsonl"), StandardCharsets.UTF_8)) {
-        int logEvery = config.logEveryOrDefault();
+      try (MetricsWriter metrics = MetricsWriter.create(output.resolve("metrics.jsonl"))) {
+        int logEvery = config.loggingSteps();
         trainer.addListener(
             (step, m) -> {
-              writeLine(metrics, step, m);
+              metrics.write(step, m);
               boolean eval = m.containsKey("eval/loss");
               if (eval || step % logEvery == 0) {
-                System.out.println("step " + step + " " + format(m));
+                System.out.println(progress.line(step, format(m)));
               }
             });
         result = trainer.train(split.train(), split.eval());
       }
       model.save(output);
       for (String name : TOKENIZER_FILES) {
-        Path f = config.tokenizerDir().resolve(name);
+        Path f = tokenizerDir.resolve(name);
         if (Files.isRegularFile(f)) {
           Files.copy(f, output.resolve(name), StandardCopyOption.REPLACE_EXISTING);
         }
@@ -149,24 +146,11 @@ public final class TrainRewardCommand implements Callable<Integer> {
     return 0;
   }
 
-  private static RewardModel loadModel(TrainRewardConfig config) {
-    TrainRewardConfig.Model m = config.model();
+  private static RewardModel loadModel(ModelSource m) {
     if (m.preset() != null) {
-      return RewardModel.random(Presets.config(m.preset()), config.modelSeed());
+      return RewardModel.random(Presets.config(m.preset()), m.seed());
     }
-    return RewardModel.fromPretrained(Path.of(m.dir()), config.modelSeed());
-  }
-
-  private static void writeLine(BufferedWriter out, long step, Map<String, Double> metrics) {
-    JsonObject j = new JsonObject();
-    j.addProperty("step", step);
-    metrics.forEach(j::addProperty);
-    try {
-      out.write(GSON.toJson(j));
-      out.newLine();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return RewardModel.fromPretrained(Path.of(m.dir()), m.seed());
   }
 
   private static String format(Map<String, Double> metrics) {

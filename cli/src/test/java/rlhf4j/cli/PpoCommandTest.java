@@ -15,10 +15,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import rlhf4j.policy.family.Presets;
 import rlhf4j.policy.io.SafeTensors;
 import rlhf4j.policy.lora.LoraModel;
 import rlhf4j.policy.model.CausalLM;
-import rlhf4j.policy.model.Presets;
 import rlhf4j.policy.model.ValueHead;
 import rlhf4j.reward.RewardFunction;
 
@@ -32,10 +32,14 @@ class PpoCommandTest {
           preset: nano
         lora:
           r: 4
-          alpha: 8
-          dropout: 0.1
+          lora_alpha: 8
+          lora_dropout: 0.1
           seed: 3
-        ppo:
+        trainer:
+          max_steps: %d
+          output_dir: %s
+          save_steps: 1
+          save_total_limit: 1
           learning_rate: 1.0e-3
           batch_size: 4
           mini_batch_size: 2
@@ -44,17 +48,12 @@ class PpoCommandTest {
           seed: 5
         generation:
           max_new_tokens: 4
-        prompts:
+        data:
           ids: [[1, 2, 3], [40, 41], [7, 8, 9, 10], [100, 200], [300, 301, 302]]
         reward:
           %s
-        train:
-          steps: %d
-          output_dir: %s
-          checkpoint_every: 1
-          keep_last: 1
         """
-        .formatted(reward, steps, outputDir.toString().replace("\\", "/"));
+        .formatted(steps, outputDir.toString().replace("\\", "/"), reward);
   }
 
   static final String LENGTH = "{name: length, options: {target: 2, unit: tokens}}";
@@ -96,6 +95,7 @@ class PpoCommandTest {
       var j = JsonParser.parseString(metrics.get(i)).getAsJsonObject();
       assertEquals(i + 1, j.get("step").getAsInt());
       assertTrue(j.has("objective/kl") && j.has("ppo/loss/total"), metrics.get(i));
+      assertTrue(j.get("time/wall_s").getAsDouble() >= 0, metrics.get(i));
     }
     assertEquals(
         List.of("checkpoint-2", "final", "metrics.jsonl", "run_config.yaml"), entries(run));
@@ -174,14 +174,18 @@ class PpoCommandTest {
     String bad = yaml(run, 2, LENGTH).replace("learning_rate:", "learnin_rate:");
     CliRun.Result r = CliRun.run("ppo", "--config", write("bad.yaml", bad).toString());
     assertEquals(2, r.code());
-    assertTrue(r.err().contains("unknown key 'ppo.learnin_rate'"), r.err());
-    assertTrue(r.err().contains("valid keys in ppo: learning_rate, init_kl_coef"), r.err());
+    assertTrue(r.err().contains("unknown key 'trainer.learnin_rate'"), r.err());
+    assertTrue(r.err().contains("did you mean `learning_rate`?"), r.err());
+    assertTrue(
+        r.err().contains("valid keys in trainer: max_steps, output_dir, save_steps"), r.err());
+    assertTrue(r.err().contains("learning_rate, init_kl_coef, adap_kl_ctrl"), r.err());
     assertFalse(Files.exists(run), "nothing is written for a bad config");
 
-    CliRun.Result top = CliRun.run("ppo", "--config", write("top.yaml", "trian: {}\n").toString());
+    CliRun.Result top = CliRun.run("ppo", "--config", write("top.yaml", "trainr: {}\n").toString());
     assertEquals(2, top.code());
+    assertTrue(top.err().contains("unknown section 'trainr'; did you mean `trainer`?"), top.err());
     assertTrue(
-        top.err().contains("unknown key 'trian'; valid keys: model, lora, ppo, generation,"),
+        top.err().contains("valid sections: model, lora, trainer, generation, data, reward"),
         top.err());
   }
 
@@ -195,7 +199,7 @@ class PpoCommandTest {
             write("t.yaml", yaml(run, 2, LENGTH).replace("batch_size: 4", "batch_size: four"))
                 .toString());
     assertEquals(2, type.code());
-    assertTrue(type.err().contains("ppo.batch_size"), type.err());
+    assertTrue(type.err().contains("trainer.batch_size must be an integer"), type.err());
 
     CliRun.Result range =
         CliRun.run(
@@ -206,7 +210,9 @@ class PpoCommandTest {
                     yaml(run, 2, LENGTH).replace("mini_batch_size: 2", "mini_batch_size: 3"))
                 .toString());
     assertEquals(2, range.code());
-    assertTrue(range.err().contains("batchSize must be a multiple of miniBatchSize"), range.err());
+    assertTrue(
+        range.err().contains("trainer.batch_size must be a multiple of mini_batch_size"),
+        range.err());
   }
 
   @Test
@@ -222,7 +228,7 @@ class PpoCommandTest {
         assertTrue(r.out().contains(key), e.getKey() + "." + key + " missing from --help");
       }
     }
-    assertTrue(r.out().contains("use_score_scaling") && r.out().contains("checkpoint_every"));
+    assertTrue(r.out().contains("use_score_scaling") && r.out().contains("save_steps"));
   }
 
   /** Returns NaN for one sample on its second call. */

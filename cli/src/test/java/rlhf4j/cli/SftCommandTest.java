@@ -75,10 +75,10 @@ class SftCommandTest {
             + "  path: "
             + data
             + "\n"
-            + "output: "
+            + "trainer:\n"
+            + "  output_dir: "
             + out
             + "\n"
-            + "trainer:\n"
             + trainer;
     Path file = tmp.resolve(name + ".yaml");
     Files.writeString(file, text);
@@ -92,15 +92,19 @@ class SftCommandTest {
             "ok",
             "  learning_rate: 3.0e-3\n"
                 + "  max_steps: 30\n"
-                + "  batch_size: 8\n"
+                + "  per_device_train_batch_size: 8\n"
                 + "  max_length: 32\n"
-                + "  scheduler: constant\n"
-                + "  log_every: 10\n");
+                + "  lr_scheduler_type: constant\n"
+                + "  logging_steps: 10\n");
     CliRun.Result r = CliRun.run("sft", "--config", config.toString());
     System.out.print(r.out());
     assertEquals(0, r.code(), r.err());
-    assertTrue(r.out().contains("step 30  loss"), r.out());
+    assertTrue(r.out().contains("step 30/30 (100%)"), r.out());
     Path out = tmp.resolve("ok-out");
+    List<String> metrics = Files.readAllLines(out.resolve("metrics.jsonl"));
+    assertEquals(3, metrics.size(), "one line every logging_steps");
+    assertTrue(metrics.get(2).startsWith("{\"step\":30,\"time/wall_s\":"), metrics.get(2));
+    assertTrue(metrics.get(2).contains("\"sft/loss\":"), metrics.get(2));
     for (String f : List.of("config.json", "model.safetensors", "tokenizer.json")) {
       assertTrue(Files.isRegularFile(out.resolve(f)), f);
     }
@@ -108,7 +112,7 @@ class SftCommandTest {
         CausalLM trained = HfCheckpoint.load(out);
         CausalLM initial =
             SftCommand.loadModel(
-                new SftConfigFile.Model(null, "nano", tokenizerDir.toString(), true, 4L), tok)) {
+                new ModelSource(null, "nano", tokenizerDir.toString(), true, 4L), tok)) {
       assertEquals(tok.vocabSize(), trained.config().vocabSize());
       assertEquals(tok.eosId(), trained.config().eosTokenId());
       String name = "transformer.h.0.attn.c_attn.weight";
@@ -131,15 +135,21 @@ class SftCommandTest {
     assertEquals(2, r.code());
     assertTrue(r.err().contains("unknown key 'trainer.lerning_rate'"), r.err());
     assertTrue(r.err().contains("learning_rate"), r.err());
+    assertTrue(r.err().contains("did you mean `learning_rate`?"), r.err());
     assertTrue(r.err().contains("completion_only_loss"), r.err());
+    // a key of the earlier vocabulary points to its HF name
+    CliRun.Result old = CliRun.run("sft", "--config", yaml("old", "  batch_size: 4\n").toString());
+    assertEquals(2, old.code());
+    assertTrue(old.err().contains("did you mean `per_device_train_batch_size`?"), old.err());
   }
 
   @Test
   void invalidTrainerValueNamesTheYamlKey() throws IOException {
-    Path config = yaml("bad", "  batch_size: 0\n");
+    Path config = yaml("bad", "  per_device_train_batch_size: 0\n");
     CliRun.Result r = CliRun.run("sft", "--config", config.toString());
     assertEquals(2, r.code());
-    assertTrue(r.err().contains("trainer.batch_size must be >= 1, got 0"), r.err());
+    assertTrue(
+        r.err().contains("trainer.per_device_train_batch_size must be >= 1, got 0"), r.err());
   }
 
   @Test
@@ -160,7 +170,7 @@ class SftCommandTest {
   void shippedExampleConfigParses() {
     SftConfigFile c = SftConfigFile.read(Path.of("configs/sft.yaml"));
     assertEquals("tiny", c.model().preset());
-    SftConfig s = c.sftConfig();
+    SftConfig s = c.trainer();
     assertEquals(1e-3, s.learningRate());
     assertEquals(SftConfig.Scheduler.COSINE, s.scheduler());
   }

@@ -106,15 +106,15 @@ class TrainRewardCommandTest {
             "model:",
             "  preset: nano",
             "  seed: 3",
-            "tokenizer: " + tokenizer(),
+            "  tokenizer: " + tokenizer(),
             "data:",
-            "  file: " + data(160),
+            "  path: " + data(160),
             "  eval_fraction: 0.25",
-            "output: " + dir.resolve("out"),
-            "log_every: 5",
             "trainer:",
-            "  epochs: 4",
-            "  batch_size: 16",
+            "  output_dir: " + dir.resolve("out"),
+            "  logging_steps: 5",
+            "  num_train_epochs: 4",
+            "  per_device_train_batch_size: 16",
             "  learning_rate: 2.0e-3",
             "  center_rewards_coefficient: 0.01",
             "  seed: 7",
@@ -141,6 +141,7 @@ class TrainRewardCommandTest {
     // 120 pairs / 16 = 8 steps per epoch, 4 epochs, plus one evaluation per epoch
     assertEquals(32 + 4, metrics.size());
     JsonObject lastEval = JsonParser.parseString(metrics.get(metrics.size() - 1)).getAsJsonObject();
+    assertTrue(lastEval.get("time/wall_s").getAsDouble() > 0, metrics.get(metrics.size() - 1));
     double accuracy = lastEval.get("eval/accuracy").getAsDouble();
     System.out.println("train-reward CLI: held-out accuracy " + accuracy);
     assertTrue(accuracy >= 0.95, "held-out accuracy " + accuracy);
@@ -159,28 +160,36 @@ class TrainRewardCommandTest {
         CliRun.run("train-reward", "--config", config("  lerning_rate: 0.1").toString());
     assertEquals(2, r.code());
     assertTrue(r.err().contains("unknown key 'trainer.lerning_rate'"), r.err());
-    assertTrue(r.err().contains("valid keys under 'trainer'"), r.err());
+    assertTrue(r.err().contains("did you mean `learning_rate`?"), r.err());
+    assertTrue(r.err().contains("valid keys in trainer: output_dir, logging_steps"), r.err());
     assertTrue(r.err().contains("learning_rate"), r.err());
     assertTrue(r.err().contains("center_rewards_coefficient"), r.err());
     // reported before the checks of the keys that are there, even when required keys are missing
     Path partial = dir.resolve("partial.yaml");
-    Files.writeString(partial, "model:\n  preset: nano\n  sed: 1\nfoo: 1\n");
+    Files.writeString(partial, "model:\n  preset: nano\n  sed: 1\n");
     r = CliRun.run("train-reward", "--config", partial.toString());
     assertEquals(2, r.code());
     assertTrue(
-        r.err().contains(partial + ": unknown key 'model.sed'; valid keys under 'model': [dir,"),
+        r.err()
+            .contains(
+                partial
+                    + ": unknown key 'model.sed'; did you mean `seed`? valid keys in model: preset,"
+                    + " dir, tokenizer, seed"),
         r.err());
   }
 
   @Test
   void aBadValueNamesTheKey() throws IOException {
     CliRun.Result r =
-        CliRun.run("train-reward", "--config", config("  batch_size: many").toString());
+        CliRun.run(
+            "train-reward", "--config", config("  per_device_eval_batch_size: many").toString());
     assertEquals(2, r.code());
-    assertTrue(r.err().contains("trainer.batch_size"), r.err());
-    r = CliRun.run("train-reward", "--config", config("  epochs: 0").toString());
+    assertTrue(
+        r.err().contains("trainer.per_device_eval_batch_size must be an integer, got 'many'"),
+        r.err());
+    r = CliRun.run("train-reward", "--config", config("  warmup_ratio: 2").toString());
     assertEquals(2, r.code());
-    assertTrue(r.err().contains("epochs must be > 0, got 0"), r.err());
+    assertTrue(r.err().contains("trainer.warmup_ratio must be in [0, 1], got 2.0"), r.err());
   }
 
   @Test
@@ -191,7 +200,7 @@ class TrainRewardCommandTest {
         List.of(
             "--config",
             "model.preset",
-            "data.file",
+            "data.path",
             "learning_rate",
             "center_rewards_coefficient")) {
       assertTrue(r.out().contains(key), key + " in\n" + r.out());
@@ -203,7 +212,7 @@ class TrainRewardCommandTest {
     Path example = Path.of("configs/train-reward.yaml");
     TrainRewardConfig c = TrainRewardConfig.read(example);
     assertEquals("nano", c.model().preset());
-    assertEquals(1e-3, c.trainerConfig().learningRate());
+    assertEquals(1e-3, c.trainer().learningRate());
     assertEquals(0.25, c.evalFraction());
   }
 }

@@ -11,6 +11,11 @@ import rlhf4j.policy.model.TokenLogProbs;
  * it costs no extra weight memory (TRL, PEFT's {@code disable_adapter()}). Requires {@code bias =
  * none}: trainable biases change the base model, and switching adapters off would no longer give
  * the model training started from.
+ *
+ * <p>The switch is scoped to the calling thread ({@link LoraModel#adaptersDisabled()}): a reference
+ * pass here runs the base model while a rollout of the same model on another thread still applies
+ * the adapters, so one model can serve rollouts and reference passes side by side. Training steps
+ * and adapter changes must still not overlap another thread's forward pass.
  */
 public final class AdapterSwitchingReference implements ReferenceModel {
   private final LoraModel policy;

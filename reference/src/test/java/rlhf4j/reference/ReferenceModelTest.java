@@ -13,11 +13,11 @@ import ai.djl.ndarray.types.Shape;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import rlhf4j.policy.family.Presets;
 import rlhf4j.policy.lora.LoraConfig;
 import rlhf4j.policy.lora.LoraModel;
 import rlhf4j.policy.model.CausalLM;
 import rlhf4j.policy.model.NoGrad;
-import rlhf4j.policy.model.Presets;
 import rlhf4j.policy.model.TokenLogProbs;
 import rlhf4j.policy.quant.QuantConfig;
 

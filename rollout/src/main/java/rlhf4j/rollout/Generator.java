@@ -11,6 +11,7 @@ import java.util.List;
 import rlhf4j.policy.model.CausalLM;
 import rlhf4j.policy.model.KvCache;
 import rlhf4j.policy.model.NoGrad;
+import rlhf4j.policy.model.PositionKind;
 import rlhf4j.policy.model.ValueHead;
 import rlhf4j.policy.tokenizer.Tokenizer;
 import rlhf4j.rollout.sampling.LogitsProcessor;
@@ -133,7 +134,8 @@ public final class Generator {
     checkTokenIds(prompts, model.config().vocabSize());
     int maxNew = config.maxNewTokens();
     int capacity = p + maxNew;
-    if (capacity > model.config().maxPositions() && model.config().family().name().equals("GPT2")) {
+    if (capacity > model.config().maxPositions()
+        && model.config().positionKind() == PositionKind.LEARNED) {
       throw new IllegalArgumentException(
           "prompt length "
               + p

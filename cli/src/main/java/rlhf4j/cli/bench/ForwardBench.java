@@ -13,8 +13,8 @@ import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import rlhf4j.policy.family.Presets;
 import rlhf4j.policy.model.CausalLM;
-import rlhf4j.policy.model.Presets;
 import rlhf4j.policy.train.Engines;
 
 /** {@code rlhf4j bench forward}: inference forward throughput against the measured matmul peak. */

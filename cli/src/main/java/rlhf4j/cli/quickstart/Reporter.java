@@ -2,6 +2,7 @@ package rlhf4j.cli.quickstart;
 
 import java.io.PrintStream;
 import java.util.Locale;
+import rlhf4j.policy.train.ProgressReporter;
 
 /**
  * The quickstart's console: concise log lines on stdout and progress bars on stderr. Quiet prints
@@ -39,9 +40,9 @@ final class Reporter {
     out.flush();
   }
 
-  /** A progress bar, live only on a console and when not quiet. */
-  ProgressBar bar(String label, long total) {
-    return new ProgressBar(err, label, total, interactive && !quiet);
+  /** A progress bar on stderr, live only on a console and when not quiet. */
+  ProgressReporter bar(String label, long total) {
+    return new ProgressReporter(err, label, total, interactive && !quiet);
   }
 
   /**

@@ -13,11 +13,11 @@ import java.nio.file.Path;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import rlhf4j.policy.family.Presets;
 import rlhf4j.policy.hf.HfCheckpoint;
 import rlhf4j.policy.lora.LoraModel;
 import rlhf4j.policy.model.CausalLM;
 import rlhf4j.policy.model.NoGrad;
-import rlhf4j.policy.model.Presets;
 import rlhf4j.policy.tokenizer.Tokenizer;
 import rlhf4j.testing.Fixtures;
 

@@ -18,6 +18,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Predicate;
 import rlhf4j.policy.io.CheckpointException;
+import rlhf4j.policy.io.FiniteCheck;
 import rlhf4j.policy.io.SafeTensors;
 import rlhf4j.policy.io.TensorData;
 import rlhf4j.policy.model.CausalLM;
@@ -76,6 +77,7 @@ public final class HfCheckpoint {
   /** Like {@link #loadWithExtras(Path, ModelConfig, List)}, quantising the base on load. */
   public static Loaded loadWithExtras(
       Path dir, ModelConfig config, List<String> extraNames, QuantConfig quant) {
+    CausalLM.requireFitsInMemory(config);
     Map<String, SafeTensors.Contents> byTensor = openWeights(dir);
     NDManager manager = NDManager.newBaseManager();
     try {
@@ -189,6 +191,7 @@ public final class HfCheckpoint {
                 + ": the weights and config.json do not belong together");
       }
       NDArray a = t.toNDArray(manager);
+      FiniteCheck.require(a, file.file(), key);
       if (spec.hfTransposed()) {
         NDArray contiguous = a.transpose().flatten().reshape(new Shape(spec.shape()));
         a.close();

@@ -65,6 +65,7 @@ public final class AtomicFiles {
   public static void writeFolder(Path target, FolderWriter writer) throws IOException {
     Path parent = target.toAbsolutePath().getParent();
     Files.createDirectories(parent);
+    recoverFolder(target);
     Path tmp = Files.createTempDirectory(parent, ".tmp-" + target.getFileName() + "-");
     boolean moved = false;
     try {
@@ -93,6 +94,58 @@ public final class AtomicFiles {
       throw e;
     }
     deleteTree(old);
+  }
+
+  /**
+   * Repairs what a crash during {@link #writeFolder} or {@link #deleteFolder} may have left beside
+   * {@code target}: when {@code target} is missing but a moved-aside {@code .old-<name>-*} copy
+   * exists (the crash fell between the two renames), the newest such copy is renamed back, since it
+   * was complete; then leftover {@code .tmp-<name>-*} (unfinished writes) and {@code .old-<name>-*}
+   * folders are deleted. Call it before reading a folder that {@link #writeFolder} maintains.
+   *
+   * @return whether {@code target} was restored from a moved-aside copy
+   */
+  public static boolean recoverFolder(Path target) throws IOException {
+    Path parent = target.toAbsolutePath().getParent();
+    if (parent == null || !Files.isDirectory(parent)) {
+      return false;
+    }
+    String name = target.getFileName().toString();
+    List<Path> olds = new ArrayList<>();
+    List<Path> tmps = new ArrayList<>();
+    try (Stream<Path> list = Files.list(parent)) {
+      for (Path p : list.toList()) {
+        String f = p.getFileName().toString();
+        if (f.startsWith(".old-" + name + "-") && Files.isDirectory(p)) {
+          olds.add(p);
+        } else if (f.startsWith(".tmp-" + name + "-") && Files.isDirectory(p)) {
+          tmps.add(p);
+        }
+      }
+    }
+    boolean restored = false;
+    if (!Files.exists(target) && !olds.isEmpty()) {
+      Path newest = olds.get(0);
+      for (Path p : olds) {
+        if (Files.getLastModifiedTime(p).compareTo(Files.getLastModifiedTime(newest)) > 0) {
+          newest = p;
+        }
+      }
+      Files.move(newest, target, StandardCopyOption.ATOMIC_MOVE);
+      olds.remove(newest);
+      restored = true;
+      LOG.warn("restored {} from {} (a write was interrupted between its renames)", target, newest);
+    }
+    for (Path p : tmps) {
+      deleteTree(p);
+    }
+    for (Path p : olds) {
+      deleteTree(p);
+    }
+    if (restored || !tmps.isEmpty() || !olds.isEmpty()) {
+      syncFolder(parent);
+    }
+    return restored;
   }
 
   /**

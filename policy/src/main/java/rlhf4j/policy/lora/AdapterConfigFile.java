@@ -179,10 +179,10 @@ public final class AdapterConfigFile {
     LoraConfig.Builder b = LoraConfig.builder();
     try {
       if (present(j, "r")) {
-        b.r(number(j, "r", file).intValue());
+        b.r(wholeNumber(j.get("r"), "r", file));
       }
       if (present(j, "lora_alpha")) {
-        b.loraAlpha(number(j, "lora_alpha", file).doubleValue());
+        b.loraAlpha(finiteNumber(j.get("lora_alpha"), "lora_alpha", file));
       }
       if (present(j, "lora_dropout")) {
         b.loraDropout(number(j, "lora_dropout", file).doubleValue());
@@ -216,10 +216,10 @@ public final class AdapterConfigFile {
         List<Integer> idx = new ArrayList<>();
         if (layers.isJsonArray()) {
           for (JsonElement e : layers.getAsJsonArray()) {
-            idx.add(e.getAsInt());
+            idx.add(wholeNumber(e, "layers_to_transform", file));
           }
         } else {
-          idx.add(layers.getAsInt());
+          idx.add(wholeNumber(layers, "layers_to_transform", file));
         }
         b.layersToTransform(idx);
       }
@@ -246,12 +246,12 @@ public final class AdapterConfigFile {
       }
       Map<String, Integer> ranks = new LinkedHashMap<>();
       for (Map.Entry<String, JsonElement> e : object(j, "rank_pattern", file).entrySet()) {
-        ranks.put(e.getKey(), e.getValue().getAsInt());
+        ranks.put(e.getKey(), wholeNumber(e.getValue(), "rank_pattern." + e.getKey(), file));
       }
       b.rankPattern(ranks);
       Map<String, Double> alphas = new LinkedHashMap<>();
       for (Map.Entry<String, JsonElement> e : object(j, "alpha_pattern", file).entrySet()) {
-        alphas.put(e.getKey(), e.getValue().getAsDouble());
+        alphas.put(e.getKey(), finiteNumber(e.getValue(), "alpha_pattern." + e.getKey(), file));
       }
       b.alphaPattern(alphas);
       b.baseModelNameOrPath(optString(j, "base_model_name_or_path", file));
@@ -369,6 +369,28 @@ public final class AdapterConfigFile {
   private static boolean present(JsonObject j, String key) {
     JsonElement e = j.get(key);
     return e != null && !e.isJsonNull();
+  }
+
+  /** A whole number in int range: {@code 8.7} or {@code 4294967304} (2^32 + 8) are refused. */
+  private static int wholeNumber(JsonElement e, String key, Path file) {
+    if (e != null && e.isJsonPrimitive() && e.getAsJsonPrimitive().isNumber()) {
+      try {
+        return new java.math.BigDecimal(e.getAsString()).intValueExact();
+      } catch (ArithmeticException | NumberFormatException ex) {
+        // refused below
+      }
+    }
+    throw CheckpointException.of(file, key + " must be a whole number in int range, got " + e);
+  }
+
+  private static double finiteNumber(JsonElement e, String key, Path file) {
+    if (e != null && e.isJsonPrimitive() && e.getAsJsonPrimitive().isNumber()) {
+      double v = e.getAsDouble();
+      if (Double.isFinite(v)) {
+        return v;
+      }
+    }
+    throw CheckpointException.of(file, key + " must be a finite number, got " + e);
   }
 
   private static Number number(JsonObject j, String key, Path file) {

@@ -8,6 +8,7 @@ import ai.djl.nn.norm.Dropout;
 import java.util.SplittableRandom;
 import rlhf4j.policy.model.Linear;
 import rlhf4j.policy.model.Scalars;
+import rlhf4j.policy.model.init.RandomInit;
 
 /**
  * One adapted linear module of one adapter (PEFT's {@code LoraLayer} for one adapter name): A (r,
@@ -50,7 +51,7 @@ final class LoraLayer {
     switch (c.initLoraWeights()) {
       case GAUSSIAN:
         for (int i = 0; i < av.length; i++) {
-          av[i] = (float) (LoraModel.gaussian(rng) / rank); // std 1/r
+          av[i] = (float) (RandomInit.gaussian(rng) / rank); // std 1/r
         }
         break;
       case RANDOM:

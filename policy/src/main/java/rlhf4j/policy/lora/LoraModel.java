@@ -10,9 +10,9 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import rlhf4j.policy.family.Architectures;
 import rlhf4j.policy.io.CheckpointException;
 import rlhf4j.policy.model.CausalLM;
-import rlhf4j.policy.model.Family;
 import rlhf4j.policy.model.Linear;
 
 /**
@@ -457,27 +457,12 @@ public final class LoraModel implements AutoCloseable {
 
   /** PEFT's TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING for the families rlhf4j runs. */
   private List<String> defaultTargets() {
-    Family f = model.config().family();
-    switch (f) {
-      case GPT2:
-        return List.of("c_attn");
-      case GPT_NEOX:
-        return List.of("query_key_value");
-      default:
-        return List.of("q_proj", "v_proj");
-    }
+    return Architectures.of(model.config()).defaultLoraTargets();
   }
 
   private void checkOpen() {
     if (closed) {
       throw new IllegalStateException("this LoraModel is closed");
     }
-  }
-
-  /** One N(0, 1) draw by Box-Muller (the cosine branch). */
-  static double gaussian(SplittableRandom rng) {
-    double u1 = rng.nextDouble();
-    double u2 = rng.nextDouble();
-    return Math.sqrt(-2 * Math.log(1 - u1)) * Math.cos(2 * Math.PI * u2);
   }
 }

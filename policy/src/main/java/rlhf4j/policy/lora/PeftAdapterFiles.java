@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import rlhf4j.policy.io.CheckpointException;
+import rlhf4j.policy.io.FiniteCheck;
 import rlhf4j.policy.io.SafeTensors;
 import rlhf4j.policy.io.TensorData;
 import rlhf4j.policy.model.CausalLM;
@@ -113,6 +114,7 @@ final class PeftAdapterFiles {
               + architectureHint(contents, read.config(), targets),
           e);
     }
+    FiniteCheck.require(contents); // a NaN lora_B would give NaN logits and merge a NaN model
     Set<String> unused = new LinkedHashSet<>(contents.tensors().keySet());
     LoraAdapter a = new LoraAdapter(name, resolved);
     Map<NDArray, NDArray> biasUpdates = new LinkedHashMap<>();

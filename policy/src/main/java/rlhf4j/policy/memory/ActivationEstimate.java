@@ -1,5 +1,7 @@
 package rlhf4j.policy.memory;
 
+import rlhf4j.policy.family.ActivationFactors;
+import rlhf4j.policy.family.Architectures;
 import rlhf4j.policy.model.ModelConfig;
 
 /**
@@ -58,26 +60,11 @@ public final class ActivationEstimate {
     double inner = config.intermediateSize();
     double scores = (double) batch * config.numHeads() * seqLen * seqLen;
     double logits = (double) batch * responseLen * config.vocabSize();
-    double saved;
-    double all;
-    double inFlight; // gradients in flight during one block's backward
-    switch (config.family()) {
-      case GPT2:
-        saved = 5 * n * d + 4 * n * inner + scores;
-        all = 20 * n * d + 9 * n * inner + 4 * scores;
-        inFlight = 4 * n * d + 2 * n * inner + 2 * scores;
-        break;
-      case GPT_NEOX:
-        saved = 4 * n * d + 2 * n * inner + scores;
-        all = 16 * n * d + 4 * n * inner + 4 * scores;
-        inFlight = 4 * n * d + n * inner + 2 * scores;
-        break;
-      default:
-        saved = 7 * n * d + 4 * n * inner + scores;
-        all = 22 * n * d + 8 * n * inner + 4 * scores;
-        inFlight = 4 * n * d + 2 * n * inner + 2 * scores;
-        break;
-    }
+    ActivationFactors f = Architectures.of(config).activationFactors();
+    double saved = f.savedD() * n * d + f.savedInner() * n * inner + scores;
+    double all = f.allD() * n * d + f.allInner() * n * inner + 4 * scores;
+    // gradients in flight during one block's backward
+    double inFlight = f.inFlightD() * n * d + f.inFlightInner() * n * inner + 2 * scores;
     int layers = config.numLayers();
     double elements;
     if (!training) {

@@ -2,6 +2,7 @@ package rlhf4j.policy.model;
 
 import ai.djl.ndarray.NDArray;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * One pre-norm transformer block: {@code x + attn(norm1(x))} then {@code + mlp(norm2(·))}, or with
@@ -12,19 +13,19 @@ public final class Block {
   private final Attention attention;
   private final Norm norm2;
   private final Mlp mlp;
-  private final boolean parallelResidual;
+  private final ResidualLayout residual;
 
-  public Block(Norm norm1, Attention attention, Norm norm2, Mlp mlp, boolean parallelResidual) {
+  public Block(Norm norm1, Attention attention, Norm norm2, Mlp mlp, ResidualLayout residual) {
     this.norm1 = norm1;
     this.attention = attention;
     this.norm2 = norm2;
     this.mlp = mlp;
-    this.parallelResidual = parallelResidual;
+    this.residual = Objects.requireNonNull(residual, "residual");
   }
 
   public NDArray forward(NDArray x, ForwardContext ctx) { // (B, T, D)
     NDArray attn = attention.forward(norm1.forward(x), ctx);
-    if (parallelResidual) {
+    if (residual == ResidualLayout.PARALLEL) {
       return x.add(attn).add(mlp.forward(norm2.forward(x), ctx.training()));
     }
     NDArray h = x.add(attn);

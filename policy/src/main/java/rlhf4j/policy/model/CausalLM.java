@@ -1,23 +1,17 @@
 package rlhf4j.policy.model;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.ndarray.types.SparseFormat;
-import ai.djl.nn.core.Embedding;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.SplittableRandom;
+import java.util.function.Predicate;
 import rlhf4j.policy.quant.BaseDtype;
 import rlhf4j.policy.quant.QuantConfig;
 import rlhf4j.policy.quant.QuantizedWeight;
@@ -36,9 +30,6 @@ import rlhf4j.policy.quant.QuantizedWeight;
  * <p>Shapes: B sequences, T new positions, S = cached + T key positions, D width, V vocabulary.
  */
 public final class CausalLM implements AutoCloseable {
-  /** Negative bias that masks a key; the most negative float, as HF uses. */
-  private static final float MASKED = -Float.MAX_VALUE;
-
   /**
    * Outputs of one forward pass.
    *
@@ -49,19 +40,13 @@ public final class CausalLM implements AutoCloseable {
 
   private final ModelConfig config;
   private final NDManager manager;
-  private final Map<String, NDArray> store; // HF name → array (quantised: the stored codes)
-  private final Map<String, NDArray> parameters; // read-only view of store
-  private final Map<String, QuantizedWeight> quantized = new LinkedHashMap<>(); // HF name → codes
+  private final WeightStore weights;
   private final Map<String, Linear> linearByWeight = new LinkedHashMap<>(); // weight name → module
-  private final List<ParamSpec> specs;
   private final String tokenEmbeddingName;
-  private NDArray tokenEmbedding; // (V, D) float32, or the codes when quantised
-  private QuantizedWeight tokenEmbeddingQuantized; // null unless the embedding is quantised
-  private final NDArray positionEmbedding; // (P, D) or null
+  private final Embeddings embeddings;
   private final List<Block> blocks = new ArrayList<>();
   private final Norm finalNorm;
-  private final Linear
-      lmHeadLinear; // lmHead as a module LoRA can target (path lm_head / embed_out)
+  private final Linear lmHeadLinear; // lmHead as a module LoRA can target (lm_head / embed_out)
   private final List<String> finalNormNames;
   private final float[] invFreq; // null without rotary
   private final List<Linear> linears = new ArrayList<>();
@@ -88,60 +73,39 @@ public final class CausalLM implements AutoCloseable {
       NDManager manager,
       Map<String, NDArray> parameters,
       Map<String, QuantizedWeight> quantizedWeights) {
+    this(config, manager, new WeightStore(config, parameters, quantizedWeights));
+  }
+
+  private CausalLM(ModelConfig config, NDManager manager, WeightStore weights) {
     this.config = config;
     this.manager = manager;
-    Architecture arch = Architecture.of(config.family());
-    this.specs = arch.parameters(config);
-    checkQuantized(config, quantizedWeights);
-    Map<String, NDArray> p = new LinkedHashMap<>();
-    for (ParamSpec s : specs) {
-      QuantizedWeight q = quantizedWeights.get(s.name());
-      NDArray a = q != null ? q.data() : parameters.get(s.name());
-      if (a == null) {
-        throw new IllegalArgumentException("missing parameter " + s.name());
-      }
-      if (q == null && a.getDataType() != DataType.FLOAT32) {
-        throw new IllegalArgumentException(
-            "parameter "
-                + s.name()
-                + " is "
-                + a.getDataType()
-                + "; parameters are float32, and a weight stored as fp16 or int8 must come as a"
-                + " QuantizedWeight (with its scales) in quantizedWeights");
-      }
-      if (!a.getShape().equals(new Shape(s.shape()))) {
-        throw new IllegalArgumentException(
-            "parameter "
-                + s.name()
-                + " has shape "
-                + a.getShape()
-                + ", expected "
-                + new Shape(s.shape()));
-      }
-      p.put(s.name(), a);
-      if (q != null) {
-        quantized.put(s.name(), q);
-      }
-    }
-    this.store = p;
-    this.parameters = Collections.unmodifiableMap(p);
-    this.tokenEmbeddingName = arch.tokenEmbedding();
-    this.tokenEmbedding = p.get(arch.tokenEmbedding());
-    this.tokenEmbeddingQuantized = quantized.get(tokenEmbeddingName);
-    this.positionEmbedding =
-        arch.positionEmbedding() == null ? null : p.get(arch.positionEmbedding());
+    Family family = config.family();
+    this.weights = weights;
+    Map<String, NDArray> p = weights.view();
+    Map<String, QuantizedWeight> quantized = weights.quantized();
+    this.tokenEmbeddingName = family.tokenEmbedding();
+    this.embeddings =
+        new Embeddings(
+            p.get(tokenEmbeddingName),
+            quantized.get(tokenEmbeddingName),
+            family.positionEmbedding() == null ? null : p.get(family.positionEmbedding()),
+            family.embeddingScale(config),
+            config.maxPositions());
     for (int i = 0; i < config.numLayers(); i++) {
-      Block b = arch.block(config, i, p);
+      Block b = family.block(config, i, p);
       blocks.add(b);
       b.collectLinears(linears);
     }
-    String[] fn = arch.finalNorm();
+    this.finalNormNames = List.copyOf(family.finalNorm());
     this.finalNorm =
-        fn[1] == null
-            ? Norm.rmsNorm(p.get(fn[0]), config.normEps())
-            : Norm.layerNorm(p.get(fn[0]), p.get(fn[1]), config.normEps());
-    NDArray lmHead = config.tieWordEmbeddings() ? tokenEmbedding : p.get(arch.lmHead()); // (V, D)
-    String head = arch.lmHead();
+        Norm.of(
+            config.normKind(),
+            p.get(finalNormNames.get(0)),
+            finalNormNames.size() > 1 ? p.get(finalNormNames.get(1)) : null,
+            config.normEps());
+    NDArray lmHead =
+        p.get(config.tieWordEmbeddings() ? tokenEmbeddingName : family.lmHead()); // (V, D)
+    String head = family.lmHead();
     this.lmHeadLinear =
         new Linear(head.substring(0, head.length() - ".weight".length()), lmHead, null, false);
     for (Linear l : linears) {
@@ -156,27 +120,39 @@ public final class CausalLM implements AutoCloseable {
         l.setQuantized(e.getValue());
       }
     }
-    this.finalNormNames = fn[1] == null ? List.of(fn[0]) : List.of(fn[0], fn[1]);
     this.invFreq =
-        config.family() == Family.GPT2
-            ? null
-            : Rope.inverseFrequencies(
-                config.rotaryDims(), config.ropeTheta(), config.ropeScaling());
+        config.positionKind() == PositionKind.ROTARY
+            ? Rope.inverseFrequencies(config.rotaryDims(), config.ropeTheta(), config.ropeScaling())
+            : null;
   }
 
   /** The parameters a model of {@code config} has, in a stable order. */
   public static List<ParamSpec> parameterSpecs(ModelConfig config) {
-    return Architecture.of(config.family()).parameters(config);
+    return config.family().parameters(config);
   }
 
   /** Checkpoint keys that are buffers rather than parameters for this family. */
-  public static java.util.function.Predicate<String> ignoredCheckpointKeys(ModelConfig config) {
-    return Architecture.of(config.family()).ignoredKeys();
+  public static Predicate<String> ignoredCheckpointKeys(ModelConfig config) {
+    return config.family().ignoredKeys();
   }
 
   /** The backbone prefix of the family's HF state dict (e.g. {@code transformer.}). */
   public static String backbonePrefix(ModelConfig config) {
-    return Architecture.of(config.family()).backbonePrefix();
+    return config.family().backbonePrefix();
+  }
+
+  /**
+   * Refuses a config whose weights cannot fit this machine's physical memory even as int8, before
+   * any allocation (a corrupt {@code num_hidden_layers: 1000000000} would otherwise run for minutes
+   * into an OutOfMemoryError).
+   */
+  public static void requireFitsInMemory(ModelConfig config) {
+    long total = Long.MAX_VALUE;
+    if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.OperatingSystemMXBean os) {
+      total = os.getTotalMemorySize();
+    }
+    config.requireFits(total > 0 ? total : Long.MAX_VALUE);
   }
 
   /**
@@ -190,75 +166,18 @@ public final class CausalLM implements AutoCloseable {
   /**
    * Like {@link #random(ModelConfig, long)} (same values before quantisation), storing the base as
    * {@code quant} says; each weight is quantised as soon as it is drawn, so the float32 model never
-   * exists in memory as a whole.
+   * exists in memory as a whole. Normal draws come from {@link
+   * rlhf4j.policy.model.init.RandomInit}, in spec order.
    */
   public static CausalLM random(ModelConfig config, long seed, QuantConfig quant) {
+    requireFitsInMemory(config);
     NDManager manager = NDManager.newBaseManager();
     try {
-      SplittableRandom rng = new SplittableRandom(seed);
-      Set<String> toQuantize = quantizableParameterNames(config, quant);
-      Map<String, NDArray> p = new LinkedHashMap<>();
-      Map<String, QuantizedWeight> q = new LinkedHashMap<>();
-      for (ParamSpec s : parameterSpecs(config)) {
-        Shape shape = new Shape(s.shape());
-        NDArray a;
-        switch (s.init()) {
-          case ONES:
-            a = manager.ones(shape);
-            break;
-          case ZEROS:
-            a = manager.zeros(shape);
-            break;
-          default:
-            a = gaussianArray(manager, rng, shape, s.std());
-        }
-        if (toQuantize.contains(s.name())) {
-          q.put(s.name(), QuantizedWeight.quantize(a, quant));
-          a.close();
-        } else {
-          p.put(s.name(), a);
-        }
-      }
-      return new CausalLM(config, manager, p, q);
+      return new CausalLM(config, manager, WeightStore.random(config, manager, seed, quant));
     } catch (RuntimeException e) {
       manager.close();
       throw e;
     }
-  }
-
-  /** N(0, std²) values drawn in row-major order, filled in chunks of rows to bound heap use. */
-  private static NDArray gaussianArray(
-      NDManager manager, SplittableRandom rng, Shape shape, double std) {
-    long rows = shape.dimension() == 1 ? 1 : shape.get(0);
-    long cols = shape.size() / rows;
-    long rowsPerChunk = Math.max(1, (1 << 20) / cols);
-    if (rowsPerChunk >= rows) {
-      return manager.create(gaussians(rng, Math.toIntExact(shape.size()), std), shape);
-    }
-    NDArray a = manager.zeros(shape);
-    for (long r0 = 0; r0 < rows; r0 += rowsPerChunk) {
-      long r1 = Math.min(rows, r0 + rowsPerChunk);
-      float[] v = gaussians(rng, Math.toIntExact((r1 - r0) * cols), std);
-      try (NDArray chunk = manager.create(v, new Shape(r1 - r0, cols))) {
-        a.set(new NDIndex("{}:{}", r0, r1), chunk);
-      }
-    }
-    return a;
-  }
-
-  private static float[] gaussians(SplittableRandom rng, int n, double std) {
-    float[] v = new float[n];
-    for (int i = 0; i < n; i++) {
-      v[i] = (float) (gaussian(rng) * std);
-    }
-    return v;
-  }
-
-  private static double gaussian(SplittableRandom rng) {
-    // Box-Muller; SplittableRandom has no nextGaussian on Java 17
-    double u1 = rng.nextDouble();
-    double u2 = rng.nextDouble();
-    return Math.sqrt(-2 * Math.log(1 - u1)) * Math.cos(2 * Math.PI * u2);
   }
 
   /** Forward over a full batch without cache. */
@@ -321,15 +240,8 @@ public final class CausalLM implements AutoCloseable {
     long past = cache == null ? 0 : cache.length();
     long s = past + t;
     NDManager m = inputIds.getManager();
-    NDArray mask =
-        attentionMask == null
-            ? m.ones(new Shape(b, s), DataType.INT64)
-            : attentionMask.toType(DataType.INT64, false);
-    if (mask.getShape().get(0) != b || mask.getShape().get(1) != s) {
-      throw new IllegalArgumentException(
-          "attentionMask has shape " + mask.getShape() + ", expected (" + b + ", " + s + ")");
-    }
-    NDArray positions = positionIds(mask, t); // (B, T)
+    NDArray mask = AttentionMask.checked(attentionMask, m, b, s); // (B, S)
+    NDArray positions = AttentionMask.positionIds(mask, t); // (B, T)
     NDArray x = embed(inputIds, positions); // (B, T, D)
     NDArray cos = null;
     NDArray sin = null;
@@ -338,32 +250,13 @@ public final class CausalLM implements AutoCloseable {
       cos = cs[0];
       sin = cs[1];
     }
-    ForwardContext ctx = new ForwardContext(attentionBias(mask, t), cos, sin, cache, training);
+    ForwardContext ctx = new ForwardContext(AttentionMask.bias(mask, t), cos, sin, cache, training);
     return new Prepared(x, positions, ctx);
   }
 
   /** Token (plus learned position) embeddings // (B, T) → (B, T, D). */
   NDArray embed(NDArray inputIds, NDArray positions) {
-    NDArray x =
-        tokenEmbeddingQuantized != null
-            ? tokenEmbeddingQuantized.rows(inputIds)
-            : Embedding.embedding(inputIds, tokenEmbedding, SparseFormat.DENSE).singletonOrThrow();
-    if (positionEmbedding != null) {
-      long maxPos = positions.max().getLong();
-      if (maxPos >= config.maxPositions()) {
-        throw new IllegalArgumentException(
-            "position "
-                + maxPos
-                + " is past the model's "
-                + config.maxPositions()
-                + " learned positions; shorten the sequence");
-      }
-      x =
-          x.add(
-              Embedding.embedding(positions, positionEmbedding, SparseFormat.DENSE)
-                  .singletonOrThrow());
-    }
-    return x;
+    return embeddings.embed(inputIds, positions);
   }
 
   /**
@@ -447,20 +340,7 @@ public final class CausalLM implements AutoCloseable {
 
   /** Whether a backward must reach the embedding tables. */
   boolean embeddingsTrainable() {
-    return (tokenEmbeddingQuantized == null && tokenEmbedding.hasGradient())
-        || (positionEmbedding != null && positionEmbedding.hasGradient());
-  }
-
-  /** Reseeds torch's generator before block {@code i} so a recomputation draws the same masks. */
-  static void reseed(long seed, int i) {
-    Engine.getInstance().setRandomSeed((int) ((seed + 7919L * i) & 0x7fffffffL));
-  }
-
-  /** A base seed for per-block reseeding, drawn from torch's generator. */
-  static long drawSeed(NDManager m) {
-    try (NDArray r = m.randomInteger(0, Integer.MAX_VALUE, new Shape(1), DataType.INT64)) {
-      return r.getLong();
-    }
+    return embeddings.trainable();
   }
 
   /** Logits from a hidden state // (B, T, D) → (B, T, V). */
@@ -473,24 +353,7 @@ public final class CausalLM implements AutoCloseable {
    * the last {@code t} columns. // (B, S) → (B, T)
    */
   public static NDArray positionIds(NDArray mask, long t) {
-    NDArray pos = mask.cumSum(1).sub(1).maximum(0);
-    long s = mask.getShape().get(1);
-    return t == s ? pos : pos.get(new NDIndex(":, {}:", s - t));
-  }
-
-  /**
-   * Additive attention bias: query i (at absolute position S−T+i) may see key j iff j ≤ S−T+i and
-   * key j is not padding. // (B, S) → (B, 1, T, S)
-   */
-  static NDArray attentionBias(NDArray mask, long t) {
-    NDManager m = mask.getManager();
-    long s = mask.getShape().get(1);
-    NDArray keyPos = m.arange(0, s, 1, DataType.INT64).reshape(1, s); // (1, S)
-    NDArray queryPos = m.arange(s - t, s, 1, DataType.INT64).reshape(t, 1); // (T, 1)
-    NDArray causal = keyPos.lte(queryPos); // (T, S)
-    NDArray keep =
-        mask.gt(0).reshape(mask.getShape().get(0), 1, 1, s).logicalAnd(causal); // (B,1,T,S)
-    return keep.logicalNot().toType(DataType.FLOAT32, false).mul(MASKED);
+    return AttentionMask.positionIds(mask, t);
   }
 
   public ModelConfig config() {
@@ -504,12 +367,12 @@ public final class CausalLM implements AutoCloseable {
 
   /** All base parameters by HF name, rlhf4j layout (Linear weights (out, in)). */
   public Map<String, NDArray> parameters() {
-    return parameters;
+    return weights.view();
   }
 
   /** Specs of the base parameters in order. */
   public List<ParamSpec> specs() {
-    return specs;
+    return weights.specs();
   }
 
   /** Every linear projection in the blocks (attention and MLP), in order; LoRA targets these. */
@@ -534,7 +397,7 @@ public final class CausalLM implements AutoCloseable {
   /** Number of base parameters (tied weights counted once). */
   public long parameterCount() {
     long n = 0;
-    for (NDArray a : parameters.values()) {
+    for (NDArray a : weights.view().values()) {
       n += a.size();
     }
     return n;
@@ -542,13 +405,7 @@ public final class CausalLM implements AutoCloseable {
 
   /** Bytes held by base parameters as stored (quantised weights: codes plus scales). */
   public long parameterBytes() {
-    long n = 0;
-    for (Map.Entry<String, NDArray> e : parameters.entrySet()) {
-      QuantizedWeight q = quantized.get(e.getKey());
-      NDArray a = e.getValue();
-      n += q != null ? q.bytes() : a.size() * a.getDataType().getNumOfBytes();
-    }
-    return n;
+    return weights.bytes();
   }
 
   /**
@@ -557,18 +414,7 @@ public final class CausalLM implements AutoCloseable {
    * @throws IllegalStateException when unfreezing a quantised base (its weights cannot train)
    */
   public void setBaseTrainable(boolean trainable) {
-    if (trainable && !quantized.isEmpty()) {
-      throw new IllegalStateException(
-          "the base is stored as "
-              + baseDtype()
-              + " and quantised weights cannot train; train adapters (LoRA) on a quantised base,"
-              + " or load it with baseDtype fp32 for full fine-tuning");
-    }
-    for (Map.Entry<String, NDArray> e : parameters.entrySet()) {
-      if (!quantized.containsKey(e.getKey())) {
-        e.getValue().setRequiresGradient(trainable);
-      }
-    }
+    weights.setTrainable(trainable);
   }
 
   // ------------------------------------------------------------------ quantised base
@@ -580,50 +426,7 @@ public final class CausalLM implements AutoCloseable {
    * Empty for fp32.
    */
   public static Set<String> quantizableParameterNames(ModelConfig config, QuantConfig quant) {
-    Set<String> out = new LinkedHashSet<>();
-    if (!quant.quantizes()) {
-      return out;
-    }
-    Architecture arch = Architecture.of(config.family());
-    String head = config.tieWordEmbeddings() ? null : arch.lmHead();
-    for (ParamSpec s : arch.parameters(config)) {
-      boolean embeddingOrHead = s.name().equals(arch.tokenEmbedding()) || s.name().equals(head);
-      if (s.name().equals(arch.positionEmbedding()) || s.shape().length != 2) {
-        continue;
-      }
-      if (!embeddingOrHead || quant.quantizeEmbeddings()) {
-        out.add(s.name());
-      }
-    }
-    return out;
-  }
-
-  private static void checkQuantized(ModelConfig config, Map<String, QuantizedWeight> q) {
-    if (q.isEmpty()) {
-      return;
-    }
-    QuantizedWeight first = q.values().iterator().next();
-    Set<String> allowed =
-        quantizableParameterNames(config, new QuantConfig(first.dtype(), first.blockSize(), true));
-    for (Map.Entry<String, QuantizedWeight> e : q.entrySet()) {
-      if (!allowed.contains(e.getKey())) {
-        throw new IllegalArgumentException(
-            "parameter "
-                + e.getKey()
-                + " cannot be stored quantised; only block projection weights, the token"
-                + " embedding and an untied LM head can");
-      }
-      QuantizedWeight w = e.getValue();
-      if (w.dtype() != first.dtype() || w.blockSize() != first.blockSize()) {
-        throw new IllegalArgumentException(
-            "quantised weights must share one dtype and block size; "
-                + e.getKey()
-                + " is "
-                + w
-                + " but another is "
-                + first);
-      }
-    }
+    return WeightStore.quantizableNames(config, quant);
   }
 
   /**
@@ -638,58 +441,20 @@ public final class CausalLM implements AutoCloseable {
     if (!quant.quantizes()) {
       return;
     }
-    if (!quantized.isEmpty()) {
-      throw new IllegalStateException(
-          "the base is already stored as " + quantConfig() + "; quantise once, from float32");
-    }
-    for (Linear l : linearByWeight.values()) {
-      if (l.adapter() != null) {
-        throw new IllegalStateException(
-            "module "
-                + l.path()
-                + " has an adapter attached; quantise the base before injecting LoRA (as QLoRA"
-                + " does), or close the LoraModel first");
-      }
-    }
-    Set<String> names = quantizableParameterNames(config, quant);
-    for (String name : names) {
-      if (store.get(name).hasGradient()) {
-        throw new IllegalStateException(
-            "parameter "
-                + name
-                + " requires gradients; quantised weights cannot train, so freeze the base"
-                + " (setBaseTrainable(false)) before quantising");
-      }
-    }
-    for (String name : names) {
-      NDArray old = store.get(name);
-      QuantizedWeight q = QuantizedWeight.quantize(old, quant);
-      store.put(name, q.data());
-      quantized.put(name, q);
-      Linear l = linearByWeight.get(name);
-      if (l != null) {
-        l.setQuantized(q);
-      }
-      if (name.equals(tokenEmbeddingName)) {
-        tokenEmbedding = q.data();
-        tokenEmbeddingQuantized = q;
-      }
-      old.close();
+    QuantizedWeight tokens = weights.quantize(quant, linearByWeight).get(tokenEmbeddingName);
+    if (tokens != null) {
+      embeddings.setQuantized(tokens);
     }
   }
 
   /** The weights stored quantised, by HF name (empty for a float32 base). */
   public Map<String, QuantizedWeight> quantizedWeights() {
-    return Collections.unmodifiableMap(quantized);
+    return weights.quantized();
   }
 
   /** How the base is stored: {@link QuantConfig#FP32} unless quantised. */
   public QuantConfig quantConfig() {
-    if (quantized.isEmpty()) {
-      return QuantConfig.FP32;
-    }
-    QuantizedWeight q = quantized.values().iterator().next();
-    return new QuantConfig(q.dtype(), q.blockSize(), tokenEmbeddingQuantized != null);
+    return weights.quantConfig();
   }
 
   /** Storage type of the block projections. */

@@ -3,7 +3,10 @@ package rlhf4j.policy.model;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
@@ -28,14 +31,14 @@ final class CheckpointedBackward {
   private CheckpointedBackward() {}
 
   static NDList plain(CausalLM model, NDArray ids, NDArray mask, boolean training, LossHead head) {
-    long seed = training ? CausalLM.drawSeed(ids.getManager()) : 0;
+    long seed = training ? drawSeed(ids.getManager()) : 0;
     try (GradientCollector gc = newCollector()) {
       CausalLM.Prepared in = model.prepare(ids, mask, null, training);
       NDArray x = in.x();
       List<Block> blocks = model.blocks();
       for (int i = 0; i < blocks.size(); i++) {
         if (training) {
-          CausalLM.reseed(seed, i);
+          reseed(seed, i);
         }
         x = CausalLM.runBlock(blocks.get(i), x, in.ctx());
       }
@@ -52,7 +55,7 @@ final class CheckpointedBackward {
   static NDList run(CausalLM model, NDArray ids, NDArray mask, boolean training, LossHead head) {
     List<Block> blocks = model.blocks();
     int layers = blocks.size();
-    long seed = training ? CausalLM.drawSeed(ids.getManager()) : 0;
+    long seed = training ? drawSeed(ids.getManager()) : 0;
     NDArray[] saved = new NDArray[layers + 1]; // x_0 … x_L, no graph
     NDList result = new NDList();
     boolean ok = false;
@@ -64,7 +67,7 @@ final class CheckpointedBackward {
         saved[0] = in.x();
         for (int i = 0; i < layers; i++) {
           if (training) {
-            CausalLM.reseed(seed, i);
+            reseed(seed, i);
           }
           saved[i + 1] = CausalLM.runBlock(blocks.get(i), saved[i], in.ctx()); // (B, S, D)
         }
@@ -91,7 +94,7 @@ final class CheckpointedBackward {
         NDArray x = saved[i];
         x.setRequiresGradient(true);
         if (training) {
-          CausalLM.reseed(seed, i);
+          reseed(seed, i);
         }
         NDArray gIn;
         try (NDScope s = new NDScope()) {
@@ -152,6 +155,18 @@ final class CheckpointedBackward {
           "CausalLM.backward opens its own GradientCollector, and DJL allows one at a time; call"
               + " it outside any collector",
           e);
+    }
+  }
+
+  /** Reseeds torch's generator before block {@code i} so a recomputation draws the same masks. */
+  static void reseed(long seed, int i) {
+    Engine.getInstance().setRandomSeed((int) ((seed + 7919L * i) & 0x7fffffffL));
+  }
+
+  /** A base seed for per-block reseeding, drawn from torch's generator. */
+  static long drawSeed(NDManager m) {
+    try (NDArray r = m.randomInteger(0, Integer.MAX_VALUE, new Shape(1), DataType.INT64)) {
+      return r.getLong();
     }
   }
 }

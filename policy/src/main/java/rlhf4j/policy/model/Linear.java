@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import rlhf4j.policy.quant.BaseDtype;
+import rlhf4j.policy.quant.Gemm;
 import rlhf4j.policy.quant.QuantizedWeight;
 
 /**

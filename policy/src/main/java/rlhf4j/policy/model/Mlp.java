@@ -10,9 +10,9 @@ public final class Mlp {
   private final Linear gate; // null unless gated
   private final Linear up;
   private final Linear down;
-  private final String activation;
+  private final Activation activation;
 
-  public Mlp(Linear gate, Linear up, Linear down, String activation) {
+  public Mlp(Linear gate, Linear up, Linear down, Activation activation) {
     this.gate = gate;
     this.up = up;
     this.down = down;
@@ -22,9 +22,9 @@ public final class Mlp {
   public NDArray forward(NDArray x, boolean training) { // (B, T, D)
     NDArray h;
     if (gate != null) {
-      h = Activations.apply(activation, gate.forward(x, training)).mul(up.forward(x, training));
+      h = activation.apply(gate.forward(x, training)).mul(up.forward(x, training));
     } else {
-      h = Activations.apply(activation, up.forward(x, training)); // (B, T, I)
+      h = activation.apply(up.forward(x, training)); // (B, T, I)
     }
     return down.forward(h, training);
   }

@@ -4,10 +4,12 @@ import java.util.Objects;
 
 /**
  * Shape and numerics of a decoder-only transformer, independent of HF's JSON names (those live in
- * {@link HfConfig}).
+ * {@code rlhf4j.policy.hf.HfConfig} and the family's {@code Architecture}). Build one with {@link
+ * #builder(Family)}, which starts from the family's documented defaults (those of its HF config
+ * class, e.g. {@code GPT2Config()}); {@link #toBuilder()} copies one with a few fields changed.
  *
- * @param family architecture family
- * @param modelType HF {@code model_type} (e.g. gpt2, llama, mistral, qwen2, gpt_neox)
+ * @param family architecture family (see {@code rlhf4j.policy.family.Architectures})
+ * @param modelType HF {@code model_type}, one of the family's {@link Family#modelTypes()}
  * @param vocabSize vocabulary size V
  * @param hiddenSize model width D
  * @param numLayers number of blocks
@@ -17,11 +19,11 @@ import java.util.Objects;
  * @param intermediateSize MLP inner width
  * @param maxPositions maximum sequence length (learned position table size for GPT-2)
  * @param normEps epsilon of LayerNorm / RMSNorm
- * @param activation MLP activation: gelu_new, gelu_pytorch_tanh, gelu, silu, relu
- * @param ropeTheta rotary base (ignored by GPT-2)
+ * @param activation MLP activation
+ * @param ropeTheta rotary base (ignored with learned positions)
  * @param rotaryPct fraction of each head's dimensions that get rotary embeddings (GPT-NeoX)
  * @param ropeScaling optional rotary scaling, null for none
- * @param parallelResidual GPT-NeoX parallel attention + MLP residual
+ * @param residual how attention and MLP join the residual stream
  * @param tieWordEmbeddings LM head shares the token embedding matrix
  * @param qkvBias query/key/value projections have biases (GPT-2, Qwen2, GPT-NeoX)
  * @param attnOutBias attention output projection has a bias
@@ -43,11 +45,11 @@ public record ModelConfig(
     int intermediateSize,
     int maxPositions,
     double normEps,
-    String activation,
+    Activation activation,
     double ropeTheta,
     double rotaryPct,
     RopeScaling ropeScaling,
-    boolean parallelResidual,
+    ResidualLayout residual,
     boolean tieWordEmbeddings,
     boolean qkvBias,
     boolean attnOutBias,
@@ -57,9 +59,46 @@ public record ModelConfig(
     int eosTokenId,
     int padTokenId) {
 
-  public ModelConfig {
-    Objects.requireNonNull(family, "family");
-    Objects.requireNonNull(modelType, "modelType");
+  /** Checks every field, then the family's own rules ({@link Family#validate}). */
+  public ModelConfig(
+      Family family,
+      String modelType,
+      int vocabSize,
+      int hiddenSize,
+      int numLayers,
+      int numHeads,
+      int numKvHeads,
+      int headDim,
+      int intermediateSize,
+      int maxPositions,
+      double normEps,
+      Activation activation,
+      double ropeTheta,
+      double rotaryPct,
+      RopeScaling ropeScaling,
+      ResidualLayout residual,
+      boolean tieWordEmbeddings,
+      boolean qkvBias,
+      boolean attnOutBias,
+      boolean mlpBias,
+      boolean scaleAttnByInverseLayerIdx,
+      int bosTokenId,
+      int eosTokenId,
+      int padTokenId) {
+    Objects.requireNonNull(family, "family must be set");
+    Objects.requireNonNull(modelType, "modelType must be set");
+    Objects.requireNonNull(activation, "activation must be set");
+    Objects.requireNonNull(residual, "residual must be set");
+    if (!family.modelTypes().contains(modelType)) {
+      throw new IllegalArgumentException(
+          "modelType must be one of family "
+              + family.name()
+              + "'s "
+              + family.modelTypes()
+              + ", got '"
+              + modelType
+              + "'");
+    }
     positive("vocabSize", vocabSize);
     positive("hiddenSize", hiddenSize);
     positive("numLayers", numLayers);
@@ -76,9 +115,9 @@ public record ModelConfig(
               + numKvHeads
               + ") for grouped-query attention");
     }
-    if (family == Family.GPT2 && numHeads * headDim != hiddenSize) {
+    if (family.positionKind() == PositionKind.ROTARY && !(ropeTheta > 0 && ropeTheta < 1e300)) {
       throw new IllegalArgumentException(
-          "GPT-2 needs hiddenSize divisible by numHeads, got " + hiddenSize + " and " + numHeads);
+          "ropeTheta (rope_theta) must be a finite number > 0, got " + ropeTheta);
     }
     if (!(normEps > 0)) {
       throw new IllegalArgumentException("normEps must be > 0, got " + normEps);
@@ -86,13 +125,73 @@ public record ModelConfig(
     if (!(rotaryPct > 0 && rotaryPct <= 1)) {
       throw new IllegalArgumentException("rotaryPct must be in (0, 1], got " + rotaryPct);
     }
-    if (family != Family.GPT2 && rotaryDims(headDim, rotaryPct) % 2 != 0) {
+    if (family.positionKind() == PositionKind.ROTARY && rotaryDims(headDim, rotaryPct) % 2 != 0) {
       throw new IllegalArgumentException(
           "rotary dimensions (headDim x rotaryPct = "
               + rotaryDims(headDim, rotaryPct)
               + ") must be even");
     }
-    Activations.check(activation);
+    this.family = family;
+    this.modelType = modelType;
+    this.vocabSize = vocabSize;
+    this.hiddenSize = hiddenSize;
+    this.numLayers = numLayers;
+    this.numHeads = numHeads;
+    this.numKvHeads = numKvHeads;
+    this.headDim = headDim;
+    this.intermediateSize = intermediateSize;
+    this.maxPositions = maxPositions;
+    this.normEps = normEps;
+    this.activation = activation;
+    this.ropeTheta = ropeTheta;
+    this.rotaryPct = rotaryPct;
+    this.ropeScaling = ropeScaling;
+    this.residual = residual;
+    this.tieWordEmbeddings = tieWordEmbeddings;
+    this.qkvBias = qkvBias;
+    this.attnOutBias = attnOutBias;
+    this.mlpBias = mlpBias;
+    this.scaleAttnByInverseLayerIdx = scaleAttnByInverseLayerIdx;
+    this.bosTokenId = bosTokenId;
+    this.eosTokenId = eosTokenId;
+    this.padTokenId = padTokenId;
+    family.validate(this);
+  }
+
+  /**
+   * A lower bound on the parameter count of this shape: embeddings (and an untied head), the
+   * attention projections and two MLP matrices per layer; norms, biases and a third gated-MLP
+   * matrix left out. Computed in doubles, so absurd configs do not overflow.
+   */
+  public double approxParameterCount() {
+    double attention = (double) hiddenSize * headDim * (2.0 * numHeads + 2.0 * numKvHeads);
+    double mlp = 2.0 * hiddenSize * intermediateSize;
+    double embeddings = (double) vocabSize * hiddenSize * (tieWordEmbeddings ? 1 : 2);
+    return embeddings + numLayers * (attention + mlp);
+  }
+
+  /**
+   * Refuses a shape whose weights cannot fit in {@code availableBytes} even at one byte per
+   * parameter (int8), before anything is allocated.
+   *
+   * @throws IllegalArgumentException naming the fields that set the size
+   */
+  public void requireFits(long availableBytes) {
+    double params = approxParameterCount();
+    if (params > availableBytes) {
+      throw new IllegalArgumentException(
+          String.format(
+              java.util.Locale.ROOT,
+              "config.json describes a model of at least %.3g parameters (vocab_size %d, hidden"
+                  + " %d, %d layers, intermediate %d), more than this machine's %.1f GB of memory"
+                  + " can hold even as int8: check num_hidden_layers / hidden_size / vocab_size",
+              params,
+              vocabSize,
+              hiddenSize,
+              numLayers,
+              intermediateSize,
+              availableBytes / 1e9));
+    }
   }
 
   private static void positive(String field, int v) {
@@ -105,7 +204,7 @@ public record ModelConfig(
     return (int) (headDim * pct);
   }
 
-  /** Dimensions of each head that get rotary embeddings. */
+  /** Dimensions of each head that get rotary embeddings (used with rotary positions only). */
   public int rotaryDims() {
     return rotaryDims(headDim, rotaryPct);
   }
@@ -113,6 +212,16 @@ public record ModelConfig(
   /** Number of query heads sharing one key/value head. */
   public int kvGroups() {
     return numHeads / numKvHeads;
+  }
+
+  /** The family's norm. */
+  public NormKind normKind() {
+    return family.normKind();
+  }
+
+  /** The family's position encoding. */
+  public PositionKind positionKind() {
+    return family.positionKind();
   }
 
   /** A copy with different special token ids. */
@@ -125,24 +234,36 @@ public record ModelConfig(
     return new Builder(this);
   }
 
-  /** Copies a config with some fields changed; validation runs in {@link #build()}. */
+  /**
+   * A builder starting from {@code family}'s documented defaults (its HF config class's); {@code
+   * headDim}, {@code numKvHeads} and {@code intermediateSize} left unset follow the other fields
+   * (hiddenSize / numHeads, numHeads, 4 · hiddenSize) as HF derives them.
+   */
+  public static Builder builder(Family family) {
+    return family.defaults(new Builder(family));
+  }
+
+  /**
+   * Builds a {@link ModelConfig}; validation runs in {@link #build()}. Setters take the record
+   * components' meanings (see {@link ModelConfig}).
+   */
   public static final class Builder {
-    private Family family;
+    private final Family family;
     private String modelType;
     private int vocabSize;
     private int hiddenSize;
     private int numLayers;
     private int numHeads;
-    private int numKvHeads;
-    private int headDim;
-    private int intermediateSize;
+    private Integer numKvHeads;
+    private Integer headDim;
+    private Integer intermediateSize;
     private int maxPositions;
     private double normEps;
-    private String activation;
+    private Activation activation;
     private double ropeTheta;
     private double rotaryPct;
     private RopeScaling ropeScaling;
-    private boolean parallelResidual;
+    private ResidualLayout residual;
     private boolean tieWordEmbeddings;
     private boolean qkvBias;
     private boolean attnOutBias;
@@ -151,6 +272,16 @@ public record ModelConfig(
     private int bosTokenId;
     private int eosTokenId;
     private int padTokenId;
+
+    private Builder(Family family) {
+      this.family = Objects.requireNonNull(family, "family must be set");
+      this.modelType = family.modelTypes().get(0);
+      this.rotaryPct = 1.0;
+      this.residual = ResidualLayout.SEQUENTIAL;
+      this.bosTokenId = -1;
+      this.eosTokenId = -1;
+      this.padTokenId = -1;
+    }
 
     private Builder(ModelConfig c) {
       this.family = c.family();
@@ -168,7 +299,7 @@ public record ModelConfig(
       this.ropeTheta = c.ropeTheta();
       this.rotaryPct = c.rotaryPct();
       this.ropeScaling = c.ropeScaling();
-      this.parallelResidual = c.parallelResidual();
+      this.residual = c.residual();
       this.tieWordEmbeddings = c.tieWordEmbeddings();
       this.qkvBias = c.qkvBias();
       this.attnOutBias = c.attnOutBias();
@@ -179,9 +310,9 @@ public record ModelConfig(
       this.padTokenId = c.padTokenId();
     }
 
-    public Builder family(Family v) {
-      this.family = v;
-      return this;
+    /** The family this builder builds for. */
+    public Family family() {
+      return family;
     }
 
     public Builder modelType(String v) {
@@ -234,7 +365,7 @@ public record ModelConfig(
       return this;
     }
 
-    public Builder activation(String v) {
+    public Builder activation(Activation v) {
       this.activation = v;
       return this;
     }
@@ -254,8 +385,8 @@ public record ModelConfig(
       return this;
     }
 
-    public Builder parallelResidual(boolean v) {
-      this.parallelResidual = v;
+    public Builder residual(ResidualLayout v) {
+      this.residual = v;
       return this;
     }
 
@@ -307,16 +438,16 @@ public record ModelConfig(
           hiddenSize,
           numLayers,
           numHeads,
-          numKvHeads,
-          headDim,
-          intermediateSize,
+          numKvHeads == null ? numHeads : numKvHeads,
+          headDim == null ? (numHeads > 0 ? hiddenSize / numHeads : 0) : headDim,
+          intermediateSize == null ? 4 * hiddenSize : intermediateSize,
           maxPositions,
           normEps,
           activation,
           ropeTheta,
           rotaryPct,
           ropeScaling,
-          parallelResidual,
+          residual,
           tieWordEmbeddings,
           qkvBias,
           attnOutBias,

@@ -17,19 +17,23 @@ public record ParamSpec(String name, long[] shape, boolean hfTransposed, Init in
     ZEROS
   }
 
-  static ParamSpec normal(String name, double std, long... shape) {
+  /** A parameter drawn from N(0, std²). */
+  public static ParamSpec normal(String name, double std, long... shape) {
     return new ParamSpec(name, shape, false, Init.NORMAL, std);
   }
 
-  static ParamSpec ones(String name, long... shape) {
+  /** A parameter filled with ones. */
+  public static ParamSpec ones(String name, long... shape) {
     return new ParamSpec(name, shape, false, Init.ONES, 0);
   }
 
-  static ParamSpec zeros(String name, long... shape) {
+  /** A parameter filled with zeros. */
+  public static ParamSpec zeros(String name, long... shape) {
     return new ParamSpec(name, shape, false, Init.ZEROS, 0);
   }
 
-  ParamSpec transposedInHf() {
+  /** The same parameter, stored transposed in HF checkpoints (GPT-2 Conv1D). */
+  public ParamSpec transposedInHf() {
     return new ParamSpec(name, shape, true, init, std);
   }
 

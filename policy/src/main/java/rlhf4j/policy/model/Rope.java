@@ -23,7 +23,7 @@ public final class Rope {
     if (scaling == null) {
       return inv;
     }
-    if (scaling.type().equals("linear")) {
+    if (scaling.type() == RopeScaling.Type.LINEAR) {
       for (int i = 0; i < inv.length; i++) {
         inv[i] = (float) (inv[i] / scaling.factor());
       }

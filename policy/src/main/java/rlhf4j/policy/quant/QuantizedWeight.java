@@ -9,7 +9,6 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.core.Embedding;
 import java.util.Objects;
-import rlhf4j.policy.model.Gemm;
 
 /**
  * A frozen weight matrix W (out, in) stored below float32 and used in float32.

@@ -3,7 +3,9 @@
  * int8), {@link rlhf4j.policy.quant.QuantConfig} and {@link rlhf4j.policy.quant.QuantizedWeight}.
  * As PEFT's {@code prepare_model_for_kbit_training} prescribes, only the frozen projections are
  * stored below float32; norms, biases, position embeddings (and by default token embeddings and the
- * LM head), LoRA weights and the value head stay float32, and all compute is float32.
+ * LM head), LoRA weights and the value head stay float32, and all compute is float32. {@link
+ * rlhf4j.policy.quant.Gemm} is the y = x·Wᵀ + b kernel that float32 and quantised layers share; it
+ * lives here so that {@code rlhf4j.policy.model} depends on this package and never the reverse.
  *
  * <p>Accuracy on the tiny GPT-2, Llama and GPT-NeoX fixtures (mean KL(p_fp32 ‖ p_quantised) per
  * position, tested bound 1e-3): fp16 about 1e-7; int8 per channel 1e-9 to 9e-5, block-wise (32) up

@@ -12,16 +12,17 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Random;
 import java.util.Set;
 import rlhf4j.policy.model.CausalLM;
-import rlhf4j.policy.model.Family;
+import rlhf4j.policy.model.PositionKind;
 import rlhf4j.policy.optim.AdamW;
 import rlhf4j.policy.optim.AdamWConfig;
 import rlhf4j.policy.optim.GradClip;
 import rlhf4j.policy.optim.LrSchedule;
 import rlhf4j.policy.optim.Warmup;
 import rlhf4j.policy.tokenizer.Tokenizer;
+import rlhf4j.policy.train.DivergenceException;
+import rlhf4j.policy.train.Seeds;
 
 /**
  * Supervised fine-tuning of a {@link CausalLM} with next-token cross-entropy ({@link SftLoss}) and
@@ -34,9 +35,12 @@ import rlhf4j.policy.tokenizer.Tokenizer;
  *
  * <p>Each step: 1 collate a batch (right padding, or packed rows), 2 forward and weighted
  * cross-entropy inside a {@code GradientCollector}, 3 clip the global gradient norm, 4 AdamW step.
- * The rows are shuffled every epoch with {@code java.util.Random(seed)}, so a run is deterministic
- * for a fixed seed. Every step runs in its own {@code NDScope}; only the optimizer state (kept in
- * the parameters' managers) outlives it, and it is freed when {@code train} returns.
+ * Epoch e visits the rows in the permutation drawn from {@code Seeds.rng(seed, e,
+ * Seeds.DATA_ORDER)} (the one seed scheme of every trainer), so a run is deterministic for a fixed
+ * seed. A NaN or infinite loss or gradient norm raises {@link DivergenceException} before the
+ * optimizer step, so the weights stay those of the last good step. Every step runs in its own
+ * {@code NDScope}; only the optimizer state (kept in the parameters' managers) outlives it, and it
+ * is freed when {@code train} returns.
  *
  * <p>Trainable arrays come from the caller; the default is every base parameter (full fine-tuning).
  * The trainer sets {@code requiresGradient} on them and clears it on the base parameters that are
@@ -44,6 +48,8 @@ import rlhf4j.policy.tokenizer.Tokenizer;
  * {@code GradientCollector}).
  */
 public final class SftTrainer {
+  private static final String HINT =
+      "the weights are those of the last good step; lower learningRate or keep maxGradNorm > 0";
   private final CausalLM model;
   private final SftConfig config;
 
@@ -56,6 +62,14 @@ public final class SftTrainer {
   /** The hyper-parameters. */
   public SftConfig config() {
     return config;
+  }
+
+  /**
+   * Optimizer steps a run over {@code examples} takes (after truncation or packing), for progress
+   * reporting.
+   */
+  public long totalSteps(List<SftExample> examples) {
+    return config.totalSteps(rows(examples).size());
   }
 
   /** Full fine-tuning of every base parameter, without a listener. */
@@ -86,7 +100,8 @@ public final class SftTrainer {
    * @throws IllegalArgumentException for an empty set, an example without a target token within
    *     {@code maxLength}, a token id outside the vocabulary, or a row longer than a GPT-2 model's
    *     learned positions
-   * @throws IllegalStateException if the loss becomes NaN or infinite
+   * @throws DivergenceException if the loss or gradient norm becomes NaN or infinite (raised before
+   *     the optimizer step)
    */
   public SftSummary train(
       List<SftExample> examples, Map<String, NDArray> trainable, SftListener listener) {
@@ -101,7 +116,6 @@ public final class SftTrainer {
 
     long totalSteps = config.totalSteps(rows.size());
     LrSchedule schedule = schedule(totalSteps);
-    Random shuffle = new Random(config.seed());
     List<SftBatch.Row> order = new ArrayList<>(rows);
     int batchesPerEpoch = config.batchesPerEpoch(rows.size());
 
@@ -122,24 +136,14 @@ public final class SftTrainer {
       for (long step = 0; step < totalSteps; step++) {
         int batchIndex = (int) (step % batchesPerEpoch);
         if (batchIndex == 0) {
-          Collections.shuffle(order, shuffle);
+          order = epochOrder(rows, epochs);
           epochs++;
         }
         int from = batchIndex * config.batchSize();
         SftBatch batch =
             SftBatch.pad(order.subList(from, Math.min(from + config.batchSize(), order.size())));
         double lr = optimizer.learningRate();
-        double loss = step(batch, trainable, optimizer, inputs);
-        if (!Double.isFinite(loss)) {
-          throw new IllegalStateException(
-              "SFT loss is "
-                  + loss
-                  + " at step "
-                  + (step + 1)
-                  + "; lower learningRate (now "
-                  + config.learningRate()
-                  + ") or keep maxGradNorm > 0");
-        }
+        double loss = step(batch, trainable, optimizer, inputs, step + 1);
         if (step == 0) {
           firstLoss = loss;
         }
@@ -163,9 +167,31 @@ public final class SftTrainer {
     return new SftSummary(totalSteps, epochs, firstLoss, lastLoss, tokens, seconds);
   }
 
-  /** One optimizer step on {@code batch}; returns its loss (before the update). */
+  /**
+   * The rows of epoch {@code epoch} (0-based) in their training order: a permutation drawn from
+   * {@code Seeds.rng(seed, epoch, DATA_ORDER)}, so any epoch's order follows from the seed alone.
+   */
+  private List<SftBatch.Row> epochOrder(List<SftBatch.Row> rows, int epoch) {
+    int[] p = Seeds.permutation(rows.size(), Seeds.rng(config.seed(), epoch, Seeds.DATA_ORDER));
+    List<SftBatch.Row> order = new ArrayList<>(rows.size());
+    for (int i : p) {
+      order.add(rows.get(i));
+    }
+    return order;
+  }
+
+  /**
+   * One optimizer step on {@code batch}; returns its loss (before the update).
+   *
+   * @throws DivergenceException before the optimizer step (the weights are unchanged and the
+   *     gradients cleared) when the loss or the gradient norm is NaN or infinite
+   */
   private double step(
-      SftBatch batch, Map<String, NDArray> trainable, AdamW optimizer, NDManager inputs) {
+      SftBatch batch,
+      Map<String, NDArray> trainable,
+      AdamW optimizer,
+      NDManager inputs,
+      long stepNumber) {
     int b = batch.rows();
     int t = batch.length();
     try (NDScope scope = new NDScope()) {
@@ -180,8 +206,15 @@ public final class SftTrainer {
         gc.backward(lossArray);
         loss = lossArray.getFloat();
       }
-      if (config.maxGradNorm() > 0) {
-        GradClip.clipGlobalNorm(trainable, config.maxGradNorm());
+      try {
+        DivergenceException.checkFinite("SFT loss at step " + stepNumber, loss, HINT);
+        if (config.maxGradNorm() > 0) {
+          double norm = GradClip.clipGlobalNorm(trainable, config.maxGradNorm());
+          DivergenceException.checkFinite("SFT gradient norm at step " + stepNumber, norm, HINT);
+        }
+      } catch (DivergenceException e) {
+        optimizer.zeroGrad(trainable);
+        throw e;
       }
       optimizer.step(trainable);
       return loss;
@@ -243,7 +276,8 @@ public final class SftTrainer {
     for (SftBatch.Row r : rows) {
       longest = Math.max(longest, r.length());
     }
-    if (model.config().family() == Family.GPT2 && longest > model.config().maxPositions()) {
+    if (model.config().positionKind() == PositionKind.LEARNED
+        && longest > model.config().maxPositions()) {
       throw new IllegalArgumentException(
           "rows of "
               + longest

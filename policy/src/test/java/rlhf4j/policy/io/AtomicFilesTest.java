@@ -3,6 +3,7 @@ package rlhf4j.policy.io;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -64,5 +65,30 @@ class AtomicFilesTest {
     AtomicFiles.deleteFolder(d);
     assertEquals(List.of(), entries());
     AtomicFiles.deleteTree(dir.resolve("never-was")); // nothing to delete is fine
+  }
+
+  @Test
+  void aCrashBetweenTheTwoRenamesIsRepairedFromTheMovedAsideCopy() throws IOException {
+    // the state a kill -9 leaves after target -> .old-final-* and before .tmp-final-* -> target
+    Path old = Files.createDirectory(dir.resolve(".old-final-123"));
+    Files.writeString(old.resolve("adapter.txt"), "complete");
+    Path tmp = Files.createDirectory(dir.resolve(".tmp-final-456"));
+    Files.writeString(tmp.resolve("adapter.txt"), "maybe half");
+    assertTrue(AtomicFiles.recoverFolder(dir.resolve("final")));
+    assertEquals(List.of("final"), entries());
+    assertEquals("complete", Files.readString(dir.resolve("final/adapter.txt")));
+  }
+
+  @Test
+  void leftoverTemporariesAreCleanedOnTheNextWrite() throws IOException {
+    Path target = dir.resolve("checkpoint-2");
+    AtomicFiles.writeFolder(target, f -> Files.writeString(f.resolve("a"), "1"));
+    Files.createDirectory(dir.resolve(".tmp-checkpoint-2-77"));
+    Files.createDirectory(dir.resolve(".old-checkpoint-2-88"));
+    Files.createDirectory(dir.resolve(".tmp-checkpoint-20-99")); // another folder's: kept
+    AtomicFiles.writeFolder(target, f -> Files.writeString(f.resolve("a"), "2"));
+    assertEquals(List.of(".tmp-checkpoint-20-99", "checkpoint-2"), entries());
+    assertEquals("2", Files.readString(target.resolve("a")));
+    assertFalse(AtomicFiles.recoverFolder(target));
   }
 }

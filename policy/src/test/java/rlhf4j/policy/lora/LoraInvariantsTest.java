@@ -394,32 +394,9 @@ class LoraInvariantsTest {
 
   @Test
   void gpt2SmallTrainableReportMatchesPeft() {
+    // transformers' GPT2Config() defaults are GPT-2 small
     rlhf4j.policy.model.ModelConfig gpt2Small =
-        new rlhf4j.policy.model.ModelConfig(
-            rlhf4j.policy.model.Family.GPT2,
-            "gpt2",
-            50257,
-            768,
-            12,
-            12,
-            12,
-            64,
-            3072,
-            1024,
-            1e-5,
-            "gelu_new",
-            10000,
-            1.0,
-            null,
-            false,
-            true,
-            true,
-            true,
-            true,
-            false,
-            50256,
-            50256,
-            -1);
+        rlhf4j.policy.model.ModelConfig.builder(rlhf4j.policy.family.Architectures.GPT2).build();
     try (CausalLM model = CausalLM.random(gpt2Small, 0);
         LoraModel lora =
             LoraModel.inject(

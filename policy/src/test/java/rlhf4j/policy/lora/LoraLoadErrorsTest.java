@@ -9,9 +9,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import rlhf4j.policy.family.Architectures;
 import rlhf4j.policy.io.CheckpointException;
 import rlhf4j.policy.model.CausalLM;
-import rlhf4j.policy.model.Family;
 import rlhf4j.policy.model.ModelConfig;
 import rlhf4j.testing.Fixtures;
 
@@ -54,31 +54,16 @@ class LoraLoadErrorsTest {
   @Test
   void adapterForAnotherSizeIsRejected() {
     ModelConfig wide =
-        new ModelConfig(
-            Family.GPT2,
-            "gpt2",
-            300,
-            32,
-            2,
-            4,
-            4,
-            8,
-            128,
-            128,
-            1e-5,
-            "gelu_new",
-            10000,
-            1.0,
-            null,
-            false,
-            true,
-            true,
-            true,
-            true,
-            false,
-            0,
-            0,
-            -1);
+        ModelConfig.builder(Architectures.GPT2)
+            .vocabSize(300)
+            .hiddenSize(32)
+            .numLayers(2)
+            .numHeads(4)
+            .intermediateSize(128)
+            .maxPositions(128)
+            .bosTokenId(0)
+            .eosTokenId(0)
+            .build();
     try (CausalLM model = CausalLM.random(wide, 0)) {
       CheckpointException e =
           assertThrows(

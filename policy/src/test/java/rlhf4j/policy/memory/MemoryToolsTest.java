@@ -7,9 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import rlhf4j.policy.family.Presets;
 import rlhf4j.policy.lora.MemoryReport;
 import rlhf4j.policy.model.ModelConfig;
-import rlhf4j.policy.model.Presets;
 import rlhf4j.policy.quant.BaseDtype;
 import rlhf4j.policy.quant.QuantConfig;
 

@@ -17,6 +17,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import rlhf4j.policy.family.Presets;
 import rlhf4j.policy.lora.LoraConfig;
 import rlhf4j.policy.lora.LoraModel;
 import rlhf4j.policy.quant.BaseDtype;

@@ -10,6 +10,7 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import rlhf4j.policy.family.Presets;
 
 /** Prefill + one-token decode steps with the cache equal one full forward, with left padding. */
 class KvCacheTest {

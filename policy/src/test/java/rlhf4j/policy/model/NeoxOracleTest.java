@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import rlhf4j.policy.family.Presets;
 
 /**
  * GPT-NeoX against a slow plain-loop oracle written from the math (double precision, one token at a
@@ -20,31 +21,30 @@ class NeoxOracleTest {
   void neoxLogitsMatchPlainLoopOracle(boolean parallelResidual) {
     ModelConfig base = Presets.config("tiny-neox");
     ModelConfig c =
-        new ModelConfig(
-            base.family(),
-            base.modelType(),
-            97,
-            32,
-            2,
-            4,
-            4,
-            8,
-            64,
-            64,
-            1e-5,
-            "gelu",
-            10000,
-            0.5,
-            null,
-            parallelResidual,
-            false,
-            true,
-            true,
-            true,
-            false,
-            0,
-            0,
-            -1);
+        base.toBuilder()
+            .vocabSize(97)
+            .hiddenSize(32)
+            .numLayers(2)
+            .numHeads(4)
+            .numKvHeads(4)
+            .headDim(8)
+            .intermediateSize(64)
+            .maxPositions(64)
+            .normEps(1e-5)
+            .activation(Activation.GELU)
+            .ropeTheta(10000)
+            .rotaryPct(0.5)
+            .ropeScaling(null)
+            .residual(parallelResidual ? ResidualLayout.PARALLEL : ResidualLayout.SEQUENTIAL)
+            .tieWordEmbeddings(false)
+            .qkvBias(true)
+            .attnOutBias(true)
+            .mlpBias(true)
+            .scaleAttnByInverseLayerIdx(false)
+            .bosTokenId(0)
+            .eosTokenId(0)
+            .padTokenId(-1)
+            .build();
     long[] ids = {3, 50, 7, 96, 12, 0, 41};
     try (CausalLM model = CausalLM.random(c, 11);
         NDManager m = NDManager.newBaseManager()) {
@@ -163,7 +163,7 @@ class NeoxOracleTest {
   }
 
   private static boolean parallelResidualFlag(ModelConfig c) {
-    return c.parallelResidual();
+    return c.residual() == ResidualLayout.PARALLEL;
   }
 
   private static double[] parallelResidualInput(

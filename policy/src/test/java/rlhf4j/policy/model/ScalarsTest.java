@@ -16,6 +16,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import rlhf4j.policy.family.Presets;
 
 /** Constants on the autograd path survive a garbage collection between forward and backward. */
 class ScalarsTest {

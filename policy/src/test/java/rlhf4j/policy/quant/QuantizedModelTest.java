@@ -22,6 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import rlhf4j.policy.family.Presets;
 import rlhf4j.policy.finetune.Finetuning;
 import rlhf4j.policy.hf.HfCheckpoint;
 import rlhf4j.policy.lora.LoraConfig;
@@ -29,7 +30,6 @@ import rlhf4j.policy.lora.LoraModel;
 import rlhf4j.policy.model.CausalLM;
 import rlhf4j.policy.model.Linear;
 import rlhf4j.policy.model.ModelConfig;
-import rlhf4j.policy.model.Presets;
 import rlhf4j.policy.model.TokenLogProbs;
 import rlhf4j.policy.optim.AdamW;
 import rlhf4j.policy.optim.AdamWConfig;
@@ -174,7 +174,7 @@ class QuantizedModelTest {
 
   @Test
   void randomQuantisedModelEqualsQuantisingTheRandomModel() {
-    ModelConfig c = rlhf4j.policy.model.Presets.config("tiny-neox");
+    ModelConfig c = rlhf4j.policy.family.Presets.config("tiny-neox");
     QuantConfig q = QuantConfig.builder().baseDtype(BaseDtype.INT8).blockSize(16).build();
     try (CausalLM direct = CausalLM.random(c, 9, q);
         CausalLM after = CausalLM.random(c, 9)) {

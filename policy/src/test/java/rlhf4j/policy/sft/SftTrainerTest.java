@@ -20,11 +20,13 @@ import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import rlhf4j.policy.family.Presets;
 import rlhf4j.policy.model.CausalLM;
 import rlhf4j.policy.model.NoGrad;
-import rlhf4j.policy.model.Presets;
 import rlhf4j.policy.tokenizer.BpeTrainer;
 import rlhf4j.policy.tokenizer.Tokenizer;
+import rlhf4j.policy.train.DivergenceException;
+import rlhf4j.policy.train.Seeds;
 
 class SftTrainerTest {
   private static final String PRESET = "nano"; // GPT-2, V=512, D=32, 2 layers
@@ -198,6 +200,48 @@ class SftTrainerTest {
         assertEquals(!trainable.containsKey(name), same, name);
       }
       assertFalse(model.parameters().get("transformer.h.0.mlp.c_fc.weight").hasGradient());
+    }
+  }
+
+  @Test
+  void divergenceIsRaisedBeforeTheOptimizerStepSoWeightsStayUnchanged() {
+    try (CausalLM model = Presets.create(PRESET, 2)) {
+      String poisoned = "transformer.ln_f.bias";
+      model.parameters().get(poisoned).muli(Float.NaN); // every forward now gives a NaN loss
+      Map<String, NDArray> trainable = new LinkedHashMap<>(model.parameters());
+      trainable.remove(poisoned);
+      Map<String, float[]> before = snapshot(model);
+      SftConfig config = SftConfig.builder().learningRate(1e-3).batchSize(2).maxSteps(3).build();
+      DivergenceException e =
+          assertThrows(
+              DivergenceException.class,
+              () ->
+                  new SftTrainer(model, config)
+                      .train(randomSequences(4, 10, 4), trainable, SftListener.none()));
+      assertTrue(e.getMessage().contains("step 1"), e.getMessage());
+      Map<String, float[]> after = snapshot(model);
+      for (String name : before.keySet()) {
+        assertArrayEquals(before.get(name), after.get(name), name);
+      }
+    }
+  }
+
+  @Test
+  void epochOrderFollowsTheSharedSeedScheme() {
+    // two epochs of one-row batches: the rows are visited in Seeds' per-epoch permutations
+    try (CausalLM model = Presets.create(PRESET, 2)) {
+      List<SftExample> examples = randomSequences(5, 6, 9);
+      List<Double> losses = new ArrayList<>();
+      SftConfig config =
+          SftConfig.builder().learningRate(1e-9).batchSize(1).epochs(2).logEvery(1).seed(7).build();
+      new SftTrainer(model, config).train(examples, (step, loss, lr, tps) -> losses.add(loss));
+      for (int epoch = 0; epoch < 2; epoch++) {
+        int[] order = Seeds.permutation(5, Seeds.rng(7, epoch, Seeds.DATA_ORDER));
+        for (int k = 0; k < 5; k++) {
+          double expected = oracleLoss(model, List.of(examples.get(order[k])), true);
+          assertEquals(expected, losses.get(epoch * 5 + k), 1e-4, "epoch " + epoch + " row " + k);
+        }
+      }
     }
   }
 

@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import rlhf4j.policy.family.Architectures;
 import rlhf4j.policy.hf.HfCheckpoint;
 import rlhf4j.policy.hf.HfConfig;
 import rlhf4j.policy.io.CheckpointException;
@@ -248,23 +249,7 @@ public final class RewardModel implements RewardFunction, AutoCloseable {
 
   /** The transformers class name of a sequence-classification model of {@code c}. */
   static String architecture(ModelConfig c) {
-    switch (c.family()) {
-      case GPT2:
-        return "GPT2ForSequenceClassification";
-      case GPT_NEOX:
-        return "GPTNeoXForSequenceClassification";
-      case LLAMA:
-        switch (c.modelType()) {
-          case "qwen2":
-            return "Qwen2ForSequenceClassification";
-          case "mistral":
-            return "MistralForSequenceClassification";
-          default:
-            return "LlamaForSequenceClassification";
-        }
-      default:
-        throw new IllegalStateException("no sequence-classification class for " + c.family());
-    }
+    return Architectures.of(c).sequenceClassificationClass(c.modelType());
   }
 
   /** A copy of {@code c} with a tied (hence absent) LM head: the backbone a reward model loads. */

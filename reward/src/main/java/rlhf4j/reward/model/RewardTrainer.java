@@ -11,19 +11,22 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Random;
 import rlhf4j.policy.optim.AdamW;
 import rlhf4j.policy.optim.GradClip;
 import rlhf4j.policy.optim.LrSchedule;
 import rlhf4j.policy.optim.Optimizer;
 import rlhf4j.policy.optim.Warmup;
+import rlhf4j.policy.train.DivergenceException;
+import rlhf4j.policy.train.Seeds;
 
 /**
  * Trains a {@link RewardModel} on preference pairs with the pairwise loss of {@link PairwiseLoss}
  * (TRL {@code RewardTrainer}): per step, the chosen and rejected sequences of a mini-batch go
  * through one forward pass, the loss is back-propagated, gradients are clipped by global norm and
- * AdamW updates the trainable parameters. Each epoch visits the pairs in a fresh seeded order; the
- * held-out pairs are evaluated after every epoch.
+ * AdamW updates the trainable parameters. Epoch e visits the pairs in the permutation drawn from
+ * {@code Seeds.rng(seed, e, Seeds.DATA_ORDER)} (the seed scheme of every trainer); the held-out
+ * pairs are evaluated after every epoch. A NaN or infinite loss or gradient norm raises {@link
+ * DivergenceException} before the optimizer step, so the weights stay those of the last good step.
  *
  * <p>Metrics ({@link RewardMetricsListener}): {@code train/loss}, {@code train/accuracy} (fraction
  * r_c &gt; r_r), {@code train/margin} (mean r_c − r_r), {@code train/rewards/chosen}, {@code
@@ -38,6 +41,8 @@ import rlhf4j.policy.optim.Warmup;
  * Not thread-safe.
  */
 public final class RewardTrainer {
+  private static final String HINT =
+      "the weights are those of the last good step; lower learningRate or keep maxGradNorm > 0";
   private final RewardModel model;
   private final RewardTrainerConfig config;
   private final Map<String, NDArray> trainable;
@@ -144,7 +149,8 @@ public final class RewardTrainer {
    *
    * @param train training pairs, non-empty
    * @param eval held-out pairs evaluated after each epoch, possibly empty
-   * @throws IllegalStateException if the loss becomes NaN or infinite
+   * @throws DivergenceException if the loss or gradient norm becomes NaN or infinite (before the
+   *     optimizer step)
    */
   public Result train(List<TokenizedPair> train, List<TokenizedPair> eval) {
     Objects.requireNonNull(train, "train");
@@ -163,21 +169,16 @@ public final class RewardTrainer {
           case LINEAR -> LrSchedule.linear(config.learningRate(), warmup, total);
           case COSINE -> LrSchedule.cosine(config.learningRate(), 0, warmup, total);
         };
-    Random rng = new Random(config.seed());
-    List<Integer> order = new ArrayList<>(n);
-    for (int i = 0; i < n; i++) {
-      order.add(i);
-    }
     long start = steps;
     double lastLoss = Double.NaN;
     Evaluation lastEval = null;
     try (Optimizer optimizer = new AdamW(config.optimizer(), schedule)) {
       for (int epoch = 0; epoch < config.epochs(); epoch++) {
-        Collections.shuffle(order, rng);
+        int[] order = Seeds.permutation(n, Seeds.rng(config.seed(), epoch, Seeds.DATA_ORDER));
         for (int k = 0; k < stepsPerEpoch; k++) {
           List<TokenizedPair> batch = new ArrayList<>(bs);
           for (int i = k * bs; i < Math.min(n, (k + 1) * bs); i++) {
-            batch.add(train.get(order.get(i)));
+            batch.add(train.get(order[i]));
           }
           Map<String, Double> m = step(optimizer, batch);
           m.put("train/epoch", epoch + (k + 1) / (double) stepsPerEpoch);
@@ -238,16 +239,11 @@ public final class RewardTrainer {
         loss = lossArr.getFloat();
         rewards = r.stopGradient().toFloatArray();
       }
-      if (!Float.isFinite(loss)) {
+      try {
+        DivergenceException.checkFinite("reward-model loss at step " + (steps + 1), loss, HINT);
+      } catch (DivergenceException e) {
         optimizer.zeroGrad(trainable);
-        throw new IllegalStateException(
-            "reward-model loss is "
-                + loss
-                + " at step "
-                + (steps + 1)
-                + "; lower learningRate (now "
-                + config.learningRate()
-                + ") or set maxGradNorm > 0");
+        throw e;
       }
       float[] chosen = new float[nb];
       float[] rejected = new float[nb];
@@ -259,7 +255,13 @@ public final class RewardTrainer {
       m.put("train/rewards/chosen", mean(chosen));
       m.put("train/rewards/rejected", mean(rejected));
       if (config.maxGradNorm() > 0) {
-        m.put("train/grad_norm", GradClip.clipGlobalNorm(trainable, config.maxGradNorm()));
+        double norm = GradClip.clipGlobalNorm(trainable, config.maxGradNorm());
+        if (!Double.isFinite(norm)) {
+          optimizer.zeroGrad(trainable);
+          DivergenceException.checkFinite(
+              "reward-model gradient norm at step " + (steps + 1), norm, HINT);
+        }
+        m.put("train/grad_norm", norm);
       }
       m.put("train/learning_rate", optimizer.learningRate());
       optimizer.step(trainable);

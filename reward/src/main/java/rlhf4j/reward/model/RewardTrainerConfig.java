@@ -165,6 +165,18 @@ public record RewardTrainerConfig(
       return this;
     }
 
+    /** AdamW's decoupled weight decay, keeping the other optimizer settings (default 0). */
+    public Builder optWeightDecay(double weightDecay) {
+      this.optimizer =
+          new AdamWConfig(
+              optimizer.beta1(),
+              optimizer.beta2(),
+              optimizer.eps(),
+              weightDecay,
+              optimizer.decoupled());
+      return this;
+    }
+
     /** Gradient-norm clip, 0 for none (default 1.0). */
     public Builder optMaxGradNorm(double maxGradNorm) {
       this.maxGradNorm = maxGradNorm;

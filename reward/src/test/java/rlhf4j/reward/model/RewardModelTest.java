@@ -20,13 +20,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import rlhf4j.policy.family.Presets;
 import rlhf4j.policy.hf.HfCheckpoint;
 import rlhf4j.policy.hf.HfConfig;
 import rlhf4j.policy.io.CheckpointException;
 import rlhf4j.policy.io.SafeTensors;
 import rlhf4j.policy.model.CausalLM;
 import rlhf4j.policy.model.ModelConfig;
-import rlhf4j.policy.model.Presets;
 import rlhf4j.policy.tokenizer.Tokenizer;
 import rlhf4j.reward.RewardFunction.Sample;
 

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+import rlhf4j.policy.train.DivergenceException;
 
 class RewardTrainerTest {
   private static final int VOCAB = 32;
@@ -188,6 +189,19 @@ class RewardTrainerTest {
               IllegalStateException.class, () -> trainer.train(separablePairs(16, 11), List.of()));
       assertTrue(e.getMessage().contains("learningRate"), e.getMessage());
       assertTrue(e.getMessage().contains("step 1"), e.getMessage());
+    }
+  }
+
+  @Test
+  void aDivergenceLeavesTheWeightsOfTheLastGoodStep() {
+    try (RewardModel rm = RewardModel.random(TestModels.nano(VOCAB), 3)) {
+      rm.scoreWeight().set(new NDIndex("0, 0"), Float.NaN);
+      Map<String, float[]> before = new LinkedHashMap<>();
+      rm.parameters().forEach((k, v) -> before.put(k, v.toFloatArray()));
+      RewardTrainer trainer = new RewardTrainer(rm, fast());
+      assertThrows(
+          DivergenceException.class, () -> trainer.train(separablePairs(16, 11), List.of()));
+      rm.parameters().forEach((k, v) -> assertArrayEquals(before.get(k), v.toFloatArray(), k));
     }
   }
 

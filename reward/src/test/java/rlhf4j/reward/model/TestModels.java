@@ -7,9 +7,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import rlhf4j.policy.model.Family;
+import rlhf4j.policy.family.Architectures;
+import rlhf4j.policy.family.Presets;
 import rlhf4j.policy.model.ModelConfig;
-import rlhf4j.policy.model.Presets;
 
 /** Tiny configs and a word-level tokenizer for the reward-model tests. */
 final class TestModels {
@@ -27,31 +27,16 @@ final class TestModels {
 
   /** A one-layer GPT-2 of width {@code d} (for statistics of the head init). */
   static ModelConfig wide(int d) {
-    return new ModelConfig(
-        Family.GPT2,
-        "gpt2",
-        16,
-        d,
-        1,
-        1,
-        1,
-        d,
-        4,
-        16,
-        1e-5,
-        "gelu_new",
-        10000,
-        1.0,
-        null,
-        false,
-        true,
-        true,
-        true,
-        true,
-        false,
-        0,
-        0,
-        -1);
+    return ModelConfig.builder(Architectures.GPT2)
+        .vocabSize(16)
+        .hiddenSize(d)
+        .numLayers(1)
+        .numHeads(1)
+        .intermediateSize(4)
+        .maxPositions(16)
+        .bosTokenId(0)
+        .eosTokenId(0)
+        .build();
   }
 
   /**

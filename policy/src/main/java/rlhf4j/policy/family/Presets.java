@@ -1,7 +1,9 @@
-package rlhf4j.policy.model;
+package rlhf4j.policy.family;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import rlhf4j.policy.model.CausalLM;
+import rlhf4j.policy.model.ModelConfig;
 
 /**
  * Named model shapes for tests, examples and benchmarks; weights come from {@link
@@ -21,58 +23,26 @@ public final class Presets {
     // the other families at tiny size
     PRESETS.put(
         "tiny-llama",
-        new ModelConfig(
-            Family.LLAMA,
-            "llama",
-            1024,
-            64,
-            2,
-            4,
-            2,
-            16,
-            128,
-            256,
-            1e-6,
-            "silu",
-            10000,
-            1.0,
-            null,
-            false,
-            false,
-            false,
-            false,
-            false,
-            false,
-            1,
-            2,
-            -1));
+        ModelConfig.builder(Architectures.LLAMA)
+            .vocabSize(1024)
+            .hiddenSize(64)
+            .numLayers(2)
+            .numHeads(4)
+            .numKvHeads(2)
+            .intermediateSize(128)
+            .maxPositions(256)
+            .build());
     PRESETS.put(
         "tiny-neox",
-        new ModelConfig(
-            Family.GPT_NEOX,
-            "gpt_neox",
-            1024,
-            64,
-            2,
-            4,
-            4,
-            16,
-            256,
-            256,
-            1e-5,
-            "gelu",
-            10000,
-            0.25,
-            null,
-            true,
-            false,
-            true,
-            true,
-            true,
-            false,
-            0,
-            0,
-            -1));
+        ModelConfig.builder(Architectures.GPT_NEOX)
+            .vocabSize(1024)
+            .hiddenSize(64)
+            .numLayers(2)
+            .numHeads(4)
+            .intermediateSize(256)
+            .maxPositions(256)
+            .eosTokenId(0)
+            .build());
   }
 
   private Presets() {}
@@ -82,31 +52,16 @@ public final class Presets {
    * BOS and EOS 0, no PAD; change the special ids with {@link ModelConfig#toBuilder()}.
    */
   public static ModelConfig gpt2(int vocab, int d, int layers, int heads, int positions) {
-    return new ModelConfig(
-        Family.GPT2,
-        "gpt2",
-        vocab,
-        d,
-        layers,
-        heads,
-        heads,
-        d / heads,
-        4 * d,
-        positions,
-        1e-5,
-        "gelu_new",
-        10000,
-        1.0,
-        null,
-        false,
-        true,
-        true,
-        true,
-        true,
-        false,
-        0,
-        0,
-        -1);
+    return ModelConfig.builder(Architectures.GPT2)
+        .vocabSize(vocab)
+        .hiddenSize(d)
+        .numLayers(layers)
+        .numHeads(heads)
+        .maxPositions(positions)
+        .bosTokenId(0)
+        .eosTokenId(0)
+        .padTokenId(-1)
+        .build();
   }
 
   /** The config of preset {@code name}. */

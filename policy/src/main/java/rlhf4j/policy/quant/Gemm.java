@@ -1,4 +1,4 @@
-package rlhf4j.policy.model;
+package rlhf4j.policy.quant;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;

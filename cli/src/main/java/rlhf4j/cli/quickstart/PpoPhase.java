@@ -1,0 +1,152 @@
+package rlhf4j.cli.quickstart;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import rlhf4j.policy.lora.LoraModel;
+import rlhf4j.policy.model.CausalLM;
+import rlhf4j.policy.model.ValueHead;
+import rlhf4j.policy.tokenizer.Tokenizer;
+import rlhf4j.policy.train.MetricsWriter;
+import rlhf4j.policy.train.ProgressReporter;
+import rlhf4j.ppo.PpoConfig;
+import rlhf4j.ppo.PpoTrainer;
+import rlhf4j.reference.AdapterSwitchingReference;
+import rlhf4j.reward.RewardFunction;
+import rlhf4j.reward.builtin.MissingEosPenalty;
+import rlhf4j.reward.model.RewardModel;
+import rlhf4j.rollout.GenerationConfig;
+import rlhf4j.rollout.sampling.SamplingConfig;
+
+/**
+ * Quickstart phase 5: PPO of LoRA adapters on the SFT model against the reward model (less a
+ * penalty for a missing EOS), the reference being the same model with adapters off. Writes {@code
+ * metrics.jsonl} (TRL's keys plus {@code judge/positive_rate}).
+ */
+final class PpoPhase {
+  /** Per-step curves of the PPO run. */
+  record Curves(
+      List<Double> steps,
+      List<Double> scores,
+      List<Double> kls,
+      List<Double> policyLoss,
+      List<Double> valueLoss,
+      List<Double> judgedPositive) {}
+
+  private PpoPhase() {}
+
+  static Curves run(
+      QuickstartContext ctx,
+      LoraModel lora,
+      ValueHead valueHead,
+      RewardModel rewardModel,
+      Tokenizer tokenizer)
+      throws IOException {
+    ctx.beginPhase();
+    QuickstartRecipe recipe = ctx.recipe();
+    Reporter reporter = ctx.reporter();
+    SentimentGrammar grammar = ctx.grammar();
+    CausalLM policy = lora.model();
+    PpoConfig config = recipe.ppo().toBuilder().seed(ctx.seed(10)).build();
+    List<long[]> prompts = new ArrayList<>();
+    for (String p : grammar.prompts(recipe.promptPool(), new Random(ctx.seed(11)))) {
+      prompts.add(Quickstart.promptIds(tokenizer, p));
+    }
+    RewardFunction scored =
+        MissingEosPenalty.builder(rewardModel)
+            .eosId(tokenizer.eosId())
+            .penalty(recipe.missingEosPenalty())
+            .build();
+    double[] judged = new double[1]; // positive rate of the last batch, by the grammar
+    GcBarrier barrier = new GcBarrier(1);
+    RewardFunction reward =
+        RewardFunction.named(
+            "reward_model",
+            batch -> {
+              barrier.pass(); // called between the rollout and the update
+
+              long positive =
+                  batch.stream()
+                      .filter(s -> grammar.judge(s.prompt() + s.response()).isPositive())
+                      .count();
+              judged[0] = positive / (double) batch.size();
+              return scored.score(batch);
+            });
+    PpoTrainer trainer =
+        PpoTrainer.builder()
+            .model(policy)
+            .trainable(lora.trainableParameters())
+            .valueHead(valueHead)
+            .reference(new AdapterSwitchingReference(lora))
+            .config(config)
+            .generation(generation(recipe, tokenizer, ctx.seed(10)))
+            .tokenizer(tokenizer)
+            .padId(tokenizer.padId())
+            .build();
+    Curves run =
+        new Curves(
+            new ArrayList<>(),
+            new ArrayList<>(),
+            new ArrayList<>(),
+            new ArrayList<>(),
+            new ArrayList<>(),
+            new ArrayList<>());
+    long total = recipe.ppoSteps();
+    try (ProgressReporter bar = reporter.bar("5/7 ppo", total);
+        MetricsWriter metrics = MetricsWriter.create(ctx.out().resolve("metrics.jsonl"))) {
+      trainer.train(
+          prompts,
+          reward,
+          total,
+          (t, rollout, stats) -> {
+            Map<String, Double> row = new LinkedHashMap<>(stats);
+            row.put("judge/positive_rate", judged[0]);
+            metrics.write(t.stepCount(), row);
+            run.steps().add((double) t.stepCount());
+            run.scores().add(stats.get("objective/scores"));
+            run.kls().add(stats.get("objective/kl"));
+            run.policyLoss().add(stats.get("ppo/loss/policy"));
+            run.valueLoss().add(stats.get("ppo/loss/value"));
+            run.judgedPositive().add(judged[0]);
+            String line =
+                String.format(
+                    Locale.ROOT,
+                    "reward %+.2f  kl %.2f  positive %3.0f%%",
+                    stats.get("objective/scores"),
+                    stats.get("objective/kl"),
+                    100 * judged[0]);
+            bar.update(t.stepCount(), line);
+            if (reporter.logStep(t.stepCount(), total)) {
+              reporter.log("  ppo step %d/%d %s", t.stepCount(), total, line);
+            }
+          });
+    }
+    int n = run.steps().size();
+    ctx.endPhase(
+        "ppo",
+        "5/7 ppo: %d steps x %d rollouts, LoRA r=%d on %s, reward %+.2f -> %+.2f, kl %.2f",
+        n,
+        config.batchSize(),
+        recipe.lora().r(),
+        lora.adaptedModules(lora.activeAdapter()).size() + " modules",
+        run.scores().get(0),
+        run.scores().get(n - 1),
+        run.kls().get(n - 1));
+    return run;
+  }
+
+  /** Rollout settings of PPO and of the evaluation (which passes its own sampling seed). */
+  static GenerationConfig generation(QuickstartRecipe recipe, Tokenizer tokenizer, long seed) {
+    return GenerationConfig.builder()
+        .maxNewTokens(recipe.maxNewTokens())
+        .eosTokenId(tokenizer.eosId())
+        .padTokenId(tokenizer.padId())
+        .sampling(
+            SamplingConfig.builder().temperature(recipe.ppo().temperature()).seed(seed).build())
+        .build();
+  }
+}

@@ -1,0 +1,180 @@
+package rlhf4j.cli.quickstart;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import rlhf4j.cli.quickstart.EvaluationPhase.Evaluation;
+import rlhf4j.cli.quickstart.SentimentGrammar.Judgement;
+import rlhf4j.policy.lora.LoraModel;
+import rlhf4j.policy.tokenizer.BpeModel;
+import rlhf4j.policy.train.ProgressReporter;
+
+/**
+ * Quickstart phase 7, the report: the adapter (PEFT) and the merged model with the tokenizer,
+ * charts, {@code samples.txt}, {@code summary.json} and the console's closing lines.
+ */
+final class QuickstartReport {
+  private QuickstartReport() {}
+
+  /**
+   * Writes every report artefact and returns the summary.
+   *
+   * @param startNanos {@code System.nanoTime()} at the start of the run
+   * @param threads PyTorch intra-op threads used
+   */
+  static QuickstartSummary write(
+      QuickstartContext ctx,
+      LoraModel lora,
+      BpeModel bpe,
+      SftPhase.Result sft,
+      RewardModelPhase.Result reward,
+      PpoPhase.Curves ppo,
+      Evaluation eval,
+      long startNanos,
+      int threads)
+      throws IOException {
+    ctx.beginPhase();
+    Path out = ctx.out();
+    lora.save(out.resolve("adapter"));
+    bpe.writeTo(out.resolve("adapter"));
+    lora.mergeAndSave(out.resolve("merged"));
+    bpe.writeTo(out.resolve("merged"));
+    charts(out, sft, reward, ppo);
+    List<String> shown = samplesText(ctx.recipe().shownSamples(), eval);
+    Files.write(out.resolve("samples.txt"), samplesFile(eval), StandardCharsets.UTF_8);
+    ctx.recordPhase("report");
+    double wall = (System.nanoTime() - startNanos) / 1e9;
+    int n = ppo.steps().size();
+    QuickstartSummary summary =
+        new QuickstartSummary(
+            eval.before().positiveRate(),
+            eval.after().positiveRate(),
+            eval.before().grammaticalRate(),
+            eval.after().grammaticalRate(),
+            eval.meanKl(),
+            reward.accuracy(),
+            wall,
+            eval.after().judgements().size(),
+            n,
+            sft.finalLoss(),
+            ppo.scores().get(0),
+            ppo.scores().get(n - 1),
+            ppo.kls().get(n - 1),
+            threads,
+            ctx.options().seed(),
+            ctx.options().fast(),
+            ctx.phaseSeconds());
+    Files.writeString(out.resolve("summary.json"), summary.toJsonString(), StandardCharsets.UTF_8);
+    Reporter reporter = ctx.reporter();
+    reporter.log("7/7 report: samples before -> after PPO (judged by the grammar)");
+    shown.forEach(s -> reporter.log("%s", s));
+    reporter.log(
+        "wrote %s: summary.json, metrics.jsonl, reward.png, kl.png, losses.png, samples.txt,"
+            + " adapter/ (PEFT), merged/, sft/, reward_model/, tokenizer/",
+        out);
+    reporter.result(
+        "positive rate %.2f -> %.2f, grammatical %.2f, KL %.2f nats, reward-model accuracy %.3f,"
+            + " %s (%s)",
+        summary.positiveRateBefore(),
+        summary.positiveRateAfter(),
+        summary.grammaticalRateAfter(),
+        summary.klFinal(),
+        summary.rewardModelAccuracy(),
+        ProgressReporter.time(wall),
+        out.resolve("summary.json"));
+    return summary;
+  }
+
+  private static void charts(
+      Path out, SftPhase.Result sft, RewardModelPhase.Result reward, PpoPhase.Curves ppo)
+      throws IOException {
+    Charts.linePng(
+        out.resolve("reward.png"),
+        "PPO: reward per step",
+        "PPO step",
+        "mean reward-model score",
+        "positive rate (grammar)",
+        List.of(
+            new Charts.Series("reward-model score", ppo.steps(), ppo.scores()),
+            new Charts.Series("positive rate (grammar)", ppo.steps(), ppo.judgedPositive(), true)));
+    Charts.linePng(
+        out.resolve("kl.png"),
+        "PPO: KL to the reference per step",
+        "PPO step",
+        "KL (nats per sequence)",
+        List.of(new Charts.Series("objective/kl", ppo.steps(), ppo.kls())));
+    Charts.linePng(
+        out.resolve("losses.png"),
+        "PPO losses per step",
+        "PPO step",
+        "loss",
+        List.of(
+            new Charts.Series("ppo/loss/policy", ppo.steps(), ppo.policyLoss()),
+            new Charts.Series("ppo/loss/value", ppo.steps(), ppo.valueLoss())));
+    Charts.linePng(
+        out.resolve("sft_reward_model_losses.png"),
+        "SFT and reward-model training losses",
+        "optimizer step",
+        "loss",
+        List.of(
+            new Charts.Series("sft", sft.steps(), sft.losses()),
+            new Charts.Series("reward model", reward.steps(), reward.losses())));
+  }
+
+  private static List<String> samplesText(int shownSamples, Evaluation eval) {
+    List<String> lines = new ArrayList<>();
+    for (int i = 0; i < shownSamples; i++) {
+      lines.add(
+          String.format(
+              Locale.ROOT,
+              "  before  %-60s %s",
+              oneLine(eval.before().text(i)),
+              label(eval.before().judgements().get(i))));
+      lines.add(
+          String.format(
+              Locale.ROOT,
+              "  after   %-60s %s",
+              oneLine(eval.after().text(i)),
+              label(eval.after().judgements().get(i))));
+    }
+    return lines;
+  }
+
+  private static List<String> samplesFile(Evaluation eval) {
+    List<String> lines = new ArrayList<>();
+    lines.add(
+        "# Evaluation samples: the same fresh prompts, the SFT policy (before, adapters off)");
+    lines.add("# and the PPO policy (after), judged by the grammar. KL = sum of log-ratios of the");
+    lines.add("# after-sample to the reference, in nats.");
+    for (int i = 0; i < eval.kl().length; i++) {
+      lines.add("");
+      lines.add("prompt  " + eval.before().prompts().get(i));
+      lines.add(
+          "before  "
+              + oneLine(eval.before().text(i))
+              + "  ["
+              + label(eval.before().judgements().get(i))
+              + "]");
+      lines.add(
+          String.format(
+              Locale.ROOT,
+              "after   %s  [%s] kl %.3f",
+              oneLine(eval.after().text(i)),
+              label(eval.after().judgements().get(i)),
+              eval.kl()[i]));
+    }
+    return lines;
+  }
+
+  private static String oneLine(String s) {
+    return s.replace("\n", "\\n");
+  }
+
+  private static String label(Judgement j) {
+    return j.grammatical() ? j.sentiment().name().toLowerCase(Locale.ROOT) : "ungrammatical";
+  }
+}

@@ -1,0 +1,158 @@
+package rlhf4j.policy.family;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import rlhf4j.policy.model.ModelConfig;
+import rlhf4j.policy.model.RopeScaling;
+
+/** Reading and writing HF config.json fields, shared by the architectures. */
+final class HfJson {
+  private HfJson() {}
+
+  static int req(JsonObject j, String field) {
+    JsonElement e = j.get(field);
+    if (e == null || e.isJsonNull()) {
+      throw new IllegalArgumentException("required field " + field + " is missing");
+    }
+    return exactInt(field, e);
+  }
+
+  static int intOr(JsonObject j, String field, int dflt) {
+    JsonElement e = j.get(field);
+    return e == null || e.isJsonNull() ? dflt : exactInt(field, e);
+  }
+
+  static double dbl(JsonObject j, String field, double dflt) {
+    JsonElement e = j.get(field);
+    return e == null || e.isJsonNull() ? dflt : finite(field, e);
+  }
+
+  static boolean bool(JsonObject j, String field, boolean dflt) {
+    JsonElement e = j.get(field);
+    if (e == null || e.isJsonNull()) {
+      return dflt;
+    }
+    if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isBoolean()) {
+      throw new IllegalArgumentException("field " + field + " must be true or false, got " + e);
+    }
+    return e.getAsBoolean();
+  }
+
+  static String str(JsonObject j, String field, String dflt) {
+    JsonElement e = j.get(field);
+    if (e == null || e.isJsonNull()) {
+      return dflt;
+    }
+    if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isString()) {
+      throw new IllegalArgumentException("field " + field + " must be a string, got " + e);
+    }
+    return e.getAsString();
+  }
+
+  /**
+   * A JSON number that is a whole number in int range, read exactly: {@code 4294968027} (2^32 +
+   * 731) or {@code 8.7} are refused rather than wrapped or truncated.
+   */
+  static int exactInt(String field, JsonElement e) {
+    if (e.isJsonPrimitive() && e.getAsJsonPrimitive().isNumber()) {
+      try {
+        return new java.math.BigDecimal(e.getAsString()).intValueExact();
+      } catch (ArithmeticException | NumberFormatException ex) {
+        // refused below
+      }
+    }
+    throw new IllegalArgumentException(
+        "field "
+            + field
+            + " must be a whole number from "
+            + Integer.MIN_VALUE
+            + " to "
+            + Integer.MAX_VALUE
+            + ", got "
+            + e);
+  }
+
+  /** A finite JSON number. */
+  static double finite(String field, JsonElement e) {
+    if (e.isJsonPrimitive() && e.getAsJsonPrimitive().isNumber()) {
+      double v = e.getAsDouble();
+      if (Double.isFinite(v)) {
+        return v;
+      }
+    }
+    throw new IllegalArgumentException("field " + field + " must be a finite number, got " + e);
+  }
+
+  /** transformers ≥ 5 nests rope settings in {@code rope_parameters}; older configs are flat. */
+  private static JsonObject ropeParameters(JsonObject j) {
+    JsonElement e = j.get("rope_parameters");
+    return e != null && e.isJsonObject() ? e.getAsJsonObject() : null;
+  }
+
+  static double ropeTheta(JsonObject j, double dflt) {
+    JsonObject rp = ropeParameters(j);
+    if (rp != null && rp.has("rope_theta")) {
+      return finite("rope_parameters.rope_theta", rp.get("rope_theta"));
+    }
+    return dbl(j, "rope_theta", dflt);
+  }
+
+  static double ropeDouble(JsonObject j, String field, double dflt) {
+    JsonObject rp = ropeParameters(j);
+    if (rp != null && rp.has(field) && !rp.get(field).isJsonNull()) {
+      return finite("rope_parameters." + field, rp.get(field));
+    }
+    return dbl(j, field, dflt);
+  }
+
+  static RopeScaling ropeScaling(JsonObject j) {
+    JsonElement e = ropeParameters(j) != null ? j.get("rope_parameters") : j.get("rope_scaling");
+    if (e == null || e.isJsonNull()) {
+      return null;
+    }
+    JsonObject r = e.getAsJsonObject();
+    String type = r.has("rope_type") ? r.get("rope_type").getAsString() : str(r, "type", "default");
+    if (type.equals("default")) {
+      return null;
+    }
+    return new RopeScaling(
+        RopeScaling.Type.fromHfName(type),
+        dbl(r, "factor", 1),
+        dbl(r, "low_freq_factor", 1),
+        dbl(r, "high_freq_factor", 4),
+        intOr(r, "original_max_position_embeddings", 8192));
+  }
+
+  static void writeRopeScaling(JsonObject j, RopeScaling r) {
+    if (r == null) {
+      return;
+    }
+    JsonObject o = new JsonObject();
+    o.addProperty("rope_type", r.type().hfName());
+    o.addProperty("factor", r.factor());
+    if (r.type() == RopeScaling.Type.LLAMA3) {
+      o.addProperty("low_freq_factor", r.lowFreqFactor());
+      o.addProperty("high_freq_factor", r.highFreqFactor());
+      o.addProperty("original_max_position_embeddings", r.originalMaxPositions());
+    }
+    j.add("rope_scaling", o);
+  }
+
+  static void writeArchitectures(JsonObject j, String className) {
+    JsonArray a = new JsonArray();
+    a.add(className);
+    j.add("architectures", a);
+  }
+
+  /** The fields Llama-style and GPT-NeoX configs name alike. */
+  static void writeCommon(JsonObject j, ModelConfig c) {
+    j.addProperty("hidden_size", c.hiddenSize());
+    j.addProperty("num_hidden_layers", c.numLayers());
+    j.addProperty("num_attention_heads", c.numHeads());
+    j.addProperty("intermediate_size", c.intermediateSize());
+    j.addProperty("max_position_embeddings", c.maxPositions());
+    j.addProperty("hidden_act", c.activation().hfName());
+    j.addProperty("tie_word_embeddings", c.tieWordEmbeddings());
+  }
+}

@@ -1,0 +1,267 @@
+package rlhf4j.policy.family;
+
+import static rlhf4j.policy.family.HfJson.bool;
+import static rlhf4j.policy.family.HfJson.dbl;
+import static rlhf4j.policy.family.HfJson.intOr;
+import static rlhf4j.policy.family.HfJson.req;
+import static rlhf4j.policy.family.HfJson.str;
+
+import ai.djl.ndarray.NDArray;
+import com.google.gson.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+import rlhf4j.policy.model.Activation;
+import rlhf4j.policy.model.Attention;
+import rlhf4j.policy.model.Block;
+import rlhf4j.policy.model.Mlp;
+import rlhf4j.policy.model.ModelConfig;
+import rlhf4j.policy.model.NormKind;
+import rlhf4j.policy.model.ParamSpec;
+import rlhf4j.policy.model.PositionKind;
+import rlhf4j.policy.model.ResidualLayout;
+
+/**
+ * Llama, Mistral and Qwen2 ({@code LlamaForCausalLM} layout): names under {@code model.}, RMSNorm,
+ * rotary positions, grouped-query attention with separate q/k/v projections, SwiGLU MLP. Qwen2
+ * differs only in always having q/k/v biases (and no {@code attention_bias} field).
+ */
+final class LlamaArchitecture implements Architecture {
+  private static final double STD = 0.02; // HF initializer_range
+
+  @Override
+  public String name() {
+    return "llama";
+  }
+
+  @Override
+  public List<String> modelTypes() {
+    return List.of("llama", "mistral", "qwen2");
+  }
+
+  /** transformers' {@code LlamaConfig()} defaults (Llama-2 7B shape). */
+  @Override
+  public ModelConfig.Builder defaults(ModelConfig.Builder b) {
+    return b.vocabSize(32000) // vocab_size
+        .hiddenSize(4096) // hidden_size
+        .intermediateSize(11008) // intermediate_size
+        .numLayers(32) // num_hidden_layers
+        .numHeads(32) // num_attention_heads; num_key_value_heads, head_dim None = derived
+        .activation(Activation.SILU) // hidden_act
+        .maxPositions(2048) // max_position_embeddings
+        .normEps(1e-6) // rms_norm_eps
+        .ropeTheta(10000) // rope_theta
+        .rotaryPct(1.0) // partial_rotary_factor
+        .residual(ResidualLayout.SEQUENTIAL)
+        .tieWordEmbeddings(false) // tie_word_embeddings
+        .qkvBias(false) // attention_bias
+        .attnOutBias(false) // attention_bias
+        .mlpBias(false) // mlp_bias
+        .scaleAttnByInverseLayerIdx(false)
+        .bosTokenId(1) // bos_token_id
+        .eosTokenId(2) // eos_token_id
+        .padTokenId(-1); // pad_token_id None
+  }
+
+  /**
+   * HF writes what {@link #writeHfConfig} can express: qwen2's fixed biases, one attention_bias.
+   */
+  @Override
+  public void validate(ModelConfig c) {
+    if (c.modelType().equals("qwen2")) {
+      if (!c.qkvBias() || c.attnOutBias()) {
+        throw new IllegalArgumentException(
+            "qwen2 has q/k/v biases and no o_proj bias: qkvBias must be true and attnOutBias"
+                + " false, got "
+                + c.qkvBias()
+                + " and "
+                + c.attnOutBias());
+      }
+    } else if (c.qkvBias() != c.attnOutBias()) {
+      throw new IllegalArgumentException(
+          c.modelType()
+              + " has one attention_bias for q/k/v and o_proj: qkvBias and attnOutBias must be"
+              + " equal, got "
+              + c.qkvBias()
+              + " and "
+              + c.attnOutBias());
+    }
+  }
+
+  @Override
+  public NormKind normKind() {
+    return NormKind.RMS_NORM;
+  }
+
+  @Override
+  public PositionKind positionKind() {
+    return PositionKind.ROTARY;
+  }
+
+  @Override
+  public List<ParamSpec> parameters(ModelConfig c) {
+    List<ParamSpec> p = new ArrayList<>();
+    long d = c.hiddenSize();
+    long q = (long) c.numHeads() * c.headDim();
+    long kv = (long) c.numKvHeads() * c.headDim();
+    p.add(ParamSpec.normal("model.embed_tokens.weight", STD, c.vocabSize(), d));
+    for (int i = 0; i < c.numLayers(); i++) {
+      String l = "model.layers." + i;
+      Modules.addNorm(p, normKind(), l + ".input_layernorm", d);
+      Modules.addLinear(p, l + ".self_attn.q_proj", q, d, c.qkvBias(), STD, false);
+      Modules.addLinear(p, l + ".self_attn.k_proj", kv, d, c.qkvBias(), STD, false);
+      Modules.addLinear(p, l + ".self_attn.v_proj", kv, d, c.qkvBias(), STD, false);
+      Modules.addLinear(p, l + ".self_attn.o_proj", d, q, c.attnOutBias(), STD, false);
+      Modules.addNorm(p, normKind(), l + ".post_attention_layernorm", d);
+      long f = c.intermediateSize();
+      Modules.addLinear(p, l + ".mlp.gate_proj", f, d, c.mlpBias(), STD, false);
+      Modules.addLinear(p, l + ".mlp.up_proj", f, d, c.mlpBias(), STD, false);
+      Modules.addLinear(p, l + ".mlp.down_proj", d, f, c.mlpBias(), STD, false);
+    }
+    Modules.addNorm(p, normKind(), "model.norm", d);
+    if (!c.tieWordEmbeddings()) {
+      p.add(ParamSpec.normal("lm_head.weight", STD, c.vocabSize(), d));
+    }
+    return p;
+  }
+
+  @Override
+  public Block block(ModelConfig c, int i, Map<String, NDArray> p) {
+    String l = "model.layers." + i;
+    Attention attn =
+        new Attention(
+            i,
+            Attention.QkvLayout.SEPARATE,
+            List.of(
+                Modules.linear(p, l + ".self_attn.q_proj", false),
+                Modules.linear(p, l + ".self_attn.k_proj", false),
+                Modules.linear(p, l + ".self_attn.v_proj", false)),
+            Modules.linear(p, l + ".self_attn.o_proj", false),
+            c.numHeads(),
+            c.numKvHeads(),
+            c.headDim(),
+            c.rotaryDims(),
+            1.0 / Math.sqrt(c.headDim()));
+    Mlp mlp =
+        new Mlp(
+            Modules.linear(p, l + ".mlp.gate_proj", false),
+            Modules.linear(p, l + ".mlp.up_proj", false),
+            Modules.linear(p, l + ".mlp.down_proj", false),
+            c.activation());
+    return new Block(
+        Modules.norm(c, p, l + ".input_layernorm"),
+        attn,
+        Modules.norm(c, p, l + ".post_attention_layernorm"),
+        mlp,
+        c.residual());
+  }
+
+  @Override
+  public String tokenEmbedding() {
+    return "model.embed_tokens.weight";
+  }
+
+  @Override
+  public String positionEmbedding() {
+    return null;
+  }
+
+  @Override
+  public List<String> finalNorm() {
+    return List.of("model.norm.weight");
+  }
+
+  @Override
+  public String lmHead() {
+    return "lm_head.weight";
+  }
+
+  @Override
+  public String backbonePrefix() {
+    return "model.";
+  }
+
+  @Override
+  public Predicate<String> ignoredKeys() {
+    return k -> k.endsWith(".rotary_emb.inv_freq");
+  }
+
+  @Override
+  public ModelConfig.Builder readHfConfig(String modelType, JsonObject j) {
+    int d = req(j, "hidden_size");
+    int heads = req(j, "num_attention_heads");
+    boolean attnBias = bool(j, "attention_bias", false);
+    boolean qwen = modelType.equals("qwen2");
+    return ModelConfig.builder(this)
+        .modelType(modelType)
+        .vocabSize(req(j, "vocab_size"))
+        .hiddenSize(d)
+        .numLayers(req(j, "num_hidden_layers"))
+        .numHeads(heads)
+        .numKvHeads(intOr(j, "num_key_value_heads", heads))
+        .headDim(intOr(j, "head_dim", d / Math.max(heads, 1)))
+        .intermediateSize(req(j, "intermediate_size"))
+        .maxPositions(intOr(j, "max_position_embeddings", 2048))
+        .normEps(dbl(j, "rms_norm_eps", 1e-6))
+        .activation(Activation.fromHfName(str(j, "hidden_act", "silu")))
+        .ropeTheta(HfJson.ropeTheta(j, 10000))
+        .rotaryPct(HfJson.ropeDouble(j, "partial_rotary_factor", 1.0))
+        .ropeScaling(HfJson.ropeScaling(j))
+        .tieWordEmbeddings(bool(j, "tie_word_embeddings", false))
+        .qkvBias(qwen || attnBias)
+        .attnOutBias(!qwen && attnBias)
+        .mlpBias(bool(j, "mlp_bias", false));
+  }
+
+  @Override
+  public void writeHfConfig(ModelConfig c, JsonObject j) {
+    HfJson.writeArchitectures(j, causalLmClass(c.modelType()));
+    HfJson.writeCommon(j, c);
+    j.addProperty("num_key_value_heads", c.numKvHeads());
+    j.addProperty("head_dim", c.headDim());
+    j.addProperty("rms_norm_eps", c.normEps());
+    j.addProperty("rope_theta", c.ropeTheta());
+    if (!c.modelType().equals("qwen2")) {
+      j.addProperty("attention_bias", c.qkvBias());
+      j.addProperty("mlp_bias", c.mlpBias());
+    }
+    HfJson.writeRopeScaling(j, c.ropeScaling());
+  }
+
+  @Override
+  public String causalLmClass(String modelType) {
+    return classPrefix(modelType) + "ForCausalLM";
+  }
+
+  @Override
+  public String sequenceClassificationClass(String modelType) {
+    return classPrefix(modelType) + "ForSequenceClassification";
+  }
+
+  private static String classPrefix(String modelType) {
+    switch (modelType) {
+      case "qwen2":
+        return "Qwen2";
+      case "mistral":
+        return "Mistral";
+      default:
+        return "Llama";
+    }
+  }
+
+  @Override
+  public List<String> defaultLoraTargets() {
+    return List.of("q_proj", "v_proj");
+  }
+
+  @Override
+  public ActivationFactors activationFactors() {
+    return new ActivationFactors(7, 4, 22, 8, 4, 2);
+  }
+
+  @Override
+  public String toString() {
+    return name();
+  }
+}
