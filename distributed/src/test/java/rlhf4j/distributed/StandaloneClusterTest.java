@@ -23,9 +23,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import rlhf4j.policy.family.Presets;
 import rlhf4j.policy.hf.HfCheckpoint;
 import rlhf4j.policy.model.CausalLM;
-import rlhf4j.policy.model.Presets;
 import rlhf4j.reward.RewardFunction;
 import rlhf4j.rollout.Rollout;
 

@@ -8,8 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import rlhf4j.policy.family.Presets;
 import rlhf4j.policy.model.CausalLM;
-import rlhf4j.policy.model.Presets;
 import rlhf4j.rollout.sampling.Sampler;
 import rlhf4j.rollout.sampling.SamplingConfig;
 
