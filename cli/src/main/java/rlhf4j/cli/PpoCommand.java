@@ -297,6 +297,12 @@ public final class PpoCommand implements Callable<Integer> {
 
   static GenerationConfig generation(
       PpoRunConfig.Generation g, PpoConfig ppo, CausalLM model, Tokenizer tokenizer) {
+    return generation(g, ppo.temperature(), model, tokenizer);
+  }
+
+  /** Rollout settings at the trainer's sampling {@code temperature}. */
+  static GenerationConfig generation(
+      PpoRunConfig.Generation g, double temperature, CausalLM model, Tokenizer tokenizer) {
     long eos;
     if (g.eosTokenId() != null) {
       eos = g.eosTokenId();
@@ -314,7 +320,7 @@ public final class PpoCommand implements Callable<Integer> {
               + ")");
     }
     long pad = eos >= 0 ? eos : tokenizer != null && tokenizer.padId() >= 0 ? tokenizer.padId() : 0;
-    SamplingConfig.Builder s = SamplingConfig.builder().temperature(ppo.temperature());
+    SamplingConfig.Builder s = SamplingConfig.builder().temperature(temperature);
     if (g.topK() != null) {
       s.topK(g.topK());
     }

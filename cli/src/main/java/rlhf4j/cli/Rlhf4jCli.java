@@ -21,6 +21,9 @@ import rlhf4j.policy.train.Engines;
       SftCommand.class,
       TrainRewardCommand.class,
       PpoCommand.class,
+      GrpoCommand.class,
+      RlooCommand.class,
+      DpoCommand.class,
       BenchCommand.class,
       SparkCommand.class
     })

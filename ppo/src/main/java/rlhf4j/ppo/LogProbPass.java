@@ -35,7 +35,8 @@ public final class LogProbPass {
    *     T)
    * @param values the value head's values, or null without the policy pass or a value head // (B,
    *     T)
-   * @param refLogProbs reference log-probs of the response tokens // (B, T)
+   * @param refLogProbs reference log-probs of the response tokens, or null without a reference //
+   *     (B, T)
    * @param fullLogProbs policy {@code log_softmax(logits / temperature)}, only with distributions
    *     // (B, T, V)
    * @param fullRefLogProbs the reference's, likewise // (B, T, V)
@@ -54,7 +55,8 @@ public final class LogProbPass {
   /**
    * @param model the policy
    * @param valueHead the policy's value head, or null (no values)
-   * @param reference the reference policy
+   * @param reference the reference policy, or null for none (GRPO with {@code beta = 0}: no
+   *     reference pass at all, and {@link Result#refLogProbs()} is null)
    * @param chunkSize rows per forward (PPO uses its mini-batch size)
    * @param temperature the rollouts' sampling temperature
    */
@@ -69,7 +71,7 @@ public final class LogProbPass {
     }
     this.model = Objects.requireNonNull(model, "model");
     this.valueHead = valueHead;
-    this.reference = Objects.requireNonNull(reference, "reference");
+    this.reference = reference;
     this.chunkSize = chunkSize;
     this.temperature = temperature;
   }
@@ -87,6 +89,9 @@ public final class LogProbPass {
       NDManager m, ResponseBatch batch, boolean withPolicy, boolean withDistributions) {
     if (withDistributions && !withPolicy) {
       throw new IllegalArgumentException("whole distributions need the policy pass");
+    }
+    if (withDistributions && reference == null) {
+      throw new IllegalArgumentException("whole distributions need a reference");
     }
     long t0 = System.nanoTime();
     int b = Math.toIntExact(batch.ids().getShape().get(0));
@@ -119,7 +124,7 @@ public final class LogProbPass {
             refSeconds += (System.nanoTime() - tr) / 1e9;
             full.add(out.logits().div((float) temperature).logSoftmax(-1)); // (b, T, V)
             fullRef.add(refLogits.div((float) temperature).logSoftmax(-1)); // (b, T, V)
-          } else {
+          } else if (reference != null) {
             NDArray ref =
                 reference.responseLogProbs(ids, attn, batch.queryWidth(), resp, temperature);
             refLogProbs.add(ref); // (b, T)

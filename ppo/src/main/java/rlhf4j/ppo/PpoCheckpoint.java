@@ -1,25 +1,16 @@
 package rlhf4j.ppo;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
-import java.util.TreeSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import rlhf4j.policy.io.AtomicFiles;
@@ -27,9 +18,7 @@ import rlhf4j.policy.io.CheckpointException;
 import rlhf4j.policy.io.CheckpointFolders;
 import rlhf4j.policy.io.RecordJson;
 import rlhf4j.policy.io.SafeTensors;
-import rlhf4j.policy.io.TensorData;
 import rlhf4j.policy.lora.LoraModel;
-import rlhf4j.policy.model.NoGrad;
 import rlhf4j.policy.optim.OptimizerState;
 import rlhf4j.reward.norm.RunningMoments;
 
@@ -65,10 +54,10 @@ public final class PpoCheckpoint {
   public static final String VALUE_HEAD = "value_head.safetensors";
 
   /** Every trainable array under the trainer's names. */
-  public static final String TRAINABLE = "trainable.safetensors";
+  public static final String TRAINABLE = TrainableFiles.TRAINABLE;
 
   /** Optimizer state arrays. */
-  public static final String OPTIMIZER = "optimizer.safetensors";
+  public static final String OPTIMIZER = TrainableFiles.OPTIMIZER;
 
   /** Step, KL coefficient, score moments, optimizer counters, seed; written last. */
   public static final String TRAINER_STATE = "trainer_state.json";
@@ -121,10 +110,8 @@ public final class PpoCheckpoint {
             adapter.write(adapterDir);
           }
           SafeTensors.write(tmp.resolve(VALUE_HEAD), trainer.valueHead().parameters(), Map.of());
-          SafeTensors.write(
-              tmp.resolve(TRAINABLE), trainer.trainableParameters(), Map.of("format", FORMAT));
-          OptimizerState opt = trainer.optimizer().exportState();
-          SafeTensors.write(tmp.resolve(OPTIMIZER), opt.tensors(), Map.of("format", FORMAT));
+          OptimizerState opt =
+              TrainableFiles.write(tmp, trainer.trainableParameters(), trainer.optimizer(), FORMAT);
           Files.writeString(
               tmp.resolve(CONFIG), RecordJson.format(RecordJson.toJson(trainer.config())));
           Files.writeString(tmp.resolve(TRAINER_STATE), RecordJson.format(stateJson(trainer, opt)));
@@ -183,12 +170,7 @@ public final class PpoCheckpoint {
     j.add(
         "score_moments",
         state.scoreMoments() == null ? JsonNull.INSTANCE : RecordJson.toJson(state.scoreMoments()));
-    JsonObject optimizer = new JsonObject();
-    optimizer.addProperty("type", trainer.optimizer().getClass().getSimpleName());
-    JsonObject scalars = new JsonObject();
-    opt.scalars().forEach(scalars::addProperty);
-    optimizer.add("scalars", scalars);
-    j.add("optimizer", optimizer);
+    j.add("optimizer", TrainableFiles.optimizerJson(trainer.optimizer(), opt));
     JsonArray names = new JsonArray();
     trainer.trainableParameters().keySet().forEach(names::add);
     j.add("trainable", names);
@@ -222,67 +204,16 @@ public final class PpoCheckpoint {
               : "holds no score moments but this trainer scales scores; set useScoreScaling false"
                   + " and no scoreClip, as in the saved run");
     }
-    Map<String, Long> scalars = new LinkedHashMap<>();
-    JsonObject optJson = getObject(stateFile, state, "optimizer");
-    for (Map.Entry<String, JsonElement> e : getObject(stateFile, optJson, "scalars").entrySet()) {
-      scalars.put(e.getKey(), e.getValue().getAsLong());
-    }
-    String optType = optJson.has("type") ? optJson.get("type").getAsString() : null;
-    String ourType = trainer.optimizer().getClass().getSimpleName();
-    if (optType != null && !optType.equals(ourType)) {
-      throw CheckpointException.of(
-          stateFile, "was written with optimizer " + optType + " but this trainer uses " + ourType);
-    }
+    Map<String, Long> scalars =
+        TrainableFiles.optimizerScalars(
+            stateFile, getObject(stateFile, state, "optimizer"), trainer.optimizer());
     warnOnConfigChange(checkpointDir, trainer.config());
-
-    Path trainableFile = checkpointDir.resolve(TRAINABLE);
-    SafeTensors.Contents trainable = readSafeTensors(trainableFile);
-    Map<String, NDArray> params = trainer.trainableParameters();
-    checkNames(trainableFile, trainable.tensors().keySet(), params.keySet());
-    Map<String, byte[]> bytes = new LinkedHashMap<>();
-    for (Map.Entry<String, NDArray> e : params.entrySet()) {
-      TensorData t = trainable.get(e.getKey());
-      NDArray p = e.getValue();
-      String dtype = SafeTensors.dtypeName(p.getDataType());
-      if (!t.dtype().equals(dtype) || !Arrays.equals(t.shape(), p.getShape().getShape())) {
-        throw CheckpointException.of(
-            trainableFile,
-            "tensor '"
-                + t.name()
-                + "' is "
-                + t.dtype()
-                + Arrays.toString(t.shape())
-                + " but the trainer's array is "
-                + dtype
-                + Arrays.toString(p.getShape().getShape())
-                + "; the checkpoint belongs to another model or LoRA config");
-      }
-      byte[] raw = new byte[t.bytes().remaining()];
-      t.bytes().duplicate().get(raw);
-      bytes.put(e.getKey(), raw);
-    }
-    Path optFile = checkpointDir.resolve(OPTIMIZER);
-    SafeTensors.Contents optTensors = readSafeTensors(optFile);
+    TrainableFiles.Pending pending =
+        TrainableFiles.read(
+            checkpointDir, trainer.trainableParameters(), trainer.optimizer(), scalars, MISSING);
 
     // everything is read and checked: apply
-    try (NDManager loading = NDManager.newBaseManager()) {
-      Map<String, NDArray> tensors = new LinkedHashMap<>();
-      for (TensorData t : optTensors.tensors().values()) {
-        tensors.put(t.name(), copyOf(optFile, t, loading));
-      }
-      try {
-        trainer.optimizer().importState(new OptimizerState(tensors, scalars));
-      } catch (IllegalArgumentException e) {
-        throw new CheckpointException(optFile + ": " + e.getMessage(), e);
-      }
-    }
-    try (NoGrad ng = NoGrad.enter()) {
-      for (Map.Entry<String, NDArray> e : params.entrySet()) {
-        byte[] raw = bytes.get(e.getKey());
-        // a heap buffer: DJL copies it into memory it owns (never alias the file mapping)
-        e.getValue().set(ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN));
-      }
-    }
+    pending.apply();
     trainer.restore(saved);
     LOG.info("restored checkpoint {} (step {})", checkpointDir, saved.step());
   }
@@ -304,27 +235,6 @@ public final class PpoCheckpoint {
     } catch (IllegalArgumentException e) {
       throw CheckpointException.of(stateFile, "holds an invalid state: " + e.getMessage());
     }
-  }
-
-  private static void checkNames(Path file, Set<String> saved, Set<String> ours) {
-    TreeSet<String> missing = new TreeSet<>(ours);
-    missing.removeAll(saved);
-    TreeSet<String> extra = new TreeSet<>(saved);
-    extra.removeAll(ours);
-    if (!missing.isEmpty() || !extra.isEmpty()) {
-      throw CheckpointException.of(
-          file,
-          "does not hold the trainer's trainable arrays: missing "
-              + abbreviate(missing)
-              + ", unexpected "
-              + abbreviate(extra)
-              + "; build the trainer with the same LoRA config (targets, rank) as the saved run");
-    }
-  }
-
-  private static String abbreviate(TreeSet<String> names) {
-    List<String> l = new ArrayList<>(names);
-    return l.size() <= 5 ? l.toString() : l.subList(0, 5) + " and " + (l.size() - 5) + " more";
   }
 
   private static void warnOnConfigChange(Path dir, PpoConfig current) {
@@ -405,22 +315,5 @@ public final class PpoCheckpoint {
       throw CheckpointException.of(file, "has no object '" + key + "'");
     }
     return e.getAsJsonObject();
-  }
-
-  private static SafeTensors.Contents readSafeTensors(Path file) {
-    if (!Files.isRegularFile(file)) {
-      throw CheckpointException.of(file, "is missing; " + MISSING);
-    }
-    return SafeTensors.read(file);
-  }
-
-  /** An exact copy (no dtype widening) of a saved tensor, owned by {@code manager}. */
-  private static NDArray copyOf(Path file, TensorData t, NDManager manager) {
-    try {
-      return t.toNDArrayExact(manager);
-    } catch (IllegalArgumentException e) {
-      throw CheckpointException.of(
-          file, "tensor '" + t.name() + "' has dtype " + t.dtype() + ", which rlhf4j never saves");
-    }
   }
 }

@@ -4,7 +4,6 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -143,7 +142,9 @@ public final class PpoTrainer implements AutoCloseable {
       // (a distributed one) brings the scores along
       long t1 = System.nanoTime();
       float[] scores =
-          rollout.scores() != null ? rollout.scores() : guarded.score(samples(rollout));
+          rollout.scores() != null
+              ? rollout.scores()
+              : guarded.score(RolloutSamples.of(rollout, tokenizer));
       Map<String, Double> extra = new LinkedHashMap<>();
       extra.put("time/ppo/rollout", rolloutSeconds);
       extra.put("time/ppo/reward", (System.nanoTime() - t1) / 1e9);
@@ -161,18 +162,6 @@ public final class PpoTrainer implements AutoCloseable {
   @FunctionalInterface
   public interface StepCallback {
     void afterStep(PpoTrainer trainer, Rollout rollout, Map<String, Double> stats);
-  }
-
-  private List<RewardFunction.Sample> samples(Rollout rollout) {
-    List<RewardFunction.Sample> samples = new ArrayList<>();
-    for (int i = 0; i < rollout.size(); i++) {
-      long[] query = rollout.queries().get(i);
-      String promptText = tokenizer == null ? "" : tokenizer.decode(query, true);
-      String responseText = rollout.texts() == null ? "" : rollout.texts().get(i);
-      samples.add(
-          new RewardFunction.Sample(promptText, responseText, query, rollout.responses().get(i)));
-    }
-    return samples;
   }
 
   // ------------------------------------------------------------------ one step (TRL API)

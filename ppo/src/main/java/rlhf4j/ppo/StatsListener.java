@@ -2,7 +2,10 @@ package rlhf4j.ppo;
 
 import java.util.Map;
 
-/** Receives each PPO step's statistics (TRL's key names). One method, so a lambda fits. */
+/**
+ * Receives each step's statistics (PPO, GRPO, RLOO, REINFORCE++, DPO; TRL's key names). One method,
+ * so a lambda fits.
+ */
 @FunctionalInterface
 public interface StatsListener {
   void onStep(long step, Map<String, Double> stats);

@@ -5,6 +5,14 @@
  * can share: {@link rlhf4j.ppo.PromptOrder}, {@link rlhf4j.ppo.LogProbPass} and {@link
  * rlhf4j.ppo.PpoUpdate}; {@link rlhf4j.ppo.PpoCheckpoint} saves a run for exact resume.
  *
+ * <p>The critic-free and preference trainers beside it ({@code grpo.GrpoTrainer}, {@code
+ * rloo.RlooTrainer}, {@code reinforce.ReinforceTrainer}, {@code dpo.DpoTrainer}) share {@link
+ * rlhf4j.ppo.PolicyTrainerBase} (built from a {@link rlhf4j.ppo.TrainerSetup} and a {@link
+ * rlhf4j.ppo.RunConfig}), {@link rlhf4j.ppo.GroupedSteps} (prompts, G completions each, scores),
+ * {@link rlhf4j.ppo.LogProbPass}, {@link rlhf4j.ppo.MiniBatchUpdate} (one optimizer step over
+ * accumulated mini-batches) and {@link rlhf4j.ppo.TrainerCheckpoint}; PPO's and their checkpoints
+ * write the trainables and optimizer state through {@link rlhf4j.ppo.TrainableFiles}.
+ *
  * <p>Shape legend: B sequences, P prompt tokens, T response tokens, V vocabulary, D width.
  */
 package rlhf4j.ppo;

@@ -11,13 +11,13 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description =
         "Benchmarks that print JSON (compare with the PyTorch yardstick reference_ppo.py).",
-    subcommands = {ForwardBench.class, GenerateBench.class, PpoBench.class})
+    subcommands = {ForwardBench.class, GenerateBench.class, PpoBench.class, GrpoBench.class})
 public final class BenchCommand implements Runnable {
   @Spec CommandSpec spec;
 
   @Override
   public void run() {
     throw new CommandLine.ParameterException(
-        spec.commandLine(), "choose a benchmark: forward, generate, ppo");
+        spec.commandLine(), "choose a benchmark: forward, generate, ppo, grpo");
   }
 }

@@ -15,7 +15,20 @@ public final class Architectures {
   /** GPT-NeoX / Pythia: per-head fused q,k,v, partial rotary, optional parallel residual. */
   public static final Architecture GPT_NEOX = new NeoxArchitecture();
 
-  private static final List<Architecture> ALL = List.of(GPT2, LLAMA, GPT_NEOX);
+  /** Qwen3: the Llama layout with per-head q/k RMSNorm before RoPE and an explicit head_dim. */
+  public static final Architecture QWEN3 = new Qwen3Architecture();
+
+  /** OLMo 2: norms after attention and MLP outputs, q/k RMSNorm over the whole projection. */
+  public static final Architecture OLMO2 = new Olmo2Architecture();
+
+  /** Gemma 3 text: (1 + w) RMSNorms, four norms per block, scaled embeddings, local RoPE. */
+  public static final Architecture GEMMA3 = new Gemma3Architecture();
+
+  /** Phi-3: fused qkv_proj and gate_up_proj, partial rotary. */
+  public static final Architecture PHI3 = new Phi3Architecture();
+
+  private static final List<Architecture> ALL =
+      List.of(GPT2, LLAMA, GPT_NEOX, QWEN3, OLMO2, GEMMA3, PHI3);
 
   private Architectures() {}
 

@@ -3,7 +3,11 @@ package rlhf4j.policy.family;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import rlhf4j.policy.model.AttentionType;
 import rlhf4j.policy.model.ModelConfig;
+import rlhf4j.policy.model.ResidualLayout;
 import rlhf4j.policy.model.RopeScaling;
 
 /** Reading and writing HF config.json fields, shared by the architectures. */
@@ -154,5 +158,103 @@ final class HfJson {
     j.addProperty("max_position_embeddings", c.maxPositions());
     j.addProperty("hidden_act", c.activation().hfName());
     j.addProperty("tie_word_embeddings", c.tieWordEmbeddings());
+  }
+
+  /**
+   * A sliding-window size field: absent means {@code dflt} (the HF config class's default), JSON
+   * null means none (0).
+   */
+  static int windowOr(JsonObject j, String field, int dflt) {
+    JsonElement e = j.get(field);
+    if (e == null) {
+      return dflt;
+    }
+    return e.isJsonNull() ? 0 : e.getAsInt();
+  }
+
+  /**
+   * Qwen2/Qwen3's window (configuration_qwen2.py {@code __post_init__}): {@code sliding_window}
+   * only when {@code use_sliding_window}, else none.
+   */
+  static int qwenSlidingWindow(JsonObject j) {
+    return bool(j, "use_sliding_window", false) ? windowOr(j, "sliding_window", 4096) : 0;
+  }
+
+  /**
+   * Qwen2/Qwen3's layer types (configuration_qwen2.py {@code __post_init__}): {@code layer_types}
+   * when given, else sliding from {@code max_window_layers} (default 28) on when a window is set;
+   * empty when no layer slides (or no window is set, where HF's sliding layers see everything).
+   */
+  static List<AttentionType> qwenLayerTypes(JsonObject j, int layers, int window) {
+    if (window == 0) {
+      return List.of();
+    }
+    List<AttentionType> types = new ArrayList<>();
+    JsonElement e = j.get("layer_types");
+    if (e != null && e.isJsonArray()) {
+      for (JsonElement t : e.getAsJsonArray()) {
+        types.add(AttentionType.fromHfName(t.getAsString()));
+      }
+    } else {
+      int maxWindowLayers = intOr(j, "max_window_layers", 28);
+      for (int i = 0; i < layers; i++) {
+        types.add(i >= maxWindowLayers ? AttentionType.SLIDING : AttentionType.FULL);
+      }
+    }
+    return types.contains(AttentionType.SLIDING) ? types : List.of();
+  }
+
+  /** Writes Qwen2/Qwen3's sliding fields so {@link #qwenLayerTypes} reads back the same. */
+  static void writeQwenSliding(JsonObject j, ModelConfig c) {
+    j.addProperty("use_sliding_window", c.hasSlidingLayers());
+    if (c.hasSlidingLayers()) {
+      j.addProperty("sliding_window", c.slidingWindow());
+      JsonArray a = new JsonArray();
+      for (AttentionType t : c.layerTypes()) {
+        a.add(t.hfName());
+      }
+      j.add("layer_types", a);
+    } else {
+      j.add("sliding_window", com.google.gson.JsonNull.INSTANCE);
+    }
+    j.addProperty("max_window_layers", c.hasSlidingLayers() ? firstSliding(c) : c.numLayers());
+  }
+
+  private static int firstSliding(ModelConfig c) {
+    return c.layerTypes().indexOf(AttentionType.SLIDING);
+  }
+
+  /**
+   * Rejects a config that slides in a family whose HF model cannot (the window would be dropped).
+   */
+  static void requireNoSliding(ModelConfig c) {
+    if (c.hasSlidingLayers()) {
+      throw new IllegalArgumentException(
+          c.modelType()
+              + " has no sliding-window attention: layerTypes must be all full_attention, got "
+              + c.layerTypes());
+    }
+  }
+
+  /** Rejects a residual layout the family's HF model does not have (it would compute another). */
+  static void requireResidual(ModelConfig c, ResidualLayout... allowed) {
+    if (!java.util.Arrays.asList(allowed).contains(c.residual())) {
+      throw new IllegalArgumentException(
+          c.modelType()
+              + " blocks are "
+              + java.util.Arrays.toString(allowed)
+              + ": residual must be one of them, got "
+              + c.residual());
+    }
+  }
+
+  /** Rejects a separate RoPE base for sliding layers in a family that has none (Gemma 3 has). */
+  static void requireOneRopeBase(ModelConfig c) {
+    if (c.slidingRopeTheta() != 0) {
+      throw new IllegalArgumentException(
+          c.modelType()
+              + " uses one RoPE base for every layer: slidingRopeTheta must be 0, got "
+              + c.slidingRopeTheta());
+    }
   }
 }

@@ -7,13 +7,16 @@ import static rlhf4j.policy.family.HfJson.req;
 import static rlhf4j.policy.family.HfJson.str;
 
 import ai.djl.ndarray.NDArray;
+import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
 import rlhf4j.policy.model.Activation;
 import rlhf4j.policy.model.Attention;
+import rlhf4j.policy.model.AttentionType;
 import rlhf4j.policy.model.Block;
 import rlhf4j.policy.model.Mlp;
 import rlhf4j.policy.model.ModelConfig;
@@ -25,7 +28,9 @@ import rlhf4j.policy.model.ResidualLayout;
 /**
  * Llama, Mistral and Qwen2 ({@code LlamaForCausalLM} layout): names under {@code model.}, RMSNorm,
  * rotary positions, grouped-query attention with separate q/k/v projections, SwiGLU MLP. Qwen2
- * differs only in always having q/k/v biases (and no {@code attention_bias} field).
+ * differs only in always having q/k/v biases (and no {@code attention_bias} field). Mistral slides
+ * every layer over {@code sliding_window} positions; Qwen2 slides the layers {@code layer_types}
+ * (or {@code max_window_layers}) name when {@code use_sliding_window}.
  */
 final class LlamaArchitecture implements Architecture {
   private static final double STD = 0.02; // HF initializer_range
@@ -69,6 +74,18 @@ final class LlamaArchitecture implements Architecture {
    */
   @Override
   public void validate(ModelConfig c) {
+    HfJson.requireResidual(c, ResidualLayout.SEQUENTIAL);
+    HfJson.requireOneRopeBase(c);
+    if (c.modelType().equals("llama")) {
+      HfJson.requireNoSliding(c);
+    }
+    if (c.modelType().equals("mistral")
+        && c.hasSlidingLayers()
+        && c.layerTypes().contains(AttentionType.FULL)) {
+      throw new IllegalArgumentException(
+          "mistral slides in every layer or none: layerTypes must not mix full and sliding, got "
+              + c.layerTypes());
+    }
     if (c.modelType().equals("qwen2")) {
       if (!c.qkvBias() || c.attnOutBias()) {
         throw new IllegalArgumentException(
@@ -142,7 +159,11 @@ final class LlamaArchitecture implements Architecture {
             c.numKvHeads(),
             c.headDim(),
             c.rotaryDims(),
-            1.0 / Math.sqrt(c.headDim()));
+            1.0 / Math.sqrt(c.headDim()),
+            null,
+            null,
+            Attention.QkNormScope.PER_HEAD,
+            c.slidingLayer(i));
     Mlp mlp =
         new Mlp(
             Modules.linear(p, l + ".mlp.gate_proj", false),
@@ -193,6 +214,17 @@ final class LlamaArchitecture implements Architecture {
     int heads = req(j, "num_attention_heads");
     boolean attnBias = bool(j, "attention_bias", false);
     boolean qwen = modelType.equals("qwen2");
+    int layers = req(j, "num_hidden_layers");
+    int window = 0;
+    List<AttentionType> types = List.of();
+    if (qwen) {
+      window = HfJson.qwenSlidingWindow(j);
+      types = HfJson.qwenLayerTypes(j, layers, window);
+    } else if (modelType.equals("mistral")) {
+      // MistralConfig: sliding_window defaults to 4096, null = none; it applies to every layer
+      window = HfJson.windowOr(j, "sliding_window", 4096);
+      types = window > 0 ? Collections.nCopies(layers, AttentionType.SLIDING) : List.of();
+    }
     return ModelConfig.builder(this)
         .modelType(modelType)
         .vocabSize(req(j, "vocab_size"))
@@ -211,7 +243,9 @@ final class LlamaArchitecture implements Architecture {
         .tieWordEmbeddings(bool(j, "tie_word_embeddings", false))
         .qkvBias(qwen || attnBias)
         .attnOutBias(!qwen && attnBias)
-        .mlpBias(bool(j, "mlp_bias", false));
+        .mlpBias(bool(j, "mlp_bias", false))
+        .slidingWindow(types.isEmpty() ? 0 : window)
+        .layerTypes(types);
   }
 
   @Override
@@ -225,6 +259,15 @@ final class LlamaArchitecture implements Architecture {
     if (!c.modelType().equals("qwen2")) {
       j.addProperty("attention_bias", c.qkvBias());
       j.addProperty("mlp_bias", c.mlpBias());
+    }
+    if (c.modelType().equals("qwen2")) {
+      HfJson.writeQwenSliding(j, c);
+    } else if (c.modelType().equals("mistral")) {
+      if (c.hasSlidingLayers()) {
+        j.addProperty("sliding_window", c.slidingWindow());
+      } else {
+        j.add("sliding_window", JsonNull.INSTANCE);
+      }
     }
     HfJson.writeRopeScaling(j, c.ropeScaling());
   }

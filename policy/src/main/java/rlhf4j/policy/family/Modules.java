@@ -19,9 +19,15 @@ final class Modules {
     return Norm.of(c.normKind(), p.get(prefix + ".weight"), bias, c.normEps());
   }
 
-  /** The norm parameters at {@code prefix}: weight ones, and bias zeros for LayerNorm. */
+  /**
+   * The norm parameters at {@code prefix}: weight ones (zeros for {@code 1 + w}), and bias zeros
+   * for LayerNorm.
+   */
   static void addNorm(List<ParamSpec> out, NormKind kind, String prefix, long d) {
-    out.add(ParamSpec.ones(prefix + ".weight", d));
+    out.add(
+        kind == NormKind.RMS_NORM_PLUS_ONE
+            ? ParamSpec.zeros(prefix + ".weight", d)
+            : ParamSpec.ones(prefix + ".weight", d));
     if (kind == NormKind.LAYER_NORM) {
       out.add(ParamSpec.zeros(prefix + ".bias", d));
     }

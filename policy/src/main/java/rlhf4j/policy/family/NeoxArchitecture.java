@@ -63,6 +63,14 @@ final class NeoxArchitecture implements Architecture {
         .padTokenId(-1);
   }
 
+  /** GPT-NeoX has no sliding-window attention. */
+  @Override
+  public void validate(ModelConfig c) {
+    HfJson.requireNoSliding(c);
+    HfJson.requireOneRopeBase(c);
+    HfJson.requireResidual(c, ResidualLayout.SEQUENTIAL, ResidualLayout.PARALLEL);
+  }
+
   @Override
   public NormKind normKind() {
     return NormKind.LAYER_NORM;

@@ -48,11 +48,23 @@ public final class AttentionMask {
    * key j is not padding. // (B, S) → (B, 1, T, S)
    */
   public static NDArray bias(NDArray mask, long t) {
+    return bias(mask, t, 0);
+  }
+
+  /**
+   * Like {@link #bias(NDArray, long)}, and with {@code window} > 0 query i also sees only keys j
+   * with j > S−T+i − window (HF {@code sliding_window_overlay}, masking_utils.py: {@code kv_idx >
+   * q_idx - sliding_window} over cache indices, padding included). // (B, S) → (B, 1, T, S)
+   */
+  public static NDArray bias(NDArray mask, long t, int window) {
     NDManager m = mask.getManager();
     long s = mask.getShape().get(1);
     NDArray keyPos = m.arange(0, s, 1, DataType.INT64).reshape(1, s); // (1, S)
     NDArray queryPos = m.arange(s - t, s, 1, DataType.INT64).reshape(t, 1); // (T, 1)
     NDArray causal = keyPos.lte(queryPos); // (T, S)
+    if (window > 0) {
+      causal = causal.logicalAnd(keyPos.gt(queryPos.sub(window))); // (T, S)
+    }
     NDArray keep =
         mask.gt(0).reshape(mask.getShape().get(0), 1, 1, s).logicalAnd(causal); // (B,1,T,S)
     return keep.logicalNot().toType(DataType.FLOAT32, false).mul(MASKED);

@@ -49,6 +49,7 @@ public final class CausalLM implements AutoCloseable {
   private final Linear lmHeadLinear; // lmHead as a module LoRA can target (lm_head / embed_out)
   private final List<String> finalNormNames;
   private final float[] invFreq; // null without rotary
+  private final float[] slidingInvFreq; // sliding layers' own RoPE base, else null
   private final List<Linear> linears = new ArrayList<>();
 
   /**
@@ -124,6 +125,10 @@ public final class CausalLM implements AutoCloseable {
         config.positionKind() == PositionKind.ROTARY
             ? Rope.inverseFrequencies(config.rotaryDims(), config.ropeTheta(), config.ropeScaling())
             : null;
+    this.slidingInvFreq =
+        invFreq != null && config.slidingRopeTheta() > 0 && config.hasSlidingLayers()
+            ? Rope.inverseFrequencies(config.rotaryDims(), config.slidingRopeTheta(), null)
+            : null;
   }
 
   /** The parameters a model of {@code config} has, in a stable order. */
@@ -152,7 +157,7 @@ public final class CausalLM implements AutoCloseable {
         instanceof com.sun.management.OperatingSystemMXBean os) {
       total = os.getTotalMemorySize();
     }
-    config.requireFits(total > 0 ? total : Long.MAX_VALUE);
+    ModelSize.requireFits(config, total > 0 ? total : Long.MAX_VALUE);
   }
 
   /**
@@ -250,7 +255,19 @@ public final class CausalLM implements AutoCloseable {
       cos = cs[0];
       sin = cs[1];
     }
-    ForwardContext ctx = new ForwardContext(AttentionMask.bias(mask, t), cos, sin, cache, training);
+    NDArray sliding =
+        config.hasSlidingLayers() ? AttentionMask.bias(mask, t, config.slidingWindow()) : null;
+    NDArray[] local = slidingInvFreq == null ? null : Rope.cosSin(m, positions, slidingInvFreq);
+    ForwardContext ctx =
+        new ForwardContext(
+            AttentionMask.bias(mask, t),
+            sliding,
+            local == null ? null : local[0],
+            local == null ? null : local[1],
+            cos,
+            sin,
+            cache,
+            training);
     return new Prepared(x, positions, ctx);
   }
 

@@ -1,5 +1,6 @@
 package rlhf4j.policy.model;
 
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -32,6 +33,12 @@ import java.util.Objects;
  * @param bosTokenId beginning-of-sequence id, -1 if none
  * @param eosTokenId end-of-sequence id, -1 if none
  * @param padTokenId padding id, -1 if none
+ * @param slidingWindow how many positions (the query's own included) a {@link
+ *     AttentionType#SLIDING} layer sees; 0 when no layer slides
+ * @param layerTypes each layer's attention type (HF {@code layer_types}); empty means all {@link
+ *     AttentionType#FULL}
+ * @param slidingRopeTheta rotary base of the sliding layers, without rope scaling (Gemma 3's {@code
+ *     rope_local_base_freq}); 0 when they use {@code ropeTheta} like the others
  */
 public record ModelConfig(
     Family family,
@@ -57,7 +64,10 @@ public record ModelConfig(
     boolean scaleAttnByInverseLayerIdx,
     int bosTokenId,
     int eosTokenId,
-    int padTokenId) {
+    int padTokenId,
+    int slidingWindow,
+    List<AttentionType> layerTypes,
+    double slidingRopeTheta) {
 
   /** Checks every field, then the family's own rules ({@link Family#validate}). */
   public ModelConfig(
@@ -84,7 +94,10 @@ public record ModelConfig(
       boolean scaleAttnByInverseLayerIdx,
       int bosTokenId,
       int eosTokenId,
-      int padTokenId) {
+      int padTokenId,
+      int slidingWindow,
+      List<AttentionType> layerTypes,
+      double slidingRopeTheta) {
     Objects.requireNonNull(family, "family must be set");
     Objects.requireNonNull(modelType, "modelType must be set");
     Objects.requireNonNull(activation, "activation must be set");
@@ -118,6 +131,26 @@ public record ModelConfig(
     if (family.positionKind() == PositionKind.ROTARY && !(ropeTheta > 0 && ropeTheta < 1e300)) {
       throw new IllegalArgumentException(
           "ropeTheta (rope_theta) must be a finite number > 0, got " + ropeTheta);
+    }
+    Objects.requireNonNull(layerTypes, "layerTypes must be set (empty for all full attention)");
+    if (!layerTypes.isEmpty() && layerTypes.size() != numLayers) {
+      throw new IllegalArgumentException(
+          "layerTypes must be empty or have one entry per layer ("
+              + numLayers
+              + "), got "
+              + layerTypes.size());
+    }
+    if (slidingWindow < 0) {
+      throw new IllegalArgumentException(
+          "slidingWindow must be >= 0 (0 = none), got " + slidingWindow);
+    }
+    if (layerTypes.contains(AttentionType.SLIDING) && slidingWindow == 0) {
+      throw new IllegalArgumentException(
+          "layerTypes has sliding_attention layers, so slidingWindow must be > 0, got 0");
+    }
+    if (!(slidingRopeTheta >= 0)) {
+      throw new IllegalArgumentException(
+          "slidingRopeTheta must be >= 0 (0 = ropeTheta), got " + slidingRopeTheta);
     }
     if (!(normEps > 0)) {
       throw new IllegalArgumentException("normEps must be > 0, got " + normEps);
@@ -155,43 +188,10 @@ public record ModelConfig(
     this.bosTokenId = bosTokenId;
     this.eosTokenId = eosTokenId;
     this.padTokenId = padTokenId;
+    this.slidingWindow = slidingWindow;
+    this.layerTypes = List.copyOf(layerTypes);
+    this.slidingRopeTheta = slidingRopeTheta;
     family.validate(this);
-  }
-
-  /**
-   * A lower bound on the parameter count of this shape: embeddings (and an untied head), the
-   * attention projections and two MLP matrices per layer; norms, biases and a third gated-MLP
-   * matrix left out. Computed in doubles, so absurd configs do not overflow.
-   */
-  public double approxParameterCount() {
-    double attention = (double) hiddenSize * headDim * (2.0 * numHeads + 2.0 * numKvHeads);
-    double mlp = 2.0 * hiddenSize * intermediateSize;
-    double embeddings = (double) vocabSize * hiddenSize * (tieWordEmbeddings ? 1 : 2);
-    return embeddings + numLayers * (attention + mlp);
-  }
-
-  /**
-   * Refuses a shape whose weights cannot fit in {@code availableBytes} even at one byte per
-   * parameter (int8), before anything is allocated.
-   *
-   * @throws IllegalArgumentException naming the fields that set the size
-   */
-  public void requireFits(long availableBytes) {
-    double params = approxParameterCount();
-    if (params > availableBytes) {
-      throw new IllegalArgumentException(
-          String.format(
-              java.util.Locale.ROOT,
-              "config.json describes a model of at least %.3g parameters (vocab_size %d, hidden"
-                  + " %d, %d layers, intermediate %d), more than this machine's %.1f GB of memory"
-                  + " can hold even as int8: check num_hidden_layers / hidden_size / vocab_size",
-              params,
-              vocabSize,
-              hiddenSize,
-              numLayers,
-              intermediateSize,
-              availableBytes / 1e9));
-    }
   }
 
   private static void positive(String field, int v) {
@@ -207,6 +207,16 @@ public record ModelConfig(
   /** Dimensions of each head that get rotary embeddings (used with rotary positions only). */
   public int rotaryDims() {
     return rotaryDims(headDim, rotaryPct);
+  }
+
+  /** Whether layer {@code layer} attends only to the last {@link #slidingWindow()} positions. */
+  public boolean slidingLayer(int layer) {
+    return !layerTypes.isEmpty() && layerTypes.get(layer) == AttentionType.SLIDING;
+  }
+
+  /** Whether any layer uses sliding-window attention. */
+  public boolean hasSlidingLayers() {
+    return layerTypes.contains(AttentionType.SLIDING);
   }
 
   /** Number of query heads sharing one key/value head. */
@@ -272,6 +282,9 @@ public record ModelConfig(
     private int bosTokenId;
     private int eosTokenId;
     private int padTokenId;
+    private int slidingWindow;
+    private List<AttentionType> layerTypes = List.of();
+    private double slidingRopeTheta;
 
     private Builder(Family family) {
       this.family = Objects.requireNonNull(family, "family must be set");
@@ -308,6 +321,9 @@ public record ModelConfig(
       this.bosTokenId = c.bosTokenId();
       this.eosTokenId = c.eosTokenId();
       this.padTokenId = c.padTokenId();
+      this.slidingWindow = c.slidingWindow();
+      this.layerTypes = c.layerTypes();
+      this.slidingRopeTheta = c.slidingRopeTheta();
     }
 
     /** The family this builder builds for. */
@@ -430,6 +446,21 @@ public record ModelConfig(
       return this;
     }
 
+    public Builder slidingWindow(int v) {
+      this.slidingWindow = v;
+      return this;
+    }
+
+    public Builder layerTypes(List<AttentionType> v) {
+      this.layerTypes = v;
+      return this;
+    }
+
+    public Builder slidingRopeTheta(double v) {
+      this.slidingRopeTheta = v;
+      return this;
+    }
+
     public ModelConfig build() {
       return new ModelConfig(
           family,
@@ -455,7 +486,10 @@ public record ModelConfig(
           scaleAttnByInverseLayerIdx,
           bosTokenId,
           eosTokenId,
-          padTokenId);
+          padTokenId,
+          slidingWindow,
+          layerTypes,
+          slidingRopeTheta);
     }
   }
 }

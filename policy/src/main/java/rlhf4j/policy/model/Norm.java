@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import java.util.Objects;
 
-/** LayerNorm (GPT-2, GPT-NeoX) or RMSNorm (Llama family) over the last axis. */
+/** LayerNorm (GPT-2, GPT-NeoX) or RMSNorm (Llama family; Gemma's 1 + w) over the last axis. */
 public final class Norm {
   private final NormKind kind;
   private final NDArray weight; // (D)
@@ -27,9 +27,9 @@ public final class Norm {
     if (kind == NormKind.LAYER_NORM && bias == null) {
       throw new IllegalArgumentException("LAYER_NORM needs a bias, got none");
     }
-    if (kind == NormKind.RMS_NORM && bias != null) {
+    if (kind != NormKind.LAYER_NORM && bias != null) {
       throw new IllegalArgumentException(
-          "RMS_NORM has no bias, got one of shape " + bias.getShape());
+          kind + " has no bias, got one of shape " + bias.getShape());
     }
     return new Norm(kind, weight, bias, eps);
   }
@@ -55,6 +55,9 @@ public final class Norm {
           .singletonOrThrow();
     }
     NDArray inv = Scalars.pow(x.square().mean(new int[] {-1}, true).add(eps), -0.5); // (B, T, 1)
+    if (kind == NormKind.RMS_NORM_PLUS_ONE) {
+      return x.mul(inv).mul(weight.add(1f));
+    }
     return x.mul(inv).mul(weight);
   }
 }

@@ -3,7 +3,11 @@ package rlhf4j.policy.sft;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import rlhf4j.policy.chat.ChatTemplate;
+import rlhf4j.policy.chat.ChatTexts;
+import rlhf4j.policy.chat.Conversations;
 import rlhf4j.policy.tokenizer.Tokenizer;
 
 /**
@@ -76,6 +80,20 @@ public record SftExample(long[] prompt, long[] completion) {
     Objects.requireNonNull(prompt, "prompt");
     Objects.requireNonNull(completion, "completion");
     return of(tokenizer.encode(prompt), withEos(tokenizer, tokenizer.encodePlain(completion)));
+  }
+
+  /**
+   * A conversational example (a {@code {"messages": [...]}} row ending with the assistant's turn):
+   * rendered with {@code template} as TRL renders it ({@link Conversations#lastAssistantTurn}), the
+   * prompt (everything up to the generation prompt) and the final assistant turn encoded without
+   * template tokens (the chat template writes them). With {@link SftConfig#completionOnlyLoss()}
+   * only the assistant's tokens, its end-of-turn token included, are targets. No EOS is appended:
+   * the template ends the turn.
+   */
+  public static SftExample fromChat(
+      Tokenizer tokenizer, ChatTemplate template, List<? extends Map<String, ?>> messages) {
+    ChatTexts t = Conversations.lastAssistantTurn(template, messages);
+    return of(tokenizer.encodePlain(t.prompt()), tokenizer.encodePlain(t.completion()));
   }
 
   private static long[] withEos(Tokenizer tokenizer, long[] ids) {

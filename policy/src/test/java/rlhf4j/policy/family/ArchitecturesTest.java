@@ -29,8 +29,21 @@ class ArchitecturesTest {
     assertSame(Architectures.LLAMA, Architectures.forModelType("mistral"));
     assertSame(Architectures.LLAMA, Architectures.forModelType("qwen2"));
     assertSame(Architectures.GPT_NEOX, Architectures.forModelType("gpt_neox"));
+    assertSame(Architectures.QWEN3, Architectures.forModelType("qwen3"));
+    assertSame(Architectures.OLMO2, Architectures.forModelType("olmo2"));
+    assertSame(Architectures.GEMMA3, Architectures.forModelType("gemma3_text"));
+    assertSame(Architectures.PHI3, Architectures.forModelType("phi3"));
     assertEquals(
-        List.of("gpt2", "llama", "mistral", "qwen2", "gpt_neox"),
+        List.of(
+            "gpt2",
+            "llama",
+            "mistral",
+            "qwen2",
+            "gpt_neox",
+            "qwen3",
+            "olmo2",
+            "gemma3_text",
+            "phi3"),
         Architectures.supportedModelTypes());
     assertEquals(Architectures.supportedModelTypes(), HfConfig.SUPPORTED_MODEL_TYPES);
   }
@@ -89,7 +102,10 @@ class ArchitecturesTest {
         ModelConfig c =
             tiny(a)
                 .modelType(type)
-                .qkvBias(!a.equals(Architectures.LLAMA) || type.equals("qwen2"))
+                .qkvBias(
+                    a.equals(Architectures.GPT2)
+                        || a.equals(Architectures.GPT_NEOX)
+                        || type.equals("qwen2"))
                 .bosTokenId(1)
                 .eosTokenId(2)
                 .build();
@@ -162,14 +178,17 @@ class ArchitecturesTest {
       }
       assertTrue(names.contains(a.tokenEmbedding()), a.name());
       assertTrue(names.containsAll(a.finalNorm()), a.name());
-      boolean layerNorm = a.normKind() == NormKind.LAYER_NORM;
+      boolean layerNorm = a.normKind() == NormKind.LAYER_NORM; // RMS norms have no bias
       assertEquals(layerNorm ? 2 : 1, a.finalNorm().size(), a.name());
       if (a.positionKind() == PositionKind.LEARNED) {
         assertTrue(names.contains(a.positionEmbedding()), a.name());
       } else {
         assertNull(a.positionEmbedding(), a.name());
       }
-      assertEquals(1.0, a.embeddingScale(c), a.name());
+      assertEquals(
+          a.equals(Architectures.GEMMA3) ? (float) Math.sqrt(c.hiddenSize()) : 1.0,
+          a.embeddingScale(c),
+          a.name());
     }
   }
 

@@ -16,6 +16,10 @@ package rlhf4j.ppo.reinforce;
  * @param stdNorm divide the whitened advantages by the std, true (false is {@code
  *     --algo.advantage.no_std_norm})
  * @param epsClip PPO clip of the policy loss, 0.2 ({@code --actor.eps_clip})
+ * @param maxEpochs optimizer passes over each rollout batch, 1 (OpenRLHF's max epochs; flag name
+ *     not re-read [unverified])
+ * @param temperature sampling temperature, 1.0 (OpenRLHF's rollout temperature [unverified])
+ * @param learningRate actor step size, 1e-6 (OpenRLHF's actor learning rate [unverified])
  */
 public record ReinforceConfig(
     double klCoef,
@@ -25,7 +29,10 @@ public record ReinforceConfig(
     boolean baseline,
     int samplesPerPrompt,
     boolean stdNorm,
-    double epsClip) {
+    double epsClip,
+    int maxEpochs,
+    double temperature,
+    double learningRate) {
 
   /** Validates every field. */
   public ReinforceConfig {
@@ -58,6 +65,16 @@ public record ReinforceConfig(
     if (!(epsClip > 0 && epsClip < 1)) {
       throw new IllegalArgumentException("epsClip must be in (0, 1), got " + epsClip);
     }
+    if (maxEpochs < 1) {
+      throw new IllegalArgumentException("maxEpochs must be >= 1, got " + maxEpochs);
+    }
+    if (!(temperature > 0) || Double.isInfinite(temperature)) {
+      throw new IllegalArgumentException("temperature must be finite and > 0, got " + temperature);
+    }
+    if (!(learningRate > 0) || Double.isInfinite(learningRate)) {
+      throw new IllegalArgumentException(
+          "learningRate must be finite and > 0, got " + learningRate);
+    }
   }
 
   /** A builder starting from OpenRLHF's defaults. */
@@ -75,6 +92,9 @@ public record ReinforceConfig(
     private int samplesPerPrompt = 1; // OpenRLHF --rollout.n_samples_per_prompt
     private boolean stdNorm = true; // not --algo.advantage.no_std_norm
     private double epsClip = 0.2; // OpenRLHF --actor.eps_clip
+    private int maxEpochs = 1; // OpenRLHF max epochs
+    private double temperature = 1.0; // OpenRLHF rollout temperature
+    private double learningRate = 1e-6; // OpenRLHF actor learning rate
 
     private Builder() {}
 
@@ -114,6 +134,21 @@ public record ReinforceConfig(
       return this;
     }
 
+    public Builder maxEpochs(int v) {
+      maxEpochs = v;
+      return this;
+    }
+
+    public Builder temperature(double v) {
+      temperature = v;
+      return this;
+    }
+
+    public Builder learningRate(double v) {
+      learningRate = v;
+      return this;
+    }
+
     /** Validates and builds. */
     public ReinforceConfig build() {
       return new ReinforceConfig(
@@ -124,7 +159,10 @@ public record ReinforceConfig(
           baseline,
           samplesPerPrompt,
           stdNorm,
-          epsClip);
+          epsClip,
+          maxEpochs,
+          temperature,
+          learningRate);
     }
   }
 }

@@ -1,0 +1,60 @@
+package rlhf4j.cli;
+
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine.Command;
+import rlhf4j.ppo.PolicyTrainer;
+import rlhf4j.ppo.TrainerSetup;
+import rlhf4j.ppo.rloo.RlooConfig;
+import rlhf4j.ppo.rloo.RlooTrainer;
+import rlhf4j.reward.RewardFunction;
+
+/** {@code rlhf4j rloo --config FILE.yaml}: RLOO (TRL's {@code RLOOTrainer}) with a LoRA adapter. */
+@Command(
+    name = "rloo",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Train a LoRA adapter with RLOO (TRL v1.9's RLOOTrainer) as a YAML file describes.",
+      "Writes OUTPUT_DIR/metrics.jsonl (TRL's metric names), OUTPUT_DIR/checkpoint-<step>/ and"
+          + " OUTPUT_DIR/final/ (the adapter in PEFT format).",
+    })
+public final class RlooCommand extends RolloutCommand {
+  @Override
+  PolicyRunConfig.Algorithm algorithm() {
+    return PolicyRunConfig.Algorithm.RLOO;
+  }
+
+  @Override
+  double temperature(Context c) {
+    return ((RlooConfig) c.config().config()).temperature();
+  }
+
+  @Override
+  PolicyTrainer trainer(Context c, TrainerSetup setup) {
+    var generation = generation(c);
+    return new RlooTrainer(
+        setup.generation(generation).padId(generation.padTokenId()),
+        (RlooConfig) c.config().config(),
+        c.config().batching());
+  }
+
+  @Override
+  void train(
+      PolicyTrainer trainer,
+      List<long[]> prompts,
+      List<RewardFunction> funcs,
+      long totalSteps,
+      PolicyTrainer.StepCallback afterStep) {
+    ((RlooTrainer) trainer).train(prompts, funcs, totalSteps, afterStep);
+  }
+
+  @Override
+  String progress(Map<String, Double> stats) {
+    return format(
+        "reward %.4f  reward_std %.4f  loss %.4f  %.1f s",
+        stats.get("reward"),
+        stats.get("reward_std"),
+        stats.getOrDefault("loss", Double.NaN),
+        stats.get("time/total") + stats.get("time/rollout") + stats.get("time/reward"));
+  }
+}

@@ -1,0 +1,340 @@
+package rlhf4j.policy.family;
+
+import static rlhf4j.policy.family.HfJson.bool;
+import static rlhf4j.policy.family.HfJson.dbl;
+import static rlhf4j.policy.family.HfJson.intOr;
+import static rlhf4j.policy.family.HfJson.req;
+import static rlhf4j.policy.family.HfJson.str;
+
+import ai.djl.ndarray.NDArray;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonNull;
+import com.google.gson.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+import rlhf4j.policy.model.Activation;
+import rlhf4j.policy.model.Attention;
+import rlhf4j.policy.model.AttentionType;
+import rlhf4j.policy.model.Block;
+import rlhf4j.policy.model.Mlp;
+import rlhf4j.policy.model.ModelConfig;
+import rlhf4j.policy.model.NormKind;
+import rlhf4j.policy.model.ParamSpec;
+import rlhf4j.policy.model.PositionKind;
+import rlhf4j.policy.model.ResidualLayout;
+
+/**
+ * Gemma 3 text ({@code Gemma3ForCausalLM}, {@code model_type: gemma3_text}, transformers {@code
+ * models/gemma3/modeling_gemma3.py}). Deltas from Llama: token embeddings times √hidden ({@code
+ * Gemma3TextScaledWordEmbedding}); RMSNorm with {@code (1 + w)}, weights starting at 0 ({@code
+ * Gemma3RMSNorm}); four norms per block, {@code input_layernorm}, {@code post_attention_layernorm},
+ * {@code pre_feedforward_layernorm}, {@code post_feedforward_layernorm} ({@code
+ * Gemma3DecoderLayer.forward}, {@link ResidualLayout#SANDWICH}); per-head q/k norms before RoPE;
+ * GeGLU with tanh GELU ({@code hidden_activation}); attention scale {@code
+ * query_pre_attn_scalar^-0.5} (only {@code query_pre_attn_scalar == head_dim} is supported);
+ * sliding layers ({@code layer_types}, or every layer but each {@code sliding_window_pattern}-th)
+ * with their own RoPE base {@code rope_local_base_freq} and no rope scaling; tied embeddings. Soft
+ * capping (Gemma 2) is refused.
+ */
+final class Gemma3Architecture implements Architecture {
+  private static final double STD = 0.02; // Gemma3TextConfig initializer_range
+
+  @Override
+  public String name() {
+    return "gemma3_text";
+  }
+
+  @Override
+  public List<String> modelTypes() {
+    return List.of("gemma3_text");
+  }
+
+  /** transformers' {@code Gemma3TextConfig()} defaults (configuration_gemma3.py, 2B-like shape). */
+  @Override
+  public ModelConfig.Builder defaults(ModelConfig.Builder b) {
+    return b.vocabSize(262208) // vocab_size
+        .hiddenSize(2304) // hidden_size
+        .intermediateSize(9216) // intermediate_size
+        .numLayers(26) // num_hidden_layers
+        .numHeads(8) // num_attention_heads
+        .numKvHeads(4) // num_key_value_heads
+        .headDim(256) // head_dim
+        .activation(Activation.GELU_PYTORCH_TANH) // hidden_activation
+        .maxPositions(131072) // max_position_embeddings
+        .normEps(1e-6) // rms_norm_eps
+        .ropeTheta(1_000_000) // rope_theta
+        .slidingRopeTheta(10_000) // rope_local_base_freq
+        .rotaryPct(1.0)
+        .residual(ResidualLayout.SANDWICH)
+        .tieWordEmbeddings(true) // tie_word_embeddings
+        .qkvBias(false) // attention_bias
+        .attnOutBias(false) // attention_bias
+        .mlpBias(false) // Gemma3MLP has no biases
+        .scaleAttnByInverseLayerIdx(false)
+        .bosTokenId(2) // bos_token_id
+        .eosTokenId(1) // eos_token_id
+        .padTokenId(0); // pad_token_id
+  }
+
+  /** One attention_bias, no MLP bias, full rotary, four-norm blocks. */
+  @Override
+  public void validate(ModelConfig c) {
+    if (c.qkvBias() != c.attnOutBias()) {
+      throw new IllegalArgumentException(
+          "gemma3_text has one attention_bias for q/k/v and o_proj: qkvBias and attnOutBias must"
+              + " be equal, got "
+              + c.qkvBias()
+              + " and "
+              + c.attnOutBias());
+    }
+    if (c.mlpBias()) {
+      throw new IllegalArgumentException("gemma3_text's MLP has no biases: mlpBias must be false");
+    }
+    HfJson.requireResidual(c, ResidualLayout.SANDWICH);
+    if (!(c.slidingRopeTheta() > 0)) {
+      throw new IllegalArgumentException(
+          "gemma3_text needs rope_local_base_freq: slidingRopeTheta must be > 0, got "
+              + c.slidingRopeTheta());
+    }
+    if (c.rotaryPct() != 1.0) {
+      throw new IllegalArgumentException(
+          "gemma3_text rotates the whole head: rotaryPct must be 1, got " + c.rotaryPct());
+    }
+  }
+
+  @Override
+  public NormKind normKind() {
+    return NormKind.RMS_NORM_PLUS_ONE;
+  }
+
+  @Override
+  public PositionKind positionKind() {
+    return PositionKind.ROTARY;
+  }
+
+  /** √hidden in float32, as {@code Gemma3TextScaledWordEmbedding} multiplies it. */
+  @Override
+  public double embeddingScale(ModelConfig c) {
+    return (float) Math.sqrt(c.hiddenSize());
+  }
+
+  @Override
+  public List<ParamSpec> parameters(ModelConfig c) {
+    List<ParamSpec> p = new ArrayList<>();
+    long d = c.hiddenSize();
+    long q = (long) c.numHeads() * c.headDim();
+    long kv = (long) c.numKvHeads() * c.headDim();
+    boolean bias = c.qkvBias();
+    p.add(ParamSpec.normal("model.embed_tokens.weight", STD, c.vocabSize(), d));
+    for (int i = 0; i < c.numLayers(); i++) {
+      String l = "model.layers." + i;
+      Modules.addNorm(p, normKind(), l + ".input_layernorm", d);
+      Modules.addLinear(p, l + ".self_attn.q_proj", q, d, bias, STD, false);
+      Modules.addLinear(p, l + ".self_attn.k_proj", kv, d, bias, STD, false);
+      Modules.addLinear(p, l + ".self_attn.v_proj", kv, d, bias, STD, false);
+      Modules.addLinear(p, l + ".self_attn.o_proj", d, q, c.attnOutBias(), STD, false);
+      Modules.addNorm(p, normKind(), l + ".self_attn.q_norm", c.headDim());
+      Modules.addNorm(p, normKind(), l + ".self_attn.k_norm", c.headDim());
+      Modules.addNorm(p, normKind(), l + ".post_attention_layernorm", d);
+      Modules.addNorm(p, normKind(), l + ".pre_feedforward_layernorm", d);
+      Modules.addNorm(p, normKind(), l + ".post_feedforward_layernorm", d);
+      long f = c.intermediateSize();
+      Modules.addLinear(p, l + ".mlp.gate_proj", f, d, false, STD, false);
+      Modules.addLinear(p, l + ".mlp.up_proj", f, d, false, STD, false);
+      Modules.addLinear(p, l + ".mlp.down_proj", d, f, false, STD, false);
+    }
+    Modules.addNorm(p, normKind(), "model.norm", d);
+    if (!c.tieWordEmbeddings()) {
+      p.add(ParamSpec.normal("lm_head.weight", STD, c.vocabSize(), d));
+    }
+    return p;
+  }
+
+  @Override
+  public Block block(ModelConfig c, int i, Map<String, NDArray> p) {
+    String l = "model.layers." + i;
+    Attention attn =
+        new Attention(
+            i,
+            Attention.QkvLayout.SEPARATE,
+            List.of(
+                Modules.linear(p, l + ".self_attn.q_proj", false),
+                Modules.linear(p, l + ".self_attn.k_proj", false),
+                Modules.linear(p, l + ".self_attn.v_proj", false)),
+            Modules.linear(p, l + ".self_attn.o_proj", false),
+            c.numHeads(),
+            c.numKvHeads(),
+            c.headDim(),
+            c.rotaryDims(),
+            1.0 / Math.sqrt(c.headDim()), // query_pre_attn_scalar ** -0.5, scalar = head_dim
+            Modules.norm(c, p, l + ".self_attn.q_norm"),
+            Modules.norm(c, p, l + ".self_attn.k_norm"),
+            Attention.QkNormScope.PER_HEAD,
+            c.slidingLayer(i));
+    Mlp mlp =
+        new Mlp(
+            Modules.linear(p, l + ".mlp.gate_proj", false),
+            Modules.linear(p, l + ".mlp.up_proj", false),
+            Modules.linear(p, l + ".mlp.down_proj", false),
+            c.activation());
+    return new Block(
+        Modules.norm(c, p, l + ".input_layernorm"),
+        attn,
+        Modules.norm(c, p, l + ".pre_feedforward_layernorm"),
+        mlp,
+        c.residual(),
+        Modules.norm(c, p, l + ".post_attention_layernorm"),
+        Modules.norm(c, p, l + ".post_feedforward_layernorm"));
+  }
+
+  @Override
+  public String tokenEmbedding() {
+    return "model.embed_tokens.weight";
+  }
+
+  @Override
+  public String positionEmbedding() {
+    return null;
+  }
+
+  @Override
+  public List<String> finalNorm() {
+    return List.of("model.norm.weight");
+  }
+
+  @Override
+  public String lmHead() {
+    return "lm_head.weight";
+  }
+
+  @Override
+  public String backbonePrefix() {
+    return "model.";
+  }
+
+  @Override
+  public Predicate<String> ignoredKeys() {
+    return k -> k.endsWith(".rotary_emb.inv_freq") || k.endsWith(".rotary_emb_local.inv_freq");
+  }
+
+  @Override
+  public ModelConfig.Builder readHfConfig(String modelType, JsonObject j) {
+    for (String cap : List.of("final_logit_softcapping", "attn_logit_softcapping")) {
+      if (j.has(cap) && !j.get(cap).isJsonNull()) {
+        throw new IllegalArgumentException(
+            cap + " is not supported (Gemma 3 has none), got " + j.get(cap));
+      }
+    }
+    int heads = req(j, "num_attention_heads");
+    int layers = req(j, "num_hidden_layers");
+    int headDim = intOr(j, "head_dim", 256);
+    int scalar = intOr(j, "query_pre_attn_scalar", 256);
+    if (scalar != headDim) {
+      throw new IllegalArgumentException(
+          "query_pre_attn_scalar must equal head_dim (" + headDim + "), got " + scalar);
+    }
+    boolean bias = bool(j, "attention_bias", false);
+    int window = HfJson.windowOr(j, "sliding_window", 4096);
+    List<AttentionType> types = new ArrayList<>();
+    if (j.has("layer_types") && j.get("layer_types").isJsonArray()) {
+      j.getAsJsonArray("layer_types")
+          .forEach(t -> types.add(AttentionType.fromHfName(t.getAsString())));
+    } else {
+      int pattern = intOr(j, "sliding_window_pattern", 6); // Gemma3TextConfig default
+      for (int i = 0; i < layers; i++) {
+        types.add((i + 1) % pattern != 0 ? AttentionType.SLIDING : AttentionType.FULL);
+      }
+    }
+    boolean slides = window > 0 && types.contains(AttentionType.SLIDING);
+    JsonObject rp =
+        j.has("rope_parameters") && j.get("rope_parameters").isJsonObject()
+            ? j.getAsJsonObject("rope_parameters")
+            : null;
+    double theta = HfJson.ropeTheta(j, 1_000_000);
+    double local = dbl(j, "rope_local_base_freq", 10_000);
+    JsonObject ropeJson = j;
+    if (rp != null && rp.has("full_attention")) { // transformers 5: per layer type
+      JsonObject full = rp.getAsJsonObject("full_attention");
+      theta = dbl(full, "rope_theta", theta);
+      if (rp.has("sliding_attention")) {
+        local = dbl(rp.getAsJsonObject("sliding_attention"), "rope_theta", local);
+      }
+      ropeJson = new JsonObject();
+      ropeJson.add("rope_parameters", full);
+    }
+    return ModelConfig.builder(this)
+        .modelType(modelType)
+        .vocabSize(req(j, "vocab_size"))
+        .hiddenSize(req(j, "hidden_size"))
+        .numLayers(layers)
+        .numHeads(heads)
+        .numKvHeads(intOr(j, "num_key_value_heads", 4))
+        .headDim(headDim)
+        .intermediateSize(req(j, "intermediate_size"))
+        .maxPositions(intOr(j, "max_position_embeddings", 131072))
+        .normEps(dbl(j, "rms_norm_eps", 1e-6))
+        .activation(Activation.fromHfName(str(j, "hidden_activation", "gelu_pytorch_tanh")))
+        .ropeTheta(theta)
+        .ropeScaling(HfJson.ropeScaling(ropeJson))
+        .slidingRopeTheta(local)
+        .tieWordEmbeddings(bool(j, "tie_word_embeddings", true))
+        .qkvBias(bias)
+        .attnOutBias(bias)
+        .mlpBias(false)
+        .slidingWindow(slides ? window : 0)
+        .layerTypes(slides ? types : List.of());
+  }
+
+  @Override
+  public void writeHfConfig(ModelConfig c, JsonObject j) {
+    HfJson.writeArchitectures(j, causalLmClass(c.modelType()));
+    HfJson.writeCommon(j, c);
+    j.remove("hidden_act");
+    j.addProperty("hidden_activation", c.activation().hfName());
+    j.addProperty("num_key_value_heads", c.numKvHeads());
+    j.addProperty("head_dim", c.headDim());
+    j.addProperty("query_pre_attn_scalar", c.headDim());
+    j.addProperty("rms_norm_eps", c.normEps());
+    j.addProperty("rope_theta", c.ropeTheta());
+    j.addProperty("rope_local_base_freq", c.slidingRopeTheta());
+    j.addProperty("attention_bias", c.qkvBias());
+    j.add("final_logit_softcapping", JsonNull.INSTANCE);
+    j.add("attn_logit_softcapping", JsonNull.INSTANCE);
+    j.addProperty("sliding_window", c.hasSlidingLayers() ? c.slidingWindow() : 0);
+    JsonArray types = new JsonArray();
+    for (int i = 0; i < c.numLayers(); i++) {
+      types.add(c.slidingLayer(i) ? AttentionType.SLIDING.hfName() : AttentionType.FULL.hfName());
+    }
+    j.add("layer_types", types);
+    HfJson.writeRopeScaling(j, c.ropeScaling());
+  }
+
+  @Override
+  public String causalLmClass(String modelType) {
+    return "Gemma3ForCausalLM";
+  }
+
+  @Override
+  public String sequenceClassificationClass(String modelType) {
+    return "Gemma3TextForSequenceClassification";
+  }
+
+  /** PEFT's TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING["gemma3_text"]. */
+  @Override
+  public List<String> defaultLoraTargets() {
+    return List.of("q_proj", "v_proj");
+  }
+
+  /** Llama's measured factors plus q/k norms and two more block norms (an estimate). */
+  @Override
+  public ActivationFactors activationFactors() {
+    return new ActivationFactors(12, 4, 28, 8, 5, 2);
+  }
+
+  @Override
+  public String toString() {
+    return name();
+  }
+}

@@ -1,0 +1,219 @@
+package rlhf4j.ppo.grpo;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import rlhf4j.policy.model.Masked;
+import rlhf4j.policy.model.ResponseBatch;
+import rlhf4j.policy.train.Seeds;
+import rlhf4j.ppo.GroupedSteps;
+import rlhf4j.ppo.LogProbPass;
+import rlhf4j.ppo.MiniBatchUpdate;
+import rlhf4j.ppo.PolicyTrainerBase;
+import rlhf4j.ppo.RewardFuncs;
+import rlhf4j.ppo.RunConfig;
+import rlhf4j.ppo.TrainerSetup;
+import rlhf4j.reward.RewardFunction;
+import rlhf4j.rollout.GroupedRollout;
+import rlhf4j.rollout.RolloutSource;
+
+/**
+ * GRPO as TRL v1.9's {@code GRPOTrainer}: {@code numGenerations} completions per prompt, a weighted
+ * sum of reward functions (NaN: no score, advantage 0), group-relative advantages, the clipped
+ * token- or sequence-level surrogate with an optional k3 KL term, aggregated by the loss type. No
+ * value head. With {@code beta = 0} no reference pass runs at all; old log-probs are recomputed
+ * only when {@code numIterations > 1} (else old = current, ratio 1).
+ *
+ * <p>A step is one generation batch of {@code run.batchSize()} prompts times G completions, and
+ * {@code numIterations} optimizer steps over it (mini-batches of {@code run.miniBatchSize()} rows
+ * accumulated into each, TRL's default {@code steps_per_generation}). Randomness derives from the
+ * run seed and the step ({@link Seeds}), so a checkpoint ({@link rlhf4j.ppo.TrainerCheckpoint})
+ * resumes exactly.
+ */
+public final class GrpoTrainer extends PolicyTrainerBase {
+  private final GrpoConfig config;
+  private final RolloutSource rollouts;
+  private final LogProbPass logProbPass; // null when neither old nor reference log-probs are needed
+  private final MiniBatchUpdate update;
+
+  /**
+   * @param setup the policy, trainables, reference (needed iff {@code beta != 0}), rollouts
+   * @param config the GRPO hyper-parameters
+   * @param run batching and seed; {@code miniBatchSize} must divide {@code batchSize * G}
+   */
+  public GrpoTrainer(TrainerSetup setup, GrpoConfig config, RunConfig run) {
+    super(setup, run, Objects.requireNonNull(config, "config").learningRate());
+    this.config = config;
+    run.checkDivides(run.batchSize() * config.numGenerations(), "completions (batchSize * G)");
+    this.rollouts = setup.rollouts(config.temperature(), run.seed());
+    var reference = setup.reference(config.needsReference(), "beta is " + config.beta());
+    this.logProbPass =
+        config.needsReference() || config.needsOldLogProbs()
+            ? new LogProbPass(model, null, reference, run.miniBatchSize(), config.temperature())
+            : null;
+    this.update = update(setup, config.temperature(), "GRPO");
+  }
+
+  /**
+   * Runs GRPO steps until {@link #stepCount()} reaches {@code totalSteps}.
+   *
+   * @param prompts token-id prompts
+   * @param rewardFuncs reward functions, weighted by {@code config.rewardWeights()}; NaN = no score
+   * @param totalSteps the step count to stop at (a resumed trainer continues from its step)
+   * @param afterStep called after each step (e.g. {@code TrainerCheckpoint.every}); may be null
+   */
+  public void train(
+      List<long[]> prompts,
+      List<RewardFunction> rewardFuncs,
+      long totalSteps,
+      StepCallback afterStep) {
+    GroupedSteps.train(
+        this,
+        rollouts,
+        tokenizer,
+        prompts,
+        new RewardFuncs(rewardFuncs),
+        config.numGenerations(),
+        totalSteps,
+        this::step,
+        afterStep);
+  }
+
+  /**
+   * Phases 3 to 7 of a GRPO step on given completions and scores.
+   *
+   * @param rollout G completions per prompt, groups contiguous
+   * @param rewardsPerFunc (N, K) scores, NaN where a function gave none
+   * @param funcNames (K) the functions' names for the metrics
+   * @param extra more statistics to report (timings)
+   */
+  public Map<String, Double> step(
+      GroupedRollout rollout,
+      double[][] rewardsPerFunc,
+      List<String> funcNames,
+      Map<String, Double> extra) {
+    if (rollout.groupSize() != config.numGenerations()
+        || rollout.size() != run.batchSize() * config.numGenerations()) {
+      throw new IllegalArgumentException(
+          "a GRPO step needs batchSize * numGenerations = "
+              + run.batchSize() * config.numGenerations()
+              + " completions in groups of "
+              + config.numGenerations()
+              + ", got "
+              + rollout.size()
+              + " in groups of "
+              + rollout.groupSize());
+    }
+    long start = System.nanoTime();
+    seedStep();
+    Map<String, Double> stats = new LinkedHashMap<>();
+    try (NDManager m = NDManager.newBaseManager();
+        NDScope scope = new NDScope()) {
+      // 3. group-relative advantages of the weighted rewards (NaN: no score, advantage 0)
+      GroupAdvantages.Result adv =
+          GroupAdvantages.compute(
+              rewardsPerFunc,
+              config.weights(funcNames.size()),
+              funcNames,
+              config.numGenerations(),
+              config.scaleRewards());
+      NDArray advantages = m.create(GroupedSteps.floats(adv.advantages())); // (B)
+
+      // 4. the completion mask, truncated completions zeroed when asked
+      ResponseBatch batch =
+          GroupedSteps.batch(
+              m, rollout.rollout(), padId, eosId(), config.maskTruncatedCompletions());
+      NDArray mask = batch.mask(); // (B, T)
+      double activeTokens = Masked.scalar(mask.sum());
+
+      // 5. old log-probs (only when mu > 1) and reference log-probs (only when beta != 0)
+      LogProbPass.Result pass =
+          logProbPass == null ? null : logProbPass.run(m, batch, config.needsOldLogProbs(), false);
+      NDArray oldLogProbs = pass == null ? null : pass.logProbs(); // (B, T) or null
+      NDArray refLogProbs = pass == null ? null : pass.refLogProbs(); // (B, T) or null
+
+      // 6. mu optimizer steps over the generation batch
+      long updateStart = System.nanoTime();
+      for (int it = 0; it < config.numIterations(); it++) {
+        boolean first = it == 0;
+        Map<String, Double> u =
+            update.step(
+                batch,
+                (rows, logProbs, logits) ->
+                    loss(
+                        rows,
+                        logProbs,
+                        logits,
+                        oldLogProbs,
+                        refLogProbs,
+                        advantages,
+                        activeTokens,
+                        first),
+                where(it));
+        stats.putAll(u); // the last iteration's, and the first one's ratio deviation
+      }
+      double updateSeconds = (System.nanoTime() - updateStart) / 1e9;
+
+      // 7. stats under TRL's names
+      stats.putAll(adv.metrics());
+      stats.putAll(GroupedSteps.completionMetrics(rollout.rollout(), padId, eosId()));
+      stats.put("learning_rate", optimizer.learningRate());
+      stats.put("time/ref_and_old_forward", pass == null ? 0.0 : pass.seconds());
+      stats.put("time/optimize", updateSeconds);
+      stats.put("time/total", (System.nanoTime() - start) / 1e9);
+      stats.putAll(extra);
+    }
+    return finishStep(stats);
+  }
+
+  /** GRPO's loss of one mini-batch ({@link GrpoLoss}) and its metrics. */
+  private MiniBatchUpdate.Loss loss(
+      MiniBatchUpdate.Rows rows,
+      NDArray logProbs,
+      NDArray logits,
+      NDArray oldLogProbs,
+      NDArray refLogProbs,
+      NDArray advantages,
+      double activeTokens,
+      boolean firstIteration) {
+    NDArray mask = rows.batch().mask(); // (mb, T)
+    NDArray old = oldLogProbs == null ? null : oldLogProbs.get(rows.rows()); // (mb, T)
+    GrpoLoss.Result res =
+        GrpoLoss.compute(
+            logProbs,
+            old,
+            refLogProbs == null ? null : refLogProbs.get(rows.rows()),
+            advantages.get(rows.rows()),
+            mask,
+            config.lossSettings(),
+            rows.accumulationSteps(),
+            activeTokens);
+    Map<String, Double> stats = new LinkedHashMap<>();
+    stats.put("loss", res.policyLoss());
+    stats.putAll(res.metrics());
+    stats.put("entropy", GroupedSteps.entropy(logits, mask, config.temperature()));
+    if (firstIteration) {
+      NDArray reference = old == null ? logProbs.stopGradient() : old;
+      stats.put("ratio_max_dev", GroupedSteps.ratioMaxDeviation(logProbs, reference, mask));
+    }
+    return new MiniBatchUpdate.Loss(res.loss(), stats);
+  }
+
+  private long eosId() {
+    return model.config().eosTokenId();
+  }
+
+  @Override
+  public String algorithm() {
+    return "grpo";
+  }
+
+  @Override
+  public GrpoConfig config() {
+    return config;
+  }
+}

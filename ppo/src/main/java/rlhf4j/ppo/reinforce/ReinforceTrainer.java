@@ -1,0 +1,227 @@
+package rlhf4j.ppo.reinforce;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import rlhf4j.policy.model.Masked;
+import rlhf4j.policy.model.ResponseBatch;
+import rlhf4j.policy.model.Scalars;
+import rlhf4j.ppo.GroupedSteps;
+import rlhf4j.ppo.LogProbPass;
+import rlhf4j.ppo.MiniBatchUpdate;
+import rlhf4j.ppo.PolicyTrainerBase;
+import rlhf4j.ppo.RewardFuncs;
+import rlhf4j.ppo.RunConfig;
+import rlhf4j.ppo.TrainerSetup;
+import rlhf4j.ppo.grpo.RewardAggregation;
+import rlhf4j.ppo.math.PpoLoss;
+import rlhf4j.reward.RewardException;
+import rlhf4j.reward.RewardFunction;
+import rlhf4j.rollout.GroupedRollout;
+import rlhf4j.rollout.RolloutSource;
+
+/**
+ * REINFORCE++ as OpenRLHF v0.11 trains it ({@code --algo.advantage.estimator reinforce} or {@code
+ * reinforce_baseline}): {@code samplesPerPrompt} completions per prompt, scores clipped (after the
+ * group-mean baseline when asked), per-token rewards {@code -klCoef * k1 KL} plus the score on the
+ * last token, discounted returns whitened over all response tokens of the batch ({@link
+ * ReinforcePlusPlus}), and the PPO-clip policy loss (token-level masked mean, {@link
+ * PpoLoss#policy}). No value head. Old log-probs always come from a no-gradient pass (the KL reward
+ * needs them); the reference runs only when {@code klCoef > 0}. Several reward functions are summed
+ * (all must score every sample). Batching, seeding and checkpoints as {@link
+ * rlhf4j.ppo.grpo.GrpoTrainer}.
+ */
+public final class ReinforceTrainer extends PolicyTrainerBase {
+  private final ReinforceConfig config;
+  private final RolloutSource rollouts;
+  private final LogProbPass logProbPass;
+  private final MiniBatchUpdate update;
+
+  /**
+   * @param setup the policy, trainables, reference (needed iff {@code klCoef > 0}), rollouts
+   * @param config the REINFORCE++ hyper-parameters
+   * @param run batching and seed; {@code miniBatchSize} must divide {@code batchSize * G}
+   */
+  public ReinforceTrainer(TrainerSetup setup, ReinforceConfig config, RunConfig run) {
+    super(setup, run, Objects.requireNonNull(config, "config").learningRate());
+    this.config = config;
+    run.checkDivides(run.batchSize() * config.samplesPerPrompt(), "completions (batchSize * G)");
+    this.rollouts = setup.rollouts(config.temperature(), run.seed());
+    var reference = setup.reference(withKl(), "klCoef is " + config.klCoef());
+    this.logProbPass =
+        new LogProbPass(model, null, reference, run.miniBatchSize(), config.temperature());
+    this.update = update(setup, config.temperature(), "REINFORCE++");
+  }
+
+  private boolean withKl() {
+    return config.klCoef() > 0;
+  }
+
+  /**
+   * Runs REINFORCE++ steps until {@link #stepCount()} reaches {@code totalSteps}.
+   *
+   * @param prompts token-id prompts
+   * @param rewardFuncs reward functions, summed; every one must score every sample
+   * @param totalSteps the step count to stop at
+   * @param afterStep called after each step; may be null
+   */
+  public void train(
+      List<long[]> prompts,
+      List<RewardFunction> rewardFuncs,
+      long totalSteps,
+      StepCallback afterStep) {
+    GroupedSteps.train(
+        this,
+        rollouts,
+        tokenizer,
+        prompts,
+        new RewardFuncs(rewardFuncs),
+        config.samplesPerPrompt(),
+        totalSteps,
+        this::step,
+        afterStep);
+  }
+
+  /**
+   * Phases 3 to 7 of a REINFORCE++ step on given completions and scores.
+   *
+   * @param rollout {@code samplesPerPrompt} completions per prompt, groups contiguous
+   * @param rewardsPerFunc (N, K) scores
+   * @param funcNames (K) the functions' names for the metrics
+   * @param extra more statistics to report (timings)
+   */
+  public Map<String, Double> step(
+      GroupedRollout rollout,
+      double[][] rewardsPerFunc,
+      List<String> funcNames,
+      Map<String, Double> extra) {
+    if (rollout.groupSize() != config.samplesPerPrompt()
+        || rollout.size() != run.batchSize() * config.samplesPerPrompt()) {
+      throw new IllegalArgumentException(
+          "a REINFORCE++ step needs batchSize * samplesPerPrompt = "
+              + run.batchSize() * config.samplesPerPrompt()
+              + " completions, got "
+              + rollout.size()
+              + " in groups of "
+              + rollout.groupSize());
+    }
+    double[] ones = new double[funcNames.size()];
+    java.util.Arrays.fill(ones, 1.0);
+    double[] scores = RewardAggregation.weightedSum(rewardsPerFunc, ones); // (B)
+    checkScored(scores, funcNames);
+    long start = System.nanoTime();
+    seedStep();
+    Map<String, Double> stats = new LinkedHashMap<>();
+    try (NDManager m = NDManager.newBaseManager();
+        NDScope scope = new NDScope()) {
+      // 3. the padded batch
+      ResponseBatch batch =
+          ResponseBatch.of(m, rollout.rollout().queries(), rollout.rollout().responses(), padId);
+      NDArray mask = batch.mask(); // (B, T)
+
+      // 4. old log-probs, and reference log-probs when the KL is penalised
+      LogProbPass.Result pass = logProbPass.run(m, batch, true, false);
+      NDArray oldLogProbs = pass.logProbs(); // (B, T)
+      NDArray refLogProbs = withKl() ? pass.refLogProbs() : oldLogProbs; // (B, T)
+
+      // 5. per-token rewards, returns, global whitening
+      ReinforcePlusPlus.Result adv =
+          ReinforcePlusPlus.compute(
+              scores,
+              GroupedSteps.rows(oldLogProbs),
+              GroupedSteps.rows(refLogProbs),
+              GroupedSteps.rows(mask),
+              config);
+      NDArray advantages = create(m, adv.advantages()); // (B, T)
+
+      // 6. maxEpochs optimizer steps over the batch
+      long updateStart = System.nanoTime();
+      for (int epoch = 0; epoch < config.maxEpochs(); epoch++) {
+        stats.putAll(
+            update.step(
+                batch,
+                (rows, logProbs, logits) -> loss(rows, logProbs, logits, oldLogProbs, advantages),
+                where(epoch)));
+      }
+      double updateSeconds = (System.nanoTime() - updateStart) / 1e9;
+
+      // 7. stats
+      stats.putAll(RewardAggregation.metrics(rewardsPerFunc, ones, funcNames, new boolean[0]));
+      stats.remove("frac_reward_zero_std");
+      stats.put(
+          "kl", withKl() ? Masked.scalar(Masked.mean(oldLogProbs.sub(refLogProbs), mask)) : 0);
+      stats.put("return/mean", adv.mean());
+      stats.putAll(
+          GroupedSteps.completionMetrics(rollout.rollout(), padId, model.config().eosTokenId()));
+      stats.put("learning_rate", optimizer.learningRate());
+      stats.put("time/ref_and_old_forward", pass.seconds());
+      stats.put("time/optimize", updateSeconds);
+      stats.put("time/total", (System.nanoTime() - start) / 1e9);
+      stats.putAll(extra);
+    }
+    return finishStep(stats);
+  }
+
+  /** The PPO-clip policy loss of one mini-batch, divided for accumulation. */
+  private MiniBatchUpdate.Loss loss(
+      MiniBatchUpdate.Rows rows,
+      NDArray logProbs,
+      NDArray logits,
+      NDArray oldLogProbs,
+      NDArray advantages) {
+    NDArray mask = rows.batch().mask(); // (mb, T)
+    PpoLoss.Policy res =
+        PpoLoss.policy(
+            logProbs,
+            oldLogProbs.get(rows.rows()),
+            advantages.get(rows.rows()),
+            mask,
+            config.epsClip());
+    Map<String, Double> stats = new LinkedHashMap<>();
+    stats.put("loss", Masked.scalar(res.pgLoss()));
+    stats.put("clip_ratio", Masked.scalar(res.clipFrac()));
+    stats.put("entropy", GroupedSteps.entropy(logits, mask, config.temperature()));
+    int ga = rows.accumulationSteps();
+    NDArray loss = ga == 1 ? res.pgLoss() : Scalars.div(res.pgLoss(), ga);
+    return new MiniBatchUpdate.Loss(loss, stats);
+  }
+
+  private static void checkScored(double[] scores, List<String> funcNames) {
+    for (int i = 0; i < scores.length; i++) {
+      if (Double.isNaN(scores[i])) {
+        throw new RewardException(
+            String.join("+", funcNames),
+            "no reward function scored sample "
+                + i
+                + "; REINFORCE++ needs a score for every sample (only GRPO and RLOO skip"
+                + " unscorable ones)");
+      }
+    }
+  }
+
+  private static NDArray create(NDManager m, double[][] rows) {
+    int t = rows.length == 0 ? 0 : rows[0].length;
+    float[] flat = new float[rows.length * t];
+    for (int i = 0; i < rows.length; i++) {
+      for (int j = 0; j < t; j++) {
+        flat[i * t + j] = (float) rows[i][j];
+      }
+    }
+    return m.create(flat, new Shape(rows.length, t));
+  }
+
+  @Override
+  public String algorithm() {
+    return "reinforce_pp";
+  }
+
+  @Override
+  public ReinforceConfig config() {
+    return config;
+  }
+}
