@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import rlhf4j.distributed.SparkRolloutSource;
 import rlhf4j.policy.family.Presets;
 import rlhf4j.policy.hf.HfCheckpoint;
 import rlhf4j.policy.io.AtomicFiles;
@@ -86,6 +87,17 @@ public final class PpoCommand implements Callable<Integer> {
 
   @Option(names = "--output-dir", paramLabel = "DIR", description = "override trainer.output_dir")
   Path outputDir;
+
+  @Option(
+      names = "--spark-master",
+      paramLabel = "URL",
+      description =
+          "run the rollouts (generation, reference log-probs, reward) on Spark: local[N], or"
+              + " spark://HOST:PORT of a cluster started with `rlhf4j spark master|worker`;"
+              + " executors read the base from model.dir (a preset is saved to"
+              + " OUTPUT_DIR/base-model) and only the adapter and value head travel per step."
+              + " Prompts are then seeded one by one, so the samples differ from a local run")
+  String sparkMaster;
 
   private CommandSpec spec;
 
@@ -177,11 +189,25 @@ public final class PpoCommand implements Callable<Integer> {
       GenerationConfig generation = generation(cfg.generation(), ppoConfig, model, tokenizer);
       Path metricsFile = runDir.resolve(METRICS);
       ProgressReporter progress = new ProgressReporter(System.err, "ppo", totalSteps, false);
-      try (JsonlStatsWriter metrics =
-          new JsonlStatsWriter(
-              resume
-                  ? MetricsWriter.resume(metricsFile, PpoCheckpoint.stepOf(latest.get()))
-                  : MetricsWriter.create(metricsFile))) {
+      try (SparkRolloutSource spark =
+              sparkMaster == null
+                  ? null
+                  : SparkRollouts.open(
+                      sparkMaster,
+                      modelDir,
+                      model,
+                      runDir,
+                      policy,
+                      head,
+                      generation,
+                      cfg.reward().name(),
+                      cfg.reward().options(),
+                      ppoConfig.seed());
+          JsonlStatsWriter metrics =
+              new JsonlStatsWriter(
+                  resume
+                      ? MetricsWriter.resume(metricsFile, PpoCheckpoint.stepOf(latest.get()))
+                      : MetricsWriter.create(metricsFile))) {
         PpoTrainer trainer =
             PpoTrainer.builder()
                 .model(model)
@@ -190,6 +216,7 @@ public final class PpoCommand implements Callable<Integer> {
                 .reference(new AdapterSwitchingReference(policy))
                 .config(ppoConfig)
                 .generation(generation)
+                .rolloutSource(spark) // null: the local generator
                 .tokenizer(tokenizer)
                 .padId(generation.padTokenId())
                 .listener(metrics)
@@ -244,6 +271,9 @@ public final class PpoCommand implements Callable<Integer> {
           out.printf(
               "done: %d steps; adapter and value head in %s, metrics in %s%n",
               trainer.stepCount(), finalDir, metricsFile);
+          if (spark != null) {
+            out.println(SparkRollouts.summary(spark));
+          }
         } finally {
           trainer.optimizer().close();
         }

@@ -41,6 +41,14 @@ public final class QuickstartCommand implements Callable<Integer> {
       description = "PyTorch intra-op threads, 0 = engine default (default: ${DEFAULT-VALUE})")
   int threads;
 
+  @Option(
+      names = "--spark-master",
+      paramLabel = "URL",
+      description =
+          "run the PPO rollouts on Spark (local[N] or spark://HOST:PORT, see `rlhf4j spark`);"
+              + " prompts are then seeded one by one, so the samples differ from a local run")
+  String sparkMaster;
+
   /** Concise output: DJL's start-up INFO lines are noise here (unless the user set a level). */
   private static final String LOG_LEVEL = "org.slf4j.simpleLogger.defaultLogLevel";
 
@@ -57,7 +65,7 @@ public final class QuickstartCommand implements Callable<Integer> {
       System.setProperty(CUDA_LOG_LEVEL, "error");
     }
     Engines.configure(threads);
-    new Quickstart(new QuickstartOptions(out, fast, seed, quiet, threads)).run();
+    new Quickstart(new QuickstartOptions(out, fast, seed, quiet, threads, sparkMaster)).run();
     return 0;
   }
 }

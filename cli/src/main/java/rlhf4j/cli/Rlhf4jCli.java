@@ -24,7 +24,8 @@ import rlhf4j.policy.train.Engines;
       GrpoCommand.class,
       RlooCommand.class,
       DpoCommand.class,
-      BenchCommand.class
+      BenchCommand.class,
+      SparkCommand.class
     })
 public final class Rlhf4jCli implements Runnable {
   @Spec CommandSpec spec;

@@ -115,7 +115,8 @@ public final class PpoTrainer implements AutoCloseable {
   /**
    * Runs PPO steps until {@link #stepCount()} reaches {@code totalSteps}: each step takes the next
    * {@code batchSize} prompts (reshuffled every pass, seeded), gets their rollouts from the rollout
-   * source, scores them and calls {@link #step}.
+   * source, scores them (unless the source brought scores, as a distributed one does: then {@code
+   * reward} is not called) and calls {@link #step}.
    *
    * @param prompts token-id prompts
    * @param reward scores (prompt, response) pairs; guarded against NaN, wrong counts and errors
@@ -137,13 +138,18 @@ public final class PpoTrainer implements AutoCloseable {
       long t0 = System.nanoTime();
       Rollout rollout = rollouts.rollout(batch, step);
       double rolloutSeconds = (System.nanoTime() - t0) / 1e9;
-      // 2. score: one scalar per (prompt, response)
+      // 2. score: one scalar per (prompt, response); a source that scored where it generated
+      // (a distributed one) brings the scores along
       long t1 = System.nanoTime();
-      float[] scores = guarded.score(RolloutSamples.of(rollout, tokenizer));
+      float[] scores =
+          rollout.scores() != null
+              ? rollout.scores()
+              : guarded.score(RolloutSamples.of(rollout, tokenizer));
       Map<String, Double> extra = new LinkedHashMap<>();
       extra.put("time/ppo/rollout", rolloutSeconds);
       extra.put("time/ppo/reward", (System.nanoTime() - t1) / 1e9);
       extra.put("tokens/rollout_per_s", rollout.responseTokens() / rolloutSeconds);
+      extra.putAll(rollouts.lastRolloutStats());
       Map<String, Double> stats =
           step(rollout.queries(), rollout.responses(), scores, extra, rollout);
       if (afterStep != null) {
@@ -191,7 +197,10 @@ public final class PpoTrainer implements AutoCloseable {
 
       // 3. old log-probs and values (the rollout's own when it has them), reference log-probs
       boolean reuse = rollout != null && !full && rollout.values() != null;
-      LogProbPass.Result pass = logProbPass.run(m, batch, !reuse, full);
+      LogProbPass.Result pass =
+          reuse && rollout.refLogProbs() != null
+              ? sourcePass(m, batch, rollout) // the source ran the reference too
+              : logProbPass.run(m, batch, !reuse, full);
       NDArray oldLogProbs =
           reuse ? batch.perToken(m, rollout.logProbs()) : pass.logProbs(); // (B, T)
       NDArray values = reuse ? batch.perToken(m, rollout.values()) : pass.values(); // (B, T)
@@ -234,6 +243,12 @@ public final class PpoTrainer implements AutoCloseable {
     step++;
     listeners.forEach(l -> l.onStep(step, stats));
     return stats;
+  }
+
+  /** Phase 3 as the rollout source ran it: its reference log-probs, no pass here. */
+  private static LogProbPass.Result sourcePass(NDManager m, ResponseBatch batch, Rollout rollout) {
+    NDArray refLogProbs = batch.perToken(m, rollout.refLogProbs()); // (B, T)
+    return new LogProbPass.Result(null, null, refLogProbs, null, null, 0, 0);
   }
 
   /** The learning rate, response lengths and timings of a step. */

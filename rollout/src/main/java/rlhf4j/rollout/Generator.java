@@ -42,6 +42,7 @@ public final class Generator {
   private final CausalLM model;
   private final GenerationConfig config;
   private final Sampler sampler;
+  private final List<LogitsProcessor> extraProcessors;
   private final ValueHead valueHead;
   private final Tokenizer tokenizer;
 
@@ -63,6 +64,7 @@ public final class Generator {
     this.valueHead = valueHead;
     this.tokenizer = tokenizer;
     this.sampler = new Sampler(config.sampling(), extraProcessors);
+    this.extraProcessors = List.copyOf(extraProcessors);
     if (!config.stopStrings().isEmpty() && tokenizer == null) {
       throw new IllegalArgumentException("stopStrings need a tokenizer to decode responses");
     }
@@ -95,6 +97,28 @@ public final class Generator {
 
   /** Generates from token-id prompts, reporting each new token to {@code listener}. */
   public Rollout generate(List<long[]> prompts, TokenListener listener) {
+    return generate(prompts, sampler, listener);
+  }
+
+  /**
+   * Generates from token-id prompts with a random stream per row ({@link Sampler#perRow}): row
+   * {@code i} samples from {@code rowSeeds[i]} alone, so its tokens do not depend on which other
+   * prompts share the batch (the sampling config's own seed is not used).
+   */
+  public Rollout generate(List<long[]> prompts, long[] rowSeeds, TokenListener listener) {
+    if (rowSeeds == null || rowSeeds.length != prompts.size()) {
+      throw new IllegalArgumentException(
+          "rowSeeds must hold one seed per prompt: "
+              + prompts.size()
+              + " prompts, "
+              + (rowSeeds == null ? "no" : String.valueOf(rowSeeds.length))
+              + " seeds");
+    }
+    return generate(
+        prompts, Sampler.perRow(config.sampling(), extraProcessors, rowSeeds), listener);
+  }
+
+  private Rollout generate(List<long[]> prompts, Sampler sampler, TokenListener listener) {
     int b = prompts.size();
     if (b == 0) {
       throw new IllegalArgumentException("no prompts given");

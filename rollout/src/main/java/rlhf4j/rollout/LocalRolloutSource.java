@@ -11,6 +11,10 @@ import rlhf4j.policy.train.Seeds;
  * Rollouts from the policy in this process: a {@link Generator} per step whose sampler is seeded
  * with {@code Seeds.mix(seed, step, Seeds.SAMPLING)}, recording the value head's values so the
  * trainer can skip recomputing the old policy.
+ *
+ * <p>By default one random stream serves the whole batch. {@link #perPromptSeeds()} gives each
+ * prompt a stream of its own ({@link PromptSeeds}), the scheme a distributed source uses; the two
+ * sample different tokens, so a run keeps one scheme from start to end.
  */
 public final class LocalRolloutSource implements RolloutSource {
   private final CausalLM model;
@@ -18,6 +22,7 @@ public final class LocalRolloutSource implements RolloutSource {
   private final ValueHead valueHead;
   private final Tokenizer tokenizer;
   private final long seed;
+  private final boolean perPromptSeeds;
 
   /**
    * @param model the policy (with its adapters as they are switched)
@@ -32,6 +37,17 @@ public final class LocalRolloutSource implements RolloutSource {
       ValueHead valueHead,
       Tokenizer tokenizer,
       long seed) {
+    this(model, generation, valueHead, tokenizer, seed, false);
+  }
+
+  private LocalRolloutSource(
+      CausalLM model,
+      GenerationConfig generation,
+      ValueHead valueHead,
+      Tokenizer tokenizer,
+      long seed,
+      boolean perPromptSeeds) {
+    this.perPromptSeeds = perPromptSeeds;
     this.model = Objects.requireNonNull(model, "model");
     this.generation = Objects.requireNonNull(generation, "generation");
     this.valueHead = valueHead;
@@ -44,8 +60,17 @@ public final class LocalRolloutSource implements RolloutSource {
     return generation;
   }
 
+  /** This source with a random stream per prompt ({@link PromptSeeds}) instead of per batch. */
+  public LocalRolloutSource perPromptSeeds() {
+    return new LocalRolloutSource(model, generation, valueHead, tokenizer, seed, true);
+  }
+
   @Override
   public Rollout rollout(List<long[]> prompts, long step) {
+    if (perPromptSeeds) {
+      return new Generator(model, generation, valueHead, tokenizer, List.of())
+          .generate(prompts, PromptSeeds.range(seed, step, 0, prompts.size()), null);
+    }
     long samplingSeed = Seeds.mix(seed, step, Seeds.SAMPLING);
     GenerationConfig seeded =
         generation.toBuilder()

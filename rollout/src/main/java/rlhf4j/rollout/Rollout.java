@@ -14,6 +14,11 @@ import java.util.List;
  *     before emitting it), or null when no value head was given
  * @param texts decoded responses, or null without a tokenizer
  * @param endedWithEos per row, whether the response ends with EOS
+ * @param refLogProbs per row, the reference policy's log-prob of each response token under the same
+ *     temperature, when the source computed them (a distributed source does, beside the policy);
+ *     null otherwise, and the trainer runs the reference itself
+ * @param scores per row, the reward's score, when the source scored the rollout where it was
+ *     generated; null otherwise, and the trainer calls its reward function
  */
 public record Rollout(
     List<long[]> queries,
@@ -21,7 +26,20 @@ public record Rollout(
     List<float[]> logProbs,
     List<float[]> values,
     List<String> texts,
-    boolean[] endedWithEos) {
+    boolean[] endedWithEos,
+    List<float[]> refLogProbs,
+    float[] scores) {
+
+  /** A rollout as a generator gives it: no reference log-probs, no scores. */
+  public Rollout(
+      List<long[]> queries,
+      List<long[]> responses,
+      List<float[]> logProbs,
+      List<float[]> values,
+      List<String> texts,
+      boolean[] endedWithEos) {
+    this(queries, responses, logProbs, values, texts, endedWithEos, null, null);
+  }
 
   /** Number of rows. */
   public int size() {

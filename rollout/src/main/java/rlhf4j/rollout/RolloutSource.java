@@ -1,6 +1,7 @@
 package rlhf4j.rollout;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * Where a trainer gets its rollouts: the local {@link Generator} ({@link LocalRolloutSource}), or a
@@ -25,4 +26,13 @@ public interface RolloutSource {
    * @param step the trainer's step (completed steps so far), the counter that seeds the sampler
    */
   Rollout rollout(List<long[]> prompts, long step);
+
+  /**
+   * Numbers about the last {@link #rollout} call for the trainer's step stats (e.g. a distributed
+   * source's bytes on the wire and worker count), keyed like the other stats ({@code
+   * "distributed/broadcast_bytes"}); empty by default.
+   */
+  default Map<String, Double> lastRolloutStats() {
+    return Map.of();
+  }
 }

@@ -7,6 +7,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
+import rlhf4j.distributed.BaseModelSpec;
+import rlhf4j.distributed.RewardSpec;
+import rlhf4j.distributed.SparkRolloutSource;
 import rlhf4j.policy.lora.LoraModel;
 import rlhf4j.policy.model.CausalLM;
 import rlhf4j.policy.model.ValueHead;
@@ -20,6 +23,7 @@ import rlhf4j.reward.RewardFunction;
 import rlhf4j.reward.builtin.MissingEosPenalty;
 import rlhf4j.reward.model.RewardModel;
 import rlhf4j.rollout.GenerationConfig;
+import rlhf4j.rollout.Rollout;
 import rlhf4j.rollout.sampling.SamplingConfig;
 
 /**
@@ -35,7 +39,8 @@ final class PpoPhase {
       List<Double> kls,
       List<Double> policyLoss,
       List<Double> valueLoss,
-      List<Double> judgedPositive) {}
+      List<Double> judgedPositive,
+      Map<String, Double> distributed) {}
 
   private PpoPhase() {}
 
@@ -76,6 +81,11 @@ final class PpoPhase {
               judged[0] = positive / (double) batch.size();
               return scored.score(batch);
             });
+    // with --spark-master the executors read the SFT model and the reward model from their folders
+    SparkRolloutSource spark =
+        ctx.options().sparkMaster() == null
+            ? null
+            : sparkRollouts(ctx, lora, valueHead, tokenizer, config.seed());
     PpoTrainer trainer =
         PpoTrainer.builder()
             .model(policy)
@@ -84,6 +94,7 @@ final class PpoPhase {
             .reference(new AdapterSwitchingReference(lora))
             .config(config)
             .generation(generation(recipe, tokenizer, ctx.seed(10)))
+            .rolloutSource(spark) // null: the local generator
             .tokenizer(tokenizer)
             .padId(tokenizer.padId())
             .build();
@@ -94,15 +105,21 @@ final class PpoPhase {
             new ArrayList<>(),
             new ArrayList<>(),
             new ArrayList<>(),
-            new ArrayList<>());
+            new ArrayList<>(),
+            new LinkedHashMap<>());
     long total = recipe.ppoSteps();
-    try (ProgressReporter bar = reporter.bar("5/7 ppo", total);
+    try (SparkRolloutSource closeSpark = spark;
+        ProgressReporter bar = reporter.bar("5/7 ppo", total);
         MetricsWriter metrics = MetricsWriter.create(ctx.out().resolve("metrics.jsonl"))) {
       trainer.train(
           prompts,
           reward,
           total,
           (t, rollout, stats) -> {
+            if (spark != null) { // the reward ran on the executors: judge the rollout here
+              judged[0] = judgedPositive(grammar, tokenizer, rollout);
+              run.distributed().putAll(spark.lastRolloutStats());
+            }
             Map<String, Double> row = new LinkedHashMap<>(stats);
             row.put("judge/positive_rate", judged[0]);
             metrics.write(t.stepCount(), row);
@@ -137,6 +154,39 @@ final class PpoPhase {
         run.scores().get(n - 1),
         run.kls().get(n - 1));
     return run;
+  }
+
+  /** The step's rollouts on Spark: base {@code out/sft}, reward {@link QuickstartReward}. */
+  private static SparkRolloutSource sparkRollouts(
+      QuickstartContext ctx, LoraModel lora, ValueHead valueHead, Tokenizer tokenizer, long seed) {
+    QuickstartRecipe recipe = ctx.recipe();
+    Map<String, String> options =
+        Map.of(
+            "path", ctx.out().resolve("reward_model").toAbsolutePath().toString(),
+            "eos", String.valueOf(tokenizer.eosId()),
+            "penalty", String.valueOf(recipe.missingEosPenalty()));
+    return SparkRolloutSource.builder()
+        .master(ctx.options().sparkMaster())
+        .base(new BaseModelSpec(ctx.out().resolve("sft").toAbsolutePath().toString()))
+        .policy(lora)
+        .valueHead(valueHead)
+        .generation(generation(recipe, tokenizer, seed))
+        .reward(new RewardSpec(QuickstartReward.class.getName(), options))
+        .seed(seed)
+        .build();
+  }
+
+  /** The share of a rollout's (prompt + response) texts the grammar judges positive. */
+  private static double judgedPositive(SentimentGrammar grammar, Tokenizer tokenizer, Rollout r) {
+    long positive = 0;
+    for (int i = 0; i < r.size(); i++) {
+      String text =
+          tokenizer.decode(r.queries().get(i), true) + tokenizer.decode(r.responses().get(i), true);
+      if (grammar.judge(text).isPositive()) {
+        positive++;
+      }
+    }
+    return positive / (double) r.size();
   }
 
   /** Rollout settings of PPO and of the evaluation (which passes its own sampling seed). */

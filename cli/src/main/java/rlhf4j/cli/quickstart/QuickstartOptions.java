@@ -13,8 +13,16 @@ import java.util.Objects;
  * @param seed seeds every random choice: corpus, weights, sampling, shuffling
  * @param quiet no progress bars and no logs, only the final one-line result
  * @param threads intra-op threads for PyTorch, 0 for the engine default
+ * @param sparkMaster run the PPO rollouts on Spark ({@code local[N]}, {@code spark://HOST:PORT}),
+ *     or null for the local generator
  */
-public record QuickstartOptions(Path out, boolean fast, long seed, boolean quiet, int threads) {
+public record QuickstartOptions(
+    Path out, boolean fast, long seed, boolean quiet, int threads, String sparkMaster) {
+
+  /** Options for a local run (no Spark). */
+  public QuickstartOptions(Path out, boolean fast, long seed, boolean quiet, int threads) {
+    this(out, fast, seed, quiet, threads, null);
+  }
 
   /** Default output folder. */
   public static final Path DEFAULT_OUT = Path.of("quickstart-out");

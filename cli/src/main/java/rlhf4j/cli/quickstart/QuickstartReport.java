@@ -68,7 +68,20 @@ final class QuickstartReport {
             ctx.options().seed(),
             ctx.options().fast(),
             ctx.phaseSeconds());
-    Files.writeString(out.resolve("summary.json"), summary.toJsonString(), StandardCharsets.UTF_8);
+    String json = summary.toJsonString();
+    if (!ppo.distributed().isEmpty()) { // rollouts on Spark: the last step's traffic
+      com.google.gson.JsonObject j = summary.toJson();
+      j.addProperty("spark_master", ctx.options().sparkMaster());
+      j.addProperty("executors", ppo.distributed().get("distributed/executors").intValue());
+      j.addProperty(
+          "broadcast_bytes_per_step",
+          ppo.distributed().get("distributed/broadcast_bytes").longValue());
+      j.addProperty(
+          "returned_bytes_per_step",
+          ppo.distributed().get("distributed/returned_bytes").longValue());
+      json = new com.google.gson.GsonBuilder().setPrettyPrinting().create().toJson(j) + "\n";
+    }
+    Files.writeString(out.resolve("summary.json"), json, StandardCharsets.UTF_8);
     Reporter reporter = ctx.reporter();
     reporter.log("7/7 report: samples before -> after PPO (judged by the grammar)");
     shown.forEach(s -> reporter.log("%s", s));

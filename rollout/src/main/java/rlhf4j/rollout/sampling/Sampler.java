@@ -17,6 +17,11 @@ import java.util.SplittableRandom;
  * other rows have finished. Greedy mode draws nothing. {@link #position()} and {@link
  * #seekTo(long)} save and restore the stream for resumable runs.
  *
+ * <p>With per-row seeds ({@link #perRow}) each row has a stream of its own instead, seeded by the
+ * caller (e.g. from the run seed, the step and the prompt's index in the step's batch): row b's
+ * tokens then depend neither on the batch size nor on which other prompts share its batch, which is
+ * what a source that splits a step's prompts over several workers needs.
+ *
  * <p>Per row, in double precision: the logits pass through the processors in HF's order (repetition
  * penalty, extra processors, temperature, top-k, top-p, min-p), then a token is drawn by inverse
  * CDF with one uniform: exact in distribution up to double rounding. All work is plain Java on one
@@ -33,6 +38,7 @@ public final class Sampler {
   private final boolean plain; // processed distribution == softmax(logits / T)
   private final double logProbTemperature;
   private SplittableRandom random;
+  private final SplittableRandom[] rowRandoms; // null: one stream for the batch
   private long position;
   private double[] z = new double[0];
   private double[] w = new double[0];
@@ -49,6 +55,22 @@ public final class Sampler {
    * {@code trainLogProbs}, so they bias the KL the same way the filters do.
    */
   public Sampler(SamplingConfig config, List<LogitsProcessor> extraProcessors) {
+    this(config, extraProcessors, null);
+  }
+
+  /**
+   * A sampler whose row {@code b} draws from its own stream seeded with {@code rowSeeds[b]} ({@link
+   * SamplingConfig#seed()} is not used); every call must then have {@code rowSeeds.length} rows.
+   */
+  public static Sampler perRow(
+      SamplingConfig config, List<LogitsProcessor> extraProcessors, long[] rowSeeds) {
+    if (rowSeeds == null || rowSeeds.length == 0) {
+      throw new IllegalArgumentException("rowSeeds must hold one seed per row, got none");
+    }
+    return new Sampler(config, extraProcessors, rowSeeds);
+  }
+
+  private Sampler(SamplingConfig config, List<LogitsProcessor> extraProcessors, long[] rowSeeds) {
     if (config == null) {
       throw new IllegalArgumentException("config must not be null");
     }
@@ -77,6 +99,14 @@ public final class Sampler {
     this.plain = !config.biasesKl() && extra.isEmpty();
     this.logProbTemperature = config.logProbTemperature();
     this.random = new SplittableRandom(config.seed());
+    if (rowSeeds == null) {
+      this.rowRandoms = null;
+    } else {
+      this.rowRandoms = new SplittableRandom[rowSeeds.length];
+      for (int i = 0; i < rowSeeds.length; i++) {
+        rowRandoms[i] = new SplittableRandom(rowSeeds[i]);
+      }
+    }
   }
 
   /** The configuration. */
@@ -96,6 +126,11 @@ public final class Sampler {
 
   /** Moves the random stream to {@code position} uniforms after the seed (for resuming). */
   public void seekTo(long position) {
+    if (rowRandoms != null) {
+      throw new IllegalStateException(
+          "a per-row sampler's streams start afresh with each batch; build a new one instead of"
+              + " seeking");
+    }
     if (position < 0) {
       throw new IllegalArgumentException("position must be >= 0, got " + position);
     }
@@ -171,6 +206,10 @@ public final class Sampler {
               + config.repetitionPenalty()
               + " but previousTokens is null; pass each row's prompt and generated ids");
     }
+    if (rowRandoms != null && rowRandoms.length != b) {
+      throw new IllegalArgumentException(
+          "this sampler has " + rowRandoms.length + " per-row seeds, logits have " + b + " rows");
+    }
     if (z.length != vocabSize) {
       z = new double[vocabSize];
       w = new double[vocabSize];
@@ -181,7 +220,7 @@ public final class Sampler {
     for (int row = 0; row < b; row++) {
       double u = 0;
       if (!config.greedy()) {
-        u = random.nextDouble();
+        u = rowRandoms == null ? random.nextDouble() : rowRandoms[row].nextDouble();
         position++;
       }
       if (finished != null && finished[row]) {

@@ -1,0 +1,96 @@
+package rlhf4j.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import rlhf4j.distributed.BaseModelSpec;
+import rlhf4j.distributed.RewardSpec;
+import rlhf4j.distributed.SparkRolloutSource;
+import rlhf4j.policy.hf.HfCheckpoint;
+import rlhf4j.policy.lora.LoraModel;
+import rlhf4j.policy.model.CausalLM;
+import rlhf4j.policy.model.ValueHead;
+import rlhf4j.rollout.GenerationConfig;
+
+/**
+ * The {@code --spark-master} option of {@code ppo} and {@code quickstart}: a {@link
+ * SparkRolloutSource} whose executors read the base model from a folder (the run's model folder, or
+ * a preset saved once under the output folder) and build the run's reward themselves.
+ */
+final class SparkRollouts {
+  /** Sub-folder of the output folder where a preset base is saved for the executors. */
+  static final String BASE_MODEL = "base-model";
+
+  private SparkRollouts() {}
+
+  /**
+   * A Spark rollout source for a run.
+   *
+   * @param master {@code local[N]} or {@code spark://HOST:PORT}
+   * @param modelDir the run's HF model folder, or null for a preset (then saved to {@code
+   *     outDir/base-model}; a multi-machine cluster needs that folder at the same path everywhere)
+   * @param model the base model (before any update; its weights are what executors load)
+   * @param rewardName a reward plug-in's short name or class name
+   * @param rewardOptions its options; relative paths that exist here are made absolute, since
+   *     executors run in their own working folders
+   */
+  static SparkRolloutSource open(
+      String master,
+      Path modelDir,
+      CausalLM model,
+      Path outDir,
+      LoraModel policy,
+      ValueHead valueHead,
+      GenerationConfig generation,
+      String rewardName,
+      Map<String, String> rewardOptions,
+      long seed)
+      throws IOException {
+    Path base;
+    if (modelDir != null) {
+      base = modelDir.toAbsolutePath();
+    } else {
+      base = outDir.resolve(BASE_MODEL).toAbsolutePath();
+      if (!Files.isRegularFile(base.resolve(HfCheckpoint.WEIGHTS))) {
+        HfCheckpoint.save(model, base);
+      }
+    }
+    Map<String, String> options = new LinkedHashMap<>();
+    rewardOptions.forEach(
+        (k, v) -> {
+          Path p = v == null || v.isEmpty() || v.contains("://") ? null : Path.of(v);
+          options.put(
+              k,
+              p != null && !p.isAbsolute() && Files.exists(p) ? p.toAbsolutePath().toString() : v);
+        });
+    return SparkRolloutSource.builder()
+        .master(master)
+        .base(new BaseModelSpec(base.toString()))
+        .policy(policy)
+        .valueHead(valueHead)
+        .generation(generation)
+        .reward(new RewardSpec(rewardName, options))
+        .seed(seed)
+        .build();
+  }
+
+  /** One line about the last step's traffic, for the end of a run. */
+  static String summary(SparkRolloutSource source) {
+    SparkRolloutSource.StepStats s = source.lastStep();
+    if (s == null) {
+      return "rollouts on Spark " + source.sparkContext().master() + ": no step ran";
+    }
+    return String.format(
+        Locale.ROOT,
+        "rollouts on Spark %s: %d executor(s), %d partitions, %,d bytes broadcast and %,d returned"
+            + " per step",
+        source.sparkContext().master(),
+        s.executors(),
+        s.partitions(),
+        s.broadcastBytes(),
+        s.returnedBytes());
+  }
+}
