@@ -182,4 +182,83 @@ class ChatDataTest {
     assertTrue(none.code() != 0);
     assertTrue(none.err().contains("has no chat_template"), none.err());
   }
+
+  private static String slash(Path p) {
+    return p.toAbsolutePath().toString().replace("\\", "/");
+  }
+
+  @Test
+  void sftDpoAndGrpoRunOnConversationalData() throws IOException {
+    String chosen = "{\"role\": \"assistant\", \"content\": \"yes\"}";
+    String rejected = "{\"role\": \"assistant\", \"content\": \"no\"}";
+    StringBuilder pairs = new StringBuilder();
+    StringBuilder sft = new StringBuilder();
+    StringBuilder prompts = new StringBuilder();
+    for (int i = 0; i < 4; i++) {
+      String user = "{\"role\": \"user\", \"content\": \"question " + i + "?\"}";
+      pairs.append(
+          "{\"prompt\": ["
+              + user
+              + "], \"chosen\": ["
+              + chosen
+              + "], \"rejected\": ["
+              + rejected
+              + "]}\n");
+      sft.append("{\"messages\": [" + user + ", " + chosen + "]}\n");
+      prompts.append("{\"prompt\": [" + user + "]}\n");
+    }
+    Path pairsFile = write("pairs.jsonl", pairs.toString());
+    Path dpoRun = tmp.resolve("dpo");
+    String dpo =
+        """
+        model:
+          preset: nano
+          tokenizer: %s
+        trainer:
+          max_steps: 1
+          output_dir: %s
+          batch_size: 4
+          mini_batch_size: 4
+          learning_rate: 1.0e-3
+        data:
+          path: %s
+        """
+            .formatted(slash(CHAT), slash(dpoRun), slash(pairsFile));
+    CliRun.Result r = CliRun.run("dpo", "--config", write("dpo.yaml", dpo).toString());
+    assertEquals(0, r.code(), r.err());
+    assertEquals(1, Files.readAllLines(dpoRun.resolve("metrics.jsonl")).size());
+
+    Path grpoRun = tmp.resolve("grpo");
+    String grpo =
+        PolicyCommandsTest.grpoYaml(grpoRun, 1)
+            .replace("  preset: nano\n", "  preset: nano\n  tokenizer: " + slash(CHAT) + "\n")
+            .replaceAll(
+                "  ids: .*\n",
+                "  path: " + slash(write("prompts.jsonl", prompts.toString())) + "\n");
+    assertTrue(grpo.contains("  path: ") && !grpo.contains("ids:"), grpo);
+    r = CliRun.run("grpo", "--config", write("grpo.yaml", grpo).toString());
+    assertEquals(0, r.code(), r.err());
+    assertEquals(1, Files.readAllLines(grpoRun.resolve("metrics.jsonl")).size());
+
+    Path sftOut = tmp.resolve("sft-out");
+    String sftYaml =
+        """
+        model:
+          preset: nano
+          tokenizer: %s
+          vocab_from_tokenizer: true
+        data:
+          path: %s
+        trainer:
+          output_dir: %s
+          max_steps: 2
+          per_device_train_batch_size: 2
+        """
+            .formatted(slash(CHAT), slash(write("sft.jsonl", sft.toString())), slash(sftOut));
+    r = CliRun.run("sft", "--config", write("sft.yaml", sftYaml).toString());
+    assertEquals(0, r.code(), r.err());
+    // the saved folder keeps the chat template
+    assertEquals(
+        ChatTemplate.fromModelDir(CHAT).source(), ChatTemplate.fromModelDir(sftOut).source());
+  }
 }
