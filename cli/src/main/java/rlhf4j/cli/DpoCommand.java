@@ -51,7 +51,11 @@ public final class DpoCommand extends PolicyCommand {
     DpoConfig config = (DpoConfig) c.config().config();
     List<DpoPair> pairs =
         DpoPair.tokenize(
-            PreferenceData.read(c.config().pairs()), tokenizer::encode, eos(c), config.maxLength());
+            PreferenceData.read(c.config().pairs(), tokenizer.dir()),
+            tokenizer::encode,
+            tokenizer::encodePlain,
+            eos(c),
+            config.maxLength());
     if (pairs.isEmpty()) {
       throw new IllegalArgumentException(
           "data.path "

@@ -11,6 +11,7 @@ import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import rlhf4j.policy.chat.ChatTemplate;
 import rlhf4j.policy.lora.LoraModel;
 import rlhf4j.policy.model.CausalLM;
 import rlhf4j.policy.tokenizer.Tokenizer;
@@ -36,6 +37,13 @@ public final class GenerateCommand implements Callable<Integer> {
 
   @Option(names = "--adapter", paramLabel = "DIR", description = "PEFT LoRA adapter folder")
   Path adapter;
+
+  @Option(
+      names = "--chat",
+      description =
+          "treat each prompt as a user message: render it with the tokenizer folder's chat"
+              + " template and generation prompt, and print only the reply")
+  boolean chat;
 
   static final class Prompts {
     @Option(names = "--prompt", paramLabel = "TEXT", description = "one prompt")
@@ -109,6 +117,7 @@ public final class GenerateCommand implements Callable<Integer> {
     if (numReturn < 1) {
       throw new IllegalArgumentException("--num-return-sequences must be >= 1, got " + numReturn);
     }
+    ChatTemplate template = chat ? ChatTemplate.fromModelDir(tokDir) : null;
     try (CausalLM lm = model.load();
         LoraModel lora = adapter == null ? null : LoraModel.load(lm, adapter);
         Tokenizer tok = Tokenizer.load(tokDir)) {
@@ -132,13 +141,13 @@ public final class GenerateCommand implements Callable<Integer> {
       List<String> owners = new ArrayList<>();
       for (String t : texts) {
         for (int k = 0; k < numReturn; k++) {
-          ids.add(tok.encode(t));
-          owners.add(t);
+          ids.add(chat ? ChatPrompts.user(template, tok, t) : tok.encode(t));
+          owners.add(chat ? "" : t);
         }
       }
       PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
       if (ids.size() == 1) {
-        out.print(texts.get(0));
+        out.print(owners.get(0));
         Streamer streamer = new Streamer(tok, out);
         gen.generate(ids, (row, id) -> streamer.accept(id));
         out.println();

@@ -22,6 +22,8 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import rlhf4j.distributed.SparkRolloutSource;
+import rlhf4j.policy.chat.ChatRows;
+import rlhf4j.policy.chat.ChatTemplate;
 import rlhf4j.policy.family.Presets;
 import rlhf4j.policy.hf.HfCheckpoint;
 import rlhf4j.policy.io.AtomicFiles;
@@ -358,13 +360,17 @@ public final class PpoCommand implements Callable<Integer> {
       }
       List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
       boolean jsonl = file.getFileName().toString().endsWith(".jsonl");
+      ChatRows rows = ChatRows.of(file, tokenizer == null ? null : tokenizer.dir());
       for (int i = 0; i < lines.size(); i++) {
         String line = lines.get(i).strip();
         if (line.isEmpty()) {
           continue;
         }
         String where = file + " line " + (i + 1);
-        out.add(jsonl ? jsonPrompt(line, tokenizer, where) : encode(line, tokenizer, where));
+        out.add(
+            jsonl
+                ? jsonPrompt(line, tokenizer, where, rows, i + 1)
+                : encode(line, tokenizer, where));
       }
     }
     if (out.isEmpty()) {
@@ -374,7 +380,12 @@ public final class PpoCommand implements Callable<Integer> {
     return out;
   }
 
-  private static long[] jsonPrompt(String line, Tokenizer tokenizer, String where) {
+  /**
+   * One JSONL prompt: an id array, a string, an object with "ids" or "prompt", or (conversational)
+   * a prompt that is a list of messages, rendered with the chat template ({@link ChatPrompts}).
+   */
+  private static long[] jsonPrompt(
+      String line, Tokenizer tokenizer, String where, ChatRows rows, int lineNo) {
     JsonElement e;
     try {
       e = JsonParser.parseString(line);
@@ -391,6 +402,10 @@ public final class PpoCommand implements Callable<Integer> {
         throw new IllegalArgumentException(where + ": an object needs \"ids\" or \"prompt\"");
       }
     }
+    if (ChatRows.isMessages(ChatTemplate.fromJson(e))) {
+      return ChatPrompts.row(rows, lineNo, "prompt", ChatTemplate.fromJson(e), tokenizer);
+    }
+    rows.plain(lineNo);
     if (e.isJsonArray()) {
       long[] ids = new long[e.getAsJsonArray().size()];
       for (int i = 0; i < ids.length; i++) {

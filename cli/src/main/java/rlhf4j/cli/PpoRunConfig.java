@@ -81,7 +81,9 @@ public record PpoRunConfig(
    * @param ids token-id lists, e.g. {@code [[1, 2, 3], [4, 5]]}
    * @param texts prompt texts (need a tokenizer.json in model.dir)
    * @param path a .jsonl file (per line a JSON id array, a JSON string, or an object with "prompt"
-   *     or "ids") or a text file (one prompt per line)
+   *     or "ids"; a "prompt" that is a list of messages is rendered with the tokenizer folder's
+   *     chat template and generation prompt, and then every line must be so) or a text file (one
+   *     prompt per line)
    */
   public record Prompts(List<List<Long>> ids, List<String> texts, String path) {
     /** Exactly one source. */

@@ -1,15 +1,9 @@
 package rlhf4j.cli;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -34,7 +28,9 @@ import rlhf4j.policy.train.ProgressReporter;
     mixinStandardHelpOptions = true,
     description = {
       "Supervised fine-tuning (full, all base parameters) on a JSONL file of {\"text\": ...} or"
-          + " {\"prompt\": ..., \"completion\": ...} lines; EOS is appended to every example.",
+          + " {\"prompt\": ..., \"completion\": ...} lines (EOS appended), or of conversations"
+          + " ({\"messages\": [...]}, or prompt and completion message lists) rendered with the"
+          + " tokenizer folder's chat template, trained on the final assistant turn.",
       "Saves the model as an HF folder (config.json, model.safetensors) with the tokenizer files.",
       "Also writes OUTPUT_DIR/metrics.jsonl (sft/loss, sft/learning_rate, sft/tokens_per_s,"
           + " time/wall_s every logging_steps steps).",
@@ -52,7 +48,8 @@ public final class SftCommand implements Callable<Integer> {
           "tokenizer_config.json",
           "special_tokens_map.json",
           "vocab.json",
-          "merges.txt");
+          "merges.txt",
+          "chat_template.jinja");
 
   @Option(
       names = "--config",
@@ -68,7 +65,7 @@ public final class SftCommand implements Callable<Integer> {
     ModelSource m = file.model();
     Path output = file.outputDir();
     try (Tokenizer tokenizer = Tokenizer.load(m.tokenizerDir())) {
-      List<SftExample> examples = readJsonl(file.data(), tokenizer);
+      List<SftExample> examples = readJsonl(file.data(), tokenizer, m.tokenizerDir());
       try (CausalLM model = loadModel(m, tokenizer)) {
         if (tokenizer.vocabSize() > model.config().vocabSize()) {
           throw new IllegalArgumentException(
@@ -138,64 +135,10 @@ public final class SftCommand implements Callable<Integer> {
   }
 
   /**
-   * Examples from a JSONL file: each non-blank line is {@code {"text": ...}} or {@code {"prompt":
-   * ..., "completion": ...}}.
+   * Examples from a JSONL file, conversational rows rendered with the chat template of {@code
+   * tokenizerDir}: see {@link SftData}.
    */
-  static List<SftExample> readJsonl(Path file, Tokenizer tokenizer) {
-    if (!Files.isRegularFile(file)) {
-      throw new IllegalArgumentException("data file " + file + " does not exist");
-    }
-    ObjectMapper json = new ObjectMapper();
-    List<SftExample> out = new ArrayList<>();
-    try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-      String line;
-      int n = 0;
-      while ((line = r.readLine()) != null) {
-        n++;
-        if (line.isBlank()) {
-          continue;
-        }
-        JsonNode node;
-        try {
-          node = json.readTree(line);
-        } catch (JsonProcessingException e) {
-          throw new IllegalArgumentException(
-              file + " line " + n + ": not valid JSON: " + e.getOriginalMessage());
-        }
-        out.add(example(node, tokenizer, file, n));
-      }
-    } catch (IOException e) {
-      throw new IllegalArgumentException(file + ": cannot read: " + e.getMessage(), e);
-    }
-    if (out.isEmpty()) {
-      throw new IllegalArgumentException(file + " has no examples");
-    }
-    return out;
-  }
-
-  private static SftExample example(JsonNode node, Tokenizer tokenizer, Path file, int line) {
-    String where = file + " line " + line;
-    if (!node.isObject()) {
-      throw new IllegalArgumentException(where + ": expected a JSON object");
-    }
-    boolean text = node.has("text");
-    boolean pair = node.has("prompt") || node.has("completion");
-    if (text == pair) {
-      throw new IllegalArgumentException(
-          where + ": give either \"text\" or \"prompt\" and \"completion\"");
-    }
-    if (text) {
-      return SftExample.fromText(tokenizer, string(node, "text", where));
-    }
-    return SftExample.fromPromptCompletion(
-        tokenizer, string(node, "prompt", where), string(node, "completion", where));
-  }
-
-  private static String string(JsonNode node, String field, String where) {
-    JsonNode v = node.get(field);
-    if (v == null || !v.isTextual()) {
-      throw new IllegalArgumentException(where + ": \"" + field + "\" must be a string");
-    }
-    return v.asText();
+  static List<SftExample> readJsonl(Path file, Tokenizer tokenizer, Path tokenizerDir) {
+    return SftData.read(file, tokenizer, tokenizerDir);
   }
 }

@@ -80,7 +80,7 @@ public final class TrainRewardCommand implements Callable<Integer> {
     RewardTrainerConfig trainerConfig = config.trainer();
     Path output = config.outputDir();
     Path tokenizerDir = config.model().tokenizerDir();
-    List<PreferencePair> pairs = PreferenceData.read(config.data());
+    List<PreferencePair> pairs = PreferenceData.read(config.data(), tokenizerDir);
     try (Tokenizer tokenizer = Tokenizer.load(tokenizerDir);
         RewardModel model = loadModel(config.model()).optTokenizer(tokenizer)) {
       if (tokenizer.vocabSize() > model.config().vocabSize()) {

@@ -68,6 +68,19 @@ public final class Conversations {
         messages.subList(messages.size() - 1, messages.size()));
   }
 
+  /**
+   * A conversational prompt (a prompt-only example for PPO/GRPO/RLOO, or a chat message to generate
+   * from) rendered as TRL renders it: with the generation prompt.
+   *
+   * @throws IllegalArgumentException if the list is empty or does not end with a user message
+   */
+  public static String prompt(ChatTemplate template, List<? extends Map<String, ?>> prompt) {
+    if (prompt.isEmpty()) {
+      throw new IllegalArgumentException("a conversational prompt needs at least one message");
+    }
+    return renderPrompt(template, prompt);
+  }
+
   /** The prompt as TRL renders it after a user turn: with the generation prompt. */
   static String renderPrompt(ChatTemplate template, List<? extends Map<String, ?>> prompt) {
     if (!"user".equals(prompt.get(prompt.size() - 1).get("role"))) {

@@ -18,6 +18,7 @@ import rlhf4j.policy.io.CheckpointException;
  * tokenizer_config.json}, then {@code config.json} / {@code generation_config.json}.
  */
 public final class Tokenizer implements AutoCloseable {
+  private final Path dir;
   private final HuggingFaceTokenizer hf;
   private final Map<String, Integer> vocab;
   private final int bosId;
@@ -25,7 +26,8 @@ public final class Tokenizer implements AutoCloseable {
   private final int padId;
 
   private Tokenizer(
-      HuggingFaceTokenizer hf, Map<String, Integer> vocab, int bos, int eos, int pad) {
+      Path dir, HuggingFaceTokenizer hf, Map<String, Integer> vocab, int bos, int eos, int pad) {
+    this.dir = dir;
     this.hf = hf;
     this.vocab = vocab;
     this.bosId = bos;
@@ -57,7 +59,7 @@ public final class Tokenizer implements AutoCloseable {
               .optPadding(false)
               .optAddSpecialTokens(true)
               .build();
-      return new Tokenizer(hf, vocab, bos, eos, pad);
+      return new Tokenizer(dir, hf, vocab, bos, eos, pad);
     } catch (IOException | RuntimeException e) {
       throw new CheckpointException(file + ": cannot load tokenizer: " + e.getMessage(), e);
     }
@@ -123,6 +125,14 @@ public final class Tokenizer implements AutoCloseable {
       }
     }
     return -1;
+  }
+
+  /**
+   * The folder this tokenizer was loaded from, whose {@code tokenizer_config.json} may hold the
+   * model's chat template ({@link rlhf4j.policy.chat.ChatTemplate#fromModelDir}).
+   */
+  public Path dir() {
+    return dir;
   }
 
   /** Token ids of {@code text}, with the special tokens the tokenizer's template adds. */

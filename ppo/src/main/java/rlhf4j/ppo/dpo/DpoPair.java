@@ -90,10 +90,26 @@ public record DpoPair(long[] prompt, long[] chosen, long[] rejected) {
    */
   public static List<DpoPair> tokenize(
       List<PreferencePair> pairs, Function<String, long[]> encode, long eosId, int maxLength) {
+    return tokenize(pairs, encode, encode, eosId, maxLength);
+  }
+
+  /**
+   * {@link #tokenize(List, Function, long, int)} with pairs rendered by a chat template ({@link
+   * PreferencePair#chat()}) encoded by {@code chatEncode}: without the tokenizer's template tokens
+   * (the template wrote them), as TRL's DPO tokenizes rendered conversations ({@code
+   * add_special_tokens=False}), the EOS id still appended to each completion as TRL appends it.
+   */
+  public static List<DpoPair> tokenize(
+      List<PreferencePair> pairs,
+      Function<String, long[]> encode,
+      Function<String, long[]> chatEncode,
+      long eosId,
+      int maxLength) {
     List<DpoPair> out = new ArrayList<>(pairs.size());
     for (int i = 0; i < pairs.size(); i++) {
       PreferencePair p = pairs.get(i);
-      long[] prompt = encode.apply(p.prompt());
+      Function<String, long[]> enc = p.chat() ? chatEncode : encode;
+      long[] prompt = enc.apply(p.prompt());
       if (prompt.length == 0) {
         throw new IllegalArgumentException(
             "pair " + i + " (0-based) has an empty prompt; DPO needs >= 1 prompt token");
@@ -101,8 +117,8 @@ public record DpoPair(long[] prompt, long[] chosen, long[] rejected) {
       DpoPair pair =
           new DpoPair(
               prompt,
-              withEos(encode.apply(p.chosen()), eosId),
-              withEos(encode.apply(p.rejected()), eosId));
+              withEos(enc.apply(p.chosen()), eosId),
+              withEos(enc.apply(p.rejected()), eosId));
       if (pair.maxLength() <= maxLength) {
         out.add(pair);
       }

@@ -18,6 +18,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Random;
 import java.util.function.BiFunction;
+import rlhf4j.policy.chat.ChatRows;
 
 /**
  * Preference data: JSONL reading, tokenization and a seeded train/eval split.
@@ -29,6 +30,20 @@ import java.util.function.BiFunction;
  * <pre>
  * {"prompt": "Q: 2+2? A:", "chosen": " 4", "rejected": " 5", "margin": 1.0}
  * </pre>
+ *
+ * <p>or, conversational (TRL's preference format), lists of messages rendered with the model's chat
+ * template as TRL renders them ({@link rlhf4j.policy.chat.Conversations#promptCompletion}): the
+ * prompt with the generation prompt, each completion as what follows it in the whole conversation.
+ * Without {@code prompt}, the messages {@code chosen} and {@code rejected} share from the start are
+ * the prompt (TRL's implicit prompt):
+ *
+ * <pre>
+ * {"prompt": [{"role": "user", "content": "2+2?"}],
+ *  "chosen": [{"role": "assistant", "content": "4"}],
+ *  "rejected": [{"role": "assistant", "content": "5"}]}
+ * </pre>
+ *
+ * A file holds rows of one form only.
  */
 public final class PreferenceData {
   /** The fields a line may use. */
@@ -42,17 +57,31 @@ public final class PreferenceData {
    * @throws PreferenceDataException naming the file, line and field of the first problem
    */
   public static List<PreferencePair> read(Path file) {
+    return read(file, null);
+  }
+
+  /**
+   * Reads a JSONL preference file whose conversational rows are rendered with the chat template of
+   * {@code tokenizerDir} (its {@code tokenizer_config.json} or {@code chat_template.jinja}; loaded
+   * at the first conversational row, so plain files need none).
+   *
+   * @param tokenizerDir the model's tokenizer folder, or null for none
+   * @throws PreferenceDataException naming the file, line and field of the first problem: also a
+   *     file mixing plain and conversational rows, or conversational rows without a chat template
+   */
+  public static List<PreferencePair> read(Path file, Path tokenizerDir) {
     if (!Files.isRegularFile(file)) {
       throw new PreferenceDataException(file, 0, null, "is not a file");
     }
     List<PreferencePair> pairs = new ArrayList<>();
+    ChatRows rows = rows(file, tokenizerDir);
     try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
       String text;
       int line = 0;
       while ((text = in.readLine()) != null) {
         line++;
         if (!text.isBlank()) {
-          pairs.add(parseLine(file, line, text));
+          pairs.add(parseLine(file, line, text, rows));
         }
       }
     } catch (IOException e) {
@@ -69,8 +98,19 @@ public final class PreferenceData {
     return "like {\"prompt\": \"...\", \"chosen\": \"...\", \"rejected\": \"...\"}";
   }
 
-  /** Parses one non-blank line (1-based {@code line}) of {@code file}. */
+  private static ChatRows rows(Path file, Path tokenizerDir) {
+    return new ChatRows(
+        ChatRows.templateOf(tokenizerDir),
+        (line, field, problem) -> new PreferenceDataException(file, line, field, problem));
+  }
+
+  /** Parses one non-blank plain line (1-based {@code line}) of {@code file}. */
   static PreferencePair parseLine(Path file, int line, String text) {
+    return parseLine(file, line, text, rows(file, null));
+  }
+
+  /** Parses one non-blank line (1-based {@code line}) of {@code file}, one of its {@code rows}. */
+  static PreferencePair parseLine(Path file, int line, String text, ChatRows rows) {
     JsonElement element;
     try {
       JsonReader reader = new JsonReader(new StringReader(text));
@@ -88,9 +128,17 @@ public final class PreferenceData {
           file, line, null, "is not a JSON object; expected " + example());
     }
     JsonObject o = element.getAsJsonObject();
+    if (PreferenceChat.isConversational(o)) {
+      return PreferenceChat.pair(file, line, o, rows, () -> margin(file, line, o));
+    }
+    rows.plain(line);
     String prompt = o.has("prompt") ? string(file, line, o, "prompt") : "";
     String chosen = string(file, line, o, "chosen");
     String rejected = string(file, line, o, "rejected");
+    return new PreferencePair(prompt, chosen, rejected, margin(file, line, o));
+  }
+
+  private static double margin(Path file, int line, JsonObject o) {
     double margin = 0;
     JsonElement m = o.get("margin");
     if (m != null && !m.isJsonNull()) {
@@ -102,7 +150,7 @@ public final class PreferenceData {
         throw new PreferenceDataException(file, line, "margin", "must be finite, got " + m);
       }
     }
-    return new PreferencePair(prompt, chosen, rejected, margin);
+    return margin;
   }
 
   private static String string(Path file, int line, JsonObject o, String field) {
@@ -145,6 +193,19 @@ public final class PreferenceData {
    */
   public static Tokenized tokenize(
       List<PreferencePair> pairs, BiFunction<String, String, long[]> encoder, int maxLength) {
+    return tokenize(pairs, encoder, encoder, maxLength);
+  }
+
+  /**
+   * {@link #tokenize(List, BiFunction, int)} with pairs rendered by a chat template ({@link
+   * PreferencePair#chat()}) encoded by {@code chatEncoder} (e.g. {@link RewardModel#encodeChat}:
+   * the template wrote the special tokens, so the tokenizer must not add its own).
+   */
+  public static Tokenized tokenize(
+      List<PreferencePair> pairs,
+      BiFunction<String, String, long[]> encoder,
+      BiFunction<String, String, long[]> chatEncoder,
+      int maxLength) {
     if (maxLength <= 0) {
       throw new IllegalArgumentException("maxLength must be > 0, got " + maxLength);
     }
@@ -152,8 +213,9 @@ public final class PreferenceData {
     int dropped = 0;
     for (int i = 0; i < pairs.size(); i++) {
       PreferencePair p = pairs.get(i);
-      long[] chosen = encoder.apply(p.prompt(), p.chosen());
-      long[] rejected = encoder.apply(p.prompt(), p.rejected());
+      BiFunction<String, String, long[]> encode = p.chat() ? chatEncoder : encoder;
+      long[] chosen = encode.apply(p.prompt(), p.chosen());
+      long[] rejected = encode.apply(p.prompt(), p.rejected());
       if (chosen.length == 0 || rejected.length == 0) {
         throw new IllegalArgumentException(
             "pair "

@@ -11,8 +11,12 @@ import java.util.Objects;
  * @param chosen the preferred completion
  * @param rejected the other completion
  * @param margin how much higher chosen should score (TRL's optional {@code margin}); 0 for none
+ * @param chat whether the texts were rendered by the model's chat template from message lists (they
+ *     carry the template's special tokens, so they are encoded without the tokenizer's own, as
+ *     transformers' {@code apply_chat_template} encodes them)
  */
-public record PreferencePair(String prompt, String chosen, String rejected, double margin) {
+public record PreferencePair(
+    String prompt, String chosen, String rejected, double margin, boolean chat) {
 
   /** Validates. */
   public PreferencePair {
@@ -22,6 +26,11 @@ public record PreferencePair(String prompt, String chosen, String rejected, doub
     if (!Double.isFinite(margin)) {
       throw new IllegalArgumentException("margin must be finite, got " + margin);
     }
+  }
+
+  /** A plain-text pair. */
+  public PreferencePair(String prompt, String chosen, String rejected, double margin) {
+    this(prompt, chosen, rejected, margin, false);
   }
 
   /** A pair without margin. */

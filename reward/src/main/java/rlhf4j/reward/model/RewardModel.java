@@ -400,6 +400,22 @@ public final class RewardModel implements RewardFunction, AutoCloseable {
         response.isEmpty() ? new long[0] : tokenizer.encodePlain(response));
   }
 
+  /**
+   * Ids of a (prompt, response) pair rendered by the model's chat template: {@code
+   * tokenizer.encodePlain(prompt + response)}, the whole conversation encoded without the
+   * tokenizer's template tokens (the chat template wrote them), as transformers' {@code
+   * apply_chat_template(..., tokenize=True)} encodes it.
+   *
+   * @throws IllegalStateException without a tokenizer
+   */
+  public long[] encodeChat(String prompt, String response) {
+    if (tokenizer == null) {
+      throw new IllegalStateException(
+          "this reward model has no tokenizer to encode text; call optTokenizer(...)");
+    }
+    return tokenizer.encodePlain(prompt + response);
+  }
+
   static long[] concat(long[] a, long[] b) {
     long[] out = new long[a.length + b.length];
     System.arraycopy(a, 0, out, 0, a.length);

@@ -110,11 +110,12 @@ public final class RewardTrainer {
   }
 
   /**
-   * Tokenizes text pairs with the model's tokenizer ({@link RewardModel#encode}), dropping pairs
-   * longer than {@link RewardTrainerConfig#maxLength}.
+   * Tokenizes text pairs with the model's tokenizer ({@link RewardModel#encode}; pairs rendered by
+   * a chat template with {@link RewardModel#encodeChat}), dropping pairs longer than {@link
+   * RewardTrainerConfig#maxLength}.
    */
   public PreferenceData.Tokenized tokenize(List<PreferencePair> pairs) {
-    return PreferenceData.tokenize(pairs, model::encode, config.maxLength());
+    return PreferenceData.tokenize(pairs, model::encode, model::encodeChat, config.maxLength());
   }
 
   /**
