@@ -102,6 +102,7 @@ public final class LogitsCommand implements Callable<Integer> {
       j.add("attention_mask", matrix(mask, b, t));
       int v = lm.config().vocabSize();
       float[] lg = logits.toFloatArray();
+      checkFinite(lg, t, v);
       JsonArray logitsJson = new JsonArray();
       for (int i = 0; i < b; i++) {
         JsonArray rowsJson = new JsonArray();
@@ -132,6 +133,29 @@ public final class LogitsCommand implements Callable<Integer> {
       System.out.printf("wrote %s: logits [%d][%d][%d]%n", out, b, t, v);
     }
     return 0;
+  }
+
+  /**
+   * Refuses NaN or infinite logits: JSON has no such numbers, and a model that produces them is
+   * broken (the message names the first row and position).
+   */
+  static void checkFinite(float[] logits, int t, int v) {
+    for (int i = 0; i < logits.length; i++) {
+      if (!Float.isFinite(logits[i])) {
+        int row = i / (t * v);
+        int pos = (i / v) % t;
+        throw new IllegalStateException(
+            "the model's logits are "
+                + logits[i]
+                + " at row "
+                + row
+                + ", position "
+                + pos
+                + " (token "
+                + (i % v)
+                + "): its weights or adapter overflow; nothing was written");
+      }
+    }
   }
 
   private long[][] rows() {

@@ -60,7 +60,7 @@ import rlhf4j.rollout.sampling.SamplingConfig;
     })
 public final class PpoCommand implements Callable<Integer> {
   /** Exit code of a run stopped by a NaN loss or a failing reward. */
-  public static final int DIVERGED = 3;
+  public static final int DIVERGED = ExitCodes.DIVERGED;
 
   static final String METRICS = "metrics.jsonl";
   static final String FINAL = "final";
@@ -128,7 +128,9 @@ public final class PpoCommand implements Callable<Integer> {
             });
     lines.add("Relative paths are resolved against the working directory.");
     lines.add("Exit codes: 0 done, 2 bad config or files, 3 NaN loss or failing reward (the last");
-    lines.add("checkpoint is intact: fix the cause and rerun with --resume).");
+    lines.add(
+        "checkpoint is intact: fix the cause and rerun with --resume), 4 a file could not be");
+    lines.add("read or written (the message names it).");
     return lines.toArray(new String[0]);
   }
 
@@ -142,6 +144,15 @@ public final class PpoCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--steps must be >= 1, got " + totalSteps);
     }
     Path runDir = outputDir != null ? outputDir : cfg.run().outputDir();
+    OutputFolders.prepare(runDir, outputDir != null ? "--output-dir" : "trainer.output_dir");
+    try (RunLock lock = RunLock.acquire(runDir)) {
+      return run(cfg, runDir, totalSteps, out, err);
+    }
+  }
+
+  private int run(PpoRunConfig cfg, Path runDir, int totalSteps, PrintWriter out, PrintWriter err)
+      throws Exception {
+    RunFolders.recover(runDir);
     Optional<Path> latest = PpoCheckpoint.latest(runDir);
     if (resume && latest.isEmpty()) {
       throw new IllegalArgumentException(
@@ -154,12 +165,23 @@ public final class PpoCommand implements Callable<Integer> {
               + latest.get().getFileName()
               + "; pass --resume to continue that run or choose another trainer.output_dir");
     }
+    Path modelDir = cfg.model().dir() == null ? null : Path.of(cfg.model().dir());
+    RunFingerprint fingerprint =
+        RunFingerprint.of(
+            modelDir,
+            cfg.model().preset(),
+            cfg.model().seed(),
+            cfg.reward().name(),
+            cfg.reward().options());
+    RunFingerprint recorded = resume ? RunFingerprint.read(runDir) : null;
+    if (recorded != null) {
+      recorded.checkResume(fingerprint, runDir);
+    }
     PpoConfig ppoConfig = cfg.ppo();
     RewardFunction reward = RewardFunctions.load(cfg.reward().name(), cfg.reward().options());
     Files.createDirectories(runDir);
     Files.copy(config, runDir.resolve("run_config.yaml"), StandardCopyOption.REPLACE_EXISTING);
-
-    Path modelDir = cfg.model().dir() == null ? null : Path.of(cfg.model().dir());
+    fingerprint.write(runDir);
     // a reward model or an HTTP client is released when the run ends
     try (AutoCloseable rewardResources = reward instanceof AutoCloseable c ? c : () -> {};
         CausalLM model =

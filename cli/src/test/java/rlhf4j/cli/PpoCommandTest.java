@@ -98,7 +98,14 @@ class PpoCommandTest {
       assertTrue(j.get("time/wall_s").getAsDouble() >= 0, metrics.get(i));
     }
     assertEquals(
-        List.of("checkpoint-2", "final", "metrics.jsonl", "run_config.yaml"), entries(run));
+        List.of(
+            RunLock.FILE,
+            "checkpoint-2",
+            "final",
+            "metrics.jsonl",
+            "run_config.yaml",
+            RunFingerprint.FILE),
+        entries(run));
 
     Path fin = run.resolve("final");
     assertEquals(
