@@ -222,4 +222,26 @@ class EverydayTest {
     assertFalse(perms.contains("rw-------"), perms);
     assertFalse(perms.contains("rwx------"), perms);
   }
+
+  @Test
+  void theSftAndTrainRewardExampleConfigsRunFromAFreshClone() throws IOException {
+    for (String command : List.of("sft", "train-reward")) {
+      Path example = Path.of("configs/" + command + ".yaml");
+      String text = Files.readString(example);
+      assertFalse(text.contains("target/"), command + " writes into a build folder");
+      assertTrue(text.contains("output_dir: runs/"), text);
+      Path config = PpoCommandTest.fromRepositoryRoot(example, tmp);
+      CliRun.Result r = CliRun.run(command, "--config", config.toString());
+      assertEquals(0, r.code(), command + ": " + r.err());
+      assertTrue(
+          Files.isRegularFile(
+              tmp.resolve("runs").resolve(outputName(text)).resolve("config.json")));
+    }
+  }
+
+  private static String outputName(String yaml) {
+    Matcher m = Pattern.compile("output_dir: runs/(\\S+)").matcher(yaml);
+    assertTrue(m.find(), yaml);
+    return m.group(1);
+  }
 }

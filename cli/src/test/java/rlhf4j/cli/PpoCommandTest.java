@@ -267,16 +267,48 @@ class PpoCommandTest {
     assertFalse(Files.exists(run.resolve("final")));
   }
 
+  /**
+   * A shipped example config with its repository-relative paths ({@code testing/...}, {@code
+   * cli/configs/...}) made absolute: the configs are run from the repository root, the tests from
+   * the module folder.
+   */
+  static Path fromRepositoryRoot(Path example, Path tmp) throws IOException {
+    Path root = Path.of("..").toAbsolutePath().normalize();
+    String text =
+        Files.readString(example)
+            .replace(" testing/", " " + root.resolve("testing") + "/")
+            .replace(" cli/configs/", " " + root.resolve("cli/configs") + "/")
+            .replace(" runs/", " " + tmp.resolve("runs") + "/");
+    return Files.writeString(tmp.resolve(example.getFileName()), text);
+  }
+
   @Test
-  void shippedExampleConfigRuns() throws IOException {
+  void shippedExampleConfigRunsAndVisiblyLearns() throws IOException {
     Path example = Path.of("configs/ppo.yaml");
-    assertTrue(Files.isRegularFile(example), "run from the examples module");
+    assertTrue(Files.isRegularFile(example), "run from the cli module");
     Path run = tmp.resolve("example");
     CliRun.Result r =
         CliRun.run(
-            "ppo", "--config", example.toString(), "--steps", "2", "--output-dir", run.toString());
+            "ppo",
+            "--config",
+            fromRepositoryRoot(example, tmp).toString(),
+            "--output-dir",
+            run.toString());
     assertEquals(0, r.code(), r.err());
-    assertEquals(2, Files.readAllLines(run.resolve("metrics.jsonl")).size());
+    List<String> lines = Files.readAllLines(run.resolve("metrics.jsonl"));
+    assertEquals(30, lines.size());
+    double[] scores =
+        lines.stream()
+            .mapToDouble(
+                l ->
+                    JsonParser.parseString(l)
+                        .getAsJsonObject()
+                        .get("objective/scores")
+                        .getAsDouble())
+            .toArray();
+    double first = java.util.Arrays.stream(scores, 0, 5).average().orElseThrow();
+    double last = java.util.Arrays.stream(scores, 20, 30).average().orElseThrow();
+    assertTrue(last > first + 0.3, "mean reward " + first + " -> " + last + ": " + r.out());
     assertTrue(Files.isRegularFile(run.resolve("final/adapter_model.safetensors")));
   }
 

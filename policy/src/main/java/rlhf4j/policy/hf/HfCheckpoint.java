@@ -33,6 +33,10 @@ import rlhf4j.policy.quant.QuantizedWeight;
  * (GPT-2 Conv1D weights transposed to (out, in)) and back when saving, so save → load is bitwise.
  */
 public final class HfCheckpoint {
+  static {
+    rlhf4j.policy.train.Engines.defaults(); // before libtorch loads: passive OpenMP wait policy
+  }
+
   public static final String WEIGHTS = "model.safetensors";
   public static final String INDEX = "model.safetensors.index.json";
 
