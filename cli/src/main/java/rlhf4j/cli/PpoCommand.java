@@ -25,6 +25,7 @@ import rlhf4j.policy.family.Presets;
 import rlhf4j.policy.hf.HfCheckpoint;
 import rlhf4j.policy.io.AtomicFiles;
 import rlhf4j.policy.io.SafeTensors;
+import rlhf4j.policy.lora.LoraConfig;
 import rlhf4j.policy.lora.LoraModel;
 import rlhf4j.policy.model.CausalLM;
 import rlhf4j.policy.model.ValueHead;
@@ -182,6 +183,7 @@ public final class PpoCommand implements Callable<Integer> {
     Files.createDirectories(runDir);
     Files.copy(config, runDir.resolve("run_config.yaml"), StandardCopyOption.REPLACE_EXISTING);
     fingerprint.write(runDir);
+    String base = fingerprint.base();
     // a reward model or an HTTP client is released when the run ends
     try (AutoCloseable rewardResources = reward instanceof AutoCloseable c ? c : () -> {};
         CausalLM model =
@@ -192,7 +194,7 @@ public final class PpoCommand implements Callable<Integer> {
             modelDir != null && Files.isRegularFile(modelDir.resolve("tokenizer.json"))
                 ? Tokenizer.load(modelDir)
                 : null;
-        LoraModel policy = LoraModel.inject(model, cfg.lora(), cfg.loraSeed());
+        LoraModel policy = LoraModel.inject(model, withBase(cfg.lora(), base), cfg.loraSeed());
         NDManager manager = NDManager.newBaseManager();
         ValueHead head = ValueHead.create(manager, model.config().hiddenSize(), true, 0)) {
       List<long[]> prompts = prompts(cfg.prompts(), tokenizer, model.config().vocabSize());
@@ -263,6 +265,11 @@ public final class PpoCommand implements Callable<Integer> {
             }
           }
           Path finalDir = writeFinal(runDir, policy, head);
+          ModelCard.write(
+              finalDir,
+              base,
+              "PPO, " + trainer.stepCount() + " steps, reward " + fingerprint.reward(),
+              policy.config(LoraModel.DEFAULT_ADAPTER));
           out.printf(
               "done: %d steps; adapter and value head in %s, metrics in %s%n",
               trainer.stepCount(), finalDir, metricsFile);
@@ -273,6 +280,15 @@ public final class PpoCommand implements Callable<Integer> {
     }
     out.flush();
     return 0;
+  }
+
+  /**
+   * {@code lora} with {@code base_model_name_or_path} set to {@code base} unless the YAML set it.
+   */
+  static LoraConfig withBase(LoraConfig lora, String base) {
+    return lora.baseModelNameOrPath() != null
+        ? lora
+        : lora.toBuilder().baseModelNameOrPath(base).build();
   }
 
   /** The final adapter (PEFT) and value head (TRL names), written via a temporary folder. */

@@ -109,8 +109,20 @@ class PpoCommandTest {
 
     Path fin = run.resolve("final");
     assertEquals(
-        List.of("adapter_config.json", "adapter_model.safetensors", "value_head.safetensors"),
+        List.of(
+            ModelCard.FILE,
+            "adapter_config.json",
+            "adapter_model.safetensors",
+            "value_head.safetensors"),
         entries(fin));
+    // the adapter names its base (PEFT's base_model_name_or_path) and carries a model card
+    assertEquals(
+        "preset nano seed 0",
+        JsonParser.parseString(Files.readString(fin.resolve("adapter_config.json")))
+            .getAsJsonObject()
+            .get("base_model_name_or_path")
+            .getAsString());
+    assertTrue(Files.readString(fin.resolve(ModelCard.FILE)).contains("base_model: preset nano"));
     assertEquals(
         List.of(ValueHead.BIAS, ValueHead.WEIGHT),
         List.copyOf(SafeTensors.read(fin.resolve("value_head.safetensors")).tensors().keySet()));
