@@ -244,4 +244,40 @@ class EverydayTest {
     assertTrue(m.find(), yaml);
     return m.group(1);
   }
+
+  @Test
+  void logDefaultsKeepWhatTheUserSet() {
+    String key = LogDefaults.PREFIX + "log.ai.djl.util.Platform";
+    String before = System.getProperty(key);
+    try {
+      System.setProperty(key, "debug");
+      LogDefaults.apply();
+      assertEquals("debug", System.getProperty(key));
+      assertEquals(
+          "off", System.getProperty(LogDefaults.PREFIX + "log.ai.djl.util.cuda.CudaUtils"));
+      assertEquals("System.err", System.getProperty(LogDefaults.PREFIX + "logFile"));
+    } finally {
+      if (before == null) {
+        System.clearProperty(key);
+      } else {
+        System.setProperty(key, before);
+      }
+    }
+  }
+
+  @Test
+  void aNormalRunPrintsOnlyItsResult() {
+    CliRun.Result r =
+        CliRun.run(
+            "logits",
+            "--preset",
+            "nano",
+            "--ids",
+            "1,2,3",
+            "--out",
+            tmp.resolve("l.json").toString());
+    assertEquals(0, r.code(), r.err());
+    assertEquals("", r.err());
+    assertEquals(1, r.out().lines().count(), r.out());
+  }
 }
