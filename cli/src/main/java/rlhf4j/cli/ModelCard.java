@@ -7,8 +7,9 @@ import rlhf4j.policy.io.AtomicFiles;
 import rlhf4j.policy.lora.LoraConfig;
 
 /** A short {@code README.md} model card for an adapter folder the CLI writes (as PEFT does). */
-final class ModelCard {
-  static final String FILE = "README.md";
+public final class ModelCard {
+  /** The card's file name. */
+  public static final String FILE = "README.md";
 
   private ModelCard() {}
 
@@ -19,7 +20,7 @@ final class ModelCard {
    * @param how how the adapter was trained, one line ("PPO, 30 steps, reward regex {...}")
    * @param lora the adapter's configuration
    */
-  static void write(Path dir, String base, String how, LoraConfig lora) throws IOException {
+  public static void write(Path dir, String base, String how, LoraConfig lora) throws IOException {
     List<String> targets = lora.targetModules() == null ? List.of() : lora.targetModules();
     String text =
         """
