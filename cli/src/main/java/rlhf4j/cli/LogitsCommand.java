@@ -74,6 +74,18 @@ public final class LogitsCommand implements Callable<Integer> {
         mask[i * t + pad + j] = 1;
       }
     }
+    if (Files.isDirectory(out)) {
+      throw new IllegalArgumentException(
+          "--out "
+              + out
+              + " is a folder; name the JSON file to write (e.g. "
+              + out.resolve("logits.json")
+              + ")");
+    }
+    Path outDir = out.toAbsolutePath().getParent();
+    if (outDir != null) {
+      OutputFolders.prepare(outDir, "the folder of --out");
+    }
     if ((disableAdapter || merge) && adapter == null) {
       throw new IllegalArgumentException("--disable-adapter and --merge need --adapter DIR");
     }

@@ -280,4 +280,23 @@ class EverydayTest {
     assertEquals("", r.err());
     assertEquals(1, r.out().lines().count(), r.out());
   }
+
+  @Test
+  void logitsRefusesAnOutputThatIsAFolderBeforeComputing() throws IOException {
+    Path folder = Files.createDirectories(tmp.resolve("outdir"));
+    CliRun.Result r =
+        CliRun.run("logits", "--preset", "nano", "--ids", "1,2,3", "--out", folder.toString());
+    assertEquals(2, r.code(), r.err());
+    assertTrue(r.err().contains("--out " + folder + " is a folder"), r.err());
+    Path under = Files.writeString(tmp.resolve("f"), "x").resolve("l.json");
+    CliRun.Result file =
+        CliRun.run("logits", "--preset", "nano", "--ids", "1,2,3", "--out", under.toString());
+    assertEquals(2, file.code(), file.err());
+    assertTrue(file.err().contains("--out " + under.getParent() + " is a file"), file.err());
+    Path deeper = under.resolve("x.json");
+    CliRun.Result io =
+        CliRun.run("logits", "--preset", "nano", "--ids", "1,2,3", "--out", deeper.toString());
+    assertEquals(4, io.code(), io.err());
+    assertTrue(io.err().contains(deeper.getParent() + " cannot be created"), io.err());
+  }
 }
