@@ -35,6 +35,14 @@ import rlhf4j.policy.train.Engines;
       BenchCommand.class
     })
 public final class Rlhf4jCli implements Runnable {
+  /** The exit codes, as each command's help footer lists them. */
+  static final String[] EXIT_CODES = {
+    "",
+    "Exit codes: 0 done; 2 bad usage or input; 3 training diverged or the reward",
+    "failed; 4 a file could not be read or written (the path is named); 1 an",
+    "internal error."
+  };
+
   @Spec CommandSpec spec;
 
   @Override
@@ -52,17 +60,22 @@ public final class Rlhf4jCli implements Runnable {
     return cli.execute(args);
   }
 
-  /** Adds {@code --threads} to every command that runs a model (all but {@code help}). */
+  /**
+   * Adds {@code --threads} to every command that runs a model and has none of its own, and the exit
+   * codes to every help without a footer (all but {@code help}).
+   */
   private static void addThreadsOption(CommandLine cmd) {
     for (CommandLine sub : cmd.getSubcommands().values()) {
-      if (sub.getCommand() instanceof CommandLine.HelpCommand
-          || sub.getCommandSpec().findOption("--threads") != null) {
+      if (sub.getCommand() instanceof CommandLine.HelpCommand) {
         continue;
       }
-      if (sub.getSubcommands().isEmpty()) {
-        sub.addMixin("threads", new ThreadsOption());
-      } else {
+      if (sub.getCommandSpec().usageMessage().footer().length == 0) {
+        sub.getCommandSpec().usageMessage().footer(EXIT_CODES);
+      }
+      if (!sub.getSubcommands().isEmpty()) {
         addThreadsOption(sub);
+      } else if (sub.getCommandSpec().findOption("--threads") == null) {
+        sub.addMixin("threads", new ThreadsOption());
       }
     }
   }

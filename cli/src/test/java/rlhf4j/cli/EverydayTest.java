@@ -142,6 +142,7 @@ class EverydayTest {
           names.size(),
           cmd + " lists an option twice: " + names);
       assertTrue(names.contains("--threads"), cmd + " has --threads: " + names);
+      assertTrue(help.contains("Exit codes:"), cmd + " lists the exit codes:\n" + help);
     }
   }
 
