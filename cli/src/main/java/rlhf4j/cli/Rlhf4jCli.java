@@ -69,8 +69,11 @@ public final class Rlhf4jCli implements Runnable {
       if (sub.getCommand() instanceof CommandLine.HelpCommand) {
         continue;
       }
-      if (sub.getCommandSpec().usageMessage().footer().length == 0) {
-        sub.getCommandSpec().usageMessage().footer(EXIT_CODES);
+      String[] footer = sub.getCommandSpec().usageMessage().footer();
+      if (!String.join("\n", footer).contains("Exit codes")) {
+        String[] withCodes = java.util.Arrays.copyOf(footer, footer.length + EXIT_CODES.length);
+        System.arraycopy(EXIT_CODES, 0, withCodes, footer.length, EXIT_CODES.length);
+        sub.getCommandSpec().usageMessage().footer(withCodes);
       }
       if (!sub.getSubcommands().isEmpty()) {
         addThreadsOption(sub);
