@@ -1,6 +1,8 @@
 package rlhf4j.cli;
 
+import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.TypeConversionException;
 import rlhf4j.policy.train.Engines;
 
 /**
@@ -14,12 +16,30 @@ public final class ThreadsOption {
       "libtorch intra-op threads; 0 = one per core, with a passive OpenMP wait policy so a"
           + " busy machine does not slow it down (default: ${DEFAULT-VALUE})";
 
-  @Option(names = "--threads", paramLabel = "N", defaultValue = "0", description = DESCRIPTION)
-  void setThreads(int threads) {
-    if (threads < 0) {
-      throw new picocli.CommandLine.ParameterException(
-          new picocli.CommandLine(this), "--threads must be >= 0, got " + threads);
+  /** Parses a thread count, refusing negative ones. */
+  static final class Count implements ITypeConverter<Integer> {
+    @Override
+    public Integer convert(String value) {
+      int n;
+      try {
+        n = Integer.parseInt(value.strip());
+      } catch (NumberFormatException e) {
+        throw new TypeConversionException("'" + value + "' is not a whole number");
+      }
+      if (n < 0) {
+        throw new TypeConversionException("must be >= 0, got " + n);
+      }
+      return n;
     }
+  }
+
+  @Option(
+      names = "--threads",
+      paramLabel = "N",
+      defaultValue = "0",
+      converter = Count.class,
+      description = DESCRIPTION)
+  void setThreads(int threads) {
     if (threads > 0) {
       Engines.configure(threads);
     }

@@ -58,6 +58,13 @@ class EverydayTest {
   void unknownOptionIsAUsageError() {
     CliRun.Result r = CliRun.run("sft", "--no-such-option");
     assertEquals(2, r.code(), r.err());
+    CliRun.Result threads = CliRun.run("logits", "--threads", "-1", "--preset", "nano");
+    assertEquals(2, threads.code(), threads.err());
+    assertTrue(threads.err().contains("--threads"), threads.err());
+    assertTrue(
+        threads.err().contains("must be >= 0, got -1")
+            && threads.err().contains("Usage: rlhf4j logits"),
+        threads.err());
   }
 
   private Path sftYaml(Path outputDir) throws Exception {
