@@ -307,4 +307,29 @@ class EverydayTest {
     assertEquals(4, io.code(), io.err());
     assertTrue(io.err().contains(deeper.getParent() + " cannot be created"), io.err());
   }
+
+  @Test
+  void modelPathsThatAreNotFoldersOrFilesAreNamedForWhatTheyAre() throws Exception {
+    CliRun.Result dev =
+        CliRun.run(
+            "logits", "--model", "/dev/zero", "--ids", "1,2", "--out", tmp.resolve("a").toString());
+    assertEquals(2, dev.code(), dev.err());
+    assertTrue(dev.err().contains("/dev/zero: is not a folder"), dev.err());
+
+    Path loop = Files.createDirectories(tmp.resolve("loop"));
+    Files.copy(fixture("gpt2-tiny").resolve("config.json"), loop.resolve("config.json"));
+    Path weights = loop.resolve("model.safetensors");
+    Files.createSymbolicLink(weights, weights);
+    CliRun.Result r =
+        CliRun.run(
+            "logits",
+            "--model",
+            loop.toString(),
+            "--ids",
+            "1,2",
+            "--out",
+            tmp.resolve("b").toString());
+    assertEquals(2, r.code(), r.err());
+    assertTrue(r.err().contains(weights + ": is a broken symbolic link or a link loop"), r.err());
+  }
 }

@@ -114,6 +114,11 @@ public final class HfCheckpoint {
       c.tensors().keySet().forEach(k -> byTensor.put(k, c));
       return byTensor;
     }
+    for (Path p : List.of(single, index)) {
+      if (Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS) && !Files.isRegularFile(p)) {
+        throw CheckpointException.of(p, HfConfig.notARegularFile(p));
+      }
+    }
     if (!Files.isRegularFile(index)) {
       throw CheckpointException.of(
           dir,
