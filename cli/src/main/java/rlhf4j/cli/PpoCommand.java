@@ -128,10 +128,9 @@ public final class PpoCommand implements Callable<Integer> {
               lines.add("      " + String.join(", ", keys));
             });
     lines.add("Relative paths are resolved against the working directory.");
-    lines.add("Exit codes: 0 done, 2 bad config or files, 3 NaN loss or failing reward (the last");
-    lines.add(
-        "checkpoint is intact: fix the cause and rerun with --resume), 4 a file could not be");
-    lines.add("read or written (the message names it).");
+    lines.add("Exit codes: 0 done, 2 bad config or files, 3 NaN loss or failing reward");
+    lines.add("(the last checkpoint is intact: fix the cause and rerun with --resume),");
+    lines.add("4 a file could not be read or written (the message names it).");
     return lines.toArray(new String[0]);
   }
 

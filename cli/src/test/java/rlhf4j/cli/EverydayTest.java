@@ -332,4 +332,21 @@ class EverydayTest {
     assertEquals(2, r.code(), r.err());
     assertTrue(r.err().contains(weights + ": is a broken symbolic link or a link loop"), r.err());
   }
+
+  @Test
+  void yamlDuplicatesAndNonFiniteNumbersAreExplainedInTheUsersTerms() throws IOException {
+    Path dup =
+        Files.writeString(
+            tmp.resolve("dup.yaml"), "model:\n  preset: nano\nmodel:\n  preset: tiny\n");
+    CliRun.Result d = CliRun.run("ppo", "--config", dup.toString());
+    assertEquals(2, d.code(), d.err());
+    assertTrue(d.err().contains("duplicate key 'model': give each key once"), d.err());
+    assertFalse(d.err().contains("ObjectNode"), d.err());
+
+    String ppo = PpoCommandTest.yaml(tmp.resolve("run"), 1, PpoCommandTest.LENGTH);
+    Path nan = Files.writeString(tmp.resolve("nan.yaml"), ppo.replace("1.0e-3", ".nan"));
+    CliRun.Result n = CliRun.run("ppo", "--config", nan.toString());
+    assertEquals(2, n.code(), n.err());
+    assertTrue(n.err().contains(".nan is valid YAML but not a usable setting"), n.err());
+  }
 }
