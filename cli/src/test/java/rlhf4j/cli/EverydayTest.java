@@ -126,6 +126,10 @@ class EverydayTest {
     CliRun.Result p = CliRun.run("ppo", "--config", ppo.toString());
     assertEquals(4, p.code(), p.err());
     assertTrue(p.err().contains(under + " cannot be created"), p.err());
+
+    CliRun.Result q = CliRun.run("quickstart", "--fast", "--quiet", "--out", under.toString());
+    assertEquals(4, q.code(), q.err());
+    assertTrue(q.err().contains(under + " cannot be created"), q.err());
   }
 
   @Test
