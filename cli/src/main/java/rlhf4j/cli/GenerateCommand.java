@@ -14,6 +14,8 @@ import picocli.CommandLine.Option;
 import rlhf4j.policy.chat.ChatTemplate;
 import rlhf4j.policy.lora.LoraModel;
 import rlhf4j.policy.model.CausalLM;
+import rlhf4j.policy.model.ModelConfig;
+import rlhf4j.policy.model.PositionKind;
 import rlhf4j.policy.tokenizer.Tokenizer;
 import rlhf4j.rollout.GenerationConfig;
 import rlhf4j.rollout.Generator;
@@ -59,11 +61,15 @@ public final class GenerateCommand implements Callable<Integer> {
   @ArgGroup(exclusive = true, multiplicity = "1")
   Prompts prompts;
 
+  /** New tokens when --max-new-tokens is not given (fewer where the model's positions end). */
+  static final int DEFAULT_MAX_NEW_TOKENS = 64;
+
   @Option(
       names = "--max-new-tokens",
-      defaultValue = "64",
-      description = "default: ${DEFAULT-VALUE}")
-  int maxNewTokens;
+      paramLabel = "N",
+      description =
+          "default: 64, or fewer where a model with learned positions (GPT-2) has no room left")
+  Integer maxNewTokens;
 
   @Option(
       names = "--temperature",
@@ -121,11 +127,23 @@ public final class GenerateCommand implements Callable<Integer> {
     try (CausalLM lm = model.load();
         LoraModel lora = adapter == null ? null : LoraModel.load(lm, adapter);
         Tokenizer tok = Tokenizer.load(tokDir)) {
+      List<long[]> ids = new ArrayList<>();
+      List<String> owners = new ArrayList<>();
+      int longest = 0;
+      for (String t : texts) {
+        long[] encoded = chat ? ChatPrompts.user(template, tok, t) : tok.encode(t);
+        longest = Math.max(longest, encoded.length);
+        for (int k = 0; k < numReturn; k++) {
+          ids.add(encoded);
+          owners.add(chat ? "" : t); // with --chat only the reply is printed
+        }
+      }
+      int newTokens = newTokens(maxNewTokens, longest, lm.config(), System.err);
       long eos = tok.eosId() >= 0 ? tok.eosId() : lm.config().eosTokenId();
       long pad = tok.padId() >= 0 ? tok.padId() : Math.max(0, eos);
       GenerationConfig cfg =
           GenerationConfig.builder()
-              .maxNewTokens(maxNewTokens)
+              .maxNewTokens(newTokens)
               .eosTokenId(eos)
               .padTokenId(pad)
               .sampling(
@@ -137,14 +155,6 @@ public final class GenerateCommand implements Callable<Integer> {
                       .build())
               .build();
       Generator gen = new Generator(lm, cfg, null, tok, List.of());
-      List<long[]> ids = new ArrayList<>();
-      List<String> owners = new ArrayList<>();
-      for (String t : texts) {
-        for (int k = 0; k < numReturn; k++) {
-          ids.add(chat ? ChatPrompts.user(template, tok, t) : tok.encode(t));
-          owners.add(chat ? "" : t);
-        }
-      }
       PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
       if (ids.size() == 1) {
         out.print(owners.get(0));
@@ -159,6 +169,59 @@ public final class GenerateCommand implements Callable<Integer> {
       }
     }
     return 0;
+  }
+
+  /**
+   * The number of new tokens to sample: {@code requested}, or by default {@value
+   * #DEFAULT_MAX_NEW_TOKENS} capped (with a note) to the positions a learned-position model has
+   * left after the longest prompt.
+   *
+   * @throws IllegalArgumentException when the prompt leaves no room, or {@code requested} does not
+   *     fit, before anything is printed
+   */
+  static int newTokens(Integer requested, int promptLength, ModelConfig config, PrintStream note) {
+    if (requested != null && requested < 1) {
+      throw new IllegalArgumentException("--max-new-tokens must be >= 1, got " + requested);
+    }
+    if (config.positionKind() != PositionKind.LEARNED) {
+      return requested != null ? requested : DEFAULT_MAX_NEW_TOKENS;
+    }
+    int room = config.maxPositions() - promptLength;
+    if (room < 1) {
+      throw new IllegalArgumentException(
+          "the prompt has "
+              + promptLength
+              + " tokens and the model has "
+              + config.maxPositions()
+              + " positions: no room for new tokens; shorten the prompt");
+    }
+    if (requested != null) {
+      if (requested > room) {
+        throw new IllegalArgumentException(
+            "--max-new-tokens "
+                + requested
+                + " does not fit: the model has "
+                + config.maxPositions()
+                + " positions and the prompt takes "
+                + promptLength
+                + "; use --max-new-tokens "
+                + room
+                + " or less");
+      }
+      return requested;
+    }
+    if (room < DEFAULT_MAX_NEW_TOKENS) {
+      note.println(
+          "rlhf4j generate: generating up to "
+              + room
+              + " new tokens (the model's "
+              + config.maxPositions()
+              + " positions less the prompt's "
+              + promptLength
+              + ")");
+      return room;
+    }
+    return DEFAULT_MAX_NEW_TOKENS;
   }
 
   /**

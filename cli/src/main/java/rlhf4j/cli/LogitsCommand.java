@@ -74,6 +74,18 @@ public final class LogitsCommand implements Callable<Integer> {
         mask[i * t + pad + j] = 1;
       }
     }
+    if (Files.isDirectory(out)) {
+      throw new IllegalArgumentException(
+          "--out "
+              + out
+              + " is a folder; name the JSON file to write (e.g. "
+              + out.resolve("logits.json")
+              + ")");
+    }
+    Path outDir = out.toAbsolutePath().getParent();
+    if (outDir != null) {
+      OutputFolders.prepare(outDir, "the folder of --out");
+    }
     if ((disableAdapter || merge) && adapter == null) {
       throw new IllegalArgumentException("--disable-adapter and --merge need --adapter DIR");
     }
@@ -102,6 +114,7 @@ public final class LogitsCommand implements Callable<Integer> {
       j.add("attention_mask", matrix(mask, b, t));
       int v = lm.config().vocabSize();
       float[] lg = logits.toFloatArray();
+      checkFinite(lg, t, v);
       JsonArray logitsJson = new JsonArray();
       for (int i = 0; i < b; i++) {
         JsonArray rowsJson = new JsonArray();
@@ -132,6 +145,29 @@ public final class LogitsCommand implements Callable<Integer> {
       System.out.printf("wrote %s: logits [%d][%d][%d]%n", out, b, t, v);
     }
     return 0;
+  }
+
+  /**
+   * Refuses NaN or infinite logits: JSON has no such numbers, and a model that produces them is
+   * broken (the message names the first row and position).
+   */
+  static void checkFinite(float[] logits, int t, int v) {
+    for (int i = 0; i < logits.length; i++) {
+      if (!Float.isFinite(logits[i])) {
+        int row = i / (t * v);
+        int pos = (i / v) % t;
+        throw new IllegalStateException(
+            "the model's logits are "
+                + logits[i]
+                + " at row "
+                + row
+                + ", position "
+                + pos
+                + " (token "
+                + (i % v)
+                + "): its weights or adapter overflow; nothing was written");
+      }
+    }
   }
 
   private long[][] rows() {

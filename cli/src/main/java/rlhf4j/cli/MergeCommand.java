@@ -40,6 +40,7 @@ public final class MergeCommand implements Callable<Integer> {
       throw new IllegalArgumentException(
           "--out " + out + " is a file; name a folder (it is created or replaced)");
     }
+    OutputFolders.prepare(out, "--out");
     try (CausalLM lm = HfCheckpoint.load(model);
         LoraModel lora = LoraModel.load(lm, adapter)) {
       lora.mergeAndSave(out);

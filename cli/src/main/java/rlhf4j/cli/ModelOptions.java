@@ -24,7 +24,9 @@ public final class ModelOptions {
     String preset;
   }
 
-  @ArgGroup(exclusive = true, multiplicity = "1")
+  // a heading puts the group's options in one section of --help (without it picocli lists the
+  // options of a mixin's group twice)
+  @ArgGroup(exclusive = true, multiplicity = "1", heading = "Model (exactly one):%n")
   Source source;
 
   @Option(

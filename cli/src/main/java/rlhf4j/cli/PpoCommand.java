@@ -28,6 +28,7 @@ import rlhf4j.policy.family.Presets;
 import rlhf4j.policy.hf.HfCheckpoint;
 import rlhf4j.policy.io.AtomicFiles;
 import rlhf4j.policy.io.SafeTensors;
+import rlhf4j.policy.lora.LoraConfig;
 import rlhf4j.policy.lora.LoraModel;
 import rlhf4j.policy.model.CausalLM;
 import rlhf4j.policy.model.ValueHead;
@@ -63,7 +64,7 @@ import rlhf4j.rollout.sampling.SamplingConfig;
     })
 public final class PpoCommand implements Callable<Integer> {
   /** Exit code of a run stopped by a NaN loss or a failing reward. */
-  public static final int DIVERGED = 3;
+  public static final int DIVERGED = ExitCodes.DIVERGED;
 
   static final String METRICS = "metrics.jsonl";
   static final String FINAL = "final";
@@ -141,8 +142,9 @@ public final class PpoCommand implements Callable<Integer> {
               lines.add("      " + String.join(", ", keys));
             });
     lines.add("Relative paths are resolved against the working directory.");
-    lines.add("Exit codes: 0 done, 2 bad config or files, 3 NaN loss or failing reward (the last");
-    lines.add("checkpoint is intact: fix the cause and rerun with --resume).");
+    lines.add("Exit codes: 0 done, 2 bad config or files, 3 NaN loss or failing reward");
+    lines.add("(the last checkpoint is intact: fix the cause and rerun with --resume),");
+    lines.add("4 a file could not be read or written (the message names it).");
     return lines.toArray(new String[0]);
   }
 
@@ -156,6 +158,15 @@ public final class PpoCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--steps must be >= 1, got " + totalSteps);
     }
     Path runDir = outputDir != null ? outputDir : cfg.run().outputDir();
+    OutputFolders.prepare(runDir, outputDir != null ? "--output-dir" : "trainer.output_dir");
+    try (RunLock lock = RunLock.acquire(runDir)) {
+      return run(cfg, runDir, totalSteps, out, err);
+    }
+  }
+
+  private int run(PpoRunConfig cfg, Path runDir, int totalSteps, PrintWriter out, PrintWriter err)
+      throws Exception {
+    RunFolders.recover(runDir);
     Optional<Path> latest = PpoCheckpoint.latest(runDir);
     if (resume && latest.isEmpty()) {
       throw new IllegalArgumentException(
@@ -168,12 +179,24 @@ public final class PpoCommand implements Callable<Integer> {
               + latest.get().getFileName()
               + "; pass --resume to continue that run or choose another trainer.output_dir");
     }
+    Path modelDir = cfg.model().dir() == null ? null : Path.of(cfg.model().dir());
+    RunFingerprint fingerprint =
+        RunFingerprint.of(
+            modelDir,
+            cfg.model().preset(),
+            cfg.model().seed(),
+            cfg.reward().name(),
+            cfg.reward().options());
+    RunFingerprint recorded = resume ? RunFingerprint.read(runDir) : null;
+    if (recorded != null) {
+      recorded.checkResume(fingerprint, runDir);
+    }
     PpoConfig ppoConfig = cfg.ppo();
     RewardFunction reward = RewardFunctions.load(cfg.reward().name(), cfg.reward().options());
     Files.createDirectories(runDir);
     Files.copy(config, runDir.resolve("run_config.yaml"), StandardCopyOption.REPLACE_EXISTING);
-
-    Path modelDir = cfg.model().dir() == null ? null : Path.of(cfg.model().dir());
+    fingerprint.write(runDir);
+    String base = fingerprint.base();
     // a reward model or an HTTP client is released when the run ends
     try (AutoCloseable rewardResources = reward instanceof AutoCloseable c ? c : () -> {};
         CausalLM model =
@@ -184,7 +207,7 @@ public final class PpoCommand implements Callable<Integer> {
             modelDir != null && Files.isRegularFile(modelDir.resolve("tokenizer.json"))
                 ? Tokenizer.load(modelDir)
                 : null;
-        LoraModel policy = LoraModel.inject(model, cfg.lora(), cfg.loraSeed());
+        LoraModel policy = LoraModel.inject(model, withBase(cfg.lora(), base), cfg.loraSeed());
         NDManager manager = NDManager.newBaseManager();
         ValueHead head = ValueHead.create(manager, model.config().hiddenSize(), true, 0)) {
       List<long[]> prompts = prompts(cfg.prompts(), tokenizer, model.config().vocabSize());
@@ -270,6 +293,11 @@ public final class PpoCommand implements Callable<Integer> {
             }
           }
           Path finalDir = writeFinal(runDir, policy, head);
+          ModelCard.write(
+              finalDir,
+              base,
+              "PPO, " + trainer.stepCount() + " steps, reward " + fingerprint.reward(),
+              policy.config(LoraModel.DEFAULT_ADAPTER));
           out.printf(
               "done: %d steps; adapter and value head in %s, metrics in %s%n",
               trainer.stepCount(), finalDir, metricsFile);
@@ -283,6 +311,15 @@ public final class PpoCommand implements Callable<Integer> {
     }
     out.flush();
     return 0;
+  }
+
+  /**
+   * {@code lora} with {@code base_model_name_or_path} set to {@code base} unless the YAML set it.
+   */
+  static LoraConfig withBase(LoraConfig lora, String base) {
+    return lora.baseModelNameOrPath() != null
+        ? lora
+        : lora.toBuilder().baseModelNameOrPath(base).build();
   }
 
   /** The final adapter (PEFT) and value head (TRL names), written via a temporary folder. */

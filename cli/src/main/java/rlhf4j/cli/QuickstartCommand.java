@@ -65,6 +65,7 @@ public final class QuickstartCommand implements Callable<Integer> {
       System.setProperty(CUDA_LOG_LEVEL, "error");
     }
     Engines.configure(threads);
+    OutputFolders.prepare(out, "--out"); // before minutes of work
     new Quickstart(new QuickstartOptions(out, fast, seed, quiet, threads, sparkMaster)).run();
     return 0;
   }

@@ -11,9 +11,20 @@ import rlhf4j.policy.train.Engines;
 @Command(
     name = "rlhf4j",
     mixinStandardHelpOptions = true,
-    version = "rlhf4j 0.1.0",
+    versionProvider = VersionProvider.class,
     description = "RLHF with LoRA adapters and PPO on the JVM (DJL / PyTorch, offline).",
+    footer = {
+      "",
+      "Exit codes:",
+      "  0  done",
+      "  2  bad usage or bad input (options, config, data or model files)",
+      "  3  training diverged (NaN loss) or the reward failed; checkpoints are intact",
+      "  4  reading or writing a file failed (the message names the path)",
+      "  1  an internal error (please report it with the stack trace)",
+      "Run `rlhf4j help COMMAND` for a command's options."
+    },
     subcommands = {
+      CommandLine.HelpCommand.class,
       QuickstartCommand.class,
       LogitsCommand.class,
       GenerateCommand.class,
@@ -28,6 +39,14 @@ import rlhf4j.policy.train.Engines;
       SparkCommand.class
     })
 public final class Rlhf4jCli implements Runnable {
+  /** The exit codes, as each command's help footer lists them. */
+  static final String[] EXIT_CODES = {
+    "",
+    "Exit codes: 0 done; 2 bad usage or input; 3 training diverged or the reward",
+    "failed; 4 a file could not be read or written (the path is named); 1 an",
+    "internal error."
+  };
+
   @Spec CommandSpec spec;
 
   @Override
@@ -37,19 +56,35 @@ public final class Rlhf4jCli implements Runnable {
 
   /** Runs the CLI and returns its exit code (tests call this; only {@link #main} exits). */
   public static int run(String... args) {
+    LogDefaults.apply(); // before the first logger is created
     Engines.configure(Integer.getInteger("rlhf4j.threads", 0));
     CommandLine cli = new CommandLine(new Rlhf4jCli());
-    cli.setExecutionExceptionHandler(
-        (e, cmd, parsed) -> {
-          if (e instanceof IllegalArgumentException
-              || e instanceof IllegalStateException
-              || e instanceof rlhf4j.policy.io.CheckpointException) {
-            cmd.getErr().println("rlhf4j " + cmd.getCommandName() + ": " + e.getMessage());
-            return 2;
-          }
-          throw e;
-        });
+    addThreadsOption(cli);
+    cli.setExecutionExceptionHandler(new ExitCodes.Handler());
     return cli.execute(args);
+  }
+
+  /**
+   * Adds {@code --threads} to every command that runs a model and has none of its own, and the exit
+   * codes to every help without a footer (all but {@code help}).
+   */
+  private static void addThreadsOption(CommandLine cmd) {
+    for (CommandLine sub : cmd.getSubcommands().values()) {
+      if (sub.getCommand() instanceof CommandLine.HelpCommand) {
+        continue;
+      }
+      String[] footer = sub.getCommandSpec().usageMessage().footer();
+      if (!String.join("\n", footer).contains("Exit codes")) {
+        String[] withCodes = java.util.Arrays.copyOf(footer, footer.length + EXIT_CODES.length);
+        System.arraycopy(EXIT_CODES, 0, withCodes, footer.length, EXIT_CODES.length);
+        sub.getCommandSpec().usageMessage().footer(withCodes);
+      }
+      if (!sub.getSubcommands().isEmpty()) {
+        addThreadsOption(sub);
+      } else if (sub.getCommandSpec().findOption("--threads") == null) {
+        sub.addMixin("threads", new ThreadsOption());
+      }
+    }
   }
 
   public static void main(String[] args) {

@@ -63,7 +63,7 @@ public final class SftCommand implements Callable<Integer> {
     SftConfigFile file = SftConfigFile.read(config);
     SftConfig sft = file.trainer();
     ModelSource m = file.model();
-    Path output = file.outputDir();
+    Path output = OutputFolders.prepare(file.outputDir(), "trainer.output_dir");
     try (Tokenizer tokenizer = Tokenizer.load(m.tokenizerDir())) {
       List<SftExample> examples = readJsonl(file.data(), tokenizer, m.tokenizerDir());
       try (CausalLM model = loadModel(m, tokenizer)) {

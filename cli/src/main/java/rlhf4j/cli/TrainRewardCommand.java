@@ -78,7 +78,7 @@ public final class TrainRewardCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     TrainRewardConfig config = TrainRewardConfig.read(configFile);
     RewardTrainerConfig trainerConfig = config.trainer();
-    Path output = config.outputDir();
+    Path output = OutputFolders.prepare(config.outputDir(), "trainer.output_dir");
     Path tokenizerDir = config.model().tokenizerDir();
     List<PreferencePair> pairs = PreferenceData.read(config.data(), tokenizerDir);
     try (Tokenizer tokenizer = Tokenizer.load(tokenizerDir);

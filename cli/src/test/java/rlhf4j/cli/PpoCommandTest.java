@@ -98,12 +98,31 @@ class PpoCommandTest {
       assertTrue(j.get("time/wall_s").getAsDouble() >= 0, metrics.get(i));
     }
     assertEquals(
-        List.of("checkpoint-2", "final", "metrics.jsonl", "run_config.yaml"), entries(run));
+        List.of(
+            RunLock.FILE,
+            "checkpoint-2",
+            "final",
+            "metrics.jsonl",
+            "run_config.yaml",
+            RunFingerprint.FILE),
+        entries(run));
 
     Path fin = run.resolve("final");
     assertEquals(
-        List.of("adapter_config.json", "adapter_model.safetensors", "value_head.safetensors"),
+        List.of(
+            ModelCard.FILE,
+            "adapter_config.json",
+            "adapter_model.safetensors",
+            "value_head.safetensors"),
         entries(fin));
+    // the adapter names its base (PEFT's base_model_name_or_path) and carries a model card
+    assertEquals(
+        "preset nano seed 0",
+        JsonParser.parseString(Files.readString(fin.resolve("adapter_config.json")))
+            .getAsJsonObject()
+            .get("base_model_name_or_path")
+            .getAsString());
+    assertTrue(Files.readString(fin.resolve(ModelCard.FILE)).contains("base_model: preset nano"));
     assertEquals(
         List.of(ValueHead.BIAS, ValueHead.WEIGHT),
         List.copyOf(SafeTensors.read(fin.resolve("value_head.safetensors")).tensors().keySet()));
@@ -260,16 +279,48 @@ class PpoCommandTest {
     assertFalse(Files.exists(run.resolve("final")));
   }
 
+  /**
+   * A shipped example config with its repository-relative paths ({@code testing/...}, {@code
+   * cli/configs/...}) made absolute: the configs are run from the repository root, the tests from
+   * the module folder.
+   */
+  static Path fromRepositoryRoot(Path example, Path tmp) throws IOException {
+    Path root = Path.of("..").toAbsolutePath().normalize();
+    String text =
+        Files.readString(example)
+            .replace(" testing/", " " + root.resolve("testing") + "/")
+            .replace(" cli/configs/", " " + root.resolve("cli/configs") + "/")
+            .replace(" runs/", " " + tmp.resolve("runs") + "/");
+    return Files.writeString(tmp.resolve(example.getFileName()), text);
+  }
+
   @Test
-  void shippedExampleConfigRuns() throws IOException {
+  void shippedExampleConfigRunsAndVisiblyLearns() throws IOException {
     Path example = Path.of("configs/ppo.yaml");
-    assertTrue(Files.isRegularFile(example), "run from the examples module");
+    assertTrue(Files.isRegularFile(example), "run from the cli module");
     Path run = tmp.resolve("example");
     CliRun.Result r =
         CliRun.run(
-            "ppo", "--config", example.toString(), "--steps", "2", "--output-dir", run.toString());
+            "ppo",
+            "--config",
+            fromRepositoryRoot(example, tmp).toString(),
+            "--output-dir",
+            run.toString());
     assertEquals(0, r.code(), r.err());
-    assertEquals(2, Files.readAllLines(run.resolve("metrics.jsonl")).size());
+    List<String> lines = Files.readAllLines(run.resolve("metrics.jsonl"));
+    assertEquals(30, lines.size());
+    double[] scores =
+        lines.stream()
+            .mapToDouble(
+                l ->
+                    JsonParser.parseString(l)
+                        .getAsJsonObject()
+                        .get("objective/scores")
+                        .getAsDouble())
+            .toArray();
+    double first = java.util.Arrays.stream(scores, 0, 5).average().orElseThrow();
+    double last = java.util.Arrays.stream(scores, 20, 30).average().orElseThrow();
+    assertTrue(last > first + 0.3, "mean reward " + first + " -> " + last + ": " + r.out());
     assertTrue(Files.isRegularFile(run.resolve("final/adapter_model.safetensors")));
   }
 

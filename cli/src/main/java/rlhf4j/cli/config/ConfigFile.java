@@ -52,8 +52,8 @@ public final class ConfigFile {
       throw new IllegalArgumentException(
           file
               + (e.getLocation() == null ? "" : ":" + e.getLocation().getLineNr())
-              + ": not valid YAML: "
-              + e.getOriginalMessage(),
+              + ": "
+              + yamlProblem(e.getOriginalMessage()),
           e);
     } catch (IOException e) {
       throw new IllegalArgumentException(file + ": cannot read: " + e.getMessage(), e);
@@ -68,6 +68,27 @@ public final class ConfigFile {
     ConfigFile c = new ConfigFile(file, (ObjectNode) root);
     c.checkKeys("", root, sections);
     return c;
+  }
+
+  private static final java.util.regex.Pattern DUPLICATE =
+      java.util.regex.Pattern.compile(
+          "Duplicate field '([^']*)'.*", java.util.regex.Pattern.DOTALL);
+  private static final java.util.regex.Pattern NON_FINITE =
+      java.util.regex.Pattern.compile(
+          "Malformed numeric value '([-+]?\\.(?:nan|NaN|NAN|inf|Inf|INF))'.*",
+          java.util.regex.Pattern.DOTALL);
+
+  /** The parser's complaint in the user's terms (Jackson names its own classes and features). */
+  static String yamlProblem(String message) {
+    java.util.regex.Matcher dup = DUPLICATE.matcher(message);
+    if (dup.matches()) {
+      return "duplicate key '" + dup.group(1) + "': give each key once";
+    }
+    java.util.regex.Matcher nonFinite = NON_FINITE.matcher(message);
+    if (nonFinite.matches()) {
+      return nonFinite.group(1) + " is valid YAML but not a usable setting: give a finite number";
+    }
+    return "not valid YAML: " + message;
   }
 
   /** The file's path. */

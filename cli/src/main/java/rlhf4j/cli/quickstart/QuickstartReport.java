@@ -40,6 +40,11 @@ final class QuickstartReport {
     ctx.beginPhase();
     Path out = ctx.out();
     lora.save(out.resolve("adapter"));
+    rlhf4j.cli.ModelCard.write(
+        out.resolve("adapter"),
+        lora.config(LoraModel.DEFAULT_ADAPTER).baseModelNameOrPath(),
+        "the quickstart's PPO on its synthetic sentiment task",
+        lora.config(LoraModel.DEFAULT_ADAPTER));
     bpe.writeTo(out.resolve("adapter"));
     lora.mergeAndSave(out.resolve("merged"));
     bpe.writeTo(out.resolve("merged"));

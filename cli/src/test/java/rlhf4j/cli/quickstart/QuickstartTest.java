@@ -48,6 +48,20 @@ class QuickstartTest {
   }
 
   @Test
+  void theAdapterNamesItsBaseAndCarriesAModelCard() throws IOException {
+    Path adapter = out.resolve("adapter");
+    String base =
+        JsonParser.parseString(Files.readString(adapter.resolve("adapter_config.json")))
+            .getAsJsonObject()
+            .get("base_model_name_or_path")
+            .getAsString();
+    assertEquals(out.resolve("sft").toAbsolutePath().toString(), base);
+    assertTrue(
+        Files.readString(adapter.resolve(rlhf4j.cli.ModelCard.FILE))
+            .contains("base_model: " + base));
+  }
+
+  @Test
   void summaryHasEveryHeadlineKeyWithSaneValues() {
     for (String key :
         List.of(

@@ -65,10 +65,21 @@ public final class BringYourOwn {
 
   private BringYourOwn() {}
 
+  /** Usage line printed (with exit code 2) when MODEL_DIR and OUT_DIR are missing. */
+  static final String USAGE = "usage: BringYourOwn MODEL_DIR OUT_DIR [keywords] [steps]";
+
   public static void main(String[] args) throws IOException {
+    int code = main(System.err, args);
+    if (code != 0) {
+      System.exit(code);
+    }
+  }
+
+  /** Runs the example; returns 2 after printing the usage when arguments are missing. */
+  static int main(java.io.PrintStream err, String... args) throws IOException {
     if (args.length < 2) {
-      System.err.println("usage: BringYourOwn MODEL_DIR OUT_DIR [keywords] [steps]");
-      return;
+      err.println(USAGE);
+      return 2;
     }
     Engines.configure(1); // offline, one intra-op thread
     System.setProperty("org.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils", "error"); // no GPU
@@ -80,6 +91,7 @@ public final class BringYourOwn {
             args.length > 3 ? Integer.parseInt(args[3]) : 4,
             0);
     System.out.println("adapter: " + r.adapterDir() + "\nmerged model: " + r.mergedDir());
+    return 0;
   }
 
   /**

@@ -105,4 +105,15 @@ class BringYourOwnTest {
           "the trained adapter should change the logits: " + maxAbsDiff(mergedLogits, baseLogits));
     }
   }
+
+  @Test
+  void withoutArgumentsItPrintsUsageAndFails() throws Exception {
+    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+    int code =
+        BringYourOwn.main(
+            new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+    assertEquals(2, code);
+    assertTrue(
+        err.toString(java.nio.charset.StandardCharsets.UTF_8).contains("usage: BringYourOwn"));
+  }
 }

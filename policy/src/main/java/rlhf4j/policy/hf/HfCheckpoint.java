@@ -33,6 +33,10 @@ import rlhf4j.policy.quant.QuantizedWeight;
  * (GPT-2 Conv1D weights transposed to (out, in)) and back when saving, so save → load is bitwise.
  */
 public final class HfCheckpoint {
+  static {
+    rlhf4j.policy.train.Engines.defaults(); // before libtorch loads: passive OpenMP wait policy
+  }
+
   public static final String WEIGHTS = "model.safetensors";
   public static final String INDEX = "model.safetensors.index.json";
 
@@ -109,6 +113,11 @@ public final class HfCheckpoint {
       SafeTensors.Contents c = SafeTensors.read(single);
       c.tensors().keySet().forEach(k -> byTensor.put(k, c));
       return byTensor;
+    }
+    for (Path p : List.of(single, index)) {
+      if (Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS) && !Files.isRegularFile(p)) {
+        throw CheckpointException.of(p, HfConfig.notARegularFile(p));
+      }
     }
     if (!Files.isRegularFile(index)) {
       throw CheckpointException.of(

@@ -26,12 +26,29 @@ public final class HfConfig {
 
   private HfConfig() {}
 
+  /** Why {@code p}, which exists as a name, cannot be read as a file. */
+  static String notARegularFile(Path p) {
+    if (Files.isSymbolicLink(p) && !Files.exists(p)) {
+      return "is a broken symbolic link or a link loop";
+    }
+    return Files.isDirectory(p) ? "is a folder, not a file" : "is not a regular file";
+  }
+
   /** Parses {@code dir/config.json}, filling special token ids from generation_config.json. */
   public static ModelConfig read(Path dir) {
     Path file = dir.resolve("config.json");
+    if (!Files.isDirectory(dir)) {
+      throw CheckpointException.of(
+          dir,
+          (Files.exists(dir) ? "is not a folder" : "does not exist")
+              + ": point --model at a HuggingFace model folder");
+    }
     if (!Files.isRegularFile(file)) {
       throw CheckpointException.of(
-          dir, "has no config.json: point --model at a HuggingFace model folder");
+          dir,
+          Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+              ? "config.json " + notARegularFile(file)
+              : "has no config.json: point --model at a HuggingFace model folder");
     }
     JsonObject json = parseObject(file);
     Path gen = dir.resolve("generation_config.json");

@@ -8,9 +8,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,7 +48,10 @@ public final class AtomicFiles {
     try {
       try (OutputStream out = Files.newOutputStream(tmp)) {
         writer.writeTo(out);
+      } catch (IOException e) {
+        throw namingPath(e, file);
       }
+      normalPermissions(tmp, FILE_PERMISSIONS);
       Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     } finally {
       Files.deleteIfExists(tmp);
@@ -69,6 +76,7 @@ public final class AtomicFiles {
     Path tmp = Files.createTempDirectory(parent, ".tmp-" + target.getFileName() + "-");
     boolean moved = false;
     try {
+      normalPermissions(tmp, FOLDER_PERMISSIONS);
       writer.writeTo(tmp);
       syncTree(tmp); // the data is on disk before the rename makes it the target
       replaceFolder(tmp, target);
@@ -79,6 +87,32 @@ public final class AtomicFiles {
         deleteTree(tmp);
       }
     }
+  }
+
+  /** rw-r--r--: what a plain file write gives under the usual umask (temp files get rw-------). */
+  private static final Set<PosixFilePermission> FILE_PERMISSIONS =
+      PosixFilePermissions.fromString("rw-r--r--");
+
+  /** rwxr-xr-x: what a plain mkdir gives under the usual umask (temp folders get rwx------). */
+  private static final Set<PosixFilePermission> FOLDER_PERMISSIONS =
+      PosixFilePermissions.fromString("rwxr-xr-x");
+
+  /** Gives a temporary file or folder the permissions of a normal one (where POSIX applies). */
+  private static void normalPermissions(Path p, Set<PosixFilePermission> perms) throws IOException {
+    if (Files.getFileStore(p).supportsFileAttributeView(PosixFileAttributeView.class)) {
+      Files.setPosixFilePermissions(p, perms);
+    }
+  }
+
+  /**
+   * An I/O error whose message names {@code target} (a full disk reports only "No space left on
+   * device"); errors that name their file already are returned as they are.
+   */
+  private static IOException namingPath(IOException e, Path target) {
+    if (e instanceof java.nio.file.FileSystemException) {
+      return e;
+    }
+    return new IOException("writing " + target + ": " + e.getMessage(), e);
   }
 
   private static void replaceFolder(Path tmp, Path target) throws IOException {

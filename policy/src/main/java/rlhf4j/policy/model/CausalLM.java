@@ -30,6 +30,10 @@ import rlhf4j.policy.quant.QuantizedWeight;
  * <p>Shapes: B sequences, T new positions, S = cached + T key positions, D width, V vocabulary.
  */
 public final class CausalLM implements AutoCloseable {
+  static {
+    rlhf4j.policy.train.Engines.defaults(); // before libtorch loads: passive OpenMP wait policy
+  }
+
   /**
    * Outputs of one forward pass.
    *

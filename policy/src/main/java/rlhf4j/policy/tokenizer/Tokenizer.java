@@ -18,6 +18,10 @@ import rlhf4j.policy.io.CheckpointException;
  * tokenizer_config.json}, then {@code config.json} / {@code generation_config.json}.
  */
 public final class Tokenizer implements AutoCloseable {
+  static {
+    rlhf4j.policy.train.Engines.defaults(); // before libtorch loads: passive OpenMP wait policy
+  }
+
   private final Path dir;
   private final HuggingFaceTokenizer hf;
   private final Map<String, Integer> vocab;

@@ -22,7 +22,31 @@ public final class Engines {
   private static final Logger LOG = LoggerFactory.getLogger(Engines.class);
   static final String WAIT_POLICY = "OMP_WAIT_POLICY";
 
+  private static volatile boolean defaultsApplied;
+
   private Engines() {}
+
+  /**
+   * The defaults an API user gets without calling {@link #configure}: the passive OpenMP wait
+   * policy (unless {@code OMP_WAIT_POLICY} is set), applied once. The classes an API user touches
+   * first ({@code HfCheckpoint}, {@code CausalLM}, {@code Tokenizer}) call it from their static
+   * initializers, before libtorch loads. It changes no system property: the thread count and
+   * offline mode stay as the user set them.
+   */
+  public static void defaults() {
+    if (!defaultsApplied) {
+      synchronized (Engines.class) {
+        if (!defaultsApplied) {
+          passiveWaitPolicy();
+          defaultsApplied = true;
+        }
+      }
+    }
+  }
+
+  static boolean defaultsApplied() {
+    return defaultsApplied;
+  }
 
   /**
    * Offline (no downloads, no telemetry probe), {@code threads} intra-op threads ({@code <= 0}: the

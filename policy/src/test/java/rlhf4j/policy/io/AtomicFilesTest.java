@@ -91,4 +91,34 @@ class AtomicFilesTest {
     assertEquals("2", Files.readString(target.resolve("a")));
     assertFalse(AtomicFiles.recoverFolder(target));
   }
+
+  @Test
+  void writtenFilesAndFoldersGetNormalPermissionsNotThoseOfTemporaryFiles() throws IOException {
+    Path file = dir.resolve("f.json");
+    AtomicFiles.writeString(file, "{}");
+    assertEquals(
+        "rw-r--r--",
+        java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
+    Path folder = dir.resolve("adapter");
+    AtomicFiles.writeFolder(folder, tmp -> Files.writeString(tmp.resolve("a"), "1"));
+    assertEquals(
+        "rwxr-xr-x",
+        java.nio.file.attribute.PosixFilePermissions.toString(
+            Files.getPosixFilePermissions(folder)));
+  }
+
+  @Test
+  void aFileWriteErrorWithoutAPathNamesTheFile() {
+    Path file = dir.resolve("big.bin");
+    IOException e =
+        assertThrows(
+            IOException.class,
+            () ->
+                AtomicFiles.write(
+                    file,
+                    out -> {
+                      throw new IOException("No space left on device");
+                    }));
+    assertEquals("writing " + file + ": No space left on device", e.getMessage());
+  }
 }

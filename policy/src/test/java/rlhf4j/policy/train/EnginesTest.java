@@ -16,4 +16,12 @@ class EnginesTest {
     assertEquals(fromLauncher == null ? "PASSIVE" : fromLauncher, policy);
     assertEquals("true", System.getProperty("ai.djl.offline"));
   }
+
+  @Test
+  void apiClassesApplyTheDefaultsWithoutTouchingSystemProperties() throws Exception {
+    String threads = System.getProperty("ai.djl.pytorch.num_threads");
+    Class.forName("rlhf4j.policy.tokenizer.Tokenizer", true, getClass().getClassLoader());
+    assertEquals(true, Engines.defaultsApplied());
+    assertEquals(threads, System.getProperty("ai.djl.pytorch.num_threads"));
+  }
 }
