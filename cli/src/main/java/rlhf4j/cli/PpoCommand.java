@@ -30,6 +30,7 @@ import rlhf4j.policy.io.AtomicFiles;
 import rlhf4j.policy.io.SafeTensors;
 import rlhf4j.policy.lora.LoraConfig;
 import rlhf4j.policy.lora.LoraModel;
+import rlhf4j.policy.lora.ModelCard;
 import rlhf4j.policy.model.CausalLM;
 import rlhf4j.policy.model.ValueHead;
 import rlhf4j.policy.tokenizer.Tokenizer;
@@ -297,7 +298,8 @@ public final class PpoCommand implements Callable<Integer> {
               finalDir,
               base,
               "PPO, " + trainer.stepCount() + " steps, reward " + fingerprint.reward(),
-              policy.config(LoraModel.DEFAULT_ADAPTER));
+              policy.config(LoraModel.DEFAULT_ADAPTER),
+              rlhf4j.cli.config.VersionProvider.version());
           out.printf(
               "done: %d steps; adapter and value head in %s, metrics in %s%n",
               trainer.stepCount(), finalDir, metricsFile);

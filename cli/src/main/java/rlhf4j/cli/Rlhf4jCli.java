@@ -5,6 +5,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 import rlhf4j.cli.bench.BenchCommand;
+import rlhf4j.cli.config.VersionProvider;
 import rlhf4j.policy.train.Engines;
 
 /** The {@code rlhf4j} command line. */

@@ -18,6 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 import rlhf4j.policy.family.Presets;
 import rlhf4j.policy.io.SafeTensors;
 import rlhf4j.policy.lora.LoraModel;
+import rlhf4j.policy.lora.ModelCard;
 import rlhf4j.policy.model.CausalLM;
 import rlhf4j.policy.model.ValueHead;
 import rlhf4j.reward.RewardFunction;

@@ -7,9 +7,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import rlhf4j.cli.config.VersionProvider;
 import rlhf4j.cli.quickstart.EvaluationPhase.Evaluation;
 import rlhf4j.cli.quickstart.SentimentGrammar.Judgement;
 import rlhf4j.policy.lora.LoraModel;
+import rlhf4j.policy.lora.ModelCard;
 import rlhf4j.policy.tokenizer.BpeModel;
 import rlhf4j.policy.train.ProgressReporter;
 
@@ -40,11 +42,12 @@ final class QuickstartReport {
     ctx.beginPhase();
     Path out = ctx.out();
     lora.save(out.resolve("adapter"));
-    rlhf4j.cli.ModelCard.write(
+    ModelCard.write(
         out.resolve("adapter"),
         lora.config(LoraModel.DEFAULT_ADAPTER).baseModelNameOrPath(),
         "the quickstart's PPO on its synthetic sentiment task",
-        lora.config(LoraModel.DEFAULT_ADAPTER));
+        lora.config(LoraModel.DEFAULT_ADAPTER),
+        VersionProvider.version());
     bpe.writeTo(out.resolve("adapter"));
     lora.mergeAndSave(out.resolve("merged"));
     bpe.writeTo(out.resolve("merged"));

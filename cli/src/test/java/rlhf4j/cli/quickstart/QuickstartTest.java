@@ -57,7 +57,7 @@ class QuickstartTest {
             .getAsString();
     assertEquals(out.resolve("sft").toAbsolutePath().toString(), base);
     assertTrue(
-        Files.readString(adapter.resolve(rlhf4j.cli.ModelCard.FILE))
+        Files.readString(adapter.resolve(rlhf4j.policy.lora.ModelCard.FILE))
             .contains("base_model: " + base));
   }
 

@@ -1,4 +1,4 @@
-package rlhf4j.cli;
+package rlhf4j.cli.config;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -8,7 +8,7 @@ import picocli.CommandLine.IVersionProvider;
 
 /** {@code --version}: the artifact version Maven wrote into {@code rlhf4j-version.properties}. */
 public final class VersionProvider implements IVersionProvider {
-  static final String RESOURCE = "/rlhf4j/cli/rlhf4j-version.properties";
+  public static final String RESOURCE = "/rlhf4j/cli/rlhf4j-version.properties";
 
   /** The artifact version, e.g. {@code 0.1.0-SNAPSHOT}. */
   public static String version() {

@@ -1,10 +1,9 @@
-package rlhf4j.cli;
+package rlhf4j.policy.lora;
 
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import rlhf4j.policy.io.AtomicFiles;
-import rlhf4j.policy.lora.LoraConfig;
 
 /** A short {@code README.md} model card for an adapter folder the CLI writes (as PEFT does). */
 public final class ModelCard {
@@ -19,8 +18,10 @@ public final class ModelCard {
    * @param base the base model ({@code base_model_name_or_path})
    * @param how how the adapter was trained, one line ("PPO, 30 steps, reward regex {...}")
    * @param lora the adapter's configuration
+   * @param version the rlhf4j version that trained it
    */
-  public static void write(Path dir, String base, String how, LoraConfig lora) throws IOException {
+  public static void write(Path dir, String base, String how, LoraConfig lora, String version)
+      throws IOException {
     List<String> targets = lora.targetModules() == null ? List.of() : lora.targetModules();
     String text =
         """
@@ -41,7 +42,7 @@ public final class ModelCard {
         """
             .formatted(
                 base,
-                VersionProvider.version(),
+                version,
                 how,
                 base,
                 lora.r(),
