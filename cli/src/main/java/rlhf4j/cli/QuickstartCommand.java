@@ -2,9 +2,11 @@ package rlhf4j.cli;
 
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import rlhf4j.cli.quickstart.Quickstart;
+import rlhf4j.cli.quickstart.QuickstartAlgorithm;
 import rlhf4j.cli.quickstart.QuickstartOptions;
 import rlhf4j.policy.train.Engines;
 
@@ -36,6 +38,25 @@ public final class QuickstartCommand implements Callable<Integer> {
   boolean quiet;
 
   @Option(
+      names = "--algorithm",
+      paramLabel = "ppo|grpo|rloo|dpo",
+      defaultValue = "ppo",
+      converter = AlgorithmConverter.class,
+      description =
+          "policy optimisation after the reward model: ppo (value head), grpo, rloo (G"
+              + " completions per prompt, no value head) or dpo (on the reward model's pairs,"
+              + " no rollouts); each has its own recipe (default: ${DEFAULT-VALUE})")
+  QuickstartAlgorithm algorithm;
+
+  /** Parses {@code --algorithm} case-insensitively. */
+  static final class AlgorithmConverter implements CommandLine.ITypeConverter<QuickstartAlgorithm> {
+    @Override
+    public QuickstartAlgorithm convert(String value) {
+      return QuickstartAlgorithm.parse(value);
+    }
+  }
+
+  @Option(
       names = "--threads",
       defaultValue = "0",
       description = "PyTorch intra-op threads, 0 = engine default (default: ${DEFAULT-VALUE})")
@@ -57,7 +78,8 @@ public final class QuickstartCommand implements Callable<Integer> {
       System.setProperty(CUDA_LOG_LEVEL, "error");
     }
     Engines.configure(threads);
-    new Quickstart(new QuickstartOptions(out, fast, seed, quiet, threads)).run();
+    new Quickstart(new QuickstartOptions(out, fast, seed, quiet, threads).withAlgorithm(algorithm))
+        .run();
     return 0;
   }
 }

@@ -28,18 +28,9 @@ import rlhf4j.rollout.sampling.SamplingConfig;
  * metrics.jsonl} (TRL's keys plus {@code judge/positive_rate}).
  */
 final class PpoPhase {
-  /** Per-step curves of the PPO run. */
-  record Curves(
-      List<Double> steps,
-      List<Double> scores,
-      List<Double> kls,
-      List<Double> policyLoss,
-      List<Double> valueLoss,
-      List<Double> judgedPositive) {}
-
   private PpoPhase() {}
 
-  static Curves run(
+  static TrainingCurves run(
       QuickstartContext ctx,
       LoraModel lora,
       ValueHead valueHead,
@@ -87,14 +78,7 @@ final class PpoPhase {
             .tokenizer(tokenizer)
             .padId(tokenizer.padId())
             .build();
-    Curves run =
-        new Curves(
-            new ArrayList<>(),
-            new ArrayList<>(),
-            new ArrayList<>(),
-            new ArrayList<>(),
-            new ArrayList<>(),
-            new ArrayList<>());
+    TrainingCurves run = TrainingCurves.empty(QuickstartAlgorithm.PPO);
     long total = recipe.ppoSteps();
     try (ProgressReporter bar = reporter.bar("5/7 ppo", total);
         MetricsWriter metrics = MetricsWriter.create(ctx.out().resolve("metrics.jsonl"))) {
