@@ -47,7 +47,9 @@ public record AlgorithmRecipes(
 
   /**
    * The full runs: the same phase-5 steps as {@link #fast()} (where they were tuned); the full
-   * pipeline around them has more SFT steps and reward-model pairs (DPO's data).
+   * pipeline around them has more SFT steps and reward-model pairs (DPO's data). Seed 0, one
+   * thread, positive from 0.435: GRPO 0.965 (grammatical 0.965, KL 0.94), RLOO 0.935 (0.955, 1.82),
+   * DPO 0.97 (0.99, 0.72).
    */
   public static AlgorithmRecipes full() {
     return fast();

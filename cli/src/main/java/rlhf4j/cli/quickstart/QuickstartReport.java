@@ -45,7 +45,10 @@ final class QuickstartReport {
     bpe.writeTo(out.resolve("merged"));
     charts(out, sft, reward, ppo);
     List<String> shown = samplesText(ctx.recipe().shownSamples(), eval);
-    Files.write(out.resolve("samples.txt"), samplesFile(eval), StandardCharsets.UTF_8);
+    Files.write(
+        out.resolve("samples.txt"),
+        samplesFile(eval, ppo.algorithm().label()),
+        StandardCharsets.UTF_8);
     ctx.recordPhase("report");
     double wall = (System.nanoTime() - startNanos) / 1e9;
     QuickstartSummary summary =
@@ -163,11 +166,14 @@ final class QuickstartReport {
     return lines;
   }
 
-  private static List<String> samplesFile(Evaluation eval) {
+  private static List<String> samplesFile(Evaluation eval, String label) {
     List<String> lines = new ArrayList<>();
     lines.add(
         "# Evaluation samples: the same fresh prompts, the SFT policy (before, adapters off)");
-    lines.add("# and the PPO policy (after), judged by the grammar. KL = sum of log-ratios of the");
+    lines.add(
+        "# and the "
+            + label
+            + " policy (after), judged by the grammar. KL = sum of log-ratios of the");
     lines.add("# after-sample to the reference, in nats.");
     for (int i = 0; i < eval.kl().length; i++) {
       lines.add("");

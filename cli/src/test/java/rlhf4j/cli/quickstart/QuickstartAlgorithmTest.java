@@ -66,4 +66,13 @@ class QuickstartAlgorithmTest {
     assertEquals(r.run().maxGradNorm(), s.run().maxGradNorm());
     assertEquals(r.steps(), s.steps());
   }
+
+  @Test
+  void theCliRefusesAnUnknownAlgorithmBeforeRunning(@org.junit.jupiter.api.io.TempDir Path dir) {
+    int code =
+        rlhf4j.cli.Rlhf4jCli.run(
+            "quickstart", "--fast", "--quiet", "--algorithm", "a2c", "--out", dir.toString());
+    assertTrue(code != 0, "exit code " + code);
+    assertTrue(!java.nio.file.Files.exists(dir.resolve("summary.json")));
+  }
 }
