@@ -2,9 +2,11 @@ package rlhf4j.cli;
 
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import rlhf4j.cli.quickstart.Quickstart;
+import rlhf4j.cli.quickstart.QuickstartAlgorithm;
 import rlhf4j.cli.quickstart.QuickstartOptions;
 import rlhf4j.policy.train.Engines;
 
@@ -34,6 +36,25 @@ public final class QuickstartCommand implements Callable<Integer> {
 
   @Option(names = "--quiet", description = "no progress bars or logs, only the result line")
   boolean quiet;
+
+  @Option(
+      names = "--algorithm",
+      paramLabel = "ppo|grpo|rloo|dpo",
+      defaultValue = "ppo",
+      converter = AlgorithmConverter.class,
+      description =
+          "policy optimisation after the reward model: ppo (value head), grpo, rloo (G"
+              + " completions per prompt, no value head) or dpo (on the reward model's pairs,"
+              + " no rollouts); each has its own recipe (default: ${DEFAULT-VALUE})")
+  QuickstartAlgorithm algorithm;
+
+  /** Parses {@code --algorithm} case-insensitively. */
+  static final class AlgorithmConverter implements CommandLine.ITypeConverter<QuickstartAlgorithm> {
+    @Override
+    public QuickstartAlgorithm convert(String value) {
+      return QuickstartAlgorithm.parse(value);
+    }
+  }
 
   @Option(
       names = "--threads",
@@ -66,7 +87,8 @@ public final class QuickstartCommand implements Callable<Integer> {
     }
     Engines.configure(threads);
     OutputFolders.prepare(out, "--out"); // before minutes of work
-    new Quickstart(new QuickstartOptions(out, fast, seed, quiet, threads, sparkMaster)).run();
+    new Quickstart(new QuickstartOptions(out, fast, seed, quiet, threads, algorithm, sparkMaster))
+        .run();
     return 0;
   }
 }

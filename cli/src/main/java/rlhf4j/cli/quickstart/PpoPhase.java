@@ -32,19 +32,9 @@ import rlhf4j.rollout.sampling.SamplingConfig;
  * metrics.jsonl} (TRL's keys plus {@code judge/positive_rate}).
  */
 final class PpoPhase {
-  /** Per-step curves of the PPO run. */
-  record Curves(
-      List<Double> steps,
-      List<Double> scores,
-      List<Double> kls,
-      List<Double> policyLoss,
-      List<Double> valueLoss,
-      List<Double> judgedPositive,
-      Map<String, Double> distributed) {}
-
   private PpoPhase() {}
 
-  static Curves run(
+  static TrainingCurves run(
       QuickstartContext ctx,
       LoraModel lora,
       ValueHead valueHead,
@@ -98,15 +88,7 @@ final class PpoPhase {
             .tokenizer(tokenizer)
             .padId(tokenizer.padId())
             .build();
-    Curves run =
-        new Curves(
-            new ArrayList<>(),
-            new ArrayList<>(),
-            new ArrayList<>(),
-            new ArrayList<>(),
-            new ArrayList<>(),
-            new ArrayList<>(),
-            new LinkedHashMap<>());
+    TrainingCurves run = TrainingCurves.empty(QuickstartAlgorithm.PPO);
     long total = recipe.ppoSteps();
     try (SparkRolloutSource closeSpark = spark;
         ProgressReporter bar = reporter.bar("5/7 ppo", total);

@@ -22,8 +22,9 @@ import rlhf4j.policy.tokenizer.Tokenizer;
  *   <li>SFT: a tiny GPT-2, trained in full on the corpus;
  *   <li>reward model: the SFT model with a score head, trained on pairs where the positive
  *       completion is preferred;
- *   <li>PPO: LoRA adapters on the SFT model against the reward model, the reference being the same
- *       model with adapters off;
+ *   <li>PPO (or GRPO, RLOO, DPO: {@link QuickstartAlgorithm}): LoRA adapters on the SFT model
+ *       against the reward model (DPO: on its preference pairs), the reference being the same model
+ *       with adapters off;
  *   <li>evaluation: fresh prompts, the SFT and the PPO policy judged by the grammar's own sentiment
  *       label, and the KL of the PPO policy to the reference;
  *   <li>report: samples, {@code summary.json}, {@code metrics.jsonl}, charts, the adapter, the
@@ -31,8 +32,9 @@ import rlhf4j.policy.tokenizer.Tokenizer;
  * </ol>
  *
  * <p>Each phase is a class whose {@code run} returns a record ({@link CorpusPhase}, {@link
- * SftPhase}, {@link RewardModelPhase}, {@link PpoPhase}, {@link EvaluationPhase}); {@link
- * QuickstartReport} writes the report. This class runs them in order.
+ * SftPhase}, {@link RewardModelPhase}, {@link PpoPhase} or {@link GroupPhase} or {@link DpoPhase},
+ * {@link EvaluationPhase}); {@link QuickstartReport} writes the report. This class runs them in
+ * order.
  *
  * <pre>{@code
  * QuickstartSummary s = new Quickstart(new QuickstartOptions(dir, true, 0, false, 0)).run();
@@ -55,6 +57,13 @@ public final class Quickstart {
   /** A run with an explicit recipe (for tuning), reporting on stdout/stderr. */
   public Quickstart(QuickstartOptions options, QuickstartRecipe recipe) {
     this(options, recipe, Reporter.system(options.quiet()));
+  }
+
+  /** A run with explicit recipes for PPO's pipeline and the other algorithms (for tuning). */
+  public Quickstart(
+      QuickstartOptions options, QuickstartRecipe recipe, AlgorithmRecipes algorithmRecipes) {
+    this.ctx =
+        new QuickstartContext(options, recipe, algorithmRecipes, Reporter.system(options.quiet()));
   }
 
   Quickstart(QuickstartOptions options, QuickstartRecipe recipe, Reporter reporter) {
@@ -83,22 +92,44 @@ public final class Quickstart {
     int threads = JniUtils.getNumThreads();
     ctx.reporter()
         .log(
-            "rlhf4j quickstart: SFT -> reward model -> PPO (LoRA, reference = adapters off) on a"
+            "rlhf4j quickstart: SFT -> reward model -> %s (LoRA, reference = adapters off) on a"
                 + " synthetic sentiment task%s, seed %d, %d thread%s",
-            options.fast() ? " (--fast)" : "", options.seed(), threads, threads == 1 ? "" : "s");
+            ctx.algorithm().label(),
+            options.fast() ? " (--fast)" : "",
+            options.seed(),
+            threads,
+            threads == 1 ? "" : "s");
 
     CorpusPhase.Corpus corpus = CorpusPhase.run(ctx);
     try (Tokenizer tokenizer = Tokenizer.load(out.resolve("tokenizer"));
         SftPhase.Result sft = SftPhase.run(ctx, corpus.texts(), tokenizer, corpus.bpe());
         RewardModelPhase.Result reward = RewardModelPhase.run(ctx, tokenizer, corpus.bpe());
-        LoraModel lora = LoraModel.inject(sft.model(), loraConfig(), ctx.seed(8));
-        NDManager heads = NDManager.newBaseManager();
-        ValueHead valueHead =
-            ValueHead.create(heads, sft.model().config().hiddenSize(), true, ctx.seed(9))) {
-      PpoPhase.Curves ppo = PpoPhase.run(ctx, lora, valueHead, reward.model(), tokenizer);
+        LoraModel lora = LoraModel.inject(sft.model(), loraConfig(), ctx.seed(8))) {
+      TrainingCurves curves = train(lora, sft, reward, tokenizer);
       EvaluationPhase.Evaluation eval = EvaluationPhase.run(ctx, lora, tokenizer);
       return QuickstartReport.write(
-          ctx, lora, corpus.bpe(), sft, reward, ppo, eval, start, threads);
+          ctx, lora, corpus.bpe(), sft, reward, curves, eval, start, threads);
+    }
+  }
+
+  /** Phase 5 with the chosen algorithm. */
+  private TrainingCurves train(
+      LoraModel lora, SftPhase.Result sft, RewardModelPhase.Result reward, Tokenizer tokenizer)
+      throws IOException {
+    switch (ctx.algorithm()) {
+      case PPO:
+        try (NDManager heads = NDManager.newBaseManager();
+            ValueHead valueHead =
+                ValueHead.create(heads, sft.model().config().hiddenSize(), true, ctx.seed(9))) {
+          return PpoPhase.run(ctx, lora, valueHead, reward.model(), tokenizer);
+        }
+      case GRPO:
+      case RLOO:
+        return GroupPhase.run(ctx, lora, reward.model(), tokenizer);
+      case DPO:
+        return DpoPhase.run(ctx, lora, tokenizer);
+      default:
+        throw new IllegalStateException("no phase for " + ctx.algorithm());
     }
   }
 

@@ -15,14 +15,24 @@ import rlhf4j.policy.train.ProgressReporter;
 final class QuickstartContext {
   private final QuickstartOptions options;
   private final QuickstartRecipe recipe;
+  private final AlgorithmRecipes algorithmRecipes;
   private final Reporter reporter;
   private final SentimentGrammar grammar = new SentimentGrammar();
   private final Map<String, Double> phaseSeconds = new LinkedHashMap<>();
   private long phaseStart;
 
   QuickstartContext(QuickstartOptions options, QuickstartRecipe recipe, Reporter reporter) {
+    this(options, recipe, options.algorithmRecipes(), reporter);
+  }
+
+  QuickstartContext(
+      QuickstartOptions options,
+      QuickstartRecipe recipe,
+      AlgorithmRecipes algorithmRecipes,
+      Reporter reporter) {
     this.options = Objects.requireNonNull(options, "options");
     this.recipe = Objects.requireNonNull(recipe, "recipe");
+    this.algorithmRecipes = Objects.requireNonNull(algorithmRecipes, "algorithmRecipes");
     this.reporter = Objects.requireNonNull(reporter, "reporter");
   }
 
@@ -32,6 +42,16 @@ final class QuickstartContext {
 
   QuickstartRecipe recipe() {
     return recipe;
+  }
+
+  /** The GRPO, RLOO and DPO recipes. */
+  AlgorithmRecipes algorithmRecipes() {
+    return algorithmRecipes;
+  }
+
+  /** The run's policy-optimisation algorithm. */
+  QuickstartAlgorithm algorithm() {
+    return options.algorithm();
   }
 
   Reporter reporter() {

@@ -5,7 +5,7 @@ import java.util.Objects;
 
 /**
  * What a user chooses for one quickstart run ({@code rlhf4j quickstart [--out DIR] [--fast] [--seed
- * N] [--quiet] [--threads N]}).
+ * N] [--quiet] [--threads N] [--algorithm ppo|grpo|rloo|dpo] [--spark-master URL]}).
  *
  * @param out folder that receives every artefact (created if missing; files of an earlier run are
  *     overwritten)
@@ -13,16 +13,18 @@ import java.util.Objects;
  * @param seed seeds every random choice: corpus, weights, sampling, shuffling
  * @param quiet no progress bars and no logs, only the final one-line result
  * @param threads intra-op threads for PyTorch, 0 for the engine default
+ * @param algorithm the policy-optimisation step (phase 5); PPO unless chosen
  * @param sparkMaster run the PPO rollouts on Spark ({@code local[N]}, {@code spark://HOST:PORT}),
  *     or null for the local generator
  */
 public record QuickstartOptions(
-    Path out, boolean fast, long seed, boolean quiet, int threads, String sparkMaster) {
-
-  /** Options for a local run (no Spark). */
-  public QuickstartOptions(Path out, boolean fast, long seed, boolean quiet, int threads) {
-    this(out, fast, seed, quiet, threads, null);
-  }
+    Path out,
+    boolean fast,
+    long seed,
+    boolean quiet,
+    int threads,
+    QuickstartAlgorithm algorithm,
+    String sparkMaster) {
 
   /** Default output folder. */
   public static final Path DEFAULT_OUT = Path.of("quickstart-out");
@@ -30,10 +32,49 @@ public record QuickstartOptions(
   /** Validates. */
   public QuickstartOptions {
     Objects.requireNonNull(out, "out");
+    Objects.requireNonNull(algorithm, "algorithm");
     if (threads < 0) {
       throw new IllegalArgumentException(
           "threads must be >= 0 (0 = engine default), got " + threads);
     }
+    if (sparkMaster != null && algorithm != QuickstartAlgorithm.PPO) {
+      throw new IllegalArgumentException(
+          "--spark-master runs PPO's rollouts on Spark; it does not support --algorithm "
+              + algorithm.label()
+              + " yet: drop one of the two options");
+    }
+  }
+
+  /** A local PPO run. */
+  public QuickstartOptions(Path out, boolean fast, long seed, boolean quiet, int threads) {
+    this(out, fast, seed, quiet, threads, QuickstartAlgorithm.PPO, null);
+  }
+
+  /** A local run of {@code algorithm}. */
+  public QuickstartOptions(
+      Path out,
+      boolean fast,
+      long seed,
+      boolean quiet,
+      int threads,
+      QuickstartAlgorithm algorithm) {
+    this(out, fast, seed, quiet, threads, algorithm, null);
+  }
+
+  /** A PPO run with its rollouts on Spark ({@code sparkMaster} null: local). */
+  public QuickstartOptions(
+      Path out, boolean fast, long seed, boolean quiet, int threads, String sparkMaster) {
+    this(out, fast, seed, quiet, threads, QuickstartAlgorithm.PPO, sparkMaster);
+  }
+
+  /** The same options with another algorithm. */
+  public QuickstartOptions withAlgorithm(QuickstartAlgorithm algorithm) {
+    return new QuickstartOptions(out, fast, seed, quiet, threads, algorithm, sparkMaster);
+  }
+
+  /** The critic-free algorithms' recipes these options select. */
+  public AlgorithmRecipes algorithmRecipes() {
+    return AlgorithmRecipes.of(fast);
   }
 
   /** The recipe these options select. */

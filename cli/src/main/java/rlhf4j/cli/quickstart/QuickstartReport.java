@@ -34,7 +34,7 @@ final class QuickstartReport {
       BpeModel bpe,
       SftPhase.Result sft,
       RewardModelPhase.Result reward,
-      PpoPhase.Curves ppo,
+      TrainingCurves ppo,
       Evaluation eval,
       long startNanos,
       int threads)
@@ -53,10 +53,12 @@ final class QuickstartReport {
     bpe.writeTo(out.resolve("merged"));
     charts(out, sft, reward, ppo);
     List<String> shown = samplesText(ctx.recipe().shownSamples(), eval);
-    Files.write(out.resolve("samples.txt"), samplesFile(eval), StandardCharsets.UTF_8);
+    Files.write(
+        out.resolve("samples.txt"),
+        samplesFile(eval, ppo.algorithm().label()),
+        StandardCharsets.UTF_8);
     ctx.recordPhase("report");
     double wall = (System.nanoTime() - startNanos) / 1e9;
-    int n = ppo.steps().size();
     QuickstartSummary summary =
         new QuickstartSummary(
             eval.before().positiveRate(),
@@ -67,15 +69,16 @@ final class QuickstartReport {
             reward.accuracy(),
             wall,
             eval.after().judgements().size(),
-            n,
+            ppo.size(),
             sft.finalLoss(),
-            ppo.scores().get(0),
-            ppo.scores().get(n - 1),
-            ppo.kls().get(n - 1),
+            ppo.firstScore(),
+            ppo.lastScore(),
+            ppo.lastKl(),
             threads,
             ctx.options().seed(),
             ctx.options().fast(),
-            ctx.phaseSeconds());
+            ctx.phaseSeconds(),
+            ppo.algorithm());
     String json = summary.toJsonString();
     if (!ppo.distributed().isEmpty()) { // rollouts on Spark: the last step's traffic
       com.google.gson.JsonObject j = summary.toJson();
@@ -91,7 +94,8 @@ final class QuickstartReport {
     }
     Files.writeString(out.resolve("summary.json"), json, StandardCharsets.UTF_8);
     Reporter reporter = ctx.reporter();
-    reporter.log("7/7 report: samples before -> after PPO (judged by the grammar)");
+    reporter.log(
+        "7/7 report: samples before -> after %s (judged by the grammar)", ppo.algorithm().label());
     shown.forEach(s -> reporter.log("%s", s));
     reporter.log(
         "wrote %s: summary.json, metrics.jsonl, reward.png, kl.png, losses.png, samples.txt,"
@@ -111,31 +115,49 @@ final class QuickstartReport {
   }
 
   private static void charts(
-      Path out, SftPhase.Result sft, RewardModelPhase.Result reward, PpoPhase.Curves ppo)
+      Path out, SftPhase.Result sft, RewardModelPhase.Result reward, TrainingCurves curves)
       throws IOException {
+    String label = curves.algorithm().label();
+    boolean dpo = curves.algorithm() == QuickstartAlgorithm.DPO;
+    List<Charts.Series> rewards = new ArrayList<>();
+    rewards.add(
+        new Charts.Series(
+            dpo ? "rewards/margins" : "reward-model score", curves.steps(), curves.scores()));
+    if (!curves.judgedPositive().isEmpty()) {
+      rewards.add(
+          new Charts.Series(
+              "positive rate (grammar)", curves.steps(), curves.judgedPositive(), true));
+    }
     Charts.linePng(
         out.resolve("reward.png"),
-        "PPO: reward per step",
-        "PPO step",
-        "mean reward-model score",
+        label + ": reward per step",
+        label + " step",
+        dpo ? "implicit reward margin (chosen - rejected)" : "mean reward-model score",
         "positive rate (grammar)",
-        List.of(
-            new Charts.Series("reward-model score", ppo.steps(), ppo.scores()),
-            new Charts.Series("positive rate (grammar)", ppo.steps(), ppo.judgedPositive(), true)));
+        rewards);
     Charts.linePng(
         out.resolve("kl.png"),
-        "PPO: KL to the reference per step",
-        "PPO step",
-        "KL (nats per sequence)",
-        List.of(new Charts.Series("objective/kl", ppo.steps(), ppo.kls())));
-    Charts.linePng(
-        out.resolve("losses.png"),
-        "PPO losses per step",
-        "PPO step",
-        "loss",
+        label + ": KL to the reference per step",
+        label + " step",
+        dpo ? "log-ratio of chosen completions (nats)" : "KL (nats per sequence)",
         List.of(
-            new Charts.Series("ppo/loss/policy", ppo.steps(), ppo.policyLoss()),
-            new Charts.Series("ppo/loss/value", ppo.steps(), ppo.valueLoss())));
+            new Charts.Series(
+                curves.algorithm() == QuickstartAlgorithm.PPO
+                    ? "objective/kl"
+                    : dpo ? "rewards/chosen / beta" : "kl",
+                curves.steps(),
+                curves.kls())));
+    List<Charts.Series> losses = new ArrayList<>();
+    losses.add(
+        new Charts.Series(
+            curves.algorithm() == QuickstartAlgorithm.PPO ? "ppo/loss/policy" : "loss",
+            curves.steps(),
+            curves.policyLoss()));
+    if (!curves.valueLoss().isEmpty()) {
+      losses.add(new Charts.Series("ppo/loss/value", curves.steps(), curves.valueLoss()));
+    }
+    Charts.linePng(
+        out.resolve("losses.png"), label + " losses per step", label + " step", "loss", losses);
     Charts.linePng(
         out.resolve("sft_reward_model_losses.png"),
         "SFT and reward-model training losses",
@@ -165,11 +187,14 @@ final class QuickstartReport {
     return lines;
   }
 
-  private static List<String> samplesFile(Evaluation eval) {
+  private static List<String> samplesFile(Evaluation eval, String label) {
     List<String> lines = new ArrayList<>();
     lines.add(
         "# Evaluation samples: the same fresh prompts, the SFT policy (before, adapters off)");
-    lines.add("# and the PPO policy (after), judged by the grammar. KL = sum of log-ratios of the");
+    lines.add(
+        "# and the "
+            + label
+            + " policy (after), judged by the grammar. KL = sum of log-ratios of the");
     lines.add("# after-sample to the reference, in nats.");
     for (int i = 0; i < eval.kl().length; i++) {
       lines.add("");

@@ -11,7 +11,7 @@ import java.util.Map;
  *
  * @param positiveRateBefore fraction of evaluation samples of the SFT policy (adapters off) that
  *     are grammatical and positive
- * @param positiveRateAfter the same for the PPO policy
+ * @param positiveRateAfter the same for the trained policy (PPO, GRPO, RLOO or DPO)
  * @param grammaticalRateBefore fraction of SFT samples that are grammatical sentences
  * @param grammaticalRateAfter fraction of PPO samples that are grammatical sentences
  * @param klFinal mean over evaluation samples of the PPO policy of Σ_t (log π − log π_ref) of the
@@ -19,15 +19,19 @@ import java.util.Map;
  * @param rewardModelAccuracy held-out fraction of pairs the reward model orders correctly
  * @param wallSeconds wall-clock seconds of the whole run
  * @param evalSamples samples per policy in the evaluation
- * @param ppoSteps PPO steps taken
+ * @param ppoSteps phase-5 steps taken (PPO's, or GRPO's, RLOO's, DPO's)
  * @param sftFinalLoss SFT loss of the last step
- * @param rewardFirstStep mean reward-model score of the first PPO batch
- * @param rewardLastStep mean reward-model score of the last PPO batch
- * @param klLastStep the last PPO step's {@code objective/kl}
+ * @param rewardFirstStep mean reward of the first batch of rollouts (PPO {@code objective/scores},
+ *     GRPO/RLOO {@code reward}); for DPO, which has no rollouts, the first step's {@code
+ *     rewards/margins}
+ * @param rewardLastStep the same of the last step
+ * @param klLastStep the last step's KL to the reference (PPO {@code objective/kl}, GRPO/RLOO {@code
+ *     kl}); for DPO the last batch's mean log-ratio of the chosen completions
  * @param threads PyTorch intra-op threads used
  * @param seed the run's seed
  * @param fast whether the CI-sized recipe ran
  * @param phaseSeconds wall-clock seconds per phase, in pipeline order
+ * @param algorithm the phase-5 algorithm
  */
 public record QuickstartSummary(
     double positiveRateBefore,
@@ -46,10 +50,12 @@ public record QuickstartSummary(
     int threads,
     long seed,
     boolean fast,
-    Map<String, Double> phaseSeconds) {
+    Map<String, Double> phaseSeconds,
+    QuickstartAlgorithm algorithm) {
 
   /** Copies the phase map. */
   public QuickstartSummary {
+    java.util.Objects.requireNonNull(algorithm, "algorithm");
     phaseSeconds = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(phaseSeconds));
   }
 
@@ -72,6 +78,7 @@ public record QuickstartSummary(
     j.addProperty("threads", threads);
     j.addProperty("seed", seed);
     j.addProperty("fast", fast);
+    j.addProperty("algorithm", algorithm.cliName());
     JsonObject phases = new JsonObject();
     phaseSeconds.forEach((k, v) -> phases.addProperty(k, round(v)));
     j.add("phase_seconds", phases);
