@@ -10,7 +10,8 @@ command writes its report to). Defaults: `rlhf4j` (cli/target/rlhf4j.jar run as 
 `yardstick` (../shared/bench/reference_ppo.py under Debian's /usr/bin/python3). Add e.g.
   --contender 'old=java -jar /path/to/old/rlhf4j.jar bench ppo {args} --json {json}'
 to compare two builds. Before every run the 1-minute load average must be below --max-load and no
-other JVM or Maven may be running, else the script waits (up to --wait seconds) and then refuses.
+other JVM or Maven may be running (between runs: the cores idle for 3 s instead, since the previous run
+itself still weighs on the load average), else the script waits (up to --wait seconds) and refuses.
 Writes every report and the medians to --out (JSON). Standard library only.
 """
 
@@ -64,12 +65,27 @@ def busy_processes():
     return busy
 
 
-def wait_quiet(max_load, wait_s):
+def cpu_busy(seconds=3.0):
+    """Fraction of all cores busy over the next few seconds (from /proc/stat)."""
+    def sample():
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+        return sum(v), v[3] + v[4]  # total, idle + iowait
+    t0, i0 = sample()
+    time.sleep(seconds)
+    t1, i1 = sample()
+    return 1.0 - (i1 - i0) / max(1, t1 - t0)
+
+
+def wait_quiet(max_load, wait_s, first):
+    """Before the first run the 1-minute load average must be low; between runs (when our own
+    previous run still weighs on that average) the cores must be idle for a few seconds."""
     deadline = time.time() + wait_s
     while True:
         load = os.getloadavg()[0]
         busy = busy_processes()
-        if load < max_load and not busy:
+        quiet = load < max_load if first else cpu_busy() < 0.1
+        if quiet and not busy:
             return load
         if time.time() > deadline:
             sys.exit(f"refusing to benchmark: load average {load:.2f} (max {max_load}) "
@@ -110,7 +126,8 @@ def main():
     tmp = tempfile.mkdtemp(prefix="bench-compare-")
     for r in range(a.runs):
         for n in names:
-            load = os.getloadavg()[0] if a.allow_busy else wait_quiet(a.max_load, a.wait)
+            first = r == 0 and n == names[0]
+            load = os.getloadavg()[0] if a.allow_busy else wait_quiet(a.max_load, a.wait, first)
             out = os.path.join(tmp, f"{n}-{r}.json")
             cmd = contenders[n].format(args=" ".join(shlex.quote(x) for x in args),
                                        yargs=" ".join(shlex.quote(x) for x in yardstick_args(args)),
