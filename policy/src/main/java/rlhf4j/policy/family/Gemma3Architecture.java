@@ -38,7 +38,7 @@ import rlhf4j.policy.model.ResidualLayout;
  * with their own RoPE base {@code rope_local_base_freq} and no rope scaling; tied embeddings. Soft
  * capping (Gemma 2) is refused.
  */
-final class Gemma3Architecture implements Architecture {
+final class Gemma3Architecture implements LlamaStyleNames {
   private static final double STD = 0.02; // Gemma3TextConfig initializer_range
 
   @Override
@@ -173,12 +173,7 @@ final class Gemma3Architecture implements Architecture {
             Modules.norm(c, p, l + ".self_attn.k_norm"),
             Attention.QkNormScope.PER_HEAD,
             c.slidingLayer(i));
-    Mlp mlp =
-        new Mlp(
-            Modules.linear(p, l + ".mlp.gate_proj", false),
-            Modules.linear(p, l + ".mlp.up_proj", false),
-            Modules.linear(p, l + ".mlp.down_proj", false),
-            c.activation());
+    Mlp mlp = Modules.gatedMlp(c, p, l);
     return new Block(
         Modules.norm(c, p, l + ".input_layernorm"),
         attn,
@@ -187,31 +182,6 @@ final class Gemma3Architecture implements Architecture {
         c.residual(),
         Modules.norm(c, p, l + ".post_attention_layernorm"),
         Modules.norm(c, p, l + ".post_feedforward_layernorm"));
-  }
-
-  @Override
-  public String tokenEmbedding() {
-    return "model.embed_tokens.weight";
-  }
-
-  @Override
-  public String positionEmbedding() {
-    return null;
-  }
-
-  @Override
-  public List<String> finalNorm() {
-    return List.of("model.norm.weight");
-  }
-
-  @Override
-  public String lmHead() {
-    return "lm_head.weight";
-  }
-
-  @Override
-  public String backbonePrefix() {
-    return "model.";
   }
 
   @Override

@@ -13,7 +13,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Predicate;
 import rlhf4j.policy.model.Activation;
 import rlhf4j.policy.model.Attention;
 import rlhf4j.policy.model.AttentionType;
@@ -32,7 +31,7 @@ import rlhf4j.policy.model.ResidualLayout;
  * every layer over {@code sliding_window} positions; Qwen2 slides the layers {@code layer_types}
  * (or {@code max_window_layers}) name when {@code use_sliding_window}.
  */
-final class LlamaArchitecture implements Architecture {
+final class LlamaArchitecture implements LlamaStyleNames {
   private static final double STD = 0.02; // HF initializer_range
 
   @Override
@@ -164,48 +163,13 @@ final class LlamaArchitecture implements Architecture {
             null,
             Attention.QkNormScope.PER_HEAD,
             c.slidingLayer(i));
-    Mlp mlp =
-        new Mlp(
-            Modules.linear(p, l + ".mlp.gate_proj", false),
-            Modules.linear(p, l + ".mlp.up_proj", false),
-            Modules.linear(p, l + ".mlp.down_proj", false),
-            c.activation());
+    Mlp mlp = Modules.gatedMlp(c, p, l);
     return new Block(
         Modules.norm(c, p, l + ".input_layernorm"),
         attn,
         Modules.norm(c, p, l + ".post_attention_layernorm"),
         mlp,
         c.residual());
-  }
-
-  @Override
-  public String tokenEmbedding() {
-    return "model.embed_tokens.weight";
-  }
-
-  @Override
-  public String positionEmbedding() {
-    return null;
-  }
-
-  @Override
-  public List<String> finalNorm() {
-    return List.of("model.norm.weight");
-  }
-
-  @Override
-  public String lmHead() {
-    return "lm_head.weight";
-  }
-
-  @Override
-  public String backbonePrefix() {
-    return "model.";
-  }
-
-  @Override
-  public Predicate<String> ignoredKeys() {
-    return k -> k.endsWith(".rotary_emb.inv_freq");
   }
 
   @Override

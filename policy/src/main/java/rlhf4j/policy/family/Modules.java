@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import java.util.List;
 import java.util.Map;
 import rlhf4j.policy.model.Linear;
+import rlhf4j.policy.model.Mlp;
 import rlhf4j.policy.model.ModelConfig;
 import rlhf4j.policy.model.Norm;
 import rlhf4j.policy.model.NormKind;
@@ -31,6 +32,18 @@ final class Modules {
     if (kind == NormKind.LAYER_NORM) {
       out.add(ParamSpec.zeros(prefix + ".bias", d));
     }
+  }
+
+  /**
+   * The gated MLP of the Llama-derived families: {@code gate_proj}, {@code up_proj}, {@code
+   * down_proj}.
+   */
+  static Mlp gatedMlp(ModelConfig c, Map<String, NDArray> p, String layer) {
+    return new Mlp(
+        linear(p, layer + ".mlp.gate_proj", false),
+        linear(p, layer + ".mlp.up_proj", false),
+        linear(p, layer + ".mlp.down_proj", false),
+        c.activation());
   }
 
   static Linear linear(Map<String, NDArray> p, String path, boolean hfTransposed) {

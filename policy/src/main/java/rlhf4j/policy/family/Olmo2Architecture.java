@@ -11,7 +11,6 @@ import com.google.gson.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Predicate;
 import rlhf4j.policy.model.Activation;
 import rlhf4j.policy.model.Attention;
 import rlhf4j.policy.model.Block;
@@ -32,7 +31,7 @@ import rlhf4j.policy.model.ResidualLayout;
  * before the head split and RoPE ({@code Olmo2Attention.forward}: {@code q_norm(q_proj(x))}).
  * Untied head; q/k/v/o share {@code attention_bias}; head_dim = hidden/heads.
  */
-final class Olmo2Architecture implements Architecture {
+final class Olmo2Architecture implements LlamaStyleNames {
   private static final double STD = 0.02; // Olmo2Config initializer_range
 
   @Override
@@ -155,48 +154,13 @@ final class Olmo2Architecture implements Architecture {
             kNorm,
             Attention.QkNormScope.WHOLE_PROJECTION,
             false);
-    Mlp mlp =
-        new Mlp(
-            Modules.linear(p, l + ".mlp.gate_proj", false),
-            Modules.linear(p, l + ".mlp.up_proj", false),
-            Modules.linear(p, l + ".mlp.down_proj", false),
-            c.activation());
+    Mlp mlp = Modules.gatedMlp(c, p, l);
     return new Block(
         Modules.norm(c, p, l + ".post_attention_layernorm"),
         attn,
         Modules.norm(c, p, l + ".post_feedforward_layernorm"),
         mlp,
         c.residual()); // POST_NORM: the norms apply to the attention and MLP outputs
-  }
-
-  @Override
-  public String tokenEmbedding() {
-    return "model.embed_tokens.weight";
-  }
-
-  @Override
-  public String positionEmbedding() {
-    return null;
-  }
-
-  @Override
-  public List<String> finalNorm() {
-    return List.of("model.norm.weight");
-  }
-
-  @Override
-  public String lmHead() {
-    return "lm_head.weight";
-  }
-
-  @Override
-  public String backbonePrefix() {
-    return "model.";
-  }
-
-  @Override
-  public Predicate<String> ignoredKeys() {
-    return k -> k.endsWith(".rotary_emb.inv_freq");
   }
 
   @Override

@@ -13,7 +13,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Predicate;
 import rlhf4j.policy.model.Activation;
 import rlhf4j.policy.model.Attention;
 import rlhf4j.policy.model.AttentionType;
@@ -34,7 +33,7 @@ import rlhf4j.policy.model.ResidualLayout;
  * (Phi-3-mini-4k: 2047). No biases. LoRA adapts the fused modules as PEFT does (one adapter on
  * {@code qkv_proj}). LongRoPE ({@code rope_scaling} type {@code longrope}) is refused.
  */
-final class Phi3Architecture implements Architecture {
+final class Phi3Architecture implements LlamaStyleNames {
   private static final double STD = 0.02; // Phi3Config initializer_range
 
   @Override
@@ -150,36 +149,6 @@ final class Phi3Architecture implements Architecture {
         Modules.norm(c, p, l + ".post_attention_layernorm"),
         mlp,
         c.residual());
-  }
-
-  @Override
-  public String tokenEmbedding() {
-    return "model.embed_tokens.weight";
-  }
-
-  @Override
-  public String positionEmbedding() {
-    return null;
-  }
-
-  @Override
-  public List<String> finalNorm() {
-    return List.of("model.norm.weight");
-  }
-
-  @Override
-  public String lmHead() {
-    return "lm_head.weight";
-  }
-
-  @Override
-  public String backbonePrefix() {
-    return "model.";
-  }
-
-  @Override
-  public Predicate<String> ignoredKeys() {
-    return k -> k.endsWith(".rotary_emb.inv_freq");
   }
 
   @Override

@@ -11,7 +11,6 @@ import com.google.gson.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Predicate;
 import rlhf4j.policy.model.Activation;
 import rlhf4j.policy.model.Attention;
 import rlhf4j.policy.model.AttentionType;
@@ -33,7 +32,7 @@ import rlhf4j.policy.model.ResidualLayout;
  * hidden/heads (0.6B: 16 x 128 against hidden 1024). Small sizes tie the LM head; layers past
  * {@code max_window_layers} slide when {@code use_sliding_window} (off in released checkpoints).
  */
-final class Qwen3Architecture implements Architecture {
+final class Qwen3Architecture implements LlamaStyleNames {
   private static final double STD = 0.02; // Qwen3Config initializer_range
 
   @Override
@@ -157,48 +156,13 @@ final class Qwen3Architecture implements Architecture {
             kNorm,
             Attention.QkNormScope.PER_HEAD,
             c.slidingLayer(i));
-    Mlp mlp =
-        new Mlp(
-            Modules.linear(p, l + ".mlp.gate_proj", false),
-            Modules.linear(p, l + ".mlp.up_proj", false),
-            Modules.linear(p, l + ".mlp.down_proj", false),
-            c.activation());
+    Mlp mlp = Modules.gatedMlp(c, p, l);
     return new Block(
         Modules.norm(c, p, l + ".input_layernorm"),
         attn,
         Modules.norm(c, p, l + ".post_attention_layernorm"),
         mlp,
         c.residual());
-  }
-
-  @Override
-  public String tokenEmbedding() {
-    return "model.embed_tokens.weight";
-  }
-
-  @Override
-  public String positionEmbedding() {
-    return null;
-  }
-
-  @Override
-  public List<String> finalNorm() {
-    return List.of("model.norm.weight");
-  }
-
-  @Override
-  public String lmHead() {
-    return "lm_head.weight";
-  }
-
-  @Override
-  public String backbonePrefix() {
-    return "model.";
-  }
-
-  @Override
-  public Predicate<String> ignoredKeys() {
-    return k -> k.endsWith(".rotary_emb.inv_freq");
   }
 
   @Override
