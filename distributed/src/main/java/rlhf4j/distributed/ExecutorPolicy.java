@@ -16,7 +16,6 @@ import rlhf4j.policy.model.ValueHead;
 import rlhf4j.policy.tokenizer.Tokenizer;
 import rlhf4j.reference.AdapterSwitchingReference;
 import rlhf4j.reference.ReferenceModel;
-import rlhf4j.reward.GuardedReward;
 import rlhf4j.reward.RewardFunction;
 
 /**
@@ -60,9 +59,12 @@ public final class ExecutorPolicy {
     return CACHE.computeIfAbsent(spec, ExecutorPolicy::new);
   }
 
-  /** This JVM's instance of {@code spec}'s reward, built on first use and guarded. */
+  /**
+   * This JVM's instance of {@code spec}'s reward, built on first use; unguarded (PPO guards it, the
+   * critic-free trainers' functions may return NaN), and shared by the executor's cores.
+   */
   public static RewardFunction reward(RewardSpec spec) {
-    return REWARDS.computeIfAbsent(spec, s -> GuardedReward.of(s.create()));
+    return REWARDS.computeIfAbsent(spec, RewardSpec::create);
   }
 
   /** Number of base models this JVM holds (tests: the base is loaded once). */

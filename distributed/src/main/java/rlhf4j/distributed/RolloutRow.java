@@ -12,15 +12,15 @@ import java.util.List;
 
 /**
  * One prompt's rollout as an executor sends it back: per-token arrays of the response (length T of
- * this row) and the row's score. {@link #encode} packs a partition's rows into the bytes that
+ * this row) and the row's scores. {@link #encode} packs a partition's rows into the bytes that
  * travel (so the bytes returned per step are exactly counted).
  *
  * @param index the prompt's index in the step's batch
  * @param response generated ids // (T)
  * @param logProbs the policy's log-probs of them // (T)
  * @param values the value head's values, or null without a value head // (T)
- * @param refLogProbs the reference's (adapters off) log-probs // (T)
- * @param score the reward's score
+ * @param refLogProbs the reference's (adapters off) log-probs, or null when not asked for // (T)
+ * @param scores the reward's score (PPO), or each reward function's (critic-free; NaN: none) // (K)
  * @param endedWithEos whether the response ends with EOS
  * @param text the decoded response, or null without a tokenizer
  */
@@ -30,7 +30,7 @@ public record RolloutRow(
     float[] logProbs,
     float[] values,
     float[] refLogProbs,
-    float score,
+    float[] scores,
     boolean endedWithEos,
     String text) {
 
@@ -50,8 +50,11 @@ public record RolloutRow(
         if (r.values != null) {
           writeFloats(out, r.values);
         }
-        writeFloats(out, r.refLogProbs);
-        out.writeFloat(r.score);
+        out.writeBoolean(r.refLogProbs != null);
+        if (r.refLogProbs != null) {
+          writeFloats(out, r.refLogProbs);
+        }
+        writeFloats(out, r.scores);
         out.writeBoolean(r.endedWithEos);
         out.writeBoolean(r.text != null);
         if (r.text != null) {
@@ -79,8 +82,8 @@ public record RolloutRow(
         }
         float[] logProbs = readFloats(in);
         float[] values = in.readBoolean() ? readFloats(in) : null;
-        float[] ref = readFloats(in);
-        float score = in.readFloat();
+        float[] ref = in.readBoolean() ? readFloats(in) : null;
+        float[] scores = readFloats(in);
         boolean eos = in.readBoolean();
         String text = null;
         if (in.readBoolean()) {
@@ -88,7 +91,7 @@ public record RolloutRow(
           in.readFully(utf8);
           text = new String(utf8, StandardCharsets.UTF_8);
         }
-        rows.add(new RolloutRow(index, response, logProbs, values, ref, score, eos, text));
+        rows.add(new RolloutRow(index, response, logProbs, values, ref, scores, eos, text));
       }
       return rows;
     } catch (IOException e) {

@@ -11,8 +11,7 @@ import org.apache.spark.api.java.function.Function2;
 import org.apache.spark.broadcast.Broadcast;
 import rlhf4j.policy.model.NoGrad;
 import rlhf4j.policy.model.ResponseBatch;
-import rlhf4j.policy.tokenizer.Tokenizer;
-import rlhf4j.reward.RewardFunction;
+import rlhf4j.ppo.RolloutSamples;
 import rlhf4j.rollout.Generator;
 import rlhf4j.rollout.PromptSeeds;
 import rlhf4j.rollout.Rollout;
@@ -20,9 +19,9 @@ import rlhf4j.rollout.Rollout;
 /**
  * The work of one partition of a step's prompts, on an executor: lease this JVM's policy with the
  * step's adapter, generate with per-prompt seeds ({@link PromptSeeds}: run seed, step, the prompt's
- * index in the step), run the reference (adapters off) over the responses, score them, and pack the
- * rows. Everything that decides the result travels with the task or the broadcast, so a retried
- * task computes the same rows.
+ * index in the step), run the reference (adapters off) over the responses unless not asked for,
+ * score them ({@link Scoring}), and pack the rows. Everything that decides the result travels with
+ * the task or the broadcast, so a retried task computes the same rows.
  */
 final class RolloutTask
     implements Function2<Integer, Iterator<IndexedPrompt>, Iterator<PartitionResult>>,
@@ -31,7 +30,8 @@ final class RolloutTask
 
   private final BaseModelSpec base;
   private final GenerationSpec generation;
-  private final RewardSpec reward;
+  private final Scoring scoring;
+  private final boolean reference;
   private final long seed;
   private final long step;
   private final Broadcast<AdapterPayload> payload;
@@ -39,13 +39,15 @@ final class RolloutTask
   RolloutTask(
       BaseModelSpec base,
       GenerationSpec generation,
-      RewardSpec reward,
+      Scoring scoring,
+      boolean reference,
       long seed,
       long step,
       Broadcast<AdapterPayload> payload) {
     this.base = base;
     this.generation = generation;
-    this.reward = reward;
+    this.scoring = scoring;
+    this.reference = reference;
     this.seed = seed;
     this.step = step;
     this.payload = payload;
@@ -85,12 +87,8 @@ final class RolloutTask
               lease.tokenizer(),
               List.of());
       r = g.generate(ids, seeds, null);
-      ref = referenceLogProbs(lease, r);
-      RewardFunction rewardFn = ExecutorPolicy.reward(reward);
-      float[] scores;
-      synchronized (rewardFn) { // one instance per JVM, shared by the executor's cores
-        scores = rewardFn.score(samples(lease.tokenizer(), r));
-      }
+      ref = reference ? referenceLogProbs(lease, r) : null;
+      float[][] scores = scoring.score(RolloutSamples.of(r, lease.tokenizer())); // (n, K)
       List<RolloutRow> rows = new ArrayList<>();
       for (int i = 0; i < items.size(); i++) {
         rows.add(
@@ -99,7 +97,7 @@ final class RolloutTask
                 r.responses().get(i),
                 r.logProbs().get(i),
                 r.values() == null ? null : r.values().get(i),
-                ref.get(i),
+                ref == null ? null : ref.get(i),
                 scores[i],
                 r.endedWithEos()[i],
                 r.texts() == null ? null : r.texts().get(i)));
@@ -134,16 +132,5 @@ final class RolloutTask
       }
     }
     return out;
-  }
-
-  private static List<RewardFunction.Sample> samples(Tokenizer tokenizer, Rollout r) {
-    List<RewardFunction.Sample> samples = new ArrayList<>();
-    for (int i = 0; i < r.size(); i++) {
-      long[] query = r.queries().get(i);
-      String promptText = tokenizer == null ? "" : tokenizer.decode(query, true);
-      String responseText = r.texts() == null ? "" : r.texts().get(i);
-      samples.add(new RewardFunction.Sample(promptText, responseText, query, r.responses().get(i)));
-    }
-    return samples;
   }
 }

@@ -27,6 +27,13 @@ import rlhf4j.rollout.RolloutSource;
  * reference log-probs and scores, so the trainer runs neither the reference nor the reward and goes
  * straight to the update.
  *
+ * <p>The critic-free trainers (GRPO, RLOO, REINFORCE++) use it without a value head, so only the
+ * adapter travels, and with {@link Builder#rewardFuncs} their reward functions: the rollout then
+ * carries each function's score ({@link Rollout#rewardsPerFunc()}). Their groups are the prompts
+ * repeated G times ({@link rlhf4j.rollout.GroupedRollout#repeat}), so each completion samples from
+ * the seed of its own row. The reference is the base with adapters off: a run whose reference is a
+ * trained adapter's frozen copy cannot take its reference log-probs from here.
+ *
  * <p>Results do not depend on the partitioning: row {@code i} samples from {@code PromptSeeds.of(
  * seed, step, i)}, as {@link rlhf4j.rollout.LocalRolloutSource#perPromptSeeds()} does, and a task
  * Spark retries after losing an executor computes the same rows. A failing reward stops the step
@@ -43,7 +50,8 @@ public final class SparkRolloutSource implements RolloutSource, AutoCloseable {
   private final LoraModel policy;
   private final ValueHead valueHead;
   private final GenerationSpec generation;
-  private final RewardSpec reward;
+  private final Scoring scoring;
+  private final boolean reference;
   private final long seed;
   private final int partitions;
   private StepStats last;
@@ -89,7 +97,14 @@ public final class SparkRolloutSource implements RolloutSource, AutoCloseable {
     this.base = Objects.requireNonNull(b.base, "base: where executors find the base model");
     this.policy = Objects.requireNonNull(b.policy, "policy: the driver's LoRA policy");
     this.generation = GenerationSpec.of(Objects.requireNonNull(b.generation, "generation"));
-    this.reward = Objects.requireNonNull(b.reward, "reward: the reward executors build");
+    if ((b.reward == null) == (b.rewardFuncs == null)) {
+      throw new IllegalArgumentException(
+          "set exactly one of reward (PPO: one score per row) and rewardFuncs (GRPO, RLOO,"
+              + " REINFORCE++: a score per function)");
+    }
+    this.scoring =
+        b.reward != null ? new Scoring(List.of(b.reward), false) : new Scoring(b.rewardFuncs, true);
+    this.reference = b.reference;
     this.valueHead = b.valueHead;
     this.seed = b.seed;
     if (b.spark != null) {
@@ -141,7 +156,8 @@ public final class SparkRolloutSource implements RolloutSource, AutoCloseable {
         items.add(new IndexedPrompt(i, prompts.get(i).clone()));
       }
       int slices = Math.min(prompts.size(), partitions);
-      RolloutTask task = new RolloutTask(base, generation, reward, seed, step, broadcast);
+      RolloutTask task =
+          new RolloutTask(base, generation, scoring, reference, seed, step, broadcast);
       List<PartitionResult> results;
       try {
         results = spark.parallelize(items, slices).mapPartitionsWithIndex(task, false).collect();
@@ -171,9 +187,10 @@ public final class SparkRolloutSource implements RolloutSource, AutoCloseable {
     List<long[]> responses = new ArrayList<>();
     List<float[]> logProbs = new ArrayList<>();
     List<float[]> values = valueHead == null ? null : new ArrayList<>();
-    List<float[]> refLogProbs = new ArrayList<>();
+    List<float[]> refLogProbs = reference ? new ArrayList<>() : null;
     List<String> texts = new ArrayList<>();
-    float[] scores = new float[b];
+    float[] scores = scoring.perFunction() ? null : new float[b];
+    double[][] rewardsPerFunc = scoring.perFunction() ? new double[b][] : null;
     boolean[] eos = new boolean[b];
     for (int i = 0; i < b; i++) {
       RolloutRow r = rows[i];
@@ -186,15 +203,32 @@ public final class SparkRolloutSource implements RolloutSource, AutoCloseable {
       if (values != null) {
         values.add(r.values());
       }
-      refLogProbs.add(r.refLogProbs());
+      if (refLogProbs != null) {
+        refLogProbs.add(r.refLogProbs());
+      }
       texts.add(r.text());
-      scores[i] = r.score();
+      if (scores != null) {
+        scores[i] = r.scores()[0];
+      } else {
+        rewardsPerFunc[i] = new double[r.scores().length];
+        for (int k = 0; k < rewardsPerFunc[i].length; k++) {
+          rewardsPerFunc[i][k] = r.scores()[k];
+        }
+      }
       eos[i] = r.endedWithEos();
     }
     last = new StepStats(broadcastBytes, returned, slices, Map.copyOf(seconds));
     boolean hasTexts = texts.stream().allMatch(Objects::nonNull);
     return new Rollout(
-        queries, responses, logProbs, values, hasTexts ? texts : null, eos, refLogProbs, scores);
+        queries,
+        responses,
+        logProbs,
+        values,
+        hasTexts ? texts : null,
+        eos,
+        refLogProbs,
+        scores,
+        rewardsPerFunc);
   }
 
   /** The reward's own error when a reward failed on an executor, else the Spark failure. */
@@ -242,7 +276,9 @@ public final class SparkRolloutSource implements RolloutSource, AutoCloseable {
     }
   }
 
-  /** Builder; required: base, policy, generation, reward, and a master or a context. */
+  /**
+   * Builder; required: base, policy, generation, reward or rewardFuncs, and a master or a context.
+   */
   public static final class Builder {
     private JavaSparkContext spark;
     private String master;
@@ -251,6 +287,8 @@ public final class SparkRolloutSource implements RolloutSource, AutoCloseable {
     private ValueHead valueHead;
     private GenerationConfig generation;
     private RewardSpec reward;
+    private List<RewardSpec> rewardFuncs;
+    private boolean reference = true;
     private long seed;
     private int partitions;
 
@@ -280,7 +318,7 @@ public final class SparkRolloutSource implements RolloutSource, AutoCloseable {
       return this;
     }
 
-    /** The value head to broadcast (PPO's values), or null for none. */
+    /** The value head to broadcast (PPO's values), or null for none (the critic-free trainers). */
     public Builder valueHead(ValueHead v) {
       valueHead = v;
       return this;
@@ -292,9 +330,30 @@ public final class SparkRolloutSource implements RolloutSource, AutoCloseable {
       return this;
     }
 
-    /** The reward executors build and score with. */
+    /** PPO's reward executors build and score with (the rollout's {@code scores}). */
     public Builder reward(RewardSpec v) {
       reward = v;
+      return this;
+    }
+
+    /**
+     * The critic-free trainers' reward functions (TRL's {@code reward_funcs}), in the trainer's
+     * order: executors score with each, NaN allowed, and the rollout carries {@code rewardsPerFunc}
+     * instead of {@code scores}. Instead of {@link #reward}.
+     */
+    public Builder rewardFuncs(List<RewardSpec> v) {
+      rewardFuncs = v == null ? null : List.copyOf(v);
+      return this;
+    }
+
+    /**
+     * Whether executors run the reference (the base, adapters off) over the responses (default
+     * true). A rollout with reference log-probs tells the critic-free trainers that its log-probs
+     * serve as the old policy's too; turn it off only when the trainer needs neither (GRPO with
+     * {@code beta = 0} and one iteration).
+     */
+    public Builder reference(boolean v) {
+      reference = v;
       return this;
     }
 
@@ -317,6 +376,6 @@ public final class SparkRolloutSource implements RolloutSource, AutoCloseable {
 
   @Override
   public String toString() {
-    return "SparkRolloutSource[" + spark.master() + ", " + Arrays.asList(base, reward) + "]";
+    return "SparkRolloutSource[" + spark.master() + ", " + Arrays.asList(base, scoring) + "]";
   }
 }

@@ -300,7 +300,7 @@ class SparkRolloutSourceTest {
   }
 
   /** The reference log-probs the trainer itself would compute for {@code r}. */
-  private static List<float[]> driverReference(Driver d, Rollout r) {
+  static List<float[]> driverReference(Driver d, Rollout r) {
     List<float[]> out = new ArrayList<>();
     try (NDManager m = NDManager.newBaseManager()) {
       rlhf4j.policy.model.ResponseBatch b =

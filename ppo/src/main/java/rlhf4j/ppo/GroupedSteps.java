@@ -18,8 +18,9 @@ import rlhf4j.rollout.RolloutSource;
 /**
  * The loop and small pieces the group-based critic-free trainers (GRPO, RLOO, REINFORCE++) share:
  * each step takes the next prompts ({@link PromptOrder}), asks the rollout source for a group of
- * completions per prompt, scores them with every reward function and hands both to the trainer's
- * step (phases 3 onwards).
+ * completions per prompt, scores them with every reward function (unless the source brought the
+ * scores) and hands both, with the source's numbers ({@link RolloutSource#lastRolloutStats()}), to
+ * the trainer's step (phases 3 onwards).
  */
 public final class GroupedSteps {
   private GroupedSteps() {}
@@ -76,17 +77,51 @@ public final class GroupedSteps {
           GroupedRollout.generate(
               rollouts, order.batch(trainer.stepCount()), groupSize, trainer.stepCount());
       double rolloutSeconds = (System.nanoTime() - t0) / 1e9;
-      // 2. score: every reward function, NaN where one gives no score
+      // 2. score: every reward function, NaN where one gives no score; a source that scored
+      // where it generated (a distributed one) brings the table along
       long t1 = System.nanoTime();
-      double[][] scores = funcs.score(RolloutSamples.of(rollout.rollout(), tokenizer));
+      double[][] scores = scores(rollout.rollout(), funcs, tokenizer);
       Map<String, Double> extra = new LinkedHashMap<>();
       extra.put("time/rollout", rolloutSeconds);
       extra.put("time/reward", (System.nanoTime() - t1) / 1e9);
+      extra.putAll(rollouts.lastRolloutStats());
       Map<String, Double> stats = step.step(rollout, scores, funcs.names(), extra);
       if (afterStep != null) {
         afterStep.afterStep(trainer, stats);
       }
     }
+  }
+
+  /**
+   * The (N, K) reward table of a rollout: the source's {@link Rollout#rewardsPerFunc()} when it
+   * scored with the same K functions where it generated, else {@code funcs} scoring it here.
+   */
+  static double[][] scores(Rollout rollout, RewardFuncs funcs, Tokenizer tokenizer) {
+    double[][] table = rollout.rewardsPerFunc();
+    if (table == null) {
+      return funcs.score(RolloutSamples.of(rollout, tokenizer));
+    }
+    if (table.length != rollout.size()) {
+      throw new IllegalStateException(
+          "the rollout source sent "
+              + table.length
+              + " rows of rewards for "
+              + rollout.size()
+              + " completions; a source must score every completion it returns");
+    }
+    for (double[] row : table) {
+      if (row.length != funcs.size()) {
+        throw new IllegalStateException(
+            "the rollout source scored with "
+                + row.length
+                + " reward functions but the trainer was given "
+                + funcs.size()
+                + " ("
+                + String.join(", ", funcs.names())
+                + "); build the source from the same reward functions, in the same order");
+      }
+    }
+    return table;
   }
 
   /** The responses as int ids (for {@code TruncatedCompletions}). */

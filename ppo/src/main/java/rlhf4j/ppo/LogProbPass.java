@@ -13,6 +13,7 @@ import rlhf4j.policy.model.ResponseBatch;
 import rlhf4j.policy.model.TokenLogProbs;
 import rlhf4j.policy.model.ValueHead;
 import rlhf4j.reference.ReferenceModel;
+import rlhf4j.rollout.Rollout;
 
 /**
  * The no-gradient pass of an RLHF step over a padded response batch: per-token log-probs of the
@@ -142,6 +143,23 @@ public final class LogProbPass {
         concat(fullRef),
         (System.nanoTime() - t0) / 1e9,
         refSeconds);
+  }
+
+  /**
+   * {@link #run} without distributions, unless the rollout's source already computed the policy's
+   * and the reference's log-probs where it generated ({@link Rollout#refLogProbs()} set; see {@link
+   * rlhf4j.rollout.RolloutSource}): then those, as arrays zero where padded, and no forward here
+   * ({@code seconds} 0). The critic-free trainers' phase of old and reference log-probs.
+   *
+   * @param rollout the step's rollout, in {@code batch}'s row order
+   */
+  public Result runOrReuse(NDManager m, ResponseBatch batch, boolean withPolicy, Rollout rollout) {
+    if (rollout.refLogProbs() == null || valueHead != null) {
+      return run(m, batch, withPolicy, false);
+    }
+    NDArray logProbs = withPolicy ? batch.perToken(m, rollout.logProbs()) : null; // (B, T)
+    NDArray ref = reference == null ? null : batch.perToken(m, rollout.refLogProbs()); // (B, T)
+    return new Result(logProbs, null, ref, null, null, 0, 0);
   }
 
   private static NDArray concat(NDList parts) {

@@ -19,6 +19,9 @@ import java.util.List;
  *     null otherwise, and the trainer runs the reference itself
  * @param scores per row, the reward's score, when the source scored the rollout where it was
  *     generated; null otherwise, and the trainer calls its reward function
+ * @param rewardsPerFunc (N, K) the scores of each of the critic-free trainers' K reward functions
+ *     (TRL's {@code rewards_per_func}; NaN where a function gave none), when the source scored
+ *     where it generated; null otherwise, and the trainer calls its reward functions
  */
 public record Rollout(
     List<long[]> queries,
@@ -28,7 +31,8 @@ public record Rollout(
     List<String> texts,
     boolean[] endedWithEos,
     List<float[]> refLogProbs,
-    float[] scores) {
+    float[] scores,
+    double[][] rewardsPerFunc) {
 
   /** A rollout as a generator gives it: no reference log-probs, no scores. */
   public Rollout(
@@ -38,7 +42,20 @@ public record Rollout(
       List<float[]> values,
       List<String> texts,
       boolean[] endedWithEos) {
-    this(queries, responses, logProbs, values, texts, endedWithEos, null, null);
+    this(queries, responses, logProbs, values, texts, endedWithEos, null, null, null);
+  }
+
+  /** A rollout scored with one reward where it was generated (PPO's): no per-function table. */
+  public Rollout(
+      List<long[]> queries,
+      List<long[]> responses,
+      List<float[]> logProbs,
+      List<float[]> values,
+      List<String> texts,
+      boolean[] endedWithEos,
+      List<float[]> refLogProbs,
+      float[] scores) {
+    this(queries, responses, logProbs, values, texts, endedWithEos, refLogProbs, scores, null);
   }
 
   /** Number of rows. */

@@ -15,7 +15,11 @@ import java.util.Map;
  * <p>A trainer may reuse a rollout's {@link Rollout#logProbs() log-probs} and {@link
  * Rollout#values() values} as the old policy's: a source that fills {@code values} promises that
  * both come from the current policy (no dropout) under the training temperature. A source that
- * cannot promise that leaves {@code values} null, and the trainer recomputes both.
+ * cannot promise that leaves {@code values} null, and the trainer recomputes both. Likewise a
+ * source that fills {@link Rollout#refLogProbs() refLogProbs} ran the policy and the reference side
+ * by side on the current adapter (no dropout, the training temperature, the reference being the
+ * base with adapters off): the critic-free trainers then take both the old and the reference
+ * log-probs from the rollout and run no pass of their own.
  */
 @FunctionalInterface
 public interface RolloutSource {

@@ -159,7 +159,8 @@ public final class GrpoLoss {
 
     NDArray perTokenKl = null;
     if (withKl) {
-      NDArray d = refLogProbs.sub(logProbs); // (B, T)
+      // masked first: padded positions (a rollout source's arrays hold 0 there) give exp(0)
+      NDArray d = refLogProbs.sub(logProbs).mul(m); // (B, T)
       perTokenKl = d.exp().sub(d).sub(Scalars.of(d, 1.0)); // (B, T)
       perTokenLoss = perTokenLoss.add(Scalars.mul(perTokenKl, settings.beta())); // (B, T)
     }

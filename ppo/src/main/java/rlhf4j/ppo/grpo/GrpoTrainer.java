@@ -130,9 +130,12 @@ public final class GrpoTrainer extends PolicyTrainerBase {
       NDArray mask = batch.mask(); // (B, T)
       double activeTokens = Masked.scalar(mask.sum());
 
-      // 5. old log-probs (only when mu > 1) and reference log-probs (only when beta != 0)
+      // 5. old log-probs (only when mu > 1) and reference log-probs (only when beta != 0), the
+      // rollout source's when it computed them where it generated
       LogProbPass.Result pass =
-          logProbPass == null ? null : logProbPass.run(m, batch, config.needsOldLogProbs(), false);
+          logProbPass == null
+              ? null
+              : logProbPass.runOrReuse(m, batch, config.needsOldLogProbs(), rollout.rollout());
       NDArray oldLogProbs = pass == null ? null : pass.logProbs(); // (B, T) or null
       NDArray refLogProbs = pass == null ? null : pass.refLogProbs(); // (B, T) or null
 

@@ -124,8 +124,9 @@ public final class ReinforceTrainer extends PolicyTrainerBase {
           ResponseBatch.of(m, rollout.rollout().queries(), rollout.rollout().responses(), padId);
       NDArray mask = batch.mask(); // (B, T)
 
-      // 4. old log-probs, and reference log-probs when the KL is penalised
-      LogProbPass.Result pass = logProbPass.run(m, batch, true, false);
+      // 4. old log-probs, and reference log-probs when the KL is penalised (the rollout source's
+      // when it computed them where it generated)
+      LogProbPass.Result pass = logProbPass.runOrReuse(m, batch, true, rollout.rollout());
       NDArray oldLogProbs = pass.logProbs(); // (B, T)
       NDArray refLogProbs = withKl() ? pass.refLogProbs() : oldLogProbs; // (B, T)
 

@@ -123,8 +123,10 @@ public final class RlooTrainer extends PolicyTrainerBase {
               config.maskTruncatedCompletions());
       NDArray mask = batch.mask(); // (B, T)
 
-      // 4. old log-probs (beta != 0 or mu > 1) and reference log-probs (beta != 0)
-      LogProbPass.Result pass = logProbPass == null ? null : logProbPass.run(m, batch, true, false);
+      // 4. old log-probs (beta != 0 or mu > 1) and reference log-probs (beta != 0), the rollout
+      // source's when it computed them where it generated
+      LogProbPass.Result pass =
+          logProbPass == null ? null : logProbPass.runOrReuse(m, batch, true, rollout.rollout());
       NDArray oldLogProbs = pass == null ? null : pass.logProbs(); // (B, T) or null
 
       // 5. KL-penalised rewards and leave-one-out advantages
