@@ -94,6 +94,23 @@ class GrpoLossTest {
   private static final float[] ADV = {2f, -1f};
 
   @Test
+  void paddedPositionsOfARolloutSourcesArraysLeaveTheKlFinite() {
+    // a rollout source's reference arrays hold 0 where padded; the policy may put a very low
+    // log-prob there (here -100: exp(100) overflows float), which the mask must keep out
+    float[][] logp = {{-1f, -2f, -0.5f}, {-0.7f, -0.3f, -100f}};
+    float[][] ref = {{-1.1f, -1.9f, -0.6f}, {-0.6f, -0.4f, 0f}};
+    GrpoLoss.Settings s =
+        settings(GrpoLossType.BNPO, ImportanceSamplingLevel.TOKEN, 0.1, null, 0.2, 0.2, 3);
+    Run padded = run(logp, null, ref, ADV, MASK, s, 1, 5);
+    float[][] sameWhereActive = {{-1f, -2f, -0.5f}, {-0.7f, -0.3f, 0f}};
+    Run clean = run(sameWhereActive, null, ref, ADV, MASK, s, 1, 5);
+    assertTrue(
+        Double.isFinite(padded.result().policyLoss()), "loss " + padded.result().policyLoss());
+    assertEquals(clean.result().kl(), padded.result().kl(), 1e-6);
+    assertArrayEquals(clean.grad(), padded.grad(), 1e-6);
+  }
+
+  @Test
   void atRatioOneTheGradientIsMinusAdvantageOverEachNormaliser() {
     // old = null: old is logp detached, ratio 1, beta 0. Lengths 3 and 2, B 2, 5 active tokens.
     double[][] perToken = {{2, 2, 2}, {-1, -1, 0}}; // A_i * m_it
