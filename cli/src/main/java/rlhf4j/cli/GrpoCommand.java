@@ -1,5 +1,6 @@
 package rlhf4j.cli;
 
+import java.io.IOException;
 import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Command;
@@ -30,12 +31,21 @@ public final class GrpoCommand extends RolloutCommand {
   }
 
   @Override
-  PolicyTrainer trainer(Context c, TrainerSetup setup) {
-    var generation = generation(c);
+  boolean usesReference(Context c) {
+    GrpoConfig cfg = (GrpoConfig) c.config().config();
+    return cfg.needsReference();
+  }
+
+  @Override
+  boolean usesOldLogProbs(Context c) {
+    GrpoConfig cfg = (GrpoConfig) c.config().config();
+    return cfg.needsOldLogProbs();
+  }
+
+  @Override
+  PolicyTrainer trainer(Context c, TrainerSetup setup) throws IOException {
     return new GrpoTrainer(
-        setup.generation(generation).padId(generation.padTokenId()),
-        (GrpoConfig) c.config().config(),
-        c.config().batching());
+        withRollouts(c, setup), (GrpoConfig) c.config().config(), c.config().batching());
   }
 
   @Override

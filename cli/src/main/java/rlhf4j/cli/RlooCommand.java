@@ -1,5 +1,6 @@
 package rlhf4j.cli;
 
+import java.io.IOException;
 import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Command;
@@ -30,12 +31,21 @@ public final class RlooCommand extends RolloutCommand {
   }
 
   @Override
-  PolicyTrainer trainer(Context c, TrainerSetup setup) {
-    var generation = generation(c);
+  boolean usesReference(Context c) {
+    RlooConfig cfg = (RlooConfig) c.config().config();
+    return cfg.beta() != 0.0;
+  }
+
+  @Override
+  boolean usesOldLogProbs(Context c) {
+    RlooConfig cfg = (RlooConfig) c.config().config();
+    return cfg.beta() != 0.0 || cfg.numIterations() > 1;
+  }
+
+  @Override
+  PolicyTrainer trainer(Context c, TrainerSetup setup) throws IOException {
     return new RlooTrainer(
-        setup.generation(generation).padId(generation.padTokenId()),
-        (RlooConfig) c.config().config(),
-        c.config().batching());
+        withRollouts(c, setup), (RlooConfig) c.config().config(), c.config().batching());
   }
 
   @Override

@@ -1,16 +1,43 @@
 package rlhf4j.cli;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import picocli.CommandLine.Option;
+import rlhf4j.distributed.SparkRolloutSource;
 import rlhf4j.policy.tokenizer.Tokenizer;
 import rlhf4j.ppo.PolicyTrainer;
+import rlhf4j.ppo.TrainerSetup;
 import rlhf4j.reward.RewardFunction;
 import rlhf4j.reward.RewardFunctions;
 import rlhf4j.rollout.GenerationConfig;
 
-/** What {@code rlhf4j grpo} and {@code rloo} share: prompts, rollouts and reward functions. */
+/**
+ * What {@code rlhf4j grpo} and {@code rloo} share: prompts, rollouts (here, or on Spark with {@code
+ * --spark-master}) and reward functions.
+ */
 abstract class RolloutCommand extends PolicyCommand {
+  @Option(
+      names = "--spark-master",
+      paramLabel = "URL",
+      description =
+          "run the rollouts (the G completions of every prompt, their old and reference log-probs"
+              + " and every reward function) on Spark: local[N], or spark://HOST:PORT of a cluster"
+              + " started with `rlhf4j spark master|worker`; executors read the base from"
+              + " model.dir (a preset is saved to OUTPUT_DIR/base-model) and only the adapter"
+              + " travels per step. Completions are then seeded one by one, so the samples differ"
+              + " from a local run (resume a run the way it started). The executors' reference is"
+              + " the base with adapters off: not with lora.adapter when beta is not 0")
+  String sparkMaster;
+
+  private SparkRolloutSource spark; // open while a --spark-master run trains
+
+  /** Whether the trainer needs reference log-probs (its KL term). */
+  abstract boolean usesReference(Context c);
+
+  /** Whether the trainer needs old log-probs (several iterations, or RLOO's KL). */
+  abstract boolean usesOldLogProbs(Context c);
 
   /** The trainer's sampling temperature. */
   abstract double temperature(Context c);
@@ -26,6 +53,53 @@ abstract class RolloutCommand extends PolicyCommand {
   /** The rollout settings of the config at the trainer's temperature. */
   GenerationConfig generation(Context c) {
     return PpoCommand.generation(c.config().generation(), temperature(c), c.model(), c.tokenizer());
+  }
+
+  /**
+   * {@code setup} with the run's rollouts: the local generator, or with {@code --spark-master} a
+   * Spark source (closed when the command ends) that scores with the config's reward functions and
+   * runs the reference on the executors when the trainer needs reference or old log-probs.
+   */
+  TrainerSetup withRollouts(Context c, TrainerSetup setup) throws IOException {
+    GenerationConfig generation = generation(c);
+    setup.generation(generation).padId(generation.padTokenId());
+    if (sparkMaster == null) {
+      return setup;
+    }
+    if (c.config().adapter() != null && usesReference(c)) {
+      throw new IllegalArgumentException(
+          "--spark-master: the executors compute the reference as the base with adapters off,"
+              + " but lora.adapter "
+              + c.config().adapter()
+              + " makes the reference that adapter's frozen copy; set beta to 0, or run without"
+              + " --spark-master");
+    }
+    String dir = c.config().model().dir();
+    spark =
+        SparkRollouts.openGrouped(
+            sparkMaster,
+            dir == null ? null : Path.of(dir),
+            c.model(),
+            c.runDir(),
+            c.policy(),
+            generation,
+            c.config().rewardFuncs(),
+            usesReference(c) || usesOldLogProbs(c),
+            c.config().batching().seed());
+    return setup.rolloutSource(spark);
+  }
+
+  /** Runs the command, then stops the Spark context of a {@code --spark-master} run. */
+  @Override
+  public Integer call() throws Exception {
+    try {
+      return super.call();
+    } finally {
+      if (spark != null) {
+        spark.close();
+        spark = null;
+      }
+    }
   }
 
   @Override
@@ -44,6 +118,9 @@ abstract class RolloutCommand extends PolicyCommand {
         funcs.add(RewardFunction.named(r.name(), f));
       }
       train(trainer, prompts, funcs, totalSteps, afterStep);
+      if (spark != null) {
+        spec.commandLine().getOut().println(SparkRollouts.summary(spark));
+      }
     } finally {
       // a reward model or an HTTP client is released when the run ends
       for (RewardFunction f : loaded) {

@@ -3,7 +3,9 @@ package rlhf4j.cli;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import rlhf4j.distributed.BaseModelSpec;
@@ -16,9 +18,10 @@ import rlhf4j.policy.model.ValueHead;
 import rlhf4j.rollout.GenerationConfig;
 
 /**
- * The {@code --spark-master} option of {@code ppo} and {@code quickstart}: a {@link
- * SparkRolloutSource} whose executors read the base model from a folder (the run's model folder, or
- * a preset saved once under the output folder) and build the run's reward themselves.
+ * The {@code --spark-master} option of {@code ppo}, {@code grpo}, {@code rloo} and {@code
+ * quickstart}: a {@link SparkRolloutSource} whose executors read the base model from a folder (the
+ * run's model folder, or a preset saved once under the output folder) and build the run's reward
+ * (PPO) or reward functions (GRPO, RLOO) themselves.
  */
 final class SparkRollouts {
   /** Sub-folder of the output folder where a preset base is saved for the executors. */
@@ -27,7 +30,7 @@ final class SparkRollouts {
   private SparkRollouts() {}
 
   /**
-   * A Spark rollout source for a run.
+   * PPO's Spark rollout source: the adapter and value head broadcast, one reward.
    *
    * @param master {@code local[N]} or {@code spark://HOST:PORT}
    * @param modelDir the run's HF model folder, or null for a preset (then saved to {@code
@@ -49,6 +52,50 @@ final class SparkRollouts {
       Map<String, String> rewardOptions,
       long seed)
       throws IOException {
+    return builder(master, modelDir, model, outDir, policy, generation, seed)
+        .valueHead(valueHead)
+        .reward(reward(rewardName, rewardOptions))
+        .build();
+  }
+
+  /**
+   * The critic-free trainers' Spark rollout source (GRPO, RLOO): only the adapter broadcast, every
+   * reward function built and run on the executors. Arguments as {@link #open}.
+   *
+   * @param funcs the reward functions, in the trainer's order
+   * @param reference whether executors run the reference (needed for the KL or old log-probs)
+   */
+  static SparkRolloutSource openGrouped(
+      String master,
+      Path modelDir,
+      CausalLM model,
+      Path outDir,
+      LoraModel policy,
+      GenerationConfig generation,
+      List<PpoRunConfig.Reward> funcs,
+      boolean reference,
+      long seed)
+      throws IOException {
+    List<RewardSpec> specs = new ArrayList<>();
+    for (PpoRunConfig.Reward r : funcs) {
+      specs.add(reward(r.name(), r.options()));
+    }
+    return builder(master, modelDir, model, outDir, policy, generation, seed)
+        .rewardFuncs(specs)
+        .reference(reference)
+        .build();
+  }
+
+  /** A source's settings but its rewards and value head; saves a preset base for the executors. */
+  private static SparkRolloutSource.Builder builder(
+      String master,
+      Path modelDir,
+      CausalLM model,
+      Path outDir,
+      LoraModel policy,
+      GenerationConfig generation,
+      long seed)
+      throws IOException {
     Path base;
     if (modelDir != null) {
       base = modelDir.toAbsolutePath();
@@ -58,6 +105,16 @@ final class SparkRollouts {
         HfCheckpoint.save(model, base);
       }
     }
+    return SparkRolloutSource.builder()
+        .master(master)
+        .base(new BaseModelSpec(base.toString()))
+        .policy(policy)
+        .generation(generation)
+        .seed(seed);
+  }
+
+  /** A reward the executors build; relative paths that exist here are made absolute. */
+  private static RewardSpec reward(String name, Map<String, String> rewardOptions) {
     Map<String, String> options = new LinkedHashMap<>();
     rewardOptions.forEach(
         (k, v) -> {
@@ -66,15 +123,7 @@ final class SparkRollouts {
               k,
               p != null && !p.isAbsolute() && Files.exists(p) ? p.toAbsolutePath().toString() : v);
         });
-    return SparkRolloutSource.builder()
-        .master(master)
-        .base(new BaseModelSpec(base.toString()))
-        .policy(policy)
-        .valueHead(valueHead)
-        .generation(generation)
-        .reward(new RewardSpec(rewardName, options))
-        .seed(seed)
-        .build();
+    return new RewardSpec(name, options);
   }
 
   /** One line about the last step's traffic, for the end of a run. */
