@@ -197,11 +197,7 @@ class SparkRolloutSourceTest {
     try (Driver d = new Driver()) {
       SparkRolloutSource source = d.spark(LENGTH, 2);
       Rollout r = source.rollout(prompts(4, 5), 0);
-      Path saved = tmp.resolve("adapter-size");
-      d.policy.saveAdapter(d.policy.activeAdapter(), saved);
-      long adapterBytes =
-          Files.size(saved.resolve(AdapterConfigFile.CONFIG))
-              + Files.size(saved.resolve(AdapterConfigFile.WEIGHTS));
+      long adapterBytes = adapterBytes(d);
       long headBytes = AdapterPayload.of(d.policy, d.head).valueHead().length;
       SparkRolloutSource.StepStats s = source.lastStep();
       assertEquals(adapterBytes + headBytes, s.broadcastBytes());
@@ -248,6 +244,11 @@ class SparkRolloutSourceTest {
     List<long[]> prompts = prompts(8, 7);
     Map<String, float[]> local = train(d -> d.local(), prompts);
     Map<String, float[]> remote = train(d -> d.spark(LENGTH, 2), prompts);
+    assertSameAdapter(local, remote);
+  }
+
+  /** The two runs' trainable arrays agree within float tolerance. */
+  static void assertSameAdapter(Map<String, float[]> local, Map<String, float[]> remote) {
     assertEquals(local.keySet(), remote.keySet());
     for (String k : local.keySet()) {
       float[] a = local.get(k);
@@ -256,6 +257,23 @@ class SparkRolloutSourceTest {
         assertEquals(a[i], b[i], 1e-4, k + "[" + i + "]");
       }
     }
+  }
+
+  /** The trainable arrays' values. */
+  static Map<String, float[]> values(Map<String, NDArray> trainable) {
+    Map<String, float[]> out = new LinkedHashMap<>();
+    for (Map.Entry<String, NDArray> e : trainable.entrySet()) {
+      out.put(e.getKey(), e.getValue().toFloatArray());
+    }
+    return out;
+  }
+
+  /** Bytes of the driver's active adapter as PEFT files ({@code adapter_config.json} + weights). */
+  static long adapterBytes(Driver d) throws IOException {
+    Path saved = Files.createTempDirectory(tmp, "adapter-size");
+    d.policy.saveAdapter(d.policy.activeAdapter(), saved);
+    return Files.size(saved.resolve(AdapterConfigFile.CONFIG))
+        + Files.size(saved.resolve(AdapterConfigFile.WEIGHTS));
   }
 
   interface SourceOf {
@@ -283,11 +301,7 @@ class SparkRolloutSourceTest {
                 .rolloutSource(source.of(d))
                 .build()) {
       trainer.train(prompts, new LengthScore(), 3, null);
-      Map<String, float[]> out = new LinkedHashMap<>();
-      for (Map.Entry<String, NDArray> e : trainer.trainableParameters().entrySet()) {
-        out.put(e.getKey(), e.getValue().toFloatArray());
-      }
-      return out;
+      return values(trainer.trainableParameters());
     }
   }
 
