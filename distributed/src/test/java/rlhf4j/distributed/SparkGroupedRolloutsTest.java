@@ -23,12 +23,15 @@ import rlhf4j.distributed.SparkRolloutSourceTest.LengthScore;
 import rlhf4j.policy.family.Presets;
 import rlhf4j.policy.hf.HfCheckpoint;
 import rlhf4j.policy.model.CausalLM;
+import rlhf4j.ppo.PolicyTrainer;
 import rlhf4j.ppo.RewardFuncs;
 import rlhf4j.ppo.RolloutSamples;
 import rlhf4j.ppo.RunConfig;
 import rlhf4j.ppo.TrainerSetup;
 import rlhf4j.ppo.grpo.GrpoConfig;
 import rlhf4j.ppo.grpo.GrpoTrainer;
+import rlhf4j.ppo.reinforce.ReinforceConfig;
+import rlhf4j.ppo.reinforce.ReinforceTrainer;
 import rlhf4j.reference.AdapterSwitchingReference;
 import rlhf4j.reward.RewardFunction;
 import rlhf4j.rollout.GroupedRollout;
@@ -82,13 +85,14 @@ class SparkGroupedRolloutsTest {
   }
 
   /** The critic-free source: no value head, the reward functions, the reference as asked. */
-  static SparkRolloutSource source(Driver d, int partitions, boolean reference) {
+  static SparkRolloutSource source(
+      Driver d, int partitions, boolean reference, List<RewardSpec> funcs) {
     return SparkRolloutSource.builder()
         .sparkContext(spark)
         .base(new BaseModelSpec(SparkRolloutSourceTest.modelDir.toString()))
         .policy(d.policy)
         .generation(SparkRolloutSourceTest.GENERATION)
-        .rewardFuncs(FUNCS)
+        .rewardFuncs(funcs)
         .reference(reference)
         .seed(SparkRolloutSourceTest.SEED)
         .partitions(partitions)
@@ -117,7 +121,8 @@ class SparkGroupedRolloutsTest {
           new RewardFuncs(localFuncs()).score(RolloutSamples.of(local.rollout(), null));
       // 3 partitions of 6 rows split no group; 4 split two of them
       for (int partitions : new int[] {3, 4}) {
-        GroupedRollout remote = GroupedRollout.generate(source(d, partitions, true), prompts, G, 2);
+        GroupedRollout remote =
+            GroupedRollout.generate(source(d, partitions, true, FUNCS), prompts, G, 2);
         Rollout l = local.rollout();
         Rollout r = remote.rollout();
         assertEquals(prompts.size() * G, r.size());
@@ -138,7 +143,7 @@ class SparkGroupedRolloutsTest {
   @Test
   void onlyTheAdapterIsBroadcastAndTheReferenceRunsOnlyWhenAsked() throws IOException {
     try (Driver d = new Driver()) {
-      SparkRolloutSource source = source(d, 2, false);
+      SparkRolloutSource source = source(d, 2, false, FUNCS);
       Rollout r = GroupedRollout.generate(source, prompts(2, 9), G, 0).rollout();
       assertNull(r.refLogProbs(), "reference(false): no reference pass on the executors");
       long adapterBytes = SparkRolloutSourceTest.adapterBytes(d);
@@ -153,8 +158,8 @@ class SparkGroupedRolloutsTest {
     List<long[]> prompts = prompts(4, 10);
     List<Map<String, Double>> localStats = new ArrayList<>();
     List<Map<String, Double>> sparkStats = new ArrayList<>();
-    Map<String, float[]> local = grpo(d -> local(d), prompts, localStats);
-    Map<String, float[]> remote = grpo(d -> source(d, 2, true), prompts, sparkStats);
+    Map<String, float[]> local = train(GRPO, d -> local(d), prompts, localStats);
+    Map<String, float[]> remote = train(GRPO, d -> source(d, 2, true, FUNCS), prompts, sparkStats);
     SparkRolloutSourceTest.assertSameAdapter(local, remote);
     try (Driver d = new Driver()) { // and the two steps did move it
       Map<String, float[]> start = SparkRolloutSourceTest.values(d.policy.trainableParameters());
@@ -176,22 +181,62 @@ class SparkGroupedRolloutsTest {
     }
   }
 
+  @Test
+  void reinforcePlusPlusOnSparkReachesTheSameAdapterAsTheLocalSource() {
+    List<long[]> prompts = prompts(4, 12);
+    List<Map<String, Double>> sparkStats = new ArrayList<>();
+    Map<String, float[]> local = train(REINFORCE, d -> local(d), prompts, new ArrayList<>());
+    Map<String, float[]> remote =
+        train(REINFORCE, d -> source(d, 2, true, FUNCS.subList(0, 1)), prompts, sparkStats);
+    SparkRolloutSourceTest.assertSameAdapter(local, remote);
+    assertEquals(0.0, sparkStats.get(1).get("time/ref_and_old_forward"), "from the executors");
+  }
+
   interface SourceOf {
     RolloutSource of(Driver d);
   }
 
-  /** Two GRPO steps (KL on, two iterations) from the same start; the trainables after them. */
-  static Map<String, float[]> grpo(
-      SourceOf source, List<long[]> prompts, List<Map<String, Double>> stats) {
-    GrpoConfig config =
-        GrpoConfig.builder()
-            .numGenerations(G)
-            .numIterations(2)
-            .beta(0.04)
-            .learningRate(1e-2)
-            .maxCompletionLength(SparkRolloutSourceTest.GENERATION.maxNewTokens())
-            .build();
-    RunConfig run = RunConfig.builder().batchSize(2).miniBatchSize(2).seed(5).build();
+  /** A trainer built on a setup, trained on the prompts (two steps). */
+  interface Trainer {
+    PolicyTrainer trained(TrainerSetup setup, List<long[]> prompts);
+  }
+
+  static final RunConfig RUN = RunConfig.builder().batchSize(2).miniBatchSize(2).seed(5).build();
+
+  /** GRPO with the KL on and two iterations: old and reference log-probs both in use. */
+  static final Trainer GRPO =
+      (setup, prompts) -> {
+        GrpoConfig config =
+            GrpoConfig.builder()
+                .numGenerations(G)
+                .numIterations(2)
+                .beta(0.04)
+                .learningRate(1e-2)
+                .maxCompletionLength(SparkRolloutSourceTest.GENERATION.maxNewTokens())
+                .build();
+        GrpoTrainer trainer = new GrpoTrainer(setup, config, RUN);
+        trainer.train(prompts, localFuncs(), 2, null);
+        return trainer;
+      };
+
+  /** REINFORCE++ with its KL reward (every sample must be scored: the length alone). */
+  static final Trainer REINFORCE =
+      (setup, prompts) -> {
+        ReinforceConfig config =
+            ReinforceConfig.builder()
+                .samplesPerPrompt(G)
+                .klCoef(0.01)
+                .baseline(true)
+                .learningRate(1e-2)
+                .build();
+        ReinforceTrainer trainer = new ReinforceTrainer(setup, config, RUN);
+        trainer.train(prompts, localFuncs().subList(0, 1), 2, null);
+        return trainer;
+      };
+
+  /** Two steps of {@code trainer} from the same start; the trainables after them. */
+  static Map<String, float[]> train(
+      Trainer trainer, SourceOf source, List<long[]> prompts, List<Map<String, Double>> stats) {
     try (Driver d = new Driver()) {
       TrainerSetup setup =
           TrainerSetup.builder()
@@ -200,9 +245,8 @@ class SparkGroupedRolloutsTest {
               .reference(new AdapterSwitchingReference(d.policy))
               .rolloutSource(source.of(d))
               .listener((step, s) -> stats.add(s));
-      try (GrpoTrainer trainer = new GrpoTrainer(setup, config, run)) {
-        trainer.train(prompts, localFuncs(), 2, null);
-        return SparkRolloutSourceTest.values(trainer.trainableParameters());
+      try (PolicyTrainer t = trainer.trained(setup, prompts)) {
+        return SparkRolloutSourceTest.values(t.trainableParameters());
       }
     }
   }
