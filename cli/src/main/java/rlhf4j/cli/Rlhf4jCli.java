@@ -59,10 +59,16 @@ public final class Rlhf4jCli implements Runnable {
   public static int run(String... args) {
     LogDefaults.apply(); // before the first logger is created
     Engines.configure(Integer.getInteger("rlhf4j.threads", 0));
+    return commandLine().execute(args);
+  }
+
+  /** The command tree as {@link #run} executes it (tests render every command's help). */
+  static CommandLine commandLine() {
     CommandLine cli = new CommandLine(new Rlhf4jCli());
     addThreadsOption(cli);
     cli.setExecutionExceptionHandler(new ExitCodes.Handler());
-    return cli.execute(args);
+    WholeWordHelp.install(cli); // after the mixins: wraps help lines at spaces only
+    return cli;
   }
 
   /**
