@@ -6,6 +6,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 import rlhf4j.cli.bench.BenchCommand;
 import rlhf4j.cli.config.VersionProvider;
+import rlhf4j.cli.plot.PlotCommand;
 import rlhf4j.policy.train.Engines;
 
 /** The {@code rlhf4j} command line. */
@@ -36,6 +37,7 @@ import rlhf4j.policy.train.Engines;
       GrpoCommand.class,
       RlooCommand.class,
       DpoCommand.class,
+      PlotCommand.class,
       BenchCommand.class,
       SparkCommand.class
     })
@@ -88,7 +90,8 @@ public final class Rlhf4jCli implements Runnable {
       }
       if (!sub.getSubcommands().isEmpty()) {
         addThreadsOption(sub);
-      } else if (sub.getCommandSpec().findOption("--threads") == null) {
+      } else if (sub.getCommandSpec().findOption("--threads") == null
+          && !(sub.getCommand() instanceof PlotCommand)) { // plot runs no model
         sub.addMixin("threads", new ThreadsOption());
       }
     }

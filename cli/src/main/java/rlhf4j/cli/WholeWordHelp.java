@@ -61,6 +61,28 @@ final class WholeWordHelp extends Help {
     return join(usage().customSynopsis(), params);
   }
 
+  /** Picocli's synopsis layout (4.7), wrapped at spaces only. */
+  @Override
+  protected String insertSynopsisCommandName(int headingLength, Text details) {
+    if (headingLength < 0) {
+      throw new IllegalArgumentException("synopsisHeadingLength must be >= 0: " + headingLength);
+    }
+    UsageMessageSpec usage = usage();
+    String commandName = commandSpec().qualifiedName();
+    int indent = headingLength + commandName.length() + 1;
+    if (indent > usage.synopsisAutoIndentThreshold() * usage.width()) {
+      indent = usage.synopsisIndent() < 0 ? headingLength : usage.synopsisIndent();
+      indent = Math.min(indent, (int) (0.9 * usage.width())); // picocli's maximum threshold
+    }
+    WholeWordTable table =
+        new WholeWordTable(colorScheme(), new Column(usage.width(), 0, Column.Overflow.WRAP));
+    table.setAdjustLineBreaksForWideCJKCharacters(usage.adjustLineBreaksForWideCJKCharacters());
+    table.indentWrappedLines = indent;
+    Text padding = Ansi.OFF.new Text("X".repeat(headingLength), colorScheme());
+    table.addRowValues(padding.concat(colorScheme().commandText(commandName)).concat(details));
+    return table.toString().substring(headingLength); // the heading is printed before
+  }
+
   /** Picocli's command list (name, first line of the description), wrapped at spaces only. */
   @Override
   public String commandList(Map<String, Help> subcommands) {

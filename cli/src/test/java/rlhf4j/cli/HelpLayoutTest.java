@@ -107,6 +107,20 @@ class HelpLayoutTest {
   }
 
   @Test
+  void theSynopsisBreaksOnlyBetweenOptions() {
+    commands()
+        .forEach(
+            (name, cmd) -> {
+              String synopsis = cmd.getHelp().synopsis(cmd.getHelp().synopsisHeadingLength());
+              for (String line : synopsis.split("\\R")) {
+                assertTrue(
+                    !line.matches(".*[,\\[=|(]$"), // e.g. "[--metrics=KEY[," then "KEY...]]"
+                    name + " breaks an option in its synopsis:\n" + synopsis);
+              }
+            });
+  }
+
+  @Test
   void noOptionIsListedTwice() {
     Pattern option = Pattern.compile("(?m)^ +(?:-\\w, )?(--[\\w-]+)");
     commands()
