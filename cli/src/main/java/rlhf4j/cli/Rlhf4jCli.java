@@ -6,6 +6,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 import rlhf4j.cli.bench.BenchCommand;
 import rlhf4j.cli.config.VersionProvider;
+import rlhf4j.cli.plot.PlotCommand;
 import rlhf4j.policy.train.Engines;
 
 /** The {@code rlhf4j} command line. */
@@ -36,6 +37,7 @@ import rlhf4j.policy.train.Engines;
       GrpoCommand.class,
       RlooCommand.class,
       DpoCommand.class,
+      PlotCommand.class,
       BenchCommand.class,
       SparkCommand.class
     })
@@ -59,10 +61,16 @@ public final class Rlhf4jCli implements Runnable {
   public static int run(String... args) {
     LogDefaults.apply(); // before the first logger is created
     Engines.configure(Integer.getInteger("rlhf4j.threads", 0));
+    return commandLine().execute(args);
+  }
+
+  /** The command tree as {@link #run} executes it (tests render every command's help). */
+  static CommandLine commandLine() {
     CommandLine cli = new CommandLine(new Rlhf4jCli());
     addThreadsOption(cli);
     cli.setExecutionExceptionHandler(new ExitCodes.Handler());
-    return cli.execute(args);
+    WholeWordHelp.install(cli); // after the mixins: wraps help lines at spaces only
+    return cli;
   }
 
   /**
@@ -82,7 +90,8 @@ public final class Rlhf4jCli implements Runnable {
       }
       if (!sub.getSubcommands().isEmpty()) {
         addThreadsOption(sub);
-      } else if (sub.getCommandSpec().findOption("--threads") == null) {
+      } else if (sub.getCommandSpec().findOption("--threads") == null
+          && !(sub.getCommand() instanceof PlotCommand)) { // plot runs no model
         sub.addMixin("threads", new ThreadsOption());
       }
     }

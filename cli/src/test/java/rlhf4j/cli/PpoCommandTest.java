@@ -98,6 +98,7 @@ class PpoCommandTest {
       assertTrue(j.has("objective/kl") && j.has("ppo/loss/total"), metrics.get(i));
       assertTrue(j.get("time/wall_s").getAsDouble() >= 0, metrics.get(i));
     }
+    List<String> names = entries(run);
     assertEquals(
         List.of(
             RunLock.FILE,
@@ -106,7 +107,10 @@ class PpoCommandTest {
             "metrics.jsonl",
             "run_config.yaml",
             RunFingerprint.FILE),
-        entries(run));
+        names.stream().filter(n -> !n.startsWith("events.out.tfevents.")).toList());
+    // and the TensorBoard event file beside metrics.jsonl
+    assertEquals(
+        1, names.stream().filter(n -> n.matches("events\\.out\\.tfevents\\..+\\.rlhf4j")).count());
 
     Path fin = run.resolve("final");
     assertEquals(

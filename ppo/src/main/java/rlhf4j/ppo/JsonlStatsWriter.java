@@ -8,7 +8,8 @@ import rlhf4j.policy.train.MetricsWriter;
 /**
  * PPO's statistics as a {@link StatsListener}: appends one JSON object per step ({@code {"step": n,
  * "time/wall_s": s, "objective/kl": ...}}, TRL's keys) to a file through the shared {@link
- * MetricsWriter} (NaN and infinite values written as null).
+ * MetricsWriter} (NaN and infinite values written as null), which also writes the steps to a
+ * TensorBoard event file in the same folder.
  */
 public final class JsonlStatsWriter implements StatsListener, AutoCloseable {
   private final MetricsWriter out;
