@@ -1,10 +1,15 @@
 package rlhf4j.cli;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import com.google.gson.Strictness;
+import com.google.gson.stream.JsonReader;
+import com.google.gson.stream.JsonToken;
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,7 +54,6 @@ final class SftData {
     if (!Files.isRegularFile(file)) {
       throw new IllegalArgumentException("data file " + file + " does not exist");
     }
-    ObjectMapper json = new ObjectMapper();
     ChatRows rows = ChatRows.of(file, tokenizerDir);
     List<SftExample> out = new ArrayList<>();
     try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
@@ -60,14 +64,7 @@ final class SftData {
         if (line.isBlank()) {
           continue;
         }
-        JsonNode node;
-        try {
-          node = json.readTree(line);
-        } catch (JsonProcessingException e) {
-          throw new IllegalArgumentException(
-              file + " line " + n + ": not valid JSON: " + e.getOriginalMessage());
-        }
-        out.add(example(node, tokenizer, file, n, rows, json));
+        out.add(example(parse(file, n, line), tokenizer, file, n, rows));
       }
     } catch (IOException e) {
       throw new IllegalArgumentException(file + ": cannot read: " + e.getMessage(), e);
@@ -78,12 +75,36 @@ final class SftData {
     return out;
   }
 
+  /** One line as strict JSON (no comments, single quotes, NaN or trailing values). */
+  private static JsonElement parse(Path file, int line, String text) {
+    try {
+      JsonReader reader = new JsonReader(new StringReader(text));
+      reader.setStrictness(Strictness.STRICT);
+      JsonElement element = JsonParser.parseReader(reader);
+      if (reader.peek() != JsonToken.END_DOCUMENT) {
+        throw new JsonParseException("more than one JSON value on the line");
+      }
+      return element;
+    } catch (JsonParseException | IOException | IllegalStateException e) {
+      String message = String.valueOf(e.getMessage());
+      int see = message.indexOf("\nSee https://");
+      throw new IllegalArgumentException(
+          file
+              + " line "
+              + line
+              + ": not valid JSON: "
+              + (see < 0 ? message : message.substring(0, see)),
+          e);
+    }
+  }
+
   private static SftExample example(
-      JsonNode node, Tokenizer tokenizer, Path file, int line, ChatRows rows, ObjectMapper json) {
+      JsonElement element, Tokenizer tokenizer, Path file, int line, ChatRows rows) {
     String where = file + " line " + line;
-    if (!node.isObject()) {
+    if (!element.isJsonObject()) {
       throw new IllegalArgumentException(where + ": expected a JSON object");
     }
+    JsonObject node = element.getAsJsonObject();
     boolean messages = node.has("messages");
     boolean text = node.has("text");
     boolean pair = node.has("prompt") || node.has("completion");
@@ -95,14 +116,13 @@ final class SftData {
     }
     if (messages) {
       ChatTemplate template = rows.conversational(line, "messages");
-      List<Map<String, Object>> m = rows.messages(line, "messages", value(node, "messages", json));
+      List<Map<String, Object>> m = rows.messages(line, "messages", value(node, "messages"));
       return rows.render(line, "messages", () -> SftExample.fromChat(tokenizer, template, m));
     }
-    if (pair && (node.path("prompt").isArray() || node.path("completion").isArray())) {
+    if (pair && (isArray(node, "prompt") || isArray(node, "completion"))) {
       ChatTemplate template = rows.conversational(line, "prompt");
-      List<Map<String, Object>> p = rows.messages(line, "prompt", value(node, "prompt", json));
-      List<Map<String, Object>> c =
-          rows.messages(line, "completion", value(node, "completion", json));
+      List<Map<String, Object>> p = rows.messages(line, "prompt", value(node, "prompt"));
+      List<Map<String, Object>> c = rows.messages(line, "completion", value(node, "completion"));
       ChatTexts t =
           rows.render(line, "prompt", () -> Conversations.promptCompletion(template, p, c));
       return SftExample.of(
@@ -116,17 +136,20 @@ final class SftData {
         tokenizer, string(node, "prompt", where), string(node, "completion", where));
   }
 
-  /** A field as plain Java lists, maps, strings and numbers (null when absent). */
-  private static Object value(JsonNode node, String field, ObjectMapper json) {
-    JsonNode v = node.get(field);
-    return v == null || v.isNull() ? null : json.convertValue(v, Object.class);
+  private static boolean isArray(JsonObject node, String field) {
+    return node.has(field) && node.get(field).isJsonArray();
   }
 
-  private static String string(JsonNode node, String field, String where) {
-    JsonNode v = node.get(field);
-    if (v == null || !v.isTextual()) {
+  /** A field as plain Java lists, maps, strings and numbers (null when absent). */
+  private static Object value(JsonObject node, String field) {
+    return ChatTemplate.fromJson(node.get(field));
+  }
+
+  private static String string(JsonObject node, String field, String where) {
+    JsonElement v = node.get(field);
+    if (v == null || !v.isJsonPrimitive() || !v.getAsJsonPrimitive().isString()) {
       throw new IllegalArgumentException(where + ": \"" + field + "\" must be a string");
     }
-    return v.asText();
+    return v.getAsString();
   }
 }

@@ -84,6 +84,31 @@ class ChatDataTest {
   }
 
   @Test
+  void sftLinesMustBeStrictJsonObjects() throws IOException {
+    try (Tokenizer tok = Tokenizer.load(CHAT)) {
+      for (String bad :
+          List.of(
+              "{'text': 'single quotes'}",
+              "{\"text\": \"a\"} {\"text\": \"b\"}",
+              "{\"text\": NaN}",
+              "{text: \"unquoted name\"}")) {
+        Path f = write("bad.jsonl", "{\"text\": \"fine\"}", bad);
+        IllegalArgumentException e =
+            assertThrows(IllegalArgumentException.class, () -> SftData.read(f, tok, CHAT));
+        assertTrue(e.getMessage().startsWith(f + " line 2: not valid JSON: "), e.getMessage());
+        assertFalse(e.getMessage().contains("Troubleshooting"), e.getMessage());
+      }
+      Path f = write("array.jsonl", "[\"text\"]");
+      IllegalArgumentException e =
+          assertThrows(IllegalArgumentException.class, () -> SftData.read(f, tok, CHAT));
+      assertEquals(f + " line 1: expected a JSON object", e.getMessage());
+      Path n = write("number.jsonl", "{\"prompt\": \"a\", \"completion\": 4}");
+      e = assertThrows(IllegalArgumentException.class, () -> SftData.read(n, tok, CHAT));
+      assertEquals(n + " line 1: \"completion\" must be a string", e.getMessage());
+    }
+  }
+
+  @Test
   void sftConversationsWithoutAChatTemplateNameTheLineAndTheFix() throws IOException {
     Path gpt2 = Fixtures.path("hf/gpt2-tiny");
     Path f = write("sft.jsonl", "{\"messages\": [" + USER + ", " + ASSISTANT + "]}");

@@ -46,7 +46,7 @@ public final class Fixtures {
               + relative
               + ": it belongs in testing/src/main/resources/fixtures/ (looked in "
               + file
-              + "); a module's tests reach it through <dependency><groupId>rlhf4j</groupId>"
+              + "); a module's tests reach it through <dependency><groupId>io.github.rlhf4j</groupId>"
               + "<artifactId>testing</artifactId><scope>test</scope></dependency>");
     }
     return file;

@@ -1,17 +1,19 @@
 package rlhf4j.cli.config;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonPrimitive;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.RecordComponent;
 import java.lang.reflect.Type;
+import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -108,7 +110,7 @@ public final class ConfigBinder {
    *
    * @throws IllegalArgumentException with a message about the value (the caller adds the key)
    */
-  public static void set(Object builder, String method, JsonNode value) {
+  public static void set(Object builder, String method, JsonElement value) {
     List<Method> candidates =
         setters(builder.getClass()).stream().filter(m -> m.getName().equals(method)).toList();
     Method chosen = choose(candidates, value);
@@ -125,19 +127,19 @@ public final class ConfigBinder {
     }
   }
 
-  private static Method choose(List<Method> candidates, JsonNode value) {
+  private static Method choose(List<Method> candidates, JsonElement value) {
     Method fallback = null;
     for (Method m : candidates) {
       Class<?> p = m.getParameterTypes()[0];
       boolean optional =
           p == OptionalDouble.class || p == OptionalInt.class || p == OptionalLong.class;
       boolean many = List.class.isAssignableFrom(p) || p.isArray();
-      if (value.isNull() ? optional : value.isArray() ? many : !optional && !many) {
+      if (value.isJsonNull() ? optional : value.isJsonArray() ? many : !optional && !many) {
         return m;
       }
       fallback = fallback == null ? m : fallback;
     }
-    if (value.isNull()) {
+    if (value.isJsonNull()) {
       throw new IllegalArgumentException("needs a value (null is not allowed here)");
     }
     return fallback;
@@ -175,27 +177,26 @@ public final class ConfigBinder {
    *
    * @throws IllegalArgumentException naming the expected kind and the value found
    */
-  public static Object convert(JsonNode node, Type type) {
+  public static Object convert(JsonElement node, Type type) {
     if (type instanceof ParameterizedType pt) {
       Class<?> raw = (Class<?>) pt.getRawType();
       Type[] args = pt.getActualTypeArguments();
       if (raw == List.class) {
-        if (!node.isArray()) {
+        if (!node.isJsonArray()) {
           throw new IllegalArgumentException("must be a list, got " + shown(node));
         }
         List<Object> out = new ArrayList<>();
         int i = 0;
-        for (JsonNode e : node) {
+        for (JsonElement e : node.getAsJsonArray()) {
           out.add(element(e, args[0], "[" + i++ + "]"));
         }
         return out;
       }
-      if (!node.isObject()) {
+      if (!node.isJsonObject()) {
         throw new IllegalArgumentException("must be a mapping, got " + shown(node));
       }
       Map<String, Object> out = new LinkedHashMap<>();
-      for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
-        Map.Entry<String, JsonNode> e = it.next();
+      for (Map.Entry<String, JsonElement> e : node.getAsJsonObject().entrySet()) {
         out.put(e.getKey(), element(e.getValue(), args[1], "." + e.getKey()));
       }
       return out;
@@ -209,7 +210,7 @@ public final class ConfigBinder {
       }
       return array;
     }
-    if (node.isNull()) {
+    if (node.isJsonNull()) {
       if (c == OptionalDouble.class) {
         return OptionalDouble.empty();
       }
@@ -234,19 +235,25 @@ public final class ConfigBinder {
       return c == OptionalDouble.class ? OptionalDouble.of(v) : (Object) v;
     }
     if (c == float.class || c == Float.class) {
-      return (float) number(node);
+      double v = number(node);
+      if (Double.isFinite(v) && Float.isInfinite((float) v)) {
+        throw new IllegalArgumentException(
+            "must be a number within +-" + Float.MAX_VALUE + ", got " + shown(node));
+      }
+      return (float) v;
     }
     if (c == boolean.class || c == Boolean.class) {
-      if (!node.isBoolean()) {
+      if (!(node.isJsonPrimitive() && node.getAsJsonPrimitive().isBoolean())) {
         throw new IllegalArgumentException("must be true or false, got " + shown(node));
       }
-      return node.booleanValue();
+      return node.getAsBoolean();
     }
     if (c == String.class || c == Path.class) {
-      if (!node.isValueNode()) {
+      if (!node.isJsonPrimitive()) {
         throw new IllegalArgumentException("must be a string, got " + shown(node));
       }
-      return c == Path.class ? Path.of(node.asText()) : node.asText();
+      String text = spelled(node.getAsJsonPrimitive());
+      return c == Path.class ? Path.of(text) : text;
     }
     if (c.isEnum()) {
       return enumValue(node, c);
@@ -254,7 +261,7 @@ public final class ConfigBinder {
     throw new IllegalStateException("cannot convert to " + type);
   }
 
-  private static Object element(JsonNode e, Type type, String where) {
+  private static Object element(JsonElement e, Type type, String where) {
     try {
       return convert(e, type);
     } catch (IllegalArgumentException ex) {
@@ -262,58 +269,110 @@ public final class ConfigBinder {
     }
   }
 
-  private static long integer(JsonNode node, long min, long max) {
-    if (!node.isIntegralNumber()) {
+  private static long integer(JsonElement node, long min, long max) {
+    BigInteger v = integral(node);
+    if (v == null) {
       throw new IllegalArgumentException("must be an integer, got " + shown(node));
     }
-    if (!node.canConvertToLong() || node.longValue() < min || node.longValue() > max) {
+    if (v.compareTo(BigInteger.valueOf(min)) < 0 || v.compareTo(BigInteger.valueOf(max)) > 0) {
       throw new IllegalArgumentException(
-          "must be an integer in [" + min + ", " + max + "], got " + node.asText());
+          "must be an integer in [" + min + ", " + max + "], got " + v);
     }
-    return node.longValue();
+    return v.longValueExact();
   }
 
-  private static double number(JsonNode node) {
-    if (node.isNumber()) {
-      return node.doubleValue();
+  /** {@code node}'s value when it is an integer (not {@code 2.0}, not {@code "2"}), else null. */
+  private static BigInteger integral(JsonElement node) {
+    if (!(node.isJsonPrimitive() && node.getAsJsonPrimitive().isNumber())) {
+      return null;
     }
-    if (node.isTextual()) {
-      switch (node.asText().toLowerCase(Locale.ROOT)) {
-        case ".inf", "inf", "+.inf" -> {
-          return Double.POSITIVE_INFINITY;
-        }
-        case "-.inf", "-inf" -> {
-          return Double.NEGATIVE_INFINITY;
-        }
-        case ".nan", "nan" -> {
-          return Double.NaN;
-        }
-        default -> {}
-      }
+    Number n = node.getAsNumber();
+    if (n instanceof Integer || n instanceof Long || n instanceof Short || n instanceof Byte) {
+      return BigInteger.valueOf(n.longValue());
     }
-    throw new IllegalArgumentException("must be a number, got " + shown(node));
+    if (n instanceof BigInteger b) {
+      return b;
+    }
+    if (n instanceof Double || n instanceof Float || n instanceof BigDecimal) {
+      return null;
+    }
+    String text = n.toString(); // a number Gson parsed lazily from JSON text
+    return text.matches("-?[0-9]+") ? new BigInteger(text) : null;
+  }
+
+  /**
+   * A number; refuses NaN ({@code .nan} is valid YAML but no setting means it). {@code .inf} goes
+   * on to the library's validation, which refuses it where a setting must be finite ({@link
+   * ConfigSection#build} then adds why).
+   */
+  private static double number(JsonElement node) {
+    double v;
+    if (node.isJsonPrimitive() && node.getAsJsonPrimitive().isNumber()) {
+      v = node.getAsDouble();
+    } else if (node.isJsonPrimitive() && node.getAsJsonPrimitive().isString()) {
+      v =
+          switch (node.getAsString().toLowerCase(Locale.ROOT)) {
+            case ".inf", "inf", "+.inf" -> Double.POSITIVE_INFINITY;
+            case "-.inf", "-inf" -> Double.NEGATIVE_INFINITY;
+            case ".nan", "nan" -> Double.NaN;
+            default -> throw new IllegalArgumentException("must be a number, got " + shown(node));
+          };
+    } else {
+      throw new IllegalArgumentException("must be a number, got " + shown(node));
+    }
+    if (Double.isNaN(v)) {
+      throw new IllegalArgumentException(
+          "must be a finite number; "
+              + NON_FINITE_HINT.formatted(spelled(node.getAsJsonPrimitive())));
+    }
+    return v;
+  }
+
+  /** Why a {@code .nan} or {@code .inf} that the YAML parser accepted is refused. */
+  static final String NON_FINITE_HINT = "%s is valid YAML but not a usable setting here";
+
+  /** Whether {@code node} is a non-finite number ({@code .nan}, {@code .inf}, {@code -.inf}). */
+  static boolean nonFinite(JsonElement node) {
+    return node != null
+        && node.isJsonPrimitive()
+        && node.getAsJsonPrimitive().isNumber()
+        && !(node.getAsNumber() instanceof BigInteger)
+        && !Double.isFinite(node.getAsDouble());
+  }
+
+  /** A scalar as the user would write it: YAML's {@code .nan}, {@code .inf}, {@code -.inf}. */
+  static String spelled(JsonPrimitive p) {
+    if (p.isNumber() && nonFinite(p)) {
+      double v = p.getAsDouble();
+      return Double.isNaN(v) ? ".nan" : v > 0 ? ".inf" : "-.inf";
+    }
+    return p.getAsString();
   }
 
   @SuppressWarnings({"unchecked", "rawtypes"})
-  private static Object enumValue(JsonNode node, Class<?> c) {
+  private static Object enumValue(JsonElement node, Class<?> c) {
     String valid =
         Arrays.stream(c.getEnumConstants())
             .map(e -> ((Enum<?>) e).name().toLowerCase(Locale.ROOT))
             .collect(Collectors.joining(", "));
-    if (!node.isTextual()) {
+    if (!(node.isJsonPrimitive() && node.getAsJsonPrimitive().isString())) {
       throw new IllegalArgumentException("must be one of " + valid + ", got " + shown(node));
     }
-    String name = node.asText().trim().toUpperCase(Locale.ROOT).replace('-', '_');
+    String name = node.getAsString().trim().toUpperCase(Locale.ROOT).replace('-', '_');
     try {
       return Enum.valueOf((Class<? extends Enum>) c, name);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(
-          "must be one of " + valid + ", got '" + node.asText() + "'", e);
+          "must be one of " + valid + ", got '" + node.getAsString() + "'", e);
     }
   }
 
-  private static String shown(JsonNode node) {
-    return node.isTextual() ? "'" + node.asText() + "'" : node.toString();
+  private static String shown(JsonElement node) {
+    if (node.isJsonPrimitive()) {
+      JsonPrimitive p = node.getAsJsonPrimitive();
+      return p.isString() ? "'" + p.getAsString() + "'" : spelled(p);
+    }
+    return node.toString();
   }
 
   /** {@code List<T>} for an array component type. */

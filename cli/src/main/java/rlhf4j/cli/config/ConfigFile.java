@@ -1,13 +1,7 @@
 package rlhf4j.cli.config;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import java.io.IOException;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collection;
@@ -21,14 +15,10 @@ import java.util.Map;
  * working directory.
  */
 public final class ConfigFile {
-  private static final ObjectMapper YAML =
-      new ObjectMapper(new YAMLFactory())
-          .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY);
-
   private final Path file;
-  private final ObjectNode root;
+  private final JsonObject root;
 
-  private ConfigFile(Path file, ObjectNode root) {
+  private ConfigFile(Path file, JsonObject root) {
     this.file = file;
     this.root = root;
   }
@@ -45,50 +35,22 @@ public final class ConfigFile {
     if (!Files.isRegularFile(file)) {
       throw new IllegalArgumentException("config file " + file + " does not exist");
     }
-    JsonNode root;
-    try {
-      root = YAML.readTree(file.toFile());
-    } catch (JsonProcessingException e) {
+    JsonElement root = YamlTree.read(file);
+    if (root.isJsonNull()) {
       throw new IllegalArgumentException(
           file
-              + (e.getLocation() == null ? "" : ":" + e.getLocation().getLineNr())
-              + ": "
-              + yamlProblem(e.getOriginalMessage()),
-          e);
-    } catch (IOException e) {
-      throw new IllegalArgumentException(file + ": cannot read: " + e.getMessage(), e);
+              + " is empty (or only comments): expected a mapping of sections "
+              + List.copyOf(sections)
+              + "; see "
+              + example);
     }
-    if (root == null || root.isMissingNode() || root.isNull()) {
-      throw new IllegalArgumentException(file + " is empty; see " + example);
-    }
-    if (!root.isObject()) {
+    if (!root.isJsonObject()) {
       throw new IllegalArgumentException(
           file + ": expected a mapping of sections " + List.copyOf(sections) + ", got " + root);
     }
-    ConfigFile c = new ConfigFile(file, (ObjectNode) root);
+    ConfigFile c = new ConfigFile(file, root.getAsJsonObject());
     c.checkKeys("", root, sections);
     return c;
-  }
-
-  private static final java.util.regex.Pattern DUPLICATE =
-      java.util.regex.Pattern.compile(
-          "Duplicate field '([^']*)'.*", java.util.regex.Pattern.DOTALL);
-  private static final java.util.regex.Pattern NON_FINITE =
-      java.util.regex.Pattern.compile(
-          "Malformed numeric value '([-+]?\\.(?:nan|NaN|NAN|inf|Inf|INF))'.*",
-          java.util.regex.Pattern.DOTALL);
-
-  /** The parser's complaint in the user's terms (Jackson names its own classes and features). */
-  static String yamlProblem(String message) {
-    java.util.regex.Matcher dup = DUPLICATE.matcher(message);
-    if (dup.matches()) {
-      return "duplicate key '" + dup.group(1) + "': give each key once";
-    }
-    java.util.regex.Matcher nonFinite = NON_FINITE.matcher(message);
-    if (nonFinite.matches()) {
-      return nonFinite.group(1) + " is valid YAML but not a usable setting: give a finite number";
-    }
-    return "not valid YAML: " + message;
   }
 
   /** The file's path. */
@@ -103,24 +65,24 @@ public final class ConfigFile {
    *     ConfigBinder#keys})
    */
   public ConfigSection section(String name, Collection<String> keys) {
-    JsonNode node = root.get(name);
-    if (node == null || node.isNull()) {
-      node = JsonNodeFactory.instance.objectNode();
-    } else if (!node.isObject()) {
+    JsonElement node = root.get(name);
+    if (node == null || node.isJsonNull()) {
+      node = new JsonObject();
+    } else if (!node.isJsonObject()) {
       throw new IllegalArgumentException(
           file + ": section '" + name + "' must be a mapping of keys, got " + node);
     }
     checkKeys(name, node, keys);
-    return new ConfigSection(file, name, (ObjectNode) node, keys);
+    return new ConfigSection(file, name, node.getAsJsonObject(), keys);
   }
 
   /** Whether the file has section {@code name}. */
   public boolean has(String name) {
-    return root.has(name) && !root.get(name).isNull();
+    return root.has(name) && !root.get(name).isJsonNull();
   }
 
-  private void checkKeys(String where, JsonNode node, Collection<String> valid) {
-    for (Map.Entry<String, JsonNode> e : (Iterable<Map.Entry<String, JsonNode>>) node::fields) {
+  private void checkKeys(String where, JsonElement node, Collection<String> valid) {
+    for (Map.Entry<String, JsonElement> e : node.getAsJsonObject().entrySet()) {
       String key = e.getKey();
       if (!valid.contains(key)) {
         String suggestion = KeyNames.suggest(key, valid);

@@ -1,6 +1,7 @@
 package rlhf4j.cli.config;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
 import java.lang.reflect.Type;
 import java.nio.file.Path;
 import java.util.Collection;
@@ -18,13 +19,16 @@ import java.util.regex.Pattern;
 public final class ConfigSection {
   private static final Pattern WORD = Pattern.compile("\\b[a-z][A-Za-z0-9]*\\b");
 
+  /** The part of {@link ConfigBinder#NON_FINITE_HINT} that says a message already explains. */
+  private static final String HINTED = ConfigBinder.NON_FINITE_HINT.formatted("");
+
   private final Path file;
   private final String name;
-  private final ObjectNode node;
+  private final JsonObject node;
   private final Collection<String> keys;
   private Map<String, String> bound = Map.of();
 
-  ConfigSection(Path file, String name, ObjectNode node, Collection<String> keys) {
+  ConfigSection(Path file, String name, JsonObject node, Collection<String> keys) {
     this.file = file;
     this.name = name;
     this.node = node;
@@ -38,7 +42,7 @@ public final class ConfigSection {
 
   /** Whether {@code key} is given (and not null). */
   public boolean has(String key) {
-    return node.has(key) && !node.get(key).isNull();
+    return node.has(key) && !node.get(key).isJsonNull();
   }
 
   /** {@code key}'s value as {@code type}, or null when absent. */
@@ -87,7 +91,8 @@ public final class ConfigSection {
             try {
               ConfigBinder.set(builder, method, node.get(key));
             } catch (IllegalArgumentException e) {
-              throw error(key, rename(e.getMessage()));
+              String message = rename(e.getMessage());
+              throw error(key, message.contains(HINTED) ? message : message + nonFiniteHint(key));
             }
           }
         });
@@ -108,9 +113,23 @@ public final class ConfigSection {
         throw e; // already names the file and the key
       }
       String first = message.split("[ ,:]", 2)[0];
+      boolean key = keys.contains(first);
       throw new IllegalArgumentException(
-          file + ": " + name + (keys.contains(first) ? "." : ": ") + message, e);
+          file + ": " + name + (key ? "." : ": ") + message + (key ? nonFiniteHint(first) : ""), e);
     }
+  }
+
+  /**
+   * Why the library refused {@code key} when its value is YAML's {@code .inf}, {@code -.inf} or
+   * {@code .nan} (the parser accepts them; most settings must be finite); else empty.
+   */
+  private String nonFiniteHint(String key) {
+    JsonElement v = node.get(key);
+    return ConfigBinder.nonFinite(v)
+        ? " ("
+            + ConfigBinder.NON_FINITE_HINT.formatted(ConfigBinder.spelled(v.getAsJsonPrimitive()))
+            + ")"
+        : "";
   }
 
   /** An error about {@code key}'s value, naming the file and the key. */

@@ -4,9 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.google.gson.JsonElement;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,14 +19,13 @@ import rlhf4j.ppo.PpoConfig;
 import rlhf4j.ppo.math.KlPenalty;
 
 class ConfigBinderTest {
-  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
   private static final Map<String, String> SFT_ALIASES =
       Map.of("num_train_epochs", "epochs", "per_device_train_batch_size", "batchSize");
 
   @TempDir Path dir;
 
-  private static JsonNode yaml(String text) throws IOException {
-    return YAML.readTree(text);
+  private static JsonElement yaml(String text) {
+    return YamlTree.parse(text, "test");
   }
 
   private ConfigSection section(String text, Map<String, String> keys) throws IOException {
@@ -130,5 +127,92 @@ class ConfigBinderTest {
     assertTrue(e.getMessage().contains("valid keys in trainer: learning_rate, num_train_epochs"));
     assertEquals("per_device_train_batch_size", KeyNames.suggest("batch_size", keys.keySet()));
     assertEquals(null, KeyNames.suggest("completely_else", keys.keySet()));
+  }
+
+  @Test
+  void nonIntegersInIntegerFieldsAreRefused() throws IOException {
+    Map<String, String> keys = ConfigBinder.keys(SftConfig.Builder.class, SFT_ALIASES);
+    Map<String, String> shown =
+        Map.of("2.7", "2.7", "2.0", "2.0", "'2'", "'2'", "010", "'010'", "1:30", "'1:30'");
+    for (String value : shown.keySet()) {
+      IllegalArgumentException e =
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> section("  max_steps: " + value + "\n", keys).bind(SftConfig.builder(), keys));
+      assertTrue(
+          e.getMessage().contains("c.yaml: trainer.max_steps must be an integer, got"),
+          e.getMessage());
+      assertTrue(e.getMessage().endsWith("got " + shown.get(value)), e.getMessage());
+    }
+  }
+
+  @Test
+  void nanIsRefusedNamingTheField() throws IOException {
+    Map<String, String> keys = ConfigBinder.keys(SftConfig.Builder.class, SFT_ALIASES);
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> section("  learning_rate: .nan\n", keys).bind(SftConfig.builder(), keys));
+    assertTrue(
+        e.getMessage()
+            .endsWith(
+                "c.yaml: trainer.learning_rate must be a finite number; .nan is valid YAML but not"
+                    + " a usable setting here"),
+        e.getMessage());
+  }
+
+  @Test
+  void infinityGoesToTheLibrarysValidationWhichNamesTheField() throws IOException {
+    Map<String, String> keys = ConfigBinder.keys(SftConfig.Builder.class, SFT_ALIASES);
+    ConfigSection s = section("  learning_rate: -.inf\n", keys);
+    SftConfig.Builder b = s.bind(SftConfig.builder(), keys);
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> s.build(b::build));
+    assertTrue(
+        e.getMessage()
+            .endsWith(
+                "c.yaml: trainer.learning_rate must be finite and > 0, got -Infinity (-.inf is"
+                    + " valid YAML but not a usable setting here)"),
+        e.getMessage());
+  }
+
+  @Test
+  void yaml11BooleansAreNotBooleans() throws IOException {
+    Map<String, String> keys = ConfigBinder.keys(SftConfig.Builder.class, SFT_ALIASES);
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> section("  packing: yes\n", keys).bind(SftConfig.builder(), keys));
+    assertTrue(
+        e.getMessage().endsWith("trainer.packing must be true or false, got 'yes'"),
+        e.getMessage());
+  }
+
+  @Test
+  void emptyAndCommentOnlyFilesSayWhatIsExpected() throws IOException {
+    for (String text : List.of("", "# nothing yet\n", "---\n")) {
+      Path f = Files.writeString(dir.resolve("empty.yaml"), text);
+      IllegalArgumentException e =
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> ConfigFile.read(f, List.of("model", "trainer"), "cli/configs/sft.yaml"));
+      assertEquals(
+          f
+              + " is empty (or only comments): expected a mapping of sections [model, trainer];"
+              + " see cli/configs/sft.yaml",
+          e.getMessage());
+    }
+  }
+
+  @Test
+  void duplicateKeysInASectionNameTheKeyAndTheLine() throws IOException {
+    Map<String, String> keys = ConfigBinder.keys(SftConfig.Builder.class, SFT_ALIASES);
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> section("  max_steps: 5\n  max_steps: 6\n", keys));
+    assertEquals(
+        dir.resolve("c.yaml") + ":3: duplicate key 'max_steps': give each key once",
+        e.getMessage());
   }
 }

@@ -12,7 +12,7 @@ import ai.djl.ndarray.types.Shape;
 public final class Rope {
   private Rope() {}
 
-  /** Inverse frequencies base^(−2i/R) for i < R/2, with optional rope scaling. */
+  /** Inverse frequencies base^(−2i/R) for i {@literal <} R/2, with optional rope scaling. */
   public static float[] inverseFrequencies(int rotaryDims, double theta, RopeScaling scaling) {
     float[] inv = new float[rotaryDims / 2];
     for (int i = 0; i < inv.length; i++) {

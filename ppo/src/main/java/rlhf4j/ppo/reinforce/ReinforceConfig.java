@@ -4,7 +4,8 @@ package rlhf4j.ppo.reinforce;
  * Hyper-parameters of REINFORCE++ with OpenRLHF v0.11's defaults ({@code
  * openrlhf/cli/train_ppo_ray.py}; OpenRLHF flags in brackets). Build with {@link #builder()}.
  *
- * @param klCoef per-token k1 KL penalty, 0.01 ({@code --algo.kl.init_coef}); values <= 0 mean 0
+ * @param klCoef per-token k1 KL penalty, 0.01 ({@code --algo.kl.init_coef}); values {@literal <=} 0
+ *     mean 0
  * @param gamma discount of the returns, 1 ({@code --algo.advantage.gamma}); must be 1 with the
  *     baseline (OpenRLHF forces it)
  * @param rewardClipLow lower score clip, -10 ({@code --reward.clip_range})
