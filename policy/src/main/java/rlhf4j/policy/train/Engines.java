@@ -44,6 +44,7 @@ public final class Engines {
       synchronized (Engines.class) {
         if (!defaultsApplied) {
           passiveWaitPolicy();
+          NativeMemory.fixMmapThreshold();
           defaultsApplied = true;
         }
       }
@@ -68,6 +69,7 @@ public final class Engines {
       System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
     }
     passiveWaitPolicy();
+    NativeMemory.fixMmapThreshold();
   }
 
   /**
