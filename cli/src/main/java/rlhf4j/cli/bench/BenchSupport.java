@@ -13,7 +13,12 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.function.Supplier;
+import picocli.CommandLine;
+import rlhf4j.policy.memory.ProcessMemory;
+import rlhf4j.policy.model.CausalLM;
 import rlhf4j.policy.model.ModelConfig;
+import rlhf4j.policy.quant.BaseDtype;
+import rlhf4j.policy.quant.QuantConfig;
 
 /**
  * Measurement helpers shared by the {@code rlhf4j bench} commands, with the same workloads and
@@ -83,9 +88,73 @@ public final class BenchSupport {
     }
   }
 
-  /** Peak resident set size of this process (VmHWM), in MB. */
-  public static double peakRssMb() {
+  /** The highest VmHWM read just before a {@link #resetPeakRss()}, in MB. */
+  private static double peakBeforeResetsMb;
+
+  /**
+   * Peak resident set size of this process in MB: VmHWM, or a higher value it had before a {@link
+   * #resetPeakRss()} (so phase measurements never lower the process peak a report gives).
+   */
+  public static synchronized double peakRssMb() {
+    return Math.max(peakBeforeResetsMb, procStatusMb("VmHWM:"));
+  }
+
+  /** VmHWM as the kernel reports it now: the peak since start or the last reset, in MB. */
+  static double peakSinceResetMb() {
     return procStatusMb("VmHWM:");
+  }
+
+  /**
+   * Resets VmHWM to the current resident size ({@code 5 > /proc/self/clear_refs}), remembering the
+   * process peak so far for {@link #peakRssMb()}.
+   *
+   * @return whether the kernel accepted the reset (false off Linux or where /proc is read-only)
+   */
+  static synchronized boolean resetPeakRss() {
+    double before = procStatusMb("VmHWM:");
+    if (!Double.isNaN(before)) {
+      peakBeforeResetsMb = Math.max(peakBeforeResetsMb, before);
+    }
+    return ProcessMemory.resetPeak();
+  }
+
+  /**
+   * Adds the memory facts every bench JSON carries: {@code peak_rss_mb} (the process peak), {@code
+   * base_weight_mb} (the stored base weights: codes and scales for a quantised base), {@code
+   * base_dtype} and {@code gradient_checkpointing}.
+   */
+  public static void addMemoryFacts(
+      JsonObject summary, CausalLM model, BaseDtype baseDtype, boolean gradientCheckpointing) {
+    summary.addProperty("peak_rss_mb", round(peakRssMb()));
+    summary.addProperty("base_weight_mb", round(model.parameterBytes() / 1048576.0));
+    summary.addProperty("base_dtype", baseDtype.configName());
+    summary.addProperty("gradient_checkpointing", gradientCheckpointing);
+  }
+
+  /**
+   * Parses {@code --base-dtype} into a quantisation config (block projections in that type, one
+   * scale per output channel, embeddings float32).
+   *
+   * @throws CommandLine.ParameterException naming the option and the accepted values
+   */
+  public static QuantConfig quantConfig(CommandLine.Model.CommandSpec spec, String baseDtype) {
+    try {
+      return QuantConfig.of(BaseDtype.parse(baseDtype));
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "--base-dtype: " + e.getMessage());
+    }
+  }
+
+  /**
+   * Makes glibc return every freed allocation of 64 KiB or more to the kernel at once ({@link
+   * ProcessMemory#releaseFreedMemoryEagerly}), so resident-memory growth measures live tensors
+   * rather than freed blocks glibc kept; costs page faults on every new large tensor.
+   *
+   * @return whether glibc accepted it
+   */
+  static boolean releaseFreedMemoryEagerly() {
+    return ProcessMemory.releaseFreedMemoryEagerly(1 << 16);
   }
 
   /** Current resident set size (VmRSS), in MB. */
