@@ -176,18 +176,29 @@ public final class BenchSupport {
   }
 
   /**
-   * Analytic matmul FLOPs (2 per multiply-add) of one GPT-2-style forward over {@code tNew} tokens
-   * attending to {@code tPast + tNew} keys, LM head on {@code nLogits} positions per sequence;
-   * {@code loraFlopsPerToken} = 2·Σ r·(in + out) over adapted modules. Mirrors the yardstick.
+   * Analytic matmul FLOPs (2 per multiply-add) of one forward over {@code tNew} tokens attending to
+   * {@code tPast + tNew} keys, LM head on {@code nLogits} positions per sequence; {@code
+   * loraFlopsPerToken} = 2·Σ r·(in + out) over adapted modules. The block projections count every
+   * linear layer's in·out (12·d² per layer for GPT-2, as the yardstick counts; gated MLPs, GQA and
+   * a head width other than d as the model has them), attention {@link #attentionWidth} per key.
    */
   public static double forwardFlops(
-      ModelConfig c, long batch, long tNew, long tPast, long nLogits, double loraFlopsPerToken) {
-    double d = c.hiddenSize();
-    double linear = 2.0 * batch * tNew * c.numLayers() * 12 * d * d;
-    double attention = 4.0 * batch * c.numLayers() * tNew * (tPast + tNew) * d;
+      CausalLM model, long batch, long tNew, long tPast, long nLogits, double loraFlopsPerToken) {
+    ModelConfig c = model.config();
+    double projections = 0;
+    for (rlhf4j.policy.model.Linear l : model.linears()) {
+      projections += (double) l.inFeatures() * l.outFeatures();
+    }
+    double linear = 2.0 * batch * tNew * projections;
+    double attention = 4.0 * batch * c.numLayers() * tNew * (tPast + tNew) * attentionWidth(c);
     double lora = batch * tNew * loraFlopsPerToken;
-    double head = 2.0 * batch * nLogits * d * c.vocabSize();
+    double head = 2.0 * batch * nLogits * (double) c.hiddenSize() * c.vocabSize();
     return linear + attention + lora + head;
+  }
+
+  /** Width of the attention products QKᵀ and PV: heads × head width (d for GPT-2). */
+  public static double attentionWidth(ModelConfig c) {
+    return (double) c.numHeads() * c.headDim();
   }
 
   /** Writes {@code report} as pretty JSON to {@code file} (if not null) and stdout. */

@@ -109,7 +109,7 @@ public final class ForwardBench implements Callable<Integer> {
               });
       double peakEnd = BenchSupport.matmulPeakGflops(matmulSeconds, 1024);
       double peak = Math.max(peakStart, peakEnd);
-      double flops = BenchSupport.forwardFlops(model.config(), batch, seqLen, 0, seqLen, 0);
+      double flops = BenchSupport.forwardFlops(model, batch, seqLen, 0, seqLen, 0);
       double med = BenchSupport.median(seconds);
       double gflops = flops / 1e9 / med;
       JsonObject report = new JsonObject();

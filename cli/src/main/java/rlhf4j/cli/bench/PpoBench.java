@@ -257,10 +257,14 @@ public final class PpoBench implements Callable<Integer> {
         loraFlops += 2.0 * loraR * (l.inFeatures() + l.outFeatures());
       }
       // forward + backward with frozen base weights, as the yardstick counts it
-      double fwdBase =
-          BenchSupport.forwardFlops(model.config(), batch, seqLen, 0, (long) respWidth, 0);
+      double fwdBase = BenchSupport.forwardFlops(model, batch, seqLen, 0, (long) respWidth, 0);
       double attention =
-          4.0 * batch * model.config().numLayers() * seqLen * seqLen * model.config().hiddenSize();
+          4.0
+              * batch
+              * model.config().numLayers()
+              * seqLen
+              * seqLen
+              * BenchSupport.attentionWidth(model.config());
       double loraFwd = batch * seqLen * loraFlops;
       double updateFlops = ppoEpochs * (2 * fwdBase + attention + loraFwd + 2 * loraFwd);
       double updateMed = BenchSupport.median(update);
