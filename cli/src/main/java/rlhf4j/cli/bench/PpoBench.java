@@ -287,7 +287,10 @@ public final class PpoBench implements Callable<Integer> {
           "update_fraction_of_matmul_peak", BenchSupport.round(updateGflops / peak));
       BenchSupport.addMemoryFacts(summary, model, quant.baseDtype(), gradientCheckpointing);
       summary.addProperty(
-          "params_total", model.parameterCount() + lora.trainableReport().trainable() + 769);
+          "params_total",
+          model.parameterCount()
+              + lora.trainableReport().trainable()
+              + head.parameters().values().stream().mapToLong(a -> a.size()).sum());
       summary.addProperty(
           "params_trainable",
           trainer.trainableParameters().values().stream().mapToLong(a -> a.size()).sum());

@@ -24,23 +24,24 @@ import java.util.List;
  *   <li>for i = L−1 … 0: recompute block i from x_i (a leaf) with a graph and backpropagate the
  *       upstream gradient g_{i+1} into it (a vector-Jacobian product); this adds the block's
  *       parameter gradients and gives g_i = ∂loss/∂x_i; the block's graph is then freed; quantised
- *       layers go through a {@link QuantizedLinearTape}, so not even one block's float32 weight
- *       copies wait in the graph;
+ *       layers go through a {@link QuantizedLinearTape} (where {@link #taped}), so not even one
+ *       block's float32 weight copies wait in the graph;
  *   <li>if an embedding table trains: recompute the embeddings and backpropagate g_0.
  * </ol>
  *
  * <p>Without checkpointing a float32 base backpropagates through one graph ({@link #oneGraph}); a
- * quantised one is {@link #staged} per block, for the same reason.
+ * quantised one is {@link #staged} per block, for the same reason, where {@link #taped}.
  */
 final class CheckpointedBackward {
   private CheckpointedBackward() {}
 
   /**
    * Backward without recomputation: one graph for a float32 base; for a quantised base {@link
-   * #staged}, which gives the same gradients without a float32 weight copy in the graph.
+   * #staged}, which gives the same gradients without a float32 weight copy in the graph, where that
+   * holds less ({@link #taped}).
    */
   static NDList plain(CausalLM model, NDArray ids, NDArray mask, boolean training, LossHead head) {
-    return quantised(model)
+    return taped(model, ids)
         ? staged(model, ids, mask, training, head)
         : oneGraph(model, ids, mask, training, head);
   }
@@ -156,20 +157,27 @@ final class CheckpointedBackward {
     return l;
   }
 
-  /** Whether any layer of {@code model} (blocks or LM head) stores its weight quantised. */
-  static boolean quantised(CausalLM model) {
-    if (model.lmHead().isQuantized()) {
-      return true;
-    }
+  /**
+   * Whether the quantised block layers go through a {@link QuantizedLinearTape} for a batch of
+   * {@code ids}: when the float32 copies one graph would keep (Σ in·out over quantised layers) are
+   * more than the layer inputs the tape keeps instead (tokens × Σ in, an upper bound: layers that
+   * share an input count it each time). At Qwen3-0.6B's shapes that is below about 1,500 tokens per
+   * forward.
+   */
+  static boolean taped(CausalLM model, NDArray ids) {
+    double copies = 0;
+    double inputs = 0;
     for (Linear l : model.linears()) {
       if (l.isQuantized()) {
-        return true;
+        copies += (double) l.inFeatures() * l.outFeatures();
+        inputs += l.inFeatures();
       }
     }
-    return false;
+    return copies > 0 && ids.size() * inputs < copies;
   }
 
   static NDList run(CausalLM model, NDArray ids, NDArray mask, boolean training, LossHead head) {
+    boolean taped = taped(model, ids);
     List<Block> blocks = model.blocks();
     int layers = blocks.size();
     long seed = training ? drawSeed(ids.getManager()) : 0;
@@ -215,11 +223,13 @@ final class CheckpointedBackward {
         }
         NDArray gIn;
         try (NDScope s = new NDScope();
-            QuantizedLinearTape tape = QuantizedLinearTape.open()) {
+            QuantizedLinearTape tape = taped ? QuantizedLinearTape.open() : null) {
           try (GradientCollector gc = newCollector()) {
             NDArray y = CausalLM.runBlock(blocks.get(i), x, in.ctx()); // only saved tensors stay
-            tape.stop();
-            boolean replay = tape.size() > 0; // quantised layers: no float32 copy in the graph
+            boolean replay = tape != null && tape.size() > 0; // no float32 copy in the graph
+            if (tape != null) {
+              tape.stop();
+            }
             JniUtils.backward((PtNDArray) y, (PtNDArray) g, replay, false);
             if (replay) {
               tape.replay();

@@ -133,6 +133,10 @@ class QuantizedBackwardTest {
       vh.setTrainable(true);
       Map<String, NDArray> params = new LinkedHashMap<>(lora.trainableParameters());
       params.putAll(vh.parameters());
+      try (NDManager m = NDManager.newBaseManager()) {
+        NDArray ids = m.zeros(new Shape(2, 8), ai.djl.ndarray.types.DataType.INT64);
+        assertTrue(CheckpointedBackward.taped(model, ids), "the batch goes through the tape");
+      }
       Map<String, float[]> oneGraph = lossAndGrads(model, vh, params, Path.ONE_GRAPH);
       String what = preset + " " + dtype + "/" + blockSize;
       assertClose(oneGraph, lossAndGrads(model, vh, params, Path.STAGED), what + " staged");
@@ -172,6 +176,21 @@ class QuantizedBackwardTest {
         NDArray want = g.matMul(w); // (2, 3, in)
         assertEquals(0f, x.getGradient().sub(want).abs().max().getFloat(), 1e-5f);
       }
+    }
+  }
+
+  @Test
+  void theTapeIsUsedOnlyWhereItsInputsWeighLessThanTheCopies() {
+    try (CausalLM int8 =
+            CausalLM.random(Presets.config("tiny-llama"), 1, QuantConfig.of(BaseDtype.INT8));
+        CausalLM fp32 = Presets.create("tiny-llama", 1);
+        NDManager m = NDManager.newBaseManager()) {
+      // tiny-llama per block: Σ in·out = 2·64·64 + 2·64·32 + 3·64·128 = 36864, Σ in = 6·64 + 128
+      NDArray few = m.zeros(new Shape(2, 35), ai.djl.ndarray.types.DataType.INT64); // 70 tokens
+      NDArray many = m.zeros(new Shape(2, 37), ai.djl.ndarray.types.DataType.INT64); // 74 tokens
+      assertTrue(CheckpointedBackward.taped(int8, few), "70 · 512 < 36864");
+      assertTrue(!CheckpointedBackward.taped(int8, many), "74 · 512 > 36864");
+      assertTrue(!CheckpointedBackward.taped(fp32, few), "a float32 base has no copies");
     }
   }
 
