@@ -13,7 +13,12 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.function.Supplier;
+import picocli.CommandLine;
+import rlhf4j.policy.memory.ProcessMemory;
+import rlhf4j.policy.model.CausalLM;
 import rlhf4j.policy.model.ModelConfig;
+import rlhf4j.policy.quant.BaseDtype;
+import rlhf4j.policy.quant.QuantConfig;
 
 /**
  * Measurement helpers shared by the {@code rlhf4j bench} commands, with the same workloads and
@@ -83,9 +88,73 @@ public final class BenchSupport {
     }
   }
 
-  /** Peak resident set size of this process (VmHWM), in MB. */
-  public static double peakRssMb() {
+  /** The highest VmHWM read just before a {@link #resetPeakRss()}, in MB. */
+  private static double peakBeforeResetsMb;
+
+  /**
+   * Peak resident set size of this process in MB: VmHWM, or a higher value it had before a {@link
+   * #resetPeakRss()} (so phase measurements never lower the process peak a report gives).
+   */
+  public static synchronized double peakRssMb() {
+    return Math.max(peakBeforeResetsMb, procStatusMb("VmHWM:"));
+  }
+
+  /** VmHWM as the kernel reports it now: the peak since start or the last reset, in MB. */
+  static double peakSinceResetMb() {
     return procStatusMb("VmHWM:");
+  }
+
+  /**
+   * Resets VmHWM to the current resident size ({@code 5 > /proc/self/clear_refs}), remembering the
+   * process peak so far for {@link #peakRssMb()}.
+   *
+   * @return whether the kernel accepted the reset (false off Linux or where /proc is read-only)
+   */
+  static synchronized boolean resetPeakRss() {
+    double before = procStatusMb("VmHWM:");
+    if (!Double.isNaN(before)) {
+      peakBeforeResetsMb = Math.max(peakBeforeResetsMb, before);
+    }
+    return ProcessMemory.resetPeak();
+  }
+
+  /**
+   * Adds the memory facts every bench JSON carries: {@code peak_rss_mb} (the process peak), {@code
+   * base_weight_mb} (the stored base weights: codes and scales for a quantised base), {@code
+   * base_dtype} and {@code gradient_checkpointing}.
+   */
+  public static void addMemoryFacts(
+      JsonObject summary, CausalLM model, BaseDtype baseDtype, boolean gradientCheckpointing) {
+    summary.addProperty("peak_rss_mb", round(peakRssMb()));
+    summary.addProperty("base_weight_mb", round(model.parameterBytes() / 1048576.0));
+    summary.addProperty("base_dtype", baseDtype.configName());
+    summary.addProperty("gradient_checkpointing", gradientCheckpointing);
+  }
+
+  /**
+   * Parses {@code --base-dtype} into a quantisation config (block projections in that type, one
+   * scale per output channel, embeddings float32).
+   *
+   * @throws CommandLine.ParameterException naming the option and the accepted values
+   */
+  public static QuantConfig quantConfig(CommandLine.Model.CommandSpec spec, String baseDtype) {
+    try {
+      return QuantConfig.of(BaseDtype.parse(baseDtype));
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "--base-dtype: " + e.getMessage());
+    }
+  }
+
+  /**
+   * Makes glibc return every freed allocation of 64 KiB or more to the kernel at once ({@link
+   * ProcessMemory#releaseFreedMemoryEagerly}), so resident-memory growth measures live tensors
+   * rather than freed blocks glibc kept; costs page faults on every new large tensor.
+   *
+   * @return whether glibc accepted it
+   */
+  static boolean releaseFreedMemoryEagerly() {
+    return ProcessMemory.releaseFreedMemoryEagerly(1 << 16);
   }
 
   /** Current resident set size (VmRSS), in MB. */
@@ -107,18 +176,29 @@ public final class BenchSupport {
   }
 
   /**
-   * Analytic matmul FLOPs (2 per multiply-add) of one GPT-2-style forward over {@code tNew} tokens
-   * attending to {@code tPast + tNew} keys, LM head on {@code nLogits} positions per sequence;
-   * {@code loraFlopsPerToken} = 2·Σ r·(in + out) over adapted modules. Mirrors the yardstick.
+   * Analytic matmul FLOPs (2 per multiply-add) of one forward over {@code tNew} tokens attending to
+   * {@code tPast + tNew} keys, LM head on {@code nLogits} positions per sequence; {@code
+   * loraFlopsPerToken} = 2·Σ r·(in + out) over adapted modules. The block projections count every
+   * linear layer's in·out (12·d² per layer for GPT-2, as the yardstick counts; gated MLPs, GQA and
+   * a head width other than d as the model has them), attention {@link #attentionWidth} per key.
    */
   public static double forwardFlops(
-      ModelConfig c, long batch, long tNew, long tPast, long nLogits, double loraFlopsPerToken) {
-    double d = c.hiddenSize();
-    double linear = 2.0 * batch * tNew * c.numLayers() * 12 * d * d;
-    double attention = 4.0 * batch * c.numLayers() * tNew * (tPast + tNew) * d;
+      CausalLM model, long batch, long tNew, long tPast, long nLogits, double loraFlopsPerToken) {
+    ModelConfig c = model.config();
+    double projections = 0;
+    for (rlhf4j.policy.model.Linear l : model.linears()) {
+      projections += (double) l.inFeatures() * l.outFeatures();
+    }
+    double linear = 2.0 * batch * tNew * projections;
+    double attention = 4.0 * batch * c.numLayers() * tNew * (tPast + tNew) * attentionWidth(c);
     double lora = batch * tNew * loraFlopsPerToken;
-    double head = 2.0 * batch * nLogits * d * c.vocabSize();
+    double head = 2.0 * batch * nLogits * (double) c.hiddenSize() * c.vocabSize();
     return linear + attention + lora + head;
+  }
+
+  /** Width of the attention products QKᵀ and PV: heads × head width (d for GPT-2). */
+  public static double attentionWidth(ModelConfig c) {
+    return (double) c.numHeads() * c.headDim();
   }
 
   /** Writes {@code report} as pretty JSON to {@code file} (if not null) and stdout. */

@@ -12,9 +12,12 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 import rlhf4j.policy.family.Presets;
 import rlhf4j.policy.model.CausalLM;
+import rlhf4j.policy.quant.QuantConfig;
 import rlhf4j.policy.train.Engines;
 
 /** {@code rlhf4j bench forward}: inference forward throughput against the measured matmul peak. */
@@ -69,15 +72,24 @@ public final class ForwardBench implements Callable<Integer> {
       description = "matmul peak loop length (default: ${DEFAULT-VALUE})")
   double matmulSeconds;
 
+  @Option(
+      names = "--base-dtype",
+      defaultValue = "fp32",
+      description = "storage of the base weights: fp32, fp16 or int8 (default: ${DEFAULT-VALUE})")
+  String baseDtype;
+
   @Option(names = "--json", paramLabel = "FILE", description = "also write the JSON report here")
   Path json;
 
+  @Spec CommandSpec spec;
+
   @Override
   public Integer call() throws Exception {
+    QuantConfig quant = BenchSupport.quantConfig(spec, baseDtype);
     Engines.configure(threads);
     Engine.getInstance(); // load natives before timing
     double peakStart = BenchSupport.matmulPeakGflops(matmulSeconds, 1024);
-    try (CausalLM model = Presets.create(preset, seed);
+    try (CausalLM model = CausalLM.random(Presets.config(preset), seed, quant);
         NDManager m = NDManager.newBaseManager()) {
       SplittableRandom rng = new SplittableRandom(seed);
       long[] ids = new long[batch * seqLen];
@@ -97,7 +109,7 @@ public final class ForwardBench implements Callable<Integer> {
               });
       double peakEnd = BenchSupport.matmulPeakGflops(matmulSeconds, 1024);
       double peak = Math.max(peakStart, peakEnd);
-      double flops = BenchSupport.forwardFlops(model.config(), batch, seqLen, 0, seqLen, 0);
+      double flops = BenchSupport.forwardFlops(model, batch, seqLen, 0, seqLen, 0);
       double med = BenchSupport.median(seconds);
       double gflops = flops / 1e9 / med;
       JsonObject report = new JsonObject();
@@ -107,7 +119,7 @@ public final class ForwardBench implements Callable<Integer> {
       summary.addProperty("matmul_peak_gflops", BenchSupport.round(peak));
       summary.addProperty("forward_fraction_of_matmul_peak", BenchSupport.round(gflops / peak));
       summary.addProperty("params_total", model.parameterCount());
-      summary.addProperty("peak_rss_mb", BenchSupport.round(BenchSupport.peakRssMb()));
+      BenchSupport.addMemoryFacts(summary, model, quant.baseDtype(), false);
       report.add("summary", summary);
       JsonObject workload = new JsonObject();
       workload.addProperty("preset", preset);

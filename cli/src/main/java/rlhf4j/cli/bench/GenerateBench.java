@@ -6,9 +6,12 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 import rlhf4j.policy.family.Presets;
 import rlhf4j.policy.model.CausalLM;
+import rlhf4j.policy.quant.QuantConfig;
 import rlhf4j.policy.train.Engines;
 import rlhf4j.rollout.GenerationConfig;
 import rlhf4j.rollout.Generator;
@@ -75,14 +78,23 @@ public final class GenerateBench implements Callable<Integer> {
   @Option(names = "--no-kv-off", description = "skip the slow no-cache timing")
   boolean noKvOff;
 
+  @Option(
+      names = "--base-dtype",
+      defaultValue = "fp32",
+      description = "storage of the base weights: fp32, fp16 or int8 (default: ${DEFAULT-VALUE})")
+  String baseDtype;
+
   @Option(names = "--json", paramLabel = "FILE", description = "also write the JSON report here")
   Path json;
 
+  @Spec CommandSpec spec;
+
   @Override
   public Integer call() throws Exception {
+    QuantConfig quant = BenchSupport.quantConfig(spec, baseDtype);
     Engines.configure(threads);
     Engine.getInstance();
-    try (CausalLM model = Presets.create(preset, seed)) {
+    try (CausalLM model = CausalLM.random(Presets.config(preset), seed, quant)) {
       List<long[]> prompts =
           BenchPrompts.make(
               batch, promptLen, model.config().vocabSize(), model.config().eosTokenId(), seed);
@@ -110,7 +122,7 @@ public final class GenerateBench implements Callable<Integer> {
             cache ? "gen_tokens_per_s_kv_cache" : "gen_tokens_per_s_no_kv_cache",
             BenchSupport.round(rate));
       }
-      summary.addProperty("peak_rss_mb", BenchSupport.round(BenchSupport.peakRssMb()));
+      BenchSupport.addMemoryFacts(summary, model, quant.baseDtype(), false);
       summary.addProperty("params_total", model.parameterCount());
       report.add("summary", summary);
       JsonObject workload = new JsonObject();

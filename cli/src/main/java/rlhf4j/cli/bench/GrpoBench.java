@@ -9,7 +9,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 import rlhf4j.policy.family.Presets;
 import rlhf4j.policy.lora.LoraConfig;
 import rlhf4j.policy.lora.LoraModel;
@@ -17,6 +19,7 @@ import rlhf4j.policy.model.CausalLM;
 import rlhf4j.policy.optim.AdamW;
 import rlhf4j.policy.optim.AdamWConfig;
 import rlhf4j.policy.optim.LrSchedule;
+import rlhf4j.policy.quant.QuantConfig;
 import rlhf4j.policy.train.Engines;
 import rlhf4j.ppo.RunConfig;
 import rlhf4j.ppo.TrainerSetup;
@@ -84,9 +87,10 @@ public final class GrpoBench implements Callable<Integer> {
 
   @Option(
       names = "--lora-targets",
-      defaultValue = "c_attn",
       split = ",",
-      description = "default: ${DEFAULT-VALUE}")
+      description =
+          "modules to adapt (default: PEFT's for the family: c_attn for GPT-2, q_proj,v_proj for"
+              + " Llama and Qwen)")
   List<String> loraTargets;
 
   @Option(
@@ -109,6 +113,22 @@ public final class GrpoBench implements Callable<Integer> {
       description = "recompute each block in the backward instead of keeping its activations")
   boolean gradientCheckpointing;
 
+  @Option(
+      names = "--base-dtype",
+      defaultValue = "fp32",
+      description =
+          "storage of the frozen base weights: fp32, fp16 or int8 (default: ${DEFAULT-VALUE})")
+  String baseDtype;
+
+  @Option(
+      names = "--release-freed-memory",
+      description =
+          "return freed tensors of 64 KiB or more to the kernel at once (glibc mallopt), so"
+              + " update_peak_extra_mb counts live tensors; adds page faults to every phase")
+  boolean releaseFreedMemory;
+
+  @Spec CommandSpec spec;
+
   @Option(names = "--seed", defaultValue = "0", description = "default: ${DEFAULT-VALUE}")
   long seed;
 
@@ -129,9 +149,11 @@ public final class GrpoBench implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    QuantConfig quant = BenchSupport.quantConfig(spec, baseDtype);
+    boolean released = releaseFreedMemory && BenchSupport.releaseFreedMemoryEagerly();
     Engines.configure(threads);
     Engine.getInstance();
-    try (CausalLM model = CausalLM.random(Presets.config(preset), seed);
+    try (CausalLM model = CausalLM.random(Presets.config(preset), seed, quant);
         LoraModel lora =
             LoraModel.inject(
                 model,
@@ -153,7 +175,9 @@ public final class GrpoBench implements Callable<Integer> {
               .learningRate(lr)
               .maxCompletionLength(newTokens)
               .build();
-      try (AdamW optimizer = new AdamW(AdamWConfig.defaults(), LrSchedule.constant(lr));
+      UpdateMemoryProbe probe =
+          new UpdateMemoryProbe(new AdamW(AdamWConfig.defaults(), LrSchedule.constant(lr)));
+      try (UpdateMemoryProbe optimizer = probe;
           GrpoTrainer trainer =
               new GrpoTrainer(
                   TrainerSetup.builder()
@@ -184,7 +208,10 @@ public final class GrpoBench implements Callable<Integer> {
             prompts,
             List.of(RewardFunction.named("even_tokens", PpoBench::evenTokenReward)),
             warmup + repeats,
-            (t, stats) -> rssTrace.add(BenchSupport.rssMb()));
+            (t, stats) -> {
+              probe.endStep();
+              rssTrace.add(BenchSupport.rssMb());
+            });
       }
       List<Map<String, Double>> timed = steps.subList(warmup, steps.size());
       List<Double> rollout = column(timed, "time/rollout");
@@ -208,14 +235,14 @@ public final class GrpoBench implements Callable<Integer> {
           BenchSupport.round(
               iterations * completions * (promptLen + completionLength) / updateMed));
       summary.addProperty("completions_per_step", completions);
-      summary.addProperty("peak_rss_mb", BenchSupport.round(BenchSupport.peakRssMb()));
+      BenchSupport.addMemoryFacts(summary, model, quant.baseDtype(), gradientCheckpointing);
       summary.addProperty(
           "params_trainable",
           lora.trainableParameters().values().stream().mapToLong(a -> a.size()).sum());
       summary.addProperty("reference", beta == 0 ? "none (beta 0)" : "adapter_switch");
-      summary.addProperty("gradient_checkpointing", gradientCheckpointing);
       JsonObject report = new JsonObject();
       report.add("summary", summary);
+      probe.report(summary, report, warmup, released);
       JsonObject phases = new JsonObject();
       phases.add("rollout_s", BenchSupport.summary(rollout));
       phases.add("ref_and_old_forward_s", BenchSupport.summary(refAndOld));

@@ -10,7 +10,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 import rlhf4j.policy.family.Presets;
 import rlhf4j.policy.lora.LoraConfig;
 import rlhf4j.policy.lora.LoraModel;
@@ -19,6 +21,7 @@ import rlhf4j.policy.model.ValueHead;
 import rlhf4j.policy.optim.AdamW;
 import rlhf4j.policy.optim.AdamWConfig;
 import rlhf4j.policy.optim.LrSchedule;
+import rlhf4j.policy.quant.QuantConfig;
 import rlhf4j.policy.train.Engines;
 import rlhf4j.ppo.PpoConfig;
 import rlhf4j.ppo.PpoTrainer;
@@ -30,8 +33,9 @@ import rlhf4j.rollout.GenerationConfig;
 import rlhf4j.rollout.sampling.SamplingConfig;
 
 /**
- * {@code rlhf4j bench ppo}: one PPO step's phases on the yardstick's workload (LoRA on c_attn, a
- * value head, a toy reward: the fraction of even token ids minus 0.5, fixed KL coefficient).
+ * {@code rlhf4j bench ppo}: one PPO step's phases on the yardstick's workload (LoRA on PEFT's
+ * default targets, c_attn for GPT-2; a value head, a toy reward: the fraction of even token ids
+ * minus 0.5, fixed KL coefficient).
  */
 @Command(
     name = "ppo",
@@ -73,9 +77,10 @@ public final class PpoBench implements Callable<Integer> {
 
   @Option(
       names = "--lora-targets",
-      defaultValue = "c_attn",
       split = ",",
-      description = "default: ${DEFAULT-VALUE}")
+      description =
+          "modules to adapt (default: PEFT's for the family: c_attn for GPT-2, q_proj,v_proj for"
+              + " Llama and Qwen)")
   List<String> loraTargets;
 
   @Option(
@@ -109,6 +114,15 @@ public final class PpoBench implements Callable<Integer> {
       names = "--gradient-checkpointing",
       description = "recompute each block in the backward instead of keeping its activations")
   boolean gradientCheckpointing;
+
+  @Option(
+      names = "--release-freed-memory",
+      description =
+          "return freed tensors of 64 KiB or more to the kernel at once (glibc mallopt), so"
+              + " update_peak_extra_mb counts live tensors; adds page faults to every phase")
+  boolean releaseFreedMemory;
+
+  @Spec CommandSpec spec;
 
   @Option(names = "--seed", defaultValue = "0", description = "default: ${DEFAULT-VALUE}")
   long seed;
@@ -150,11 +164,11 @@ public final class PpoBench implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    QuantConfig quant = BenchSupport.quantConfig(spec, baseDtype);
+    boolean released = releaseFreedMemory && BenchSupport.releaseFreedMemoryEagerly();
     Engines.configure(threads);
     Engine.getInstance();
     double peakStart = BenchSupport.matmulPeakGflops(matmulSeconds, 1024);
-    rlhf4j.policy.quant.QuantConfig quant =
-        rlhf4j.policy.quant.QuantConfig.of(rlhf4j.policy.quant.BaseDtype.parse(baseDtype));
     try (CausalLM model = CausalLM.random(Presets.config(preset), seed, quant);
         NDManager m = NDManager.newBaseManager()) {
       FrozenCopyReference copy = separateRef ? FrozenCopyReference.copyOf(model) : null;
@@ -182,6 +196,8 @@ public final class PpoBench implements Callable<Integer> {
               .seed(seed)
               .build();
       List<Map<String, Double>> steps = new ArrayList<>();
+      UpdateMemoryProbe probe =
+          new UpdateMemoryProbe(new AdamW(AdamWConfig.defaults(), LrSchedule.constant(lr)));
       PpoTrainer trainer =
           PpoTrainer.builder()
               .model(model)
@@ -189,7 +205,7 @@ public final class PpoBench implements Callable<Integer> {
               .valueHead(head)
               .reference(reference)
               .config(config)
-              .optimizer(new AdamW(AdamWConfig.defaults(), LrSchedule.constant(lr)))
+              .optimizer(probe)
               .generation(
                   GenerationConfig.builder()
                       .maxNewTokens(newTokens)
@@ -210,6 +226,7 @@ public final class PpoBench implements Callable<Integer> {
           PpoBench::evenTokenReward,
           warmup + repeats,
           (t, rollout, stats) -> {
+            probe.endStep();
             widths.add(rollout.responses().stream().mapToInt(r -> r.length).max().orElse(0));
             rssTrace.add(BenchSupport.rssMb());
           });
@@ -240,10 +257,14 @@ public final class PpoBench implements Callable<Integer> {
         loraFlops += 2.0 * loraR * (l.inFeatures() + l.outFeatures());
       }
       // forward + backward with frozen base weights, as the yardstick counts it
-      double fwdBase =
-          BenchSupport.forwardFlops(model.config(), batch, seqLen, 0, (long) respWidth, 0);
+      double fwdBase = BenchSupport.forwardFlops(model, batch, seqLen, 0, (long) respWidth, 0);
       double attention =
-          4.0 * batch * model.config().numLayers() * seqLen * seqLen * model.config().hiddenSize();
+          4.0
+              * batch
+              * model.config().numLayers()
+              * seqLen
+              * seqLen
+              * BenchSupport.attentionWidth(model.config());
       double loraFwd = batch * seqLen * loraFlops;
       double updateFlops = ppoEpochs * (2 * fwdBase + attention + loraFwd + 2 * loraFwd);
       double updateMed = BenchSupport.median(update);
@@ -264,18 +285,19 @@ public final class PpoBench implements Callable<Integer> {
       summary.addProperty("matmul_peak_gflops", BenchSupport.round(peak));
       summary.addProperty(
           "update_fraction_of_matmul_peak", BenchSupport.round(updateGflops / peak));
-      summary.addProperty("peak_rss_mb", BenchSupport.round(BenchSupport.peakRssMb()));
+      BenchSupport.addMemoryFacts(summary, model, quant.baseDtype(), gradientCheckpointing);
       summary.addProperty(
-          "params_total", model.parameterCount() + lora.trainableReport().trainable() + 769);
+          "params_total",
+          model.parameterCount()
+              + lora.trainableReport().trainable()
+              + head.parameters().values().stream().mapToLong(a -> a.size()).sum());
       summary.addProperty(
           "params_trainable",
           trainer.trainableParameters().values().stream().mapToLong(a -> a.size()).sum());
       summary.addProperty("reference", separateRef ? "separate_copy" : "adapter_switch");
-      summary.addProperty("base_dtype", baseDtype);
-      summary.addProperty("gradient_checkpointing", gradientCheckpointing);
-      summary.addProperty("base_weight_mb", BenchSupport.round(model.parameterBytes() / 1048576.0));
       JsonObject report = new JsonObject();
       report.add("summary", summary);
+      probe.report(summary, report, warmup, released);
       JsonObject phases = new JsonObject();
       phases.add("rollout_s", BenchSupport.summary(rollout));
       phases.add("policy_forward_s", BenchSupport.summary(policyFwd));
@@ -306,6 +328,7 @@ public final class PpoBench implements Callable<Integer> {
       }
       lora.close();
       head.close();
+      probe.close();
     }
     return 0;
   }

@@ -23,14 +23,32 @@ import java.util.List;
  *   <li>graph over the top: x_L (a leaf) → final norm → head → loss; backward gives ∂loss/∂x_L;
  *   <li>for i = L−1 … 0: recompute block i from x_i (a leaf) with a graph and backpropagate the
  *       upstream gradient g_{i+1} into it (a vector-Jacobian product); this adds the block's
- *       parameter gradients and gives g_i = ∂loss/∂x_i; the block's graph is then freed;
+ *       parameter gradients and gives g_i = ∂loss/∂x_i; the block's graph is then freed; quantised
+ *       layers go through a {@link QuantizedLinearTape} (where {@link #taped}), so not even one
+ *       block's float32 weight copies wait in the graph;
  *   <li>if an embedding table trains: recompute the embeddings and backpropagate g_0.
  * </ol>
+ *
+ * <p>Without checkpointing a float32 base backpropagates through one graph ({@link #oneGraph}); a
+ * quantised one is {@link #staged} per block, for the same reason, where {@link #taped}.
  */
 final class CheckpointedBackward {
   private CheckpointedBackward() {}
 
+  /**
+   * Backward without recomputation: one graph for a float32 base; for a quantised base {@link
+   * #staged}, which gives the same gradients without a float32 weight copy in the graph, where that
+   * holds less ({@link #taped}).
+   */
   static NDList plain(CausalLM model, NDArray ids, NDArray mask, boolean training, LossHead head) {
+    return taped(model, ids)
+        ? staged(model, ids, mask, training, head)
+        : oneGraph(model, ids, mask, training, head);
+  }
+
+  /** Plain backprop through one graph (a quantised layer's graph holds its float32 copy). */
+  static NDList oneGraph(
+      CausalLM model, NDArray ids, NDArray mask, boolean training, LossHead head) {
     long seed = training ? drawSeed(ids.getManager()) : 0;
     try (GradientCollector gc = newCollector()) {
       CausalLM.Prepared in = model.prepare(ids, mask, null, training);
@@ -52,7 +70,114 @@ final class CheckpointedBackward {
     }
   }
 
+  /**
+   * Plain backprop (no recomputation) in stages, for a quantised base: the forward builds each
+   * block's graph from a leaf copy of its input with its quantised layers on a {@link
+   * QuantizedLinearTape} (no float32 weight copy in the graph); the backward then runs from the top
+   * block by block, each block's output gradient backpropagated into it and its tape replayed
+   * (dequantising each layer again for g·Ŵ), giving the gradient of its input for the block below.
+   * Activations are kept as in {@link #oneGraph}; a block's graph is freed once its backward is
+   * done.
+   */
+  static NDList staged(CausalLM model, NDArray ids, NDArray mask, boolean training, LossHead head) {
+    List<Block> blocks = model.blocks();
+    int layers = blocks.size();
+    long seed = training ? drawSeed(ids.getManager()) : 0;
+    NDArray[] inputs = new NDArray[layers + 1]; // x_0 … x_L, leaves that require gradients
+    NDArray[] outputs = new NDArray[layers]; // block i's output, with block i's graph
+    QuantizedLinearTape[] tapes = new QuantizedLinearTape[layers];
+    NDList result = new NDList();
+    boolean ok = false;
+    try (NDScope work = new NDScope();
+        GradientCollector gc = newCollector()) {
+      // 1. forward with a graph per block, quantised layers on the block's tape
+      CausalLM.Prepared in = model.prepare(ids, mask, null, training);
+      NDArray x0 = in.x(); // (B, S, D), with a graph when an embedding table trains
+      inputs[0] = leaf(x0); // the tape needs every layer input to require gradients
+      for (int i = 0; i < layers; i++) {
+        if (training) {
+          reseed(seed, i);
+        }
+        tapes[i] = QuantizedLinearTape.open();
+        try {
+          outputs[i] = CausalLM.runBlock(blocks.get(i), inputs[i], in.ctx()); // (B, S, D)
+        } finally {
+          tapes[i].stop();
+        }
+        inputs[i + 1] = leaf(outputs[i]);
+      }
+      // 2. the top: final norm, head and loss
+      NDList out = head.apply(model.finalNorm().forward(inputs[layers]));
+      gc.backward(loss(out));
+      for (NDArray a : out) {
+        NDArray d = a.stopGradient();
+        NDScope.unregister(d);
+        result.add(d);
+      }
+      NDArray g = inputs[layers].getGradient(); // (B, S, D)
+      // 3. blocks from the top: the block's own graph, then its tape, give its input's gradient
+      for (int i = layers - 1; i >= 0; i--) {
+        boolean replay = tapes[i].size() > 0;
+        JniUtils.backward((PtNDArray) outputs[i], (PtNDArray) g, replay, false);
+        if (replay) {
+          tapes[i].replay();
+        }
+        g.close();
+        g = inputs[i].getGradient();
+        tapes[i].close();
+        tapes[i] = null;
+        outputs[i].close();
+      }
+      // 4. the embeddings, when a table trains
+      if (model.embeddingsTrainable()) {
+        JniUtils.backward((PtNDArray) x0, (PtNDArray) g, false, false);
+      }
+      g.close();
+      ok = true;
+    } finally {
+      for (QuantizedLinearTape t : tapes) {
+        if (t != null) {
+          t.close();
+        }
+      }
+      if (!ok) {
+        result.forEach(NDArray::close);
+      }
+    }
+    for (NDArray a : result) {
+      NDScope.register(a);
+    }
+    return result;
+  }
+
+  /** A leaf that shares {@code x}'s values and requires gradients: where a stage's graph starts. */
+  private static NDArray leaf(NDArray x) {
+    NDArray l = x.stopGradient();
+    l.setRequiresGradient(true);
+    return l;
+  }
+
+  /**
+   * Whether the quantised block layers go through a {@link QuantizedLinearTape} for a batch of
+   * {@code ids}: when the float32 copies one graph would keep (Σ in·out over quantised layers) are
+   * more than the layer inputs the tape keeps instead (tokens × Σ in, an upper bound: layers that
+   * share an input count it each time). At Qwen3-0.6B's shapes that is below about 1,500 tokens per
+   * forward.
+   */
+  static boolean taped(CausalLM model, NDArray ids) {
+    double copies = 0;
+    double inputs = 0;
+    for (Linear l : model.linears()) {
+      if (l.isQuantized()) {
+        copies += (double) l.inFeatures() * l.outFeatures();
+        inputs += l.inFeatures();
+      }
+    }
+    return copies > 0 && ids.size() * inputs < copies;
+  }
+
   static NDList run(CausalLM model, NDArray ids, NDArray mask, boolean training, LossHead head) {
+    boolean taped = taped(model, ids);
     List<Block> blocks = model.blocks();
     int layers = blocks.size();
     long seed = training ? drawSeed(ids.getManager()) : 0;
@@ -97,10 +222,18 @@ final class CheckpointedBackward {
           reseed(seed, i);
         }
         NDArray gIn;
-        try (NDScope s = new NDScope()) {
+        try (NDScope s = new NDScope();
+            QuantizedLinearTape tape = taped ? QuantizedLinearTape.open() : null) {
           try (GradientCollector gc = newCollector()) {
             NDArray y = CausalLM.runBlock(blocks.get(i), x, in.ctx()); // only saved tensors stay
-            JniUtils.backward((PtNDArray) y, (PtNDArray) g, false, false);
+            boolean replay = tape != null && tape.size() > 0; // no float32 copy in the graph
+            if (tape != null) {
+              tape.stop();
+            }
+            JniUtils.backward((PtNDArray) y, (PtNDArray) g, replay, false);
+            if (replay) {
+              tape.replay();
+            }
           }
           gIn = keep(x.getGradient());
         }

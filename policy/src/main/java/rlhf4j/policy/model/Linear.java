@@ -59,7 +59,7 @@ public final class Linear {
   /** y = x·Wᵀ + b without any adapter (float32 compute also for a quantised weight). */
   public NDArray forwardBase(NDArray x) {
     if (quantized != null) {
-      return quantized.linear(x, bias);
+      return QuantizedLinearTape.linear(quantized, x, bias); // no float32 copy in a graph
     }
     return Gemm.linear(x, weight, bias);
   }

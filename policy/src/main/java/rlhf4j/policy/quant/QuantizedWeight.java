@@ -27,7 +27,8 @@ import java.util.Objects;
  * <p>Codes round to nearest (ties to even, as torch), which gives |W − Ŵ| ≤ s/2 per element. The
  * widened float32 copy made per call is closed at once, so it costs memory only while the op runs,
  * or, under autograd, while the graph holds it for the input gradient (until backward frees the
- * graph).
+ * graph); {@code CausalLM.backward} avoids the latter by computing the product without a graph and
+ * the input gradient with {@link #linearInputGradient}, which dequantises again.
  */
 public final class QuantizedWeight implements AutoCloseable {
   /** Elements per chunk when quantising, so temporaries stay at a few MiB per large matrix. */
@@ -157,6 +158,35 @@ public final class QuantizedWeight implements AutoCloseable {
     NDArray wf = dequantize(); // scaled in place: no output-sized temporary
     try {
       return Gemm.linear(x, wf, bias);
+    } finally {
+      wf.close();
+    }
+  }
+
+  /**
+   * ∂loss/∂x of {@link #linear} for the upstream gradient {@code g} = ∂loss/∂y, computed as
+   * autograd would differentiate that product (few rows: (g·s)·q; else g·Ŵ) from a float32 copy
+   * made and freed here; run it without a graph. A backward that dequantises on the fly uses it, so
+   * that no float32 copy of Ŵ waits in the graph from the forward to the backward.
+   *
+   * @param g // (..., out) float32
+   * @return // (..., in)
+   */
+  public NDArray linearInputGradient(NDArray g) {
+    long out = data.getShape().get(0);
+    long in = data.getShape().get(1);
+    long rows = g.size() / out;
+    if (dtype == BaseDtype.INT8 && blockSize == 0 && rows < in) {
+      NDArray wf = data.toType(DataType.FLOAT32, false); // (out, in) codes
+      try (NDArray gs = g.mul(scale)) { // (..., out)
+        return gs.matMul(wf);
+      } finally {
+        wf.close();
+      }
+    }
+    NDArray wf = dequantize(); // (out, in)
+    try {
+      return g.matMul(wf);
     } finally {
       wf.close();
     }

@@ -20,10 +20,16 @@
  * works on any device; a GPU fp16/bf16 compute path would need an autocast-aware engine and is
  * unverified.
  *
- * <p>Under autograd the float32 copy a quantised layer widens for its matmul is held by the graph
- * until the backward (it is needed for the input gradient, and DJL has no custom autograd to
- * recompute it), so a quantised base saves memory during training mainly together with gradient
- * checkpointing ({@link rlhf4j.policy.model.CausalLM#backward}), which keeps one block's graph at a
- * time; in no-grad passes (rollouts, reference log-probs) the copy is freed right after use.
+ * <p>Under plain autograd the float32 copy a quantised layer widens for its matmul would be held by
+ * the graph until the backward (the input gradient needs it), as much memory as a float32 base.
+ * {@link rlhf4j.policy.model.CausalLM#backward} therefore computes quantised products without a
+ * graph and their input gradients with {@link
+ * rlhf4j.policy.quant.QuantizedWeight#linearInputGradient}, which dequantises again (DJL has no
+ * custom autograd function, so the backward runs block by block and replays the quantised layers;
+ * same gradients up to float32 summation order), with and without gradient checkpointing;
+ * QuantizedBackwardTest measured on a 4-block int8 model: 66.5 MB of copies held by one graph, 6.9
+ * MB at the peak of the staged backward, 4.2 MB checkpointed. A hand-written {@code
+ * GradientCollector} over a quantised model still keeps the copies. In no-grad passes (rollouts,
+ * reference log-probs) the copy is freed right after use.
  */
 package rlhf4j.policy.quant;
