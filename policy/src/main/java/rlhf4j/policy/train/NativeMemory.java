@@ -1,11 +1,10 @@
 package rlhf4j.policy.train;
 
-import com.sun.jna.Function;
-import com.sun.jna.NativeLibrary;
 import java.util.Locale;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import rlhf4j.policy.memory.ProcessMemory;
 
 /**
  * Keeps glibc's allocator from holding on to freed tensor memory.
@@ -21,9 +20,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class NativeMemory {
   private static final Logger LOG = LoggerFactory.getLogger(NativeMemory.class);
-
-  /** glibc's {@code M_MMAP_THRESHOLD} parameter number ({@code malloc.h}). */
-  static final int M_MMAP_THRESHOLD = -3;
 
   /** Blocks this large and larger are always mapped, and returned to the system when freed. */
   static final int MMAP_THRESHOLD_BYTES = 4 << 20;
@@ -48,15 +44,9 @@ public final class NativeMemory {
       if (!isLinux() || userTunesMalloc(System.getenv())) {
         return false;
       }
-      try {
-        Function mallopt = NativeLibrary.getInstance("c").getFunction("mallopt");
-        int ok = mallopt.invokeInt(new Object[] {M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES});
-        applied = ok == 1;
-        if (!applied) {
-          LOG.debug("mallopt(M_MMAP_THRESHOLD) refused; the allocator keeps its defaults");
-        }
-      } catch (UnsatisfiedLinkError | RuntimeException e) {
-        LOG.debug("cannot reach mallopt in libc: {}", e.toString());
+      applied = ProcessMemory.releaseFreedMemoryEagerly(MMAP_THRESHOLD_BYTES);
+      if (!applied) {
+        LOG.debug("mallopt(M_MMAP_THRESHOLD) refused; the allocator keeps its defaults");
       }
       return applied;
     }
