@@ -1,10 +1,9 @@
 package rlhf4j.policy.memory;
 
-import com.sun.jna.Library;
-import com.sun.jna.Native;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import rlhf4j.policy.train.NativeMemory;
 
 /**
  * Resident memory of this process from Linux's {@code /proc/self/status}: the current resident set
@@ -20,12 +19,6 @@ import java.nio.file.Path;
 public final class ProcessMemory {
   private static final Path STATUS = Path.of("/proc/self/status");
   private static final Path CLEAR_REFS = Path.of("/proc/self/clear_refs");
-  private static final int M_MMAP_THRESHOLD = -3; // glibc malloc.h
-
-  /** The one libc function used here. */
-  private interface LibC extends Library {
-    int mallopt(int param, int value);
-  }
 
   private ProcessMemory() {}
 
@@ -64,16 +57,7 @@ public final class ProcessMemory {
    * @return whether glibc accepted it (false on other C libraries or systems)
    */
   public static boolean releaseFreedMemoryEagerly(int thresholdBytes) {
-    if (thresholdBytes <= 0 || thresholdBytes > 32 << 20) {
-      throw new IllegalArgumentException(
-          "thresholdBytes must be in (0, 32 MiB], got " + thresholdBytes);
-    }
-    try {
-      LibC c = Native.load("c", LibC.class);
-      return c.mallopt(M_MMAP_THRESHOLD, thresholdBytes) == 1;
-    } catch (UnsatisfiedLinkError | RuntimeException e) {
-      return false;
-    }
+    return NativeMemory.setMmapThreshold(thresholdBytes);
   }
 
   private static long field(String name) {

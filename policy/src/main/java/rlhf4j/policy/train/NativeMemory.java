@@ -1,10 +1,11 @@
 package rlhf4j.policy.train;
 
+import com.sun.jna.Library;
+import com.sun.jna.Native;
 import java.util.Locale;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import rlhf4j.policy.memory.ProcessMemory;
 
 /**
  * Keeps glibc's allocator from holding on to freed tensor memory.
@@ -23,6 +24,8 @@ public final class NativeMemory {
 
   /** Blocks this large and larger are always mapped, and returned to the system when freed. */
   static final int MMAP_THRESHOLD_BYTES = 4 << 20;
+
+  private static final int M_MMAP_THRESHOLD = -3; // glibc malloc.h
 
   private static volatile boolean applied;
 
@@ -44,12 +47,37 @@ public final class NativeMemory {
       if (!isLinux() || userTunesMalloc(System.getenv())) {
         return false;
       }
-      applied = ProcessMemory.releaseFreedMemoryEagerly(MMAP_THRESHOLD_BYTES);
+      applied = setMmapThreshold(MMAP_THRESHOLD_BYTES);
       if (!applied) {
         LOG.debug("mallopt(M_MMAP_THRESHOLD) refused; the allocator keeps its defaults");
       }
       return applied;
     }
+  }
+
+  /**
+   * {@code mallopt(M_MMAP_THRESHOLD, bytes)}: glibc then serves every allocation of at least {@code
+   * bytes} with its own mapping, unmaps it when freed, and stops raising the threshold itself (the
+   * same as starting with {@code MALLOC_MMAP_THRESHOLD_=bytes}).
+   *
+   * @param bytes in (0, 32 MiB]
+   * @return whether glibc accepted it (false on other C libraries or systems)
+   */
+  public static boolean setMmapThreshold(int bytes) {
+    if (bytes <= 0 || bytes > 32 << 20) {
+      throw new IllegalArgumentException("bytes must be in (0, 32 MiB], got " + bytes);
+    }
+    try {
+      return Native.load("c", LibC.class).mallopt(M_MMAP_THRESHOLD, bytes) == 1;
+    } catch (UnsatisfiedLinkError | RuntimeException e) {
+      LOG.debug("cannot reach mallopt in libc: {}", e.toString());
+      return false;
+    }
+  }
+
+  /** The one libc function used here. */
+  private interface LibC extends Library {
+    int mallopt(int param, int value);
   }
 
   /** Whether the environment already tunes glibc's malloc (then the user's choice stands). */
