@@ -19,6 +19,7 @@ import rlhf4j.policy.model.CausalLM;
 import rlhf4j.policy.model.ModelConfig;
 import rlhf4j.policy.quant.BaseDtype;
 import rlhf4j.policy.quant.QuantConfig;
+import rlhf4j.policy.train.NativeMemory;
 
 /**
  * Measurement helpers shared by the {@code rlhf4j bench} commands, with the same workloads and
@@ -148,13 +149,13 @@ public final class BenchSupport {
 
   /**
    * Makes glibc return every freed allocation of 64 KiB or more to the kernel at once ({@link
-   * ProcessMemory#releaseFreedMemoryEagerly}), so resident-memory growth measures live tensors
-   * rather than freed blocks glibc kept; costs page faults on every new large tensor.
+   * NativeMemory#setMmapThreshold}), so resident-memory growth measures live tensors rather than
+   * freed blocks glibc kept; costs page faults on every new large tensor.
    *
    * @return whether glibc accepted it
    */
   static boolean releaseFreedMemoryEagerly() {
-    return ProcessMemory.releaseFreedMemoryEagerly(1 << 16);
+    return NativeMemory.setMmapThreshold(1 << 16);
   }
 
   /** Current resident set size (VmRSS), in MB. */

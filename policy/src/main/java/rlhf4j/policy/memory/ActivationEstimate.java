@@ -23,8 +23,8 @@ import rlhf4j.policy.model.ModelConfig;
  *
  * It assumes blocks run in their own scope (as {@link rlhf4j.policy.model.CausalLM} does) and
  * ignores LoRA's rank-r tensors and allocator slack (glibc can hold as much again; see {@link
- * ProcessMemory#releaseFreedMemoryEagerly(int)}); the memory benchmark prints it beside the
- * measured peak. Treat it as a guide to which lever matters, not as a bound.
+ * rlhf4j.policy.train.NativeMemory#setMmapThreshold(int)}); the memory benchmark prints it beside
+ * the measured peak. Treat it as a guide to which lever matters, not as a bound.
  */
 public final class ActivationEstimate {
   private ActivationEstimate() {}

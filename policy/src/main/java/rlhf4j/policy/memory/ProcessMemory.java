@@ -3,18 +3,16 @@ package rlhf4j.policy.memory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import rlhf4j.policy.train.NativeMemory;
 
 /**
  * Resident memory of this process from Linux's {@code /proc/self/status}: the current resident set
  * (VmRSS) and its high-water mark (VmHWM), which counts native (libtorch) memory that the JVM does
  * not see. Methods return -1 where {@code /proc} is missing (macOS, Windows).
  *
- * <p>{@link #releaseFreedMemoryEagerly(int)} is an allocator lever: glibc keeps freed blocks below
- * its (self-raising, up to 32 MiB) mmap threshold in its heaps, so a training step whose tensors
- * are freed block by block (gradient checkpointing) still leaves the resident set near the sum of
- * everything it ever allocated; fixing the threshold low returns large frees to the kernel at once,
- * for the price of page faults on each new large tensor.
+ * <p>The resident set also holds freed blocks glibc kept in its heaps; {@link
+ * rlhf4j.policy.train.NativeMemory#setMmapThreshold(int)} with a low threshold returns large frees
+ * to the kernel at once (for the price of page faults on each new large tensor), so that growth
+ * measures live tensors.
  */
 public final class ProcessMemory {
   private static final Path STATUS = Path.of("/proc/self/status");
@@ -45,19 +43,6 @@ public final class ProcessMemory {
     } catch (IOException | UnsupportedOperationException | SecurityException e) {
       return false;
     }
-  }
-
-  /**
-   * Makes glibc serve every allocation of at least {@code thresholdBytes} with its own mapping and
-   * unmap it when freed ({@code mallopt(M_MMAP_THRESHOLD, thresholdBytes)}, which also stops glibc
-   * from raising the threshold; the same as starting the JVM with {@code
-   * MALLOC_MMAP_THRESHOLD_=thresholdBytes}). Call it once at start-up, before the model loads.
-   *
-   * @param thresholdBytes e.g. 65536; glibc accepts at most 32 MiB
-   * @return whether glibc accepted it (false on other C libraries or systems)
-   */
-  public static boolean releaseFreedMemoryEagerly(int thresholdBytes) {
-    return NativeMemory.setMmapThreshold(thresholdBytes);
   }
 
   private static long field(String name) {

@@ -81,7 +81,7 @@ public final class Engines {
    * afterwards (null: libgomp's default), or null where libc cannot be reached.
    */
   static String passiveWaitPolicy() {
-    if (!System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux")) {
+    if (!NativeMemory.isLinux()) {
       return System.getenv(WAIT_POLICY); // elsewhere: leave the environment to the launcher
     }
     try {

@@ -93,7 +93,8 @@ public final class NativeMemory {
     return false;
   }
 
-  private static boolean isLinux() {
+  /** Whether this is Linux (glibc's allocator and libgomp are what these settings assume). */
+  static boolean isLinux() {
     return System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux");
   }
 }

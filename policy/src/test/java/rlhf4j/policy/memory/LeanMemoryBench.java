@@ -23,6 +23,7 @@ import rlhf4j.policy.optim.AdamWConfig;
 import rlhf4j.policy.optim.LrSchedule;
 import rlhf4j.policy.quant.BaseDtype;
 import rlhf4j.policy.quant.QuantConfig;
+import rlhf4j.policy.train.NativeMemory;
 
 /**
  * Measures one configuration of the memory levers in a fresh JVM (not a unit test): a PPO-shaped
@@ -60,7 +61,7 @@ public final class LeanMemoryBench {
     int rank = Integer.parseInt(a.getOrDefault("r", "16"));
 
     boolean eagerFree = Boolean.parseBoolean(a.getOrDefault("eagerFree", "false"));
-    if (eagerFree && !ProcessMemory.releaseFreedMemoryEagerly(1 << 16)) {
+    if (eagerFree && !NativeMemory.setMmapThreshold(1 << 16)) {
       throw new IllegalStateException("mallopt failed");
     }
     QuantConfig quant =

@@ -12,6 +12,7 @@ import rlhf4j.policy.lora.MemoryReport;
 import rlhf4j.policy.model.ModelConfig;
 import rlhf4j.policy.quant.BaseDtype;
 import rlhf4j.policy.quant.QuantConfig;
+import rlhf4j.policy.train.NativeMemory;
 
 /** Process memory readings and the activation estimate. */
 class MemoryToolsTest {
@@ -35,10 +36,9 @@ class MemoryToolsTest {
 
   @Test
   void eagerReleaseChecksItsThreshold() {
-    assertThrows(IllegalArgumentException.class, () -> ProcessMemory.releaseFreedMemoryEagerly(0));
+    assertThrows(IllegalArgumentException.class, () -> NativeMemory.setMmapThreshold(0));
     assertThrows(
-        IllegalArgumentException.class,
-        () -> ProcessMemory.releaseFreedMemoryEagerly((32 << 20) + 1));
+        IllegalArgumentException.class, () -> NativeMemory.setMmapThreshold((32 << 20) + 1));
   }
 
   @Test

@@ -24,6 +24,7 @@ import rlhf4j.policy.lora.LoraModel;
 import rlhf4j.policy.memory.ProcessMemory;
 import rlhf4j.policy.quant.BaseDtype;
 import rlhf4j.policy.quant.QuantConfig;
+import rlhf4j.policy.train.NativeMemory;
 
 /**
  * A quantised base's backward keeps no float32 weight copy alive from the forward to the backward
@@ -203,7 +204,7 @@ class QuantizedBackwardTest {
   @Test
   void noFloat32WeightCopyWaitsInTheGraphForTheBackward() {
     assumeTrue(
-        ProcessMemory.releaseFreedMemoryEagerly(1 << 16),
+        NativeMemory.setMmapThreshold(1 << 16),
         "needs glibc's mallopt to make the resident set follow frees");
     assumeTrue(ProcessMemory.resetPeak(), "needs /proc/self/clear_refs to reset VmHWM");
     ModelConfig config =

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -22,7 +21,7 @@ class NativeMemoryTest {
 
   @Test
   void glibcAcceptsTheFixedThreshold() {
-    assumeTrue(System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux"));
+    assumeTrue(NativeMemory.isLinux());
     assumeFalse(NativeMemory.userTunesMalloc(System.getenv()), "the environment tunes malloc");
     assertTrue(NativeMemory.fixMmapThreshold(), "mallopt(M_MMAP_THRESHOLD) was refused");
     assertTrue(NativeMemory.fixMmapThreshold(), "a second call reports the same state");
