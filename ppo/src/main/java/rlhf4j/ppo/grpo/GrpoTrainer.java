@@ -10,16 +10,13 @@ import java.util.Objects;
 import rlhf4j.policy.model.Masked;
 import rlhf4j.policy.model.ResponseBatch;
 import rlhf4j.policy.train.Seeds;
+import rlhf4j.ppo.GroupTrainerBase;
 import rlhf4j.ppo.GroupedSteps;
 import rlhf4j.ppo.LogProbPass;
 import rlhf4j.ppo.MiniBatchUpdate;
-import rlhf4j.ppo.PolicyTrainerBase;
-import rlhf4j.ppo.RewardFuncs;
 import rlhf4j.ppo.RunConfig;
 import rlhf4j.ppo.TrainerSetup;
-import rlhf4j.reward.RewardFunction;
 import rlhf4j.rollout.GroupedRollout;
-import rlhf4j.rollout.RolloutSource;
 
 /**
  * GRPO as TRL v1.9's {@code GRPOTrainer}: {@code numGenerations} completions per prompt, a weighted
@@ -34,11 +31,9 @@ import rlhf4j.rollout.RolloutSource;
  * run seed and the step ({@link Seeds}), so a checkpoint ({@link rlhf4j.ppo.TrainerCheckpoint})
  * resumes exactly.
  */
-public final class GrpoTrainer extends PolicyTrainerBase {
+public final class GrpoTrainer extends GroupTrainerBase {
   private final GrpoConfig config;
-  private final RolloutSource rollouts;
   private final LogProbPass logProbPass; // null when neither old nor reference log-probs are needed
-  private final MiniBatchUpdate update;
 
   /**
    * @param setup the policy, trainables, reference (needed iff {@code beta != 0}), rollouts
@@ -46,68 +41,34 @@ public final class GrpoTrainer extends PolicyTrainerBase {
    * @param run batching and seed; {@code miniBatchSize} must divide {@code batchSize * G}
    */
   public GrpoTrainer(TrainerSetup setup, GrpoConfig config, RunConfig run) {
-    super(setup, run, Objects.requireNonNull(config, "config").learningRate());
-    this.config = config;
-    run.checkDivides(run.batchSize() * config.numGenerations(), "completions (batchSize * G)");
-    this.rollouts = setup.rollouts(config.temperature(), run.seed());
-    var reference = setup.reference(config.needsReference(), "beta is " + config.beta());
-    this.logProbPass =
-        config.needsReference() || config.needsOldLogProbs()
-            ? new LogProbPass(model, null, reference, run.miniBatchSize(), config.temperature())
-            : null;
-    this.update = update(setup, config.temperature(), "GRPO");
-  }
-
-  /**
-   * Runs GRPO steps until {@link #stepCount()} reaches {@code totalSteps}.
-   *
-   * @param prompts token-id prompts
-   * @param rewardFuncs reward functions, weighted by {@code config.rewardWeights()}; NaN = no score
-   * @param totalSteps the step count to stop at (a resumed trainer continues from its step)
-   * @param afterStep called after each step (e.g. {@code TrainerCheckpoint.every}); may be null
-   */
-  public void train(
-      List<long[]> prompts,
-      List<RewardFunction> rewardFuncs,
-      long totalSteps,
-      StepCallback afterStep) {
-    GroupedSteps.train(
-        this,
-        rollouts,
-        tokenizer,
-        prompts,
-        new RewardFuncs(rewardFuncs),
+    super(
+        setup,
+        run,
+        Objects.requireNonNull(config, "config").learningRate(),
         config.numGenerations(),
-        totalSteps,
-        this::step,
-        afterStep);
+        config.temperature(),
+        "GRPO");
+    this.config = config;
+    var reference = setup.reference(config.needsReference(), "beta is " + config.beta());
+    this.logProbPass = logProbPass(config.needsReference() || config.needsOldLogProbs(), reference);
   }
 
   /**
-   * Phases 3 to 7 of a GRPO step on given completions and scores.
+   * Phases 3 to 7 of a GRPO step on given completions and scores; {@link #train} runs phases 1
+   * (rollout) and 2 (score, weighted by {@code config.rewardWeights()}; NaN = no score) before it.
    *
    * @param rollout G completions per prompt, groups contiguous
    * @param rewardsPerFunc (N, K) scores, NaN where a function gave none
    * @param funcNames (K) the functions' names for the metrics
    * @param extra more statistics to report (timings)
    */
+  @Override
   public Map<String, Double> step(
       GroupedRollout rollout,
       double[][] rewardsPerFunc,
       List<String> funcNames,
       Map<String, Double> extra) {
-    if (rollout.groupSize() != config.numGenerations()
-        || rollout.size() != run.batchSize() * config.numGenerations()) {
-      throw new IllegalArgumentException(
-          "a GRPO step needs batchSize * numGenerations = "
-              + run.batchSize() * config.numGenerations()
-              + " completions in groups of "
-              + config.numGenerations()
-              + ", got "
-              + rollout.size()
-              + " in groups of "
-              + rollout.groupSize());
-    }
+    checkGroups(rollout, "a GRPO step needs batchSize * numGenerations");
     long start = System.nanoTime();
     seedStep();
     Map<String, Double> stats = new LinkedHashMap<>();
@@ -140,35 +101,25 @@ public final class GrpoTrainer extends PolicyTrainerBase {
       NDArray refLogProbs = pass == null ? null : pass.refLogProbs(); // (B, T) or null
 
       // 6. mu optimizer steps over the generation batch
-      long updateStart = System.nanoTime();
-      for (int it = 0; it < config.numIterations(); it++) {
-        boolean first = it == 0;
-        Map<String, Double> u =
-            update.step(
-                batch,
-                (rows, logProbs, logits) ->
-                    loss(
-                        rows,
-                        logProbs,
-                        logits,
-                        oldLogProbs,
-                        refLogProbs,
-                        advantages,
-                        activeTokens,
-                        first),
-                where(it));
-        stats.putAll(u); // the last iteration's, and the first one's ratio deviation
-      }
-      double updateSeconds = (System.nanoTime() - updateStart) / 1e9;
+      Iterations iterations =
+          optimize(
+              batch,
+              config.numIterations(),
+              (it, rows, logProbs, logits) ->
+                  loss(
+                      rows,
+                      logProbs,
+                      logits,
+                      oldLogProbs,
+                      refLogProbs,
+                      advantages,
+                      activeTokens,
+                      it == 0));
+      stats.putAll(iterations.stats()); // the last iteration's, and the first one's ratio deviation
 
       // 7. stats under TRL's names
       stats.putAll(adv.metrics());
-      stats.putAll(GroupedSteps.completionMetrics(rollout.rollout(), padId, eosId()));
-      stats.put("learning_rate", optimizer.learningRate());
-      stats.put("time/ref_and_old_forward", pass == null ? 0.0 : pass.seconds());
-      stats.put("time/optimize", updateSeconds);
-      stats.put("time/total", (System.nanoTime() - start) / 1e9);
-      stats.putAll(extra);
+      putStepStats(stats, rollout, pass == null ? 0.0 : pass.seconds(), iterations, start, extra);
     }
     return finishStep(stats);
   }
@@ -204,10 +155,6 @@ public final class GrpoTrainer extends PolicyTrainerBase {
       stats.put("ratio_max_dev", GroupedSteps.ratioMaxDeviation(logProbs, reference, mask));
     }
     return new MiniBatchUpdate.Loss(res.loss(), stats);
-  }
-
-  private long eosId() {
-    return model.config().eosTokenId();
   }
 
   @Override

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -11,19 +12,16 @@ import java.util.Objects;
 import rlhf4j.policy.model.Masked;
 import rlhf4j.policy.model.ResponseBatch;
 import rlhf4j.policy.model.Scalars;
+import rlhf4j.ppo.GroupTrainerBase;
 import rlhf4j.ppo.GroupedSteps;
 import rlhf4j.ppo.LogProbPass;
 import rlhf4j.ppo.MiniBatchUpdate;
-import rlhf4j.ppo.PolicyTrainerBase;
-import rlhf4j.ppo.RewardFuncs;
 import rlhf4j.ppo.RunConfig;
 import rlhf4j.ppo.TrainerSetup;
 import rlhf4j.ppo.grpo.RewardAggregation;
 import rlhf4j.ppo.math.PpoLoss;
 import rlhf4j.reward.RewardException;
-import rlhf4j.reward.RewardFunction;
 import rlhf4j.rollout.GroupedRollout;
-import rlhf4j.rollout.RolloutSource;
 
 /**
  * REINFORCE++ as OpenRLHF v0.11 trains it ({@code --algo.advantage.estimator reinforce} or {@code
@@ -36,11 +34,9 @@ import rlhf4j.rollout.RolloutSource;
  * (all must score every sample). Batching, seeding and checkpoints as {@link
  * rlhf4j.ppo.grpo.GrpoTrainer}.
  */
-public final class ReinforceTrainer extends PolicyTrainerBase {
+public final class ReinforceTrainer extends GroupTrainerBase {
   private final ReinforceConfig config;
-  private final RolloutSource rollouts;
   private final LogProbPass logProbPass;
-  private final MiniBatchUpdate update;
 
   /**
    * @param setup the policy, trainables, reference (needed iff {@code klCoef > 0}), rollouts
@@ -48,14 +44,16 @@ public final class ReinforceTrainer extends PolicyTrainerBase {
    * @param run batching and seed; {@code miniBatchSize} must divide {@code batchSize * G}
    */
   public ReinforceTrainer(TrainerSetup setup, ReinforceConfig config, RunConfig run) {
-    super(setup, run, Objects.requireNonNull(config, "config").learningRate());
+    super(
+        setup,
+        run,
+        Objects.requireNonNull(config, "config").learningRate(),
+        config.samplesPerPrompt(),
+        config.temperature(),
+        "REINFORCE++");
     this.config = config;
-    run.checkDivides(run.batchSize() * config.samplesPerPrompt(), "completions (batchSize * G)");
-    this.rollouts = setup.rollouts(config.temperature(), run.seed());
     var reference = setup.reference(withKl(), "klCoef is " + config.klCoef());
-    this.logProbPass =
-        new LogProbPass(model, null, reference, run.miniBatchSize(), config.temperature());
-    this.update = update(setup, config.temperature(), "REINFORCE++");
+    this.logProbPass = logProbPass(true, reference);
   }
 
   private boolean withKl() {
@@ -63,55 +61,24 @@ public final class ReinforceTrainer extends PolicyTrainerBase {
   }
 
   /**
-   * Runs REINFORCE++ steps until {@link #stepCount()} reaches {@code totalSteps}.
-   *
-   * @param prompts token-id prompts
-   * @param rewardFuncs reward functions, summed; every one must score every sample
-   * @param totalSteps the step count to stop at
-   * @param afterStep called after each step; may be null
-   */
-  public void train(
-      List<long[]> prompts,
-      List<RewardFunction> rewardFuncs,
-      long totalSteps,
-      StepCallback afterStep) {
-    GroupedSteps.train(
-        this,
-        rollouts,
-        tokenizer,
-        prompts,
-        new RewardFuncs(rewardFuncs),
-        config.samplesPerPrompt(),
-        totalSteps,
-        this::step,
-        afterStep);
-  }
-
-  /**
-   * Phases 3 to 7 of a REINFORCE++ step on given completions and scores.
+   * Phases 3 to 7 of a REINFORCE++ step on given completions and scores; {@link #train} runs phases
+   * 1 (rollout) and 2 (score; the functions are summed and every one must score every sample)
+   * before it.
    *
    * @param rollout {@code samplesPerPrompt} completions per prompt, groups contiguous
    * @param rewardsPerFunc (N, K) scores
    * @param funcNames (K) the functions' names for the metrics
    * @param extra more statistics to report (timings)
    */
+  @Override
   public Map<String, Double> step(
       GroupedRollout rollout,
       double[][] rewardsPerFunc,
       List<String> funcNames,
       Map<String, Double> extra) {
-    if (rollout.groupSize() != config.samplesPerPrompt()
-        || rollout.size() != run.batchSize() * config.samplesPerPrompt()) {
-      throw new IllegalArgumentException(
-          "a REINFORCE++ step needs batchSize * samplesPerPrompt = "
-              + run.batchSize() * config.samplesPerPrompt()
-              + " completions, got "
-              + rollout.size()
-              + " in groups of "
-              + rollout.groupSize());
-    }
+    checkGroups(rollout, "a REINFORCE++ step needs batchSize * samplesPerPrompt");
     double[] ones = new double[funcNames.size()];
-    java.util.Arrays.fill(ones, 1.0);
+    Arrays.fill(ones, 1.0);
     double[] scores = RewardAggregation.weightedSum(rewardsPerFunc, ones); // (B)
     checkScored(scores, funcNames);
     long start = System.nanoTime();
@@ -141,15 +108,13 @@ public final class ReinforceTrainer extends PolicyTrainerBase {
       NDArray advantages = create(m, adv.advantages()); // (B, T)
 
       // 6. maxEpochs optimizer steps over the batch
-      long updateStart = System.nanoTime();
-      for (int epoch = 0; epoch < config.maxEpochs(); epoch++) {
-        stats.putAll(
-            update.step(
-                batch,
-                (rows, logProbs, logits) -> loss(rows, logProbs, logits, oldLogProbs, advantages),
-                where(epoch)));
-      }
-      double updateSeconds = (System.nanoTime() - updateStart) / 1e9;
+      Iterations epochs =
+          optimize(
+              batch,
+              config.maxEpochs(),
+              (epoch, rows, logProbs, logits) ->
+                  loss(rows, logProbs, logits, oldLogProbs, advantages));
+      stats.putAll(epochs.stats());
 
       // 7. stats
       stats.putAll(RewardAggregation.metrics(rewardsPerFunc, ones, funcNames, new boolean[0]));
@@ -157,13 +122,7 @@ public final class ReinforceTrainer extends PolicyTrainerBase {
       stats.put(
           "kl", withKl() ? Masked.scalar(Masked.mean(oldLogProbs.sub(refLogProbs), mask)) : 0);
       stats.put("return/mean", adv.mean());
-      stats.putAll(
-          GroupedSteps.completionMetrics(rollout.rollout(), padId, model.config().eosTokenId()));
-      stats.put("learning_rate", optimizer.learningRate());
-      stats.put("time/ref_and_old_forward", pass.seconds());
-      stats.put("time/optimize", updateSeconds);
-      stats.put("time/total", (System.nanoTime() - start) / 1e9);
-      stats.putAll(extra);
+      putStepStats(stats, rollout, pass.seconds(), epochs, start, extra);
     }
     return finishStep(stats);
   }

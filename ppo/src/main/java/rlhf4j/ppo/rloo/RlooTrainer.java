@@ -7,19 +7,17 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import rlhf4j.policy.model.Masked;
 import rlhf4j.policy.model.ResponseBatch;
 import rlhf4j.policy.model.Scalars;
+import rlhf4j.ppo.GroupTrainerBase;
 import rlhf4j.ppo.GroupedSteps;
 import rlhf4j.ppo.LogProbPass;
 import rlhf4j.ppo.MiniBatchUpdate;
-import rlhf4j.ppo.PolicyTrainerBase;
-import rlhf4j.ppo.RewardFuncs;
 import rlhf4j.ppo.RunConfig;
 import rlhf4j.ppo.TrainerSetup;
 import rlhf4j.ppo.grpo.RewardAggregation;
-import rlhf4j.reward.RewardFunction;
 import rlhf4j.rollout.GroupedRollout;
-import rlhf4j.rollout.RolloutSource;
 
 /**
  * RLOO as TRL v1.9's {@code RLOOTrainer}: {@code numGenerations} completions per prompt, the
@@ -30,11 +28,9 @@ import rlhf4j.rollout.RolloutSource;
  * = current, ratio 1, as TRL). Batching, seeding and checkpoints as {@link
  * rlhf4j.ppo.grpo.GrpoTrainer}.
  */
-public final class RlooTrainer extends PolicyTrainerBase {
+public final class RlooTrainer extends GroupTrainerBase {
   private final RlooConfig config;
-  private final RolloutSource rollouts;
   private final LogProbPass logProbPass; // null when neither old nor reference log-probs are needed
-  private final MiniBatchUpdate update;
 
   /**
    * @param setup the policy, trainables, reference (needed iff {@code beta != 0}), rollouts
@@ -42,16 +38,16 @@ public final class RlooTrainer extends PolicyTrainerBase {
    * @param run batching and seed; {@code miniBatchSize} must divide {@code batchSize * G}
    */
   public RlooTrainer(TrainerSetup setup, RlooConfig config, RunConfig run) {
-    super(setup, run, Objects.requireNonNull(config, "config").learningRate());
+    super(
+        setup,
+        run,
+        Objects.requireNonNull(config, "config").learningRate(),
+        config.numGenerations(),
+        config.temperature(),
+        "RLOO");
     this.config = config;
-    run.checkDivides(run.batchSize() * config.numGenerations(), "completions (batchSize * G)");
-    this.rollouts = setup.rollouts(config.temperature(), run.seed());
     var reference = setup.reference(withKl(), "beta is " + config.beta());
-    this.logProbPass =
-        withKl() || config.numIterations() > 1
-            ? new LogProbPass(model, null, reference, run.miniBatchSize(), config.temperature())
-            : null;
-    this.update = update(setup, config.temperature(), "RLOO");
+    this.logProbPass = logProbPass(withKl() || config.numIterations() > 1, reference);
   }
 
   private boolean withKl() {
@@ -59,55 +55,21 @@ public final class RlooTrainer extends PolicyTrainerBase {
   }
 
   /**
-   * Runs RLOO steps until {@link #stepCount()} reaches {@code totalSteps}.
-   *
-   * @param prompts token-id prompts
-   * @param rewardFuncs reward functions, weighted by {@code config.rewardWeights()}; NaN = no score
-   * @param totalSteps the step count to stop at
-   * @param afterStep called after each step; may be null
-   */
-  public void train(
-      List<long[]> prompts,
-      List<RewardFunction> rewardFuncs,
-      long totalSteps,
-      StepCallback afterStep) {
-    GroupedSteps.train(
-        this,
-        rollouts,
-        tokenizer,
-        prompts,
-        new RewardFuncs(rewardFuncs),
-        config.numGenerations(),
-        totalSteps,
-        this::step,
-        afterStep);
-  }
-
-  /**
-   * Phases 3 to 7 of an RLOO step on given completions and scores.
+   * Phases 3 to 7 of an RLOO step on given completions and scores; {@link #train} runs phases 1
+   * (rollout) and 2 (score, weighted by {@code config.rewardWeights()}; NaN = no score) before it.
    *
    * @param rollout G completions per prompt, groups contiguous
    * @param rewardsPerFunc (N, K) scores, NaN where a function gave none
    * @param funcNames (K) the functions' names for the metrics
    * @param extra more statistics to report (timings)
    */
+  @Override
   public Map<String, Double> step(
       GroupedRollout rollout,
       double[][] rewardsPerFunc,
       List<String> funcNames,
       Map<String, Double> extra) {
-    if (rollout.groupSize() != config.numGenerations()
-        || rollout.size() != run.batchSize() * config.numGenerations()) {
-      throw new IllegalArgumentException(
-          "an RLOO step needs batchSize * numGenerations = "
-              + run.batchSize() * config.numGenerations()
-              + " completions in groups of "
-              + config.numGenerations()
-              + ", got "
-              + rollout.size()
-              + " in groups of "
-              + rollout.groupSize());
-    }
+    checkGroups(rollout, "an RLOO step needs batchSize * numGenerations");
     long start = System.nanoTime();
     seedStep();
     Map<String, Double> stats = new LinkedHashMap<>();
@@ -116,11 +78,7 @@ public final class RlooTrainer extends PolicyTrainerBase {
       // 3. the completion mask, truncated completions zeroed when asked
       ResponseBatch batch =
           GroupedSteps.batch(
-              m,
-              rollout.rollout(),
-              padId,
-              model.config().eosTokenId(),
-              config.maskTruncatedCompletions());
+              m, rollout.rollout(), padId, eosId(), config.maskTruncatedCompletions());
       NDArray mask = batch.mask(); // (B, T)
 
       // 4. old log-probs (beta != 0 or mu > 1) and reference log-probs (beta != 0), the rollout
@@ -147,30 +105,20 @@ public final class RlooTrainer extends PolicyTrainerBase {
           config.numIterations() > 1 ? RlooLoss.sequenceLogProbs(oldLogProbs, mask) : null; // (B)
 
       // 6. mu optimizer steps over the generation batch
-      long updateStart = System.nanoTime();
-      for (int it = 0; it < config.numIterations(); it++) {
-        Map<String, Double> u =
-            update.step(
-                batch,
-                (rows, logProbs, logits) ->
-                    loss(rows, logProbs, logits, oldSequenceLogProbs, advantages),
-                where(it));
-        stats.putAll(u); // the last iteration's
-      }
-      double updateSeconds = (System.nanoTime() - updateStart) / 1e9;
+      Iterations iterations =
+          optimize(
+              batch,
+              config.numIterations(),
+              (it, rows, logProbs, logits) ->
+                  loss(rows, logProbs, logits, oldSequenceLogProbs, advantages));
+      stats.putAll(iterations.stats()); // the last iteration's
 
       // 7. stats under TRL's names
       stats.putAll(RewardAggregation.metrics(rewardsPerFunc, weights, funcNames, adv.stdZero()));
       if (withKl()) {
         stats.put("kl", adv.kl());
       }
-      stats.putAll(
-          GroupedSteps.completionMetrics(rollout.rollout(), padId, model.config().eosTokenId()));
-      stats.put("learning_rate", optimizer.learningRate());
-      stats.put("time/ref_and_old_forward", pass == null ? 0.0 : pass.seconds());
-      stats.put("time/optimize", updateSeconds);
-      stats.put("time/total", (System.nanoTime() - start) / 1e9);
-      stats.putAll(extra);
+      putStepStats(stats, rollout, pass == null ? 0.0 : pass.seconds(), iterations, start, extra);
     }
     return finishStep(stats);
   }
@@ -196,7 +144,7 @@ public final class RlooTrainer extends PolicyTrainerBase {
             config.epsilon(),
             config.epsilonHigh());
     Map<String, Double> stats = new LinkedHashMap<>();
-    stats.put("loss", rlhf4j.policy.model.Masked.scalar(res.loss()));
+    stats.put("loss", Masked.scalar(res.loss()));
     stats.putAll(res.metrics());
     stats.put("entropy", GroupedSteps.entropy(logits, mask, config.temperature()));
     NDArray loss =
