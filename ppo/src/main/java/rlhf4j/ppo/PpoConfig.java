@@ -71,9 +71,9 @@ public record PpoConfig(
 
   /** Validates every field; messages name the field, the value and the fix. */
   public PpoConfig {
-    positive("learningRate", learningRate, "TRL uses 1.41e-5");
-    nonNegative("initKlCoef", initKlCoef, "TRL uses 0.2");
-    positive("klTarget", klTarget, "TRL uses 6");
+    ConfigChecks.positive("learningRate", learningRate, "TRL uses 1.41e-5");
+    ConfigChecks.nonNegative("initKlCoef", initKlCoef, "TRL uses 0.2");
+    ConfigChecks.positive("klTarget", klTarget, "TRL uses 6");
     if (klHorizon <= 0) {
       throw new IllegalArgumentException(
           "klHorizon must be > 0, got " + klHorizon + "; TRL uses 10000");
@@ -87,12 +87,12 @@ public record PpoConfig(
       throw new IllegalArgumentException(
           "clipRange must be in (0, 1), got " + clipRange + "; TRL uses 0.2");
     }
-    positive("valueClipRange", valueClipRange, "TRL uses 0.2");
-    nonNegative("vfCoef", vfCoef, "TRL uses 0.1");
-    atLeastOne("batchSize", batchSize);
-    atLeastOne("miniBatchSize", miniBatchSize);
-    atLeastOne("gradientAccumulationSteps", gradientAccumulationSteps);
-    atLeastOne("ppoEpochs", ppoEpochs);
+    ConfigChecks.positive("valueClipRange", valueClipRange, "TRL uses 0.2");
+    ConfigChecks.nonNegative("vfCoef", vfCoef, "TRL uses 0.1");
+    ConfigChecks.atLeast("batchSize", batchSize, 1);
+    ConfigChecks.atLeast("miniBatchSize", miniBatchSize, 1);
+    ConfigChecks.atLeast("gradientAccumulationSteps", gradientAccumulationSteps, 1);
+    ConfigChecks.atLeast("ppoEpochs", ppoEpochs, 1);
     long backward = (long) miniBatchSize * gradientAccumulationSteps;
     if (batchSize % backward != 0) {
       throw new IllegalArgumentException(
@@ -111,10 +111,11 @@ public record PpoConfig(
           "maxGradNorm must not be null; use OptionalDouble.empty() for no clipping");
     }
     if (maxGradNorm.isPresent()) {
-      positive("maxGradNorm", maxGradNorm.getAsDouble(), "or leave it empty for no clipping");
+      ConfigChecks.positive(
+          "maxGradNorm", maxGradNorm.getAsDouble(), "or leave it empty for no clipping");
     }
-    positive("targetKl", targetKl, "TRL uses 1.0");
-    positive("ratioThreshold", ratioThreshold, "TRL uses 10");
+    ConfigChecks.positive("targetKl", targetKl, "TRL uses 1.0");
+    ConfigChecks.positive("ratioThreshold", ratioThreshold, "TRL uses 10");
     if (useScoreNorm && !useScoreScaling) {
       throw new IllegalArgumentException(
           "useScoreNorm is true but useScoreScaling is false; score normalisation only applies"
@@ -125,9 +126,10 @@ public record PpoConfig(
           "scoreClip must not be null; use OptionalDouble.empty() for no clipping");
     }
     if (scoreClip.isPresent()) {
-      positive("scoreClip", scoreClip.getAsDouble(), "or leave it empty for no clipping");
+      ConfigChecks.positive(
+          "scoreClip", scoreClip.getAsDouble(), "or leave it empty for no clipping");
     }
-    positive("temperature", temperature, "use 1.0 to sample from the policy itself");
+    ConfigChecks.positive("temperature", temperature, "use 1.0 to sample from the policy itself");
   }
 
   /** A builder holding the TRL defaults. */
@@ -167,29 +169,9 @@ public record PpoConfig(
     return new PpoLoss.Settings(clipRange, valueClipRange, vfCoef, ratioThreshold);
   }
 
-  private static void positive(String field, double value, String hint) {
-    if (!(value > 0) || Double.isInfinite(value)) {
-      throw new IllegalArgumentException(
-          field + " must be finite and > 0, got " + value + "; " + hint);
-    }
-  }
-
-  private static void nonNegative(String field, double value, String hint) {
-    if (!(value >= 0) || Double.isInfinite(value)) {
-      throw new IllegalArgumentException(
-          field + " must be finite and >= 0, got " + value + "; " + hint);
-    }
-  }
-
   private static void unitInterval(String field, double value, String hint) {
     if (!(value >= 0 && value <= 1)) {
       throw new IllegalArgumentException(field + " must be in [0, 1], got " + value + "; " + hint);
-    }
-  }
-
-  private static void atLeastOne(String field, int value) {
-    if (value < 1) {
-      throw new IllegalArgumentException(field + " must be >= 1, got " + value);
     }
   }
 

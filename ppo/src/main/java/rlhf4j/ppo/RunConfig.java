@@ -19,12 +19,8 @@ public record RunConfig(int batchSize, int miniBatchSize, OptionalDouble maxGrad
 
   /** Validates every field; the message names the field, the rule and the value. */
   public RunConfig {
-    if (batchSize < 1) {
-      throw new IllegalArgumentException("batchSize must be >= 1, got " + batchSize);
-    }
-    if (miniBatchSize < 1) {
-      throw new IllegalArgumentException("miniBatchSize must be >= 1, got " + miniBatchSize);
-    }
+    ConfigChecks.atLeast("batchSize", batchSize, 1);
+    ConfigChecks.atLeast("miniBatchSize", miniBatchSize, 1);
     if (maxGradNorm == null) {
       maxGradNorm = OptionalDouble.empty();
     }

@@ -1,5 +1,7 @@
 package rlhf4j.ppo.dpo;
 
+import rlhf4j.ppo.ConfigChecks;
+
 /**
  * Hyper-parameters of DPO with the defaults of TRL v1.9's {@code DPOConfig} ({@code
  * trl/trainer/dpo_config.py}; TRL names in brackets). Build with {@link #builder()}.
@@ -23,9 +25,7 @@ public record DpoConfig(
 
   /** Validates every field. */
   public DpoConfig {
-    if (!(beta > 0) || Double.isInfinite(beta)) {
-      throw new IllegalArgumentException("beta must be finite and > 0, got " + beta);
-    }
+    ConfigChecks.positive("beta", beta);
     if (lossType == null) {
       throw new IllegalArgumentException("lossType must not be null; TRL's default is SIGMOID");
     }
@@ -33,13 +33,8 @@ public record DpoConfig(
       throw new IllegalArgumentException(
           "labelSmoothing must be in [0, 0.5), got " + labelSmoothing + " (TRL's rule for robust)");
     }
-    if (maxLength < 2) {
-      throw new IllegalArgumentException("maxLength must be >= 2, got " + maxLength);
-    }
-    if (!(learningRate > 0) || Double.isInfinite(learningRate)) {
-      throw new IllegalArgumentException(
-          "learningRate must be finite and > 0, got " + learningRate);
-    }
+    ConfigChecks.atLeast("maxLength", maxLength, 2);
+    ConfigChecks.positive("learningRate", learningRate);
   }
 
   /** A builder starting from TRL v1.9's defaults. */

@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Activation;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import rlhf4j.policy.model.Masked;
 import rlhf4j.policy.model.Scalars;
 
 /**
@@ -61,11 +62,7 @@ public final class DpoLoss {
    * @return (B)
    */
   public static NDArray sequenceLogProbs(NDArray perTokenLogProbs, NDArray mask) {
-    NDArray m =
-        mask.getDataType() == perTokenLogProbs.getDataType()
-            ? mask
-            : mask.toType(perTokenLogProbs.getDataType(), false);
-    return perTokenLogProbs.mul(m).sum(new int[] {1}); // (B)
+    return perTokenLogProbs.mul(Masked.asType(mask, perTokenLogProbs)).sum(new int[] {1}); // (B)
   }
 
   /**

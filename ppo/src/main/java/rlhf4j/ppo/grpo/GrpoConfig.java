@@ -3,6 +3,7 @@ package rlhf4j.ppo.grpo;
 import java.util.Arrays;
 import java.util.List;
 import java.util.OptionalDouble;
+import rlhf4j.ppo.ConfigChecks;
 
 /**
  * Hyper-parameters of GRPO with the defaults of TRL v1.9's {@code GRPOConfig} ({@code
@@ -50,15 +51,9 @@ public record GrpoConfig(
       throw new IllegalArgumentException(
           "numGenerations must be >= 2 (a group needs siblings to compare), got " + numGenerations);
     }
-    if (numIterations < 1) {
-      throw new IllegalArgumentException("numIterations must be >= 1, got " + numIterations);
-    }
-    if (!(epsilon >= 0 && epsilon < 1)) {
-      throw new IllegalArgumentException("epsilon must be in [0, 1), got " + epsilon);
-    }
-    if (!(epsilonHigh >= 0) || Double.isInfinite(epsilonHigh)) {
-      throw new IllegalArgumentException("epsilonHigh must be finite and >= 0, got " + epsilonHigh);
-    }
+    ConfigChecks.atLeast("numIterations", numIterations, 1);
+    ConfigChecks.clip("epsilon", epsilon);
+    ConfigChecks.nonNegative("epsilonHigh", epsilonHigh);
     if (delta == null) {
       delta = OptionalDouble.empty();
     }
@@ -68,24 +63,14 @@ public record GrpoConfig(
               + delta.getAsDouble()
               + "; the two-sided-clipping paper suggests delta > 1 + epsilonHigh");
     }
-    if (!(beta >= 0) || Double.isInfinite(beta)) {
-      throw new IllegalArgumentException("beta must be finite and >= 0, got " + beta);
-    }
+    ConfigChecks.nonNegative("beta", beta);
     if (lossType == null || scaleRewards == null || importanceSamplingLevel == null) {
       throw new IllegalArgumentException(
           "lossType, scaleRewards and importanceSamplingLevel must not be null");
     }
-    if (maxCompletionLength < 1) {
-      throw new IllegalArgumentException(
-          "maxCompletionLength must be >= 1, got " + maxCompletionLength);
-    }
-    if (!(temperature > 0) || Double.isInfinite(temperature)) {
-      throw new IllegalArgumentException("temperature must be finite and > 0, got " + temperature);
-    }
-    if (!(learningRate > 0) || Double.isInfinite(learningRate)) {
-      throw new IllegalArgumentException(
-          "learningRate must be finite and > 0, got " + learningRate);
-    }
+    ConfigChecks.atLeast("maxCompletionLength", maxCompletionLength, 1);
+    ConfigChecks.positive("temperature", temperature);
+    ConfigChecks.positive("learningRate", learningRate);
     rewardWeights = List.copyOf(rewardWeights);
     for (Double w : rewardWeights) {
       if (!Double.isFinite(w)) {

@@ -1,5 +1,7 @@
 package rlhf4j.ppo.reinforce;
 
+import rlhf4j.ppo.ConfigChecks;
+
 /**
  * Hyper-parameters of REINFORCE++ with OpenRLHF v0.11's defaults ({@code
  * openrlhf/cli/train_ppo_ray.py}; OpenRLHF flags in brackets). Build with {@link #builder()}.
@@ -50,9 +52,7 @@ public record ReinforceConfig(
               + " and "
               + rewardClipHigh);
     }
-    if (samplesPerPrompt < 1) {
-      throw new IllegalArgumentException("samplesPerPrompt must be >= 1, got " + samplesPerPrompt);
-    }
+    ConfigChecks.atLeast("samplesPerPrompt", samplesPerPrompt, 1);
     if (baseline && samplesPerPrompt < 2) {
       throw new IllegalArgumentException(
           "the REINFORCE++ baseline needs samplesPerPrompt > 1, got "
@@ -66,16 +66,9 @@ public record ReinforceConfig(
     if (!(epsClip > 0 && epsClip < 1)) {
       throw new IllegalArgumentException("epsClip must be in (0, 1), got " + epsClip);
     }
-    if (maxEpochs < 1) {
-      throw new IllegalArgumentException("maxEpochs must be >= 1, got " + maxEpochs);
-    }
-    if (!(temperature > 0) || Double.isInfinite(temperature)) {
-      throw new IllegalArgumentException("temperature must be finite and > 0, got " + temperature);
-    }
-    if (!(learningRate > 0) || Double.isInfinite(learningRate)) {
-      throw new IllegalArgumentException(
-          "learningRate must be finite and > 0, got " + learningRate);
-    }
+    ConfigChecks.atLeast("maxEpochs", maxEpochs, 1);
+    ConfigChecks.positive("temperature", temperature);
+    ConfigChecks.positive("learningRate", learningRate);
   }
 
   /** A builder starting from OpenRLHF's defaults. */

@@ -3,6 +3,7 @@ package rlhf4j.ppo.rloo;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import rlhf4j.ppo.ConfigChecks;
 import rlhf4j.ppo.grpo.RlWeights;
 
 /**
@@ -45,18 +46,10 @@ public record RlooConfig(
           "numGenerations must be >= 2 (the leave-one-out baseline needs a sibling), got "
               + numGenerations);
     }
-    if (numIterations < 1) {
-      throw new IllegalArgumentException("numIterations must be >= 1, got " + numIterations);
-    }
-    if (!(beta >= 0) || Double.isInfinite(beta)) {
-      throw new IllegalArgumentException("beta must be finite and >= 0, got " + beta);
-    }
-    if (!(epsilon >= 0 && epsilon < 1)) {
-      throw new IllegalArgumentException("epsilon must be in [0, 1), got " + epsilon);
-    }
-    if (!(epsilonHigh >= 0) || Double.isInfinite(epsilonHigh)) {
-      throw new IllegalArgumentException("epsilonHigh must be finite and >= 0, got " + epsilonHigh);
-    }
+    ConfigChecks.atLeast("numIterations", numIterations, 1);
+    ConfigChecks.nonNegative("beta", beta);
+    ConfigChecks.clip("epsilon", epsilon);
+    ConfigChecks.nonNegative("epsilonHigh", epsilonHigh);
     rewardClipRange = rewardClipRange == null ? Optional.empty() : rewardClipRange;
     if (rewardClipRange.isPresent()) {
       double[] range = rewardClipRange.get().clone();
@@ -66,17 +59,9 @@ public record RlooConfig(
       }
       rewardClipRange = Optional.of(range);
     }
-    if (maxCompletionLength < 1) {
-      throw new IllegalArgumentException(
-          "maxCompletionLength must be >= 1, got " + maxCompletionLength);
-    }
-    if (!(temperature > 0) || Double.isInfinite(temperature)) {
-      throw new IllegalArgumentException("temperature must be finite and > 0, got " + temperature);
-    }
-    if (!(learningRate > 0) || Double.isInfinite(learningRate)) {
-      throw new IllegalArgumentException(
-          "learningRate must be finite and > 0, got " + learningRate);
-    }
+    ConfigChecks.atLeast("maxCompletionLength", maxCompletionLength, 1);
+    ConfigChecks.positive("temperature", temperature);
+    ConfigChecks.positive("learningRate", learningRate);
     rewardWeights = List.copyOf(rewardWeights);
   }
 

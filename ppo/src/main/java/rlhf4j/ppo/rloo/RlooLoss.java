@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.types.DataType;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import rlhf4j.policy.model.Masked;
 
 /**
  * RLOO's sequence-level clipped loss, as TRL v1.9's {@code RLOOTrainer._compute_loss}: {@code logps
@@ -46,11 +47,7 @@ public final class RlooLoss {
    * @return (B)
    */
   public static NDArray sequenceLogProbs(NDArray perTokenLogProbs, NDArray mask) {
-    NDArray m =
-        mask.getDataType() == perTokenLogProbs.getDataType()
-            ? mask
-            : mask.toType(perTokenLogProbs.getDataType(), false);
-    return perTokenLogProbs.mul(m).sum(new int[] {1}); // (B)
+    return perTokenLogProbs.mul(Masked.asType(mask, perTokenLogProbs)).sum(new int[] {1}); // (B)
   }
 
   /**
