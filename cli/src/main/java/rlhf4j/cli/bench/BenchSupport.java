@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Supplier;
 import picocli.CommandLine;
 import rlhf4j.policy.memory.ProcessMemory;
@@ -217,5 +218,14 @@ public final class BenchSupport {
   /** Runs {@code s} and returns its value (for lambdas that must produce something). */
   public static <T> T get(Supplier<T> s) {
     return s.get();
+  }
+
+  /** The {@code key} value of each step's statistics, in order. */
+  static List<Double> column(List<Map<String, Double>> steps, String key) {
+    List<Double> out = new ArrayList<>();
+    for (Map<String, Double> step : steps) {
+      out.add(step.get(key));
+    }
+    return out;
   }
 }

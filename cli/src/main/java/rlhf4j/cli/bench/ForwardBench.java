@@ -1,24 +1,19 @@
 package rlhf4j.cli.bench;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import com.google.gson.JsonObject;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
-import rlhf4j.policy.family.Presets;
 import rlhf4j.policy.model.CausalLM;
 import rlhf4j.policy.quant.QuantConfig;
-import rlhf4j.policy.train.Engines;
 
 /** {@code rlhf4j bench forward}: inference forward throughput against the measured matmul peak. */
 @Command(
@@ -27,11 +22,9 @@ import rlhf4j.policy.train.Engines;
     description =
         "Forward tokens/s and GFLOP/s of a preset, with the fp32 matmul peak measured in the same process.")
 public final class ForwardBench implements Callable<Integer> {
-  @Option(
-      names = "--preset",
-      defaultValue = "small",
-      description = "model preset (default: ${DEFAULT-VALUE})")
-  String preset;
+  @Mixin BenchOptions common;
+
+  @Mixin MatmulPeakOptions peak;
 
   @Option(
       names = "--batch",
@@ -41,57 +34,33 @@ public final class ForwardBench implements Callable<Integer> {
 
   @Option(
       names = "--seq-len",
+      paramLabel = "TOKENS",
       defaultValue = "64",
       description = "tokens per sequence (default: ${DEFAULT-VALUE})")
   int seqLen;
 
   @Option(
-      names = "--threads",
-      defaultValue = "2",
-      description = "intra-op threads (default: ${DEFAULT-VALUE})")
-  int threads;
-
-  @Option(names = "--seed", defaultValue = "0", description = "seed (default: ${DEFAULT-VALUE})")
-  long seed;
-
-  @Option(
       names = "--warmup",
+      paramLabel = "RUNS",
       defaultValue = "1",
-      description = "untimed runs (default: ${DEFAULT-VALUE})")
+      description = "untimed forwards first (default: ${DEFAULT-VALUE})")
   int warmup;
 
   @Option(
       names = "--repeats",
+      paramLabel = "RUNS",
       defaultValue = "5",
-      description = "timed runs (default: ${DEFAULT-VALUE})")
+      description = "timed forwards; the report gives their median (default: ${DEFAULT-VALUE})")
   int repeats;
-
-  @Option(
-      names = "--matmul-seconds",
-      defaultValue = "1.5",
-      description = "matmul peak loop length (default: ${DEFAULT-VALUE})")
-  double matmulSeconds;
-
-  @Option(
-      names = "--base-dtype",
-      defaultValue = "fp32",
-      description = "storage of the base weights: fp32, fp16 or int8 (default: ${DEFAULT-VALUE})")
-  String baseDtype;
-
-  @Option(names = "--json", paramLabel = "FILE", description = "also write the JSON report here")
-  Path json;
-
-  @Spec CommandSpec spec;
 
   @Override
   public Integer call() throws Exception {
-    QuantConfig quant = BenchSupport.quantConfig(spec, baseDtype);
-    Engines.configure(threads);
-    Engine.getInstance(); // load natives before timing
-    double peakStart = BenchSupport.matmulPeakGflops(matmulSeconds, 1024);
-    try (CausalLM model = CausalLM.random(Presets.config(preset), seed, quant);
+    QuantConfig quant = common.quant();
+    common.startEngine(); // load natives before timing
+    double peakStart = peak.measure();
+    try (CausalLM model = common.randomModel(quant);
         NDManager m = NDManager.newBaseManager()) {
-      SplittableRandom rng = new SplittableRandom(seed);
+      SplittableRandom rng = new SplittableRandom(common.seed);
       long[] ids = new long[batch * seqLen];
       for (int i = 0; i < ids.length; i++) {
         ids[i] = rng.nextInt(model.config().vocabSize());
@@ -107,8 +76,8 @@ public final class ForwardBench implements Callable<Integer> {
                   model.forward(input, mask).logits().getFloat(0, 0, 0);
                 }
               });
-      double peakEnd = BenchSupport.matmulPeakGflops(matmulSeconds, 1024);
-      double peak = Math.max(peakStart, peakEnd);
+      double peakEnd = peak.measure();
+      double peakGflops = Math.max(peakStart, peakEnd);
       double flops = BenchSupport.forwardFlops(model, batch, seqLen, 0, seqLen, 0);
       double med = BenchSupport.median(seconds);
       double gflops = flops / 1e9 / med;
@@ -116,16 +85,17 @@ public final class ForwardBench implements Callable<Integer> {
       JsonObject summary = new JsonObject();
       summary.addProperty("forward_tokens_per_s", BenchSupport.round(batch * seqLen / med));
       summary.addProperty("forward_gflops", BenchSupport.round(gflops));
-      summary.addProperty("matmul_peak_gflops", BenchSupport.round(peak));
-      summary.addProperty("forward_fraction_of_matmul_peak", BenchSupport.round(gflops / peak));
+      summary.addProperty("matmul_peak_gflops", BenchSupport.round(peakGflops));
+      summary.addProperty(
+          "forward_fraction_of_matmul_peak", BenchSupport.round(gflops / peakGflops));
       summary.addProperty("params_total", model.parameterCount());
       BenchSupport.addMemoryFacts(summary, model, quant.baseDtype(), false);
       report.add("summary", summary);
       JsonObject workload = new JsonObject();
-      workload.addProperty("preset", preset);
+      workload.addProperty("preset", common.preset);
       workload.addProperty("batch", batch);
       workload.addProperty("seq_len", seqLen);
-      workload.addProperty("threads", threads);
+      workload.addProperty("threads", common.threads);
       workload.addProperty("analytic_gflop", BenchSupport.round(flops / 1e9));
       report.add("workload", workload);
       report.add("forward_seconds", BenchSupport.summary(seconds));
@@ -133,7 +103,7 @@ public final class ForwardBench implements Callable<Integer> {
       mm.addProperty("start", BenchSupport.round(peakStart));
       mm.addProperty("end", BenchSupport.round(peakEnd));
       report.add("matmul_peak_gflops", mm);
-      BenchSupport.emit(report, json);
+      BenchSupport.emit(report, common.json);
     }
     return 0;
   }

@@ -1,18 +1,13 @@
 package rlhf4j.cli.bench;
 
-import ai.djl.engine.Engine;
 import com.google.gson.JsonObject;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
-import rlhf4j.policy.family.Presets;
 import rlhf4j.policy.model.CausalLM;
 import rlhf4j.policy.quant.QuantConfig;
-import rlhf4j.policy.train.Engines;
 import rlhf4j.rollout.GenerationConfig;
 import rlhf4j.rollout.Generator;
 import rlhf4j.rollout.sampling.SamplingConfig;
@@ -24,38 +19,15 @@ import rlhf4j.rollout.sampling.SamplingConfig;
     description =
         "New tokens/s of batched sampling with and without the KV cache (fixed length, EOS ignored).")
 public final class GenerateBench implements Callable<Integer> {
-  @Option(
-      names = "--preset",
-      defaultValue = "small",
-      description = "model preset (default: ${DEFAULT-VALUE})")
-  String preset;
+  @Mixin BenchOptions common;
+
+  @Mixin LengthOptions lengths;
 
   @Option(
       names = "--batch",
       defaultValue = "8",
       description = "prompts per batch (default: ${DEFAULT-VALUE})")
   int batch;
-
-  @Option(
-      names = "--prompt-len",
-      defaultValue = "32",
-      description = "longest prompt (default: ${DEFAULT-VALUE})")
-  int promptLen;
-
-  @Option(
-      names = "--new-tokens",
-      defaultValue = "32",
-      description = "tokens generated per row (default: ${DEFAULT-VALUE})")
-  int newTokens;
-
-  @Option(
-      names = "--threads",
-      defaultValue = "2",
-      description = "intra-op threads (default: ${DEFAULT-VALUE})")
-  int threads;
-
-  @Option(names = "--seed", defaultValue = "0", description = "seed (default: ${DEFAULT-VALUE})")
-  long seed;
 
   @Option(
       names = "--temperature",
@@ -65,36 +37,29 @@ public final class GenerateBench implements Callable<Integer> {
 
   @Option(
       names = "--warmup",
+      paramLabel = "RUNS",
       defaultValue = "1",
-      description = "untimed runs (default: ${DEFAULT-VALUE})")
+      description = "untimed generations first (default: ${DEFAULT-VALUE})")
   int warmup;
 
   @Option(
       names = "--repeats",
+      paramLabel = "RUNS",
       defaultValue = "3",
-      description = "timed runs (default: ${DEFAULT-VALUE})")
+      description = "timed generations; the report gives their median (default: ${DEFAULT-VALUE})")
   int repeats;
 
   @Option(names = "--no-kv-off", description = "skip the slow no-cache timing")
   boolean noKvOff;
 
-  @Option(
-      names = "--base-dtype",
-      defaultValue = "fp32",
-      description = "storage of the base weights: fp32, fp16 or int8 (default: ${DEFAULT-VALUE})")
-  String baseDtype;
-
-  @Option(names = "--json", paramLabel = "FILE", description = "also write the JSON report here")
-  Path json;
-
-  @Spec CommandSpec spec;
-
   @Override
   public Integer call() throws Exception {
-    QuantConfig quant = BenchSupport.quantConfig(spec, baseDtype);
-    Engines.configure(threads);
-    Engine.getInstance();
-    try (CausalLM model = CausalLM.random(Presets.config(preset), seed, quant)) {
+    QuantConfig quant = common.quant();
+    common.startEngine();
+    int promptLen = lengths.promptLen;
+    int newTokens = lengths.newTokens;
+    long seed = common.seed;
+    try (CausalLM model = common.randomModel(quant)) {
       List<long[]> prompts =
           BenchPrompts.make(
               batch, promptLen, model.config().vocabSize(), model.config().eosTokenId(), seed);
@@ -126,14 +91,14 @@ public final class GenerateBench implements Callable<Integer> {
       summary.addProperty("params_total", model.parameterCount());
       report.add("summary", summary);
       JsonObject workload = new JsonObject();
-      workload.addProperty("preset", preset);
+      workload.addProperty("preset", common.preset);
       workload.addProperty("batch", batch);
       workload.addProperty("prompt_len", promptLen);
       workload.addProperty("new_tokens", newTokens);
-      workload.addProperty("threads", threads);
+      workload.addProperty("threads", common.threads);
       workload.addProperty("seed", seed);
       report.add("workload", workload);
-      BenchSupport.emit(report, json);
+      BenchSupport.emit(report, common.json);
     }
     return 0;
   }

@@ -1,36 +1,25 @@
 package rlhf4j.cli.bench;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import com.google.gson.JsonObject;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
-import rlhf4j.policy.family.Presets;
-import rlhf4j.policy.lora.LoraConfig;
 import rlhf4j.policy.lora.LoraModel;
 import rlhf4j.policy.model.CausalLM;
 import rlhf4j.policy.model.ValueHead;
-import rlhf4j.policy.optim.AdamW;
-import rlhf4j.policy.optim.AdamWConfig;
-import rlhf4j.policy.optim.LrSchedule;
 import rlhf4j.policy.quant.QuantConfig;
-import rlhf4j.policy.train.Engines;
 import rlhf4j.ppo.PpoConfig;
 import rlhf4j.ppo.PpoTrainer;
 import rlhf4j.reference.AdapterSwitchingReference;
 import rlhf4j.reference.FrozenCopyReference;
 import rlhf4j.reference.ReferenceModel;
 import rlhf4j.reward.RewardFunction;
-import rlhf4j.rollout.GenerationConfig;
-import rlhf4j.rollout.sampling.SamplingConfig;
 
 /**
  * {@code rlhf4j bench ppo}: one PPO step's phases on the yardstick's workload (LoRA on PEFT's
@@ -42,46 +31,31 @@ import rlhf4j.rollout.sampling.SamplingConfig;
     mixinStandardHelpOptions = true,
     description = "Time PPO steps (rollout, log-prob passes, update) on the yardstick's workload.")
 public final class PpoBench implements Callable<Integer> {
-  @Option(names = "--preset", defaultValue = "small", description = "default: ${DEFAULT-VALUE}")
-  String preset;
+  @Mixin BenchOptions common;
 
-  @Option(names = "--batch", defaultValue = "8", description = "default: ${DEFAULT-VALUE}")
+  @Mixin LengthOptions lengths;
+
+  @Mixin TrainBenchOptions train;
+
+  @Mixin MatmulPeakOptions peak;
+
+  @Option(
+      names = "--batch",
+      defaultValue = "8",
+      description = "rollouts (prompts) per PPO step (default: ${DEFAULT-VALUE})")
   int batch;
 
-  @Option(names = "--prompt-len", defaultValue = "32", description = "default: ${DEFAULT-VALUE}")
-  int promptLen;
-
-  @Option(names = "--new-tokens", defaultValue = "32", description = "default: ${DEFAULT-VALUE}")
-  int newTokens;
-
-  @Option(names = "--ppo-epochs", defaultValue = "1", description = "default: ${DEFAULT-VALUE}")
+  @Option(
+      names = "--ppo-epochs",
+      defaultValue = "1",
+      description = "passes over each step's rollouts (default: ${DEFAULT-VALUE})")
   int ppoEpochs;
 
   @Option(
       names = "--mini-batch-size",
       defaultValue = "2",
-      description = "default: ${DEFAULT-VALUE}")
+      description = "rollouts per forward/backward (default: ${DEFAULT-VALUE})")
   int miniBatchSize;
-
-  @Option(names = "--lora-r", defaultValue = "16", description = "default: ${DEFAULT-VALUE}")
-  int loraR;
-
-  @Option(names = "--lora-alpha", defaultValue = "32", description = "default: ${DEFAULT-VALUE}")
-  double loraAlpha;
-
-  @Option(
-      names = "--lora-dropout",
-      defaultValue = "0.05",
-      description = "default: ${DEFAULT-VALUE}")
-  double loraDropout;
-
-  @Option(
-      names = "--lora-targets",
-      split = ",",
-      description =
-          "modules to adapt (default: PEFT's for the family: c_attn for GPT-2, q_proj,v_proj for"
-              + " Llama and Qwen)")
-  List<String> loraTargets;
 
   @Option(
       names = "--kl-coef",
@@ -90,63 +64,9 @@ public final class PpoBench implements Callable<Integer> {
   double klCoef;
 
   @Option(
-      names = "--lr",
-      defaultValue = "1.41e-5",
-      description = "AdamW learning rate (default: ${DEFAULT-VALUE})")
-  double lr;
-
-  @Option(
       names = "--separate-ref",
       description = "reference = a frozen copy of the base weights instead of adapters off")
   boolean separateRef;
-
-  @Option(names = "--threads", defaultValue = "2", description = "default: ${DEFAULT-VALUE}")
-  int threads;
-
-  @Option(
-      names = "--base-dtype",
-      defaultValue = "fp32",
-      description =
-          "storage of the frozen base weights: fp32, fp16 or int8 (default: ${DEFAULT-VALUE})")
-  String baseDtype;
-
-  @Option(
-      names = "--gradient-checkpointing",
-      description = "recompute each block in the backward instead of keeping its activations")
-  boolean gradientCheckpointing;
-
-  @Option(
-      names = "--release-freed-memory",
-      description =
-          "return freed tensors of 64 KiB or more to the kernel at once (glibc mallopt), so"
-              + " update_peak_extra_mb counts live tensors; adds page faults to every phase")
-  boolean releaseFreedMemory;
-
-  @Spec CommandSpec spec;
-
-  @Option(names = "--seed", defaultValue = "0", description = "default: ${DEFAULT-VALUE}")
-  long seed;
-
-  @Option(
-      names = "--warmup",
-      defaultValue = "1",
-      description = "untimed steps (default: ${DEFAULT-VALUE})")
-  int warmup;
-
-  @Option(
-      names = "--repeats",
-      defaultValue = "3",
-      description = "timed steps (default: ${DEFAULT-VALUE})")
-  int repeats;
-
-  @Option(
-      names = "--matmul-seconds",
-      defaultValue = "1.5",
-      description = "default: ${DEFAULT-VALUE}")
-  double matmulSeconds;
-
-  @Option(names = "--json", paramLabel = "FILE", description = "also write the JSON report here")
-  Path json;
 
   /** The yardstick's toy reward: fraction of even token ids in the response, minus 0.5. */
   static float[] evenTokenReward(List<RewardFunction.Sample> batch) {
@@ -164,24 +84,16 @@ public final class PpoBench implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    QuantConfig quant = BenchSupport.quantConfig(spec, baseDtype);
-    boolean released = releaseFreedMemory && BenchSupport.releaseFreedMemoryEagerly();
-    Engines.configure(threads);
-    Engine.getInstance();
-    double peakStart = BenchSupport.matmulPeakGflops(matmulSeconds, 1024);
-    try (CausalLM model = CausalLM.random(Presets.config(preset), seed, quant);
+    QuantConfig quant = common.quant();
+    boolean released = train.releaseFreedMemory();
+    common.startEngine();
+    double peakStart = peak.measure();
+    long seed = common.seed;
+    int promptLen = lengths.promptLen;
+    try (CausalLM model = common.randomModel(quant);
         NDManager m = NDManager.newBaseManager()) {
       FrozenCopyReference copy = separateRef ? FrozenCopyReference.copyOf(model) : null;
-      LoraModel lora =
-          LoraModel.inject(
-              model,
-              LoraConfig.builder()
-                  .r(loraR)
-                  .loraAlpha(loraAlpha)
-                  .loraDropout(loraDropout)
-                  .targetModules(loraTargets)
-                  .build(),
-              seed);
+      LoraModel lora = train.injectLora(model, seed);
       ReferenceModel reference = separateRef ? copy : new AdapterSwitchingReference(lora);
       ValueHead head = ValueHead.create(m, model.config().hiddenSize(), false, seed);
       long eos = Math.max(0, model.config().eosTokenId());
@@ -190,14 +102,13 @@ public final class PpoBench implements Callable<Integer> {
               .batchSize(batch)
               .miniBatchSize(miniBatchSize)
               .ppoEpochs(ppoEpochs)
-              .learningRate(lr)
+              .learningRate(train.lr)
               .adaptiveKl(false)
               .initKlCoef(klCoef)
               .seed(seed)
               .build();
       List<Map<String, Double>> steps = new ArrayList<>();
-      UpdateMemoryProbe probe =
-          new UpdateMemoryProbe(new AdamW(AdamWConfig.defaults(), LrSchedule.constant(lr)));
+      UpdateMemoryProbe probe = train.optimizer();
       PpoTrainer trainer =
           PpoTrainer.builder()
               .model(model)
@@ -206,15 +117,9 @@ public final class PpoBench implements Callable<Integer> {
               .reference(reference)
               .config(config)
               .optimizer(probe)
-              .generation(
-                  GenerationConfig.builder()
-                      .maxNewTokens(newTokens)
-                      .eosTokenId(eos)
-                      .padTokenId(eos)
-                      .sampling(SamplingConfig.builder().temperature(1.0).seed(seed).build())
-                      .build())
+              .generation(TrainBenchOptions.generation(lengths.newTokens, eos, seed))
               .padId(eos)
-              .gradientCheckpointing(gradientCheckpointing)
+              .gradientCheckpointing(train.gradientCheckpointing)
               .listener((s, stats) -> steps.add(new HashMap<>(stats)))
               .build();
       List<long[]> prompts =
@@ -224,20 +129,20 @@ public final class PpoBench implements Callable<Integer> {
       trainer.train(
           prompts,
           PpoBench::evenTokenReward,
-          warmup + repeats,
+          train.warmup + train.repeats,
           (t, rollout, stats) -> {
             probe.endStep();
             widths.add(rollout.responses().stream().mapToInt(r -> r.length).max().orElse(0));
             rssTrace.add(BenchSupport.rssMb());
           });
-      List<Map<String, Double>> timed = steps.subList(warmup, steps.size());
-      double peakEnd = BenchSupport.matmulPeakGflops(matmulSeconds, 1024);
-      double peak = Math.max(peakStart, peakEnd);
+      List<Map<String, Double>> timed = steps.subList(train.warmup, steps.size());
+      double peakEnd = peak.measure();
+      double peakGflops = Math.max(peakStart, peakEnd);
 
-      List<Double> rollout = column(timed, "time/ppo/rollout");
-      List<Double> policyFwd = column(timed, "time/ppo/forward_pass");
-      List<Double> refFwd = column(timed, "time/ppo/ref_forward");
-      List<Double> update = column(timed, "time/ppo/optimize_step");
+      List<Double> rollout = BenchSupport.column(timed, "time/ppo/rollout");
+      List<Double> policyFwd = BenchSupport.column(timed, "time/ppo/forward_pass");
+      List<Double> refFwd = BenchSupport.column(timed, "time/ppo/ref_forward");
+      List<Double> update = BenchSupport.column(timed, "time/ppo/optimize_step");
       List<Double> total = new ArrayList<>();
       for (int i = 0; i < timed.size(); i++) {
         total.add(
@@ -246,7 +151,7 @@ public final class PpoBench implements Callable<Integer> {
                 + timed.get(i).get("time/ppo/reward"));
       }
       double respWidth = 0;
-      for (int w : widths.subList(warmup, widths.size())) {
+      for (int w : widths.subList(train.warmup, widths.size())) {
         respWidth = Math.max(respWidth, w);
       }
       long seqLen = promptLen + (long) respWidth;
@@ -254,7 +159,7 @@ public final class PpoBench implements Callable<Integer> {
       for (String path : lora.adaptedModules(lora.activeAdapter())) {
         rlhf4j.policy.model.Linear l =
             model.linears().stream().filter(x -> x.path().equals(path)).findFirst().orElseThrow();
-        loraFlops += 2.0 * loraR * (l.inFeatures() + l.outFeatures());
+        loraFlops += 2.0 * train.loraR * (l.inFeatures() + l.outFeatures());
       }
       // forward + backward with frozen base weights, as the yardstick counts it
       double fwdBase = BenchSupport.forwardFlops(model, batch, seqLen, 0, (long) respWidth, 0);
@@ -280,12 +185,13 @@ public final class PpoBench implements Callable<Integer> {
           "trained_tokens_per_s", BenchSupport.round(ppoEpochs * batch * seqLen / updateMed));
       summary.addProperty(
           "gen_tokens_per_s_kv_cache",
-          BenchSupport.round(BenchSupport.median(column(timed, "tokens/rollout_per_s"))));
+          BenchSupport.round(
+              BenchSupport.median(BenchSupport.column(timed, "tokens/rollout_per_s"))));
       summary.addProperty("update_gflops", BenchSupport.round(updateGflops));
-      summary.addProperty("matmul_peak_gflops", BenchSupport.round(peak));
+      summary.addProperty("matmul_peak_gflops", BenchSupport.round(peakGflops));
       summary.addProperty(
-          "update_fraction_of_matmul_peak", BenchSupport.round(updateGflops / peak));
-      BenchSupport.addMemoryFacts(summary, model, quant.baseDtype(), gradientCheckpointing);
+          "update_fraction_of_matmul_peak", BenchSupport.round(updateGflops / peakGflops));
+      BenchSupport.addMemoryFacts(summary, model, quant.baseDtype(), train.gradientCheckpointing);
       summary.addProperty(
           "params_total",
           model.parameterCount()
@@ -297,7 +203,7 @@ public final class PpoBench implements Callable<Integer> {
       summary.addProperty("reference", separateRef ? "separate_copy" : "adapter_switch");
       JsonObject report = new JsonObject();
       report.add("summary", summary);
-      probe.report(summary, report, warmup, released);
+      probe.report(summary, report, train.warmup, released);
       JsonObject phases = new JsonObject();
       phases.add("rollout_s", BenchSupport.summary(rollout));
       phases.add("policy_forward_s", BenchSupport.summary(policyFwd));
@@ -322,7 +228,7 @@ public final class PpoBench implements Callable<Integer> {
         trace.add(p);
       }
       report.add("rss_trace", trace);
-      BenchSupport.emit(report, json);
+      BenchSupport.emit(report, common.json);
       if (copy != null) {
         copy.close();
       }
@@ -331,13 +237,5 @@ public final class PpoBench implements Callable<Integer> {
       probe.close();
     }
     return 0;
-  }
-
-  private static List<Double> column(List<Map<String, Double>> rows, String key) {
-    List<Double> out = new ArrayList<>();
-    for (Map<String, Double> r : rows) {
-      out.add(r.get(key));
-    }
-    return out;
   }
 }
