@@ -1,14 +1,11 @@
 package rlhf4j.cli;
 
 import java.io.IOException;
-import java.util.List;
-import java.util.Map;
 import picocli.CommandLine.Command;
 import rlhf4j.ppo.PolicyTrainer;
 import rlhf4j.ppo.TrainerSetup;
 import rlhf4j.ppo.grpo.GrpoConfig;
 import rlhf4j.ppo.grpo.GrpoTrainer;
-import rlhf4j.reward.RewardFunction;
 
 /** {@code rlhf4j grpo --config FILE.yaml}: GRPO (TRL's {@code GRPOTrainer}) with a LoRA adapter. */
 @Command(
@@ -46,25 +43,5 @@ public final class GrpoCommand extends RolloutCommand {
   PolicyTrainer trainer(Context c, TrainerSetup setup) throws IOException {
     return new GrpoTrainer(
         withRollouts(c, setup), (GrpoConfig) c.config().config(), c.config().batching());
-  }
-
-  @Override
-  void train(
-      PolicyTrainer trainer,
-      List<long[]> prompts,
-      List<RewardFunction> funcs,
-      long totalSteps,
-      PolicyTrainer.StepCallback afterStep) {
-    ((GrpoTrainer) trainer).train(prompts, funcs, totalSteps, afterStep);
-  }
-
-  @Override
-  String progress(Map<String, Double> stats) {
-    return format(
-        "reward %.4f  reward_std %.4f  loss %.4f  %.1f s",
-        stats.get("reward"),
-        stats.get("reward_std"),
-        stats.getOrDefault("loss", Double.NaN),
-        stats.get("time/total") + stats.get("time/rollout") + stats.get("time/reward"));
   }
 }

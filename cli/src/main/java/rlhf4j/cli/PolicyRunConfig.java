@@ -1,7 +1,8 @@
 package rlhf4j.cli;
 
-import java.lang.reflect.ParameterizedType;
-import java.lang.reflect.Type;
+import static rlhf4j.cli.YamlTypes.listOf;
+import static rlhf4j.cli.YamlTypes.mapOf;
+
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -126,21 +127,12 @@ public record PolicyRunConfig(
     ModelSource model = ModelSource.read(f, ModelSource.TOKENIZER_KEYS);
 
     ConfigSection l = f.section("lora", sections.get("lora"));
-    LoraConfig.Builder lb =
-        l.bind(LoraConfig.builder().r(8).loraAlpha(16).loraDropout(0.05), LORA_KEYS);
-    LoraConfig lora = l.build(lb::build);
+    LoraConfig lora = PpoRunConfig.readLora(l);
     long loraSeed = l.get("seed", Long.class, 0L);
     String adapter = l.get("adapter", String.class);
 
     ConfigSection t = f.section("trainer", sections.get("trainer"));
-    PpoRunConfig.Run run =
-        t.build(
-            () ->
-                new PpoRunConfig.Run(
-                    t.require("max_steps", Integer.class, "the step count to reach, e.g. 20"),
-                    Path.of(t.require("output_dir", String.class, "e.g. runs/" + a.command())),
-                    t.get("save_steps", Integer.class, 0),
-                    t.get("save_total_limit", Integer.class, 0)));
+    PpoRunConfig.Run run = PpoRunConfig.Run.read(t, a.command());
     RunConfig.Builder rb = t.bind(RunConfig.builder(), BATCHING_KEYS);
     RunConfig batching = t.build(rb::build);
     Object ab = t.bind(a.builder.get(), a.keys);
@@ -151,19 +143,8 @@ public record PolicyRunConfig(
     Path pairs = null;
     List<PpoRunConfig.Reward> funcs = List.of();
     if (a.generates()) {
-      ConfigSection g = f.section("generation", PpoRunConfig.GENERATION_KEYS);
-      generation =
-          new PpoRunConfig.Generation(
-              g.get("max_new_tokens", Integer.class),
-              g.get("eos_token_id", Long.class),
-              g.get("top_k", Integer.class),
-              g.get("top_p", Double.class));
-      ConfigSection d = f.section("data", PpoRunConfig.DATA_KEYS);
-      @SuppressWarnings("unchecked")
-      List<List<Long>> ids = (List<List<Long>>) d.get("ids", listOf(listOf(Long.class)));
-      @SuppressWarnings("unchecked")
-      List<String> texts = (List<String>) d.get("texts", listOf(String.class));
-      prompts = d.build(() -> new PpoRunConfig.Prompts(ids, texts, d.get("path", String.class)));
+      generation = PpoRunConfig.Generation.read(f);
+      prompts = PpoRunConfig.Prompts.read(f);
       funcs = rewardFuncs(f.section("reward", REWARD_KEYS));
     } else {
       ConfigSection d = f.section("data", List.of("path"));
@@ -209,32 +190,5 @@ public record PolicyRunConfig(
               }));
     }
     return List.copyOf(out);
-  }
-
-  private static Type listOf(Type element) {
-    return parameterized(List.class, element);
-  }
-
-  private static Type mapOf(Type value) {
-    return parameterized(Map.class, String.class, value);
-  }
-
-  private static Type parameterized(Class<?> raw, Type... args) {
-    return new ParameterizedType() {
-      @Override
-      public Type[] getActualTypeArguments() {
-        return args.clone();
-      }
-
-      @Override
-      public Type getRawType() {
-        return raw;
-      }
-
-      @Override
-      public Type getOwnerType() {
-        return null;
-      }
-    };
   }
 }

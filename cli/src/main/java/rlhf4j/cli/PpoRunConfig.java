@@ -1,7 +1,8 @@
 package rlhf4j.cli;
 
-import java.lang.reflect.ParameterizedType;
-import java.lang.reflect.Type;
+import static rlhf4j.cli.YamlTypes.listOf;
+import static rlhf4j.cli.YamlTypes.mapOf;
+
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -73,7 +74,17 @@ public record PpoRunConfig(
    * @param topK sample from the k most likely tokens only (biases the KL), default off
    * @param topP nucleus sampling (biases the KL), default off
    */
-  public record Generation(Integer maxNewTokens, Long eosTokenId, Integer topK, Double topP) {}
+  public record Generation(Integer maxNewTokens, Long eosTokenId, Integer topK, Double topP) {
+    /** The {@code generation} section of {@code f}. */
+    static Generation read(ConfigFile f) {
+      ConfigSection g = f.section("generation", GENERATION_KEYS);
+      return new Generation(
+          g.get("max_new_tokens", Integer.class),
+          g.get("eos_token_id", Long.class),
+          g.get("top_k", Integer.class),
+          g.get("top_p", Double.class));
+    }
+  }
 
   /**
    * The prompts: exactly one of the three.
@@ -92,6 +103,16 @@ public record PpoRunConfig(
       if (given != 1) {
         throw new IllegalArgumentException("give exactly one of ids, texts and path, got " + given);
       }
+    }
+
+    /** The {@code data} section of {@code f}. */
+    static Prompts read(ConfigFile f) {
+      ConfigSection d = f.section("data", DATA_KEYS);
+      @SuppressWarnings("unchecked")
+      List<List<Long>> ids = (List<List<Long>>) d.get("ids", listOf(listOf(Long.class)));
+      @SuppressWarnings("unchecked")
+      List<String> texts = (List<String>) d.get("texts", listOf(String.class));
+      return d.build(() -> new Prompts(ids, texts, d.get("path", String.class)));
     }
   }
 
@@ -135,6 +156,28 @@ public record PpoRunConfig(
             "save_total_limit must be >= 0 (0 = keep all), got " + saveTotalLimit);
       }
     }
+
+    /**
+     * The run keys of the {@code trainer} section.
+     *
+     * @param command the command's name, for the {@code output_dir} example ("runs/ppo")
+     */
+    static Run read(ConfigSection t, String command) {
+      return t.build(
+          () ->
+              new Run(
+                  t.require("max_steps", Integer.class, "the step count to reach, e.g. 20"),
+                  Path.of(t.require("output_dir", String.class, "e.g. runs/" + command)),
+                  t.get("save_steps", Integer.class, 0),
+                  t.get("save_total_limit", Integer.class, 0)));
+    }
+  }
+
+  /** The adapter of the {@code lora} section, from r 8, alpha 16 and dropout 0.05. */
+  static LoraConfig readLora(ConfigSection l) {
+    LoraConfig.Builder lb =
+        l.bind(LoraConfig.builder().r(8).loraAlpha(16).loraDropout(0.05), LORA_KEYS);
+    return l.build(lb::build);
   }
 
   /** Every section and its keys, in order (for --help and messages). */
@@ -171,69 +214,21 @@ public record PpoRunConfig(
     ModelSource model = ModelSource.read(f, ModelSource.KEYS);
 
     ConfigSection l = f.section("lora", sections.get("lora"));
-    LoraConfig.Builder lb =
-        l.bind(LoraConfig.builder().r(8).loraAlpha(16).loraDropout(0.05), LORA_KEYS);
-    LoraConfig lora = l.build(lb::build);
+    LoraConfig lora = readLora(l);
     long loraSeed = l.get("seed", Long.class, 0L);
 
     ConfigSection t = f.section("trainer", sections.get("trainer"));
-    Run run =
-        t.build(
-            () ->
-                new Run(
-                    t.require("max_steps", Integer.class, "the step count to reach, e.g. 20"),
-                    Path.of(t.require("output_dir", String.class, "e.g. runs/ppo")),
-                    t.get("save_steps", Integer.class, 0),
-                    t.get("save_total_limit", Integer.class, 0)));
+    Run run = Run.read(t, "ppo");
     PpoConfig.Builder pb = t.bind(PpoConfig.builder(), PPO_KEYS);
     PpoConfig ppo = t.build(pb::build);
 
-    ConfigSection g = f.section("generation", GENERATION_KEYS);
-    Generation generation =
-        new Generation(
-            g.get("max_new_tokens", Integer.class),
-            g.get("eos_token_id", Long.class),
-            g.get("top_k", Integer.class),
-            g.get("top_p", Double.class));
-
-    ConfigSection d = f.section("data", DATA_KEYS);
-    @SuppressWarnings("unchecked")
-    List<List<Long>> ids = (List<List<Long>>) d.get("ids", listOf(listOf(Long.class)));
-    @SuppressWarnings("unchecked")
-    List<String> texts = (List<String>) d.get("texts", listOf(String.class));
-    Prompts prompts = d.build(() -> new Prompts(ids, texts, d.get("path", String.class)));
+    Generation generation = Generation.read(f);
+    Prompts prompts = Prompts.read(f);
 
     ConfigSection r = f.section("reward", REWARD_KEYS);
     @SuppressWarnings("unchecked")
     Map<String, String> options = (Map<String, String>) r.get("options", mapOf(String.class));
     Reward reward = r.build(() -> new Reward(r.get("name", String.class), options));
     return new PpoRunConfig(model, lora, loraSeed, ppo, generation, prompts, reward, run);
-  }
-
-  private static Type listOf(Type element) {
-    return parameterized(List.class, element);
-  }
-
-  private static Type mapOf(Type value) {
-    return parameterized(Map.class, String.class, value);
-  }
-
-  private static Type parameterized(Class<?> raw, Type... args) {
-    return new ParameterizedType() {
-      @Override
-      public Type[] getActualTypeArguments() {
-        return args.clone();
-      }
-
-      @Override
-      public Type getRawType() {
-        return raw;
-      }
-
-      @Override
-      public Type getOwnerType() {
-        return null;
-      }
-    };
   }
 }

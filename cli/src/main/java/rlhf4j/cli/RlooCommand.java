@@ -1,14 +1,11 @@
 package rlhf4j.cli;
 
 import java.io.IOException;
-import java.util.List;
-import java.util.Map;
 import picocli.CommandLine.Command;
 import rlhf4j.ppo.PolicyTrainer;
 import rlhf4j.ppo.TrainerSetup;
 import rlhf4j.ppo.rloo.RlooConfig;
 import rlhf4j.ppo.rloo.RlooTrainer;
-import rlhf4j.reward.RewardFunction;
 
 /** {@code rlhf4j rloo --config FILE.yaml}: RLOO (TRL's {@code RLOOTrainer}) with a LoRA adapter. */
 @Command(
@@ -33,38 +30,18 @@ public final class RlooCommand extends RolloutCommand {
   @Override
   boolean usesReference(Context c) {
     RlooConfig cfg = (RlooConfig) c.config().config();
-    return cfg.beta() != 0.0;
+    return cfg.needsReference();
   }
 
   @Override
   boolean usesOldLogProbs(Context c) {
     RlooConfig cfg = (RlooConfig) c.config().config();
-    return cfg.beta() != 0.0 || cfg.numIterations() > 1;
+    return cfg.needsOldLogProbs();
   }
 
   @Override
   PolicyTrainer trainer(Context c, TrainerSetup setup) throws IOException {
     return new RlooTrainer(
         withRollouts(c, setup), (RlooConfig) c.config().config(), c.config().batching());
-  }
-
-  @Override
-  void train(
-      PolicyTrainer trainer,
-      List<long[]> prompts,
-      List<RewardFunction> funcs,
-      long totalSteps,
-      PolicyTrainer.StepCallback afterStep) {
-    ((RlooTrainer) trainer).train(prompts, funcs, totalSteps, afterStep);
-  }
-
-  @Override
-  String progress(Map<String, Double> stats) {
-    return format(
-        "reward %.4f  reward_std %.4f  loss %.4f  %.1f s",
-        stats.get("reward"),
-        stats.get("reward_std"),
-        stats.getOrDefault("loss", Double.NaN),
-        stats.get("time/total") + stats.get("time/rollout") + stats.get("time/reward"));
   }
 }

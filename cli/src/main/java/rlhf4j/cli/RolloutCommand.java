@@ -4,9 +4,11 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import picocli.CommandLine.Option;
 import rlhf4j.distributed.SparkRolloutSource;
 import rlhf4j.policy.tokenizer.Tokenizer;
+import rlhf4j.ppo.GroupTrainerBase;
 import rlhf4j.ppo.PolicyTrainer;
 import rlhf4j.ppo.TrainerSetup;
 import rlhf4j.reward.RewardFunction;
@@ -42,13 +44,26 @@ abstract class RolloutCommand extends PolicyCommand {
   /** The trainer's sampling temperature. */
   abstract double temperature(Context c);
 
-  /** Runs the trainer on the prompts with the reward functions. */
-  abstract void train(
+  /** Runs the trainer (a {@link GroupTrainerBase}) on the prompts with the reward functions. */
+  void train(
       PolicyTrainer trainer,
       List<long[]> prompts,
       List<RewardFunction> funcs,
       long totalSteps,
-      PolicyTrainer.StepCallback afterStep);
+      PolicyTrainer.StepCallback afterStep) {
+    ((GroupTrainerBase) trainer).train(prompts, funcs, totalSteps, afterStep);
+  }
+
+  /** Mean reward and its group std, the loss and the whole step's seconds. */
+  @Override
+  String progress(Map<String, Double> stats) {
+    return format(
+        "reward %.4f  reward_std %.4f  loss %.4f  %.1f s",
+        stats.get("reward"),
+        stats.get("reward_std"),
+        stats.getOrDefault("loss", Double.NaN),
+        stats.get("time/total") + stats.get("time/rollout") + stats.get("time/reward"));
+  }
 
   /** The rollout settings of the config at the trainer's temperature. */
   GenerationConfig generation(Context c) {

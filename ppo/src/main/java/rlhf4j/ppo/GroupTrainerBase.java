@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import rlhf4j.policy.model.ResponseBatch;
 import rlhf4j.reference.ReferenceModel;
 import rlhf4j.reward.RewardFunction;
@@ -29,6 +30,18 @@ public abstract class GroupTrainerBase extends PolicyTrainerBase {
 
   private final double temperature;
 
+  /** What the base needs of a group algorithm's config. */
+  public interface GroupConfig {
+    /** Completions per prompt G. */
+    int groupSize();
+
+    /** The sampling temperature of rollouts and log-probs. */
+    double temperature();
+
+    /** The default optimizer's step size. */
+    double learningRate();
+  }
+
   /** One optimizer iteration's loss of a mini-batch; {@code iteration} counts from 0. */
   @FunctionalInterface
   protected interface IterationLoss {
@@ -47,21 +60,14 @@ public abstract class GroupTrainerBase extends PolicyTrainerBase {
   /**
    * @param setup the policy, trainables, reference, rollouts
    * @param run batching and seed; {@code miniBatchSize} must divide {@code batchSize * groupSize}
-   * @param learningRate the default optimizer's step size (the algorithm config's)
-   * @param groupSize completions per prompt
-   * @param temperature the rollouts' and the log-probs' sampling temperature
+   * @param config the algorithm's group size, temperature and learning rate
    * @param algorithm the algorithm's display name, for messages ("GRPO")
    */
   protected GroupTrainerBase(
-      TrainerSetup setup,
-      RunConfig run,
-      double learningRate,
-      int groupSize,
-      double temperature,
-      String algorithm) {
-    super(setup, run, learningRate);
-    this.groupSize = groupSize;
-    this.temperature = temperature;
+      TrainerSetup setup, RunConfig run, GroupConfig config, String algorithm) {
+    super(setup, run, Objects.requireNonNull(config, "config").learningRate());
+    this.groupSize = config.groupSize();
+    this.temperature = config.temperature();
     run.checkDivides(run.batchSize() * groupSize, "completions (batchSize * G)");
     this.rollouts = setup.rollouts(temperature, run.seed());
     this.update = update(setup, temperature, algorithm);

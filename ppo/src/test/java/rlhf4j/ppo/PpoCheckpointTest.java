@@ -32,7 +32,6 @@ import rlhf4j.policy.model.CausalLM;
 import rlhf4j.policy.model.NoGrad;
 import rlhf4j.policy.model.ValueHead;
 import rlhf4j.policy.train.DivergenceException;
-import rlhf4j.reference.AdapterSwitchingReference;
 import rlhf4j.reward.RewardException;
 import rlhf4j.reward.RewardFunction;
 import rlhf4j.reward.norm.RunningMoments;
@@ -67,17 +66,8 @@ class PpoCheckpointTest {
       manager = NDManager.newBaseManager();
       head = ValueHead.create(manager, model.config().hiddenSize(), false, initSeed);
       trainer =
-          PpoTrainer.builder()
-              .model(model)
-              .trainable(policy.trainableParameters())
-              .valueHead(head)
-              .reference(new AdapterSwitchingReference(policy))
-              .config(config)
-              .generation(
-                  GenerationConfig.builder()
-                      .maxNewTokens(6)
-                      .sampling(SamplingConfig.ofSeed(3))
-                      .build())
+          PpoTrainerTest.builder(model, policy, head, config)
+              .generation(PpoTrainerTest.GENERATION)
               .listener((s, st) -> stats.add(st))
               .build();
     }

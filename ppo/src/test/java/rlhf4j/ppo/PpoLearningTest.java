@@ -13,7 +13,6 @@ import rlhf4j.policy.lora.LoraModel;
 import rlhf4j.policy.model.CausalLM;
 import rlhf4j.policy.model.ModelConfig;
 import rlhf4j.policy.model.ValueHead;
-import rlhf4j.reference.AdapterSwitchingReference;
 import rlhf4j.reward.RewardFunction;
 import rlhf4j.rollout.GenerationConfig;
 import rlhf4j.rollout.sampling.SamplingConfig;
@@ -76,12 +75,7 @@ class PpoLearningTest {
         NDManager m = NDManager.newBaseManager();
         ValueHead head = ValueHead.create(m, model.config().hiddenSize(), true, 0)) {
       PpoTrainer trainer =
-          PpoTrainer.builder()
-              .model(model)
-              .trainable(policy.trainableParameters())
-              .valueHead(head)
-              .reference(new AdapterSwitchingReference(policy))
-              .config(config)
+          PpoTrainerTest.builder(model, policy, head, config)
               .generation(
                   GenerationConfig.builder()
                       .maxNewTokens(maxNewTokens)

@@ -20,19 +20,16 @@ import rlhf4j.policy.optim.AdamWConfig;
 import rlhf4j.policy.optim.LrSchedule;
 import rlhf4j.policy.optim.Optimizer;
 import rlhf4j.policy.train.DivergenceException;
-import rlhf4j.reference.AdapterSwitchingReference;
 import rlhf4j.reward.norm.RunningMoments;
 import rlhf4j.rollout.GenerationConfig;
 import rlhf4j.rollout.Generator;
 import rlhf4j.rollout.LocalRolloutSource;
 import rlhf4j.rollout.Rollout;
 import rlhf4j.rollout.RolloutSource;
-import rlhf4j.rollout.sampling.SamplingConfig;
 
 /** The trainer's seams: rollout sources, its State, divergence before any update, close. */
 class PpoTrainerSeamsTest {
-  static final GenerationConfig GENERATION =
-      GenerationConfig.builder().maxNewTokens(6).sampling(SamplingConfig.ofSeed(3)).build();
+  static final GenerationConfig GENERATION = PpoTrainerTest.GENERATION;
 
   /** A policy, value head and trainer; {@code source} maps the default source to the one used. */
   static final class World implements AutoCloseable {
@@ -46,12 +43,7 @@ class PpoTrainerSeamsTest {
     World(PpoConfig config, Function<RolloutSource, RolloutSource> source) {
       RolloutSource local = new LocalRolloutSource(model, GENERATION, head, null, config.seed());
       trainer =
-          PpoTrainer.builder()
-              .model(model)
-              .trainable(policy.trainableParameters())
-              .valueHead(head)
-              .reference(new AdapterSwitchingReference(policy))
-              .config(config)
+          PpoTrainerTest.builder(model, policy, head, config)
               .generation(GENERATION)
               .rolloutSource(source == null ? null : source.apply(local))
               .listener((s, st) -> stats.add(st))
@@ -167,12 +159,7 @@ class PpoTrainerSeamsTest {
     try (World w = new World(PpoTrainerTest.ppo().build(), null);
         Optimizer given = new AdamW(AdamWConfig.adam(), LrSchedule.constant(1e-3))) {
       PpoTrainer trainer =
-          PpoTrainer.builder()
-              .model(w.model)
-              .trainable(w.policy.trainableParameters())
-              .valueHead(w.head)
-              .reference(new AdapterSwitchingReference(w.policy))
-              .config(PpoTrainerTest.ppo().build())
+          PpoTrainerTest.builder(w.model, w.policy, w.head, PpoTrainerTest.ppo().build())
               .optimizer(given)
               .build();
       trainer.close();

@@ -51,6 +51,24 @@ class PpoTrainerTest {
     return out;
   }
 
+  /** Six new tokens, sampled with seed 3. */
+  static final GenerationConfig GENERATION =
+      GenerationConfig.builder().maxNewTokens(6).sampling(SamplingConfig.ofSeed(3)).build();
+
+  /**
+   * A trainer builder of {@code policy} with {@code head}, the base with adapters off as the
+   * reference, and {@code config}.
+   */
+  static PpoTrainerBuilder builder(
+      CausalLM model, LoraModel policy, ValueHead head, PpoConfig config) {
+    return PpoTrainer.builder()
+        .model(model)
+        .trainable(policy.trainableParameters())
+        .valueHead(head)
+        .reference(new AdapterSwitchingReference(policy))
+        .config(config);
+  }
+
   static PpoConfig.Builder ppo() {
     return PpoConfig.builder()
         .batchSize(B)
@@ -66,22 +84,8 @@ class PpoTrainerTest {
         LoraModel policy = LoraModel.inject(model, lora(0.0), 2);
         NDManager m = NDManager.newBaseManager();
         ValueHead head = ValueHead.create(m, model.config().hiddenSize(), true, 0)) {
-      PpoTrainer trainer =
-          PpoTrainer.builder()
-              .model(model)
-              .trainable(policy.trainableParameters())
-              .valueHead(head)
-              .reference(new AdapterSwitchingReference(policy))
-              .config(ppo().build())
-              .build();
-      Rollout r =
-          new Generator(
-                  model,
-                  GenerationConfig.builder()
-                      .maxNewTokens(6)
-                      .sampling(SamplingConfig.ofSeed(3))
-                      .build())
-              .generate(prompts(B, 1));
+      PpoTrainer trainer = builder(model, policy, head, ppo().build()).build();
+      Rollout r = new Generator(model, GENERATION).generate(prompts(B, 1));
       Map<String, Double> stats =
           trainer.step(r.queries(), r.responses(), new float[] {1, 0, 0.5f, -1});
       assertEquals(0.0, stats.get("objective/kl"), 1e-6, "fresh adapter: policy == reference");
@@ -101,18 +105,7 @@ class PpoTrainerTest {
         NDManager m = NDManager.newBaseManager();
         ValueHead head = ValueHead.create(m, model.config().hiddenSize(), false, 0)) {
       PpoTrainer trainer =
-          PpoTrainer.builder()
-              .model(model)
-              .trainable(policy.trainableParameters())
-              .valueHead(head)
-              .reference(new AdapterSwitchingReference(policy))
-              .config(ppo().build())
-              .generation(
-                  GenerationConfig.builder()
-                      .maxNewTokens(6)
-                      .sampling(SamplingConfig.ofSeed(3))
-                      .build())
-              .build();
+          builder(model, policy, head, ppo().build()).generation(GENERATION).build();
       List<Map<String, Double>> seen = new ArrayList<>();
       List<Rollout> rollouts = new ArrayList<>();
       trainer.train(
@@ -142,18 +135,7 @@ class PpoTrainerTest {
       Map<String, float[]> trainBefore = snapshot(policy.trainableParameters());
       float[] headBefore = head.parameters().get(ValueHead.WEIGHT).toFloatArray();
       PpoTrainer trainer =
-          PpoTrainer.builder()
-              .model(model)
-              .trainable(policy.trainableParameters())
-              .valueHead(head)
-              .reference(new AdapterSwitchingReference(policy))
-              .config(ppo().build())
-              .generation(
-                  GenerationConfig.builder()
-                      .maxNewTokens(6)
-                      .sampling(SamplingConfig.ofSeed(3))
-                      .build())
-              .build();
+          builder(model, policy, head, ppo().build()).generation(GENERATION).build();
       trainer.train(prompts(8, 2), batch -> scoresByLength(batch), 2, null);
       baseBefore.forEach(
           (k, v) -> assertArrayEquals(v, model.parameters().get(k).toFloatArray(), k));
@@ -176,14 +158,7 @@ class PpoTrainerTest {
         LoraModel policy = LoraModel.inject(model, lora(0), 2);
         NDManager m = NDManager.newBaseManager();
         ValueHead head = ValueHead.create(m, model.config().hiddenSize(), true, 0)) {
-      PpoTrainer trainer =
-          PpoTrainer.builder()
-              .model(model)
-              .trainable(policy.trainableParameters())
-              .valueHead(head)
-              .reference(new AdapterSwitchingReference(policy))
-              .config(ppo().build())
-              .build();
+      PpoTrainer trainer = builder(model, policy, head, ppo().build()).build();
       List<long[]> q = prompts(B, 3);
       List<long[]> r = prompts(B, 4);
       DivergenceException e =
@@ -204,18 +179,9 @@ class PpoTrainerTest {
           NDManager m = NDManager.newBaseManager();
           ValueHead head = ValueHead.create(m, model.config().hiddenSize(), false, 0)) {
         PpoTrainer trainer =
-            PpoTrainer.builder()
-                .model(model)
-                .trainable(policy.trainableParameters())
-                .valueHead(head)
-                .reference(new AdapterSwitchingReference(policy))
-                .config(ppo().build())
+            builder(model, policy, head, ppo().build())
                 .gradientCheckpointing(run == 1)
-                .generation(
-                    GenerationConfig.builder()
-                        .maxNewTokens(6)
-                        .sampling(SamplingConfig.ofSeed(3))
-                        .build())
+                .generation(GENERATION)
                 .build();
         trainer.train(prompts(8, 2), batch -> scoresByLength(batch), 1, null);
         NDArray b =

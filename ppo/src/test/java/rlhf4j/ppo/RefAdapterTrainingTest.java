@@ -17,8 +17,6 @@ import rlhf4j.ppo.grpo.GrpoTrainer;
 import rlhf4j.reference.AdapterSwitchingReference;
 import rlhf4j.reference.RefAdapterReference;
 import rlhf4j.reference.ReferenceModel;
-import rlhf4j.rollout.GenerationConfig;
-import rlhf4j.rollout.sampling.SamplingConfig;
 
 /**
  * A policy that starts from an adapter trained before: with a frozen copy of that adapter as the
@@ -43,10 +41,6 @@ class RefAdapterTrainingTest {
     return lora;
   }
 
-  static GenerationConfig generation() {
-    return GenerationConfig.builder().maxNewTokens(6).sampling(SamplingConfig.ofSeed(0)).build();
-  }
-
   static double ppoFirstKl(boolean refAdapter) {
     try (CausalLM model = CausalLM.random(TinyTask.gpt2(), 3);
         LoraModel policy = pretrained(model);
@@ -64,7 +58,7 @@ class RefAdapterTrainingTest {
               .valueHead(head)
               .reference(reference)
               .config(PpoConfig.builder().batchSize(4).miniBatchSize(2).seed(1).build())
-              .generation(generation())
+              .generation(TinyTask.GENERATION)
               .listener((step, s) -> stats.add(s))
               .build()) {
         trainer.train(PROMPTS, TinyTask.TARGET_FRACTION, 1, null);
@@ -90,7 +84,7 @@ class RefAdapterTrainingTest {
                   .model(model)
                   .trainable(policy.trainableParameters())
                   .reference(RefAdapterReference.copyOfActive(policy))
-                  .generation(generation())
+                  .generation(TinyTask.GENERATION)
                   .listener((step, s) -> stats.add(s)),
               GrpoConfig.builder().numGenerations(2).beta(0.04).build(),
               RunConfig.builder().batchSize(2).miniBatchSize(4).build())) {

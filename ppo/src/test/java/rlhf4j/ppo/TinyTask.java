@@ -6,10 +6,16 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.Function;
 import rlhf4j.policy.family.Presets;
 import rlhf4j.policy.lora.LoraConfig;
+import rlhf4j.policy.lora.LoraModel;
+import rlhf4j.policy.model.CausalLM;
 import rlhf4j.policy.model.ModelConfig;
+import rlhf4j.reference.AdapterSwitchingReference;
 import rlhf4j.reward.RewardFunction;
+import rlhf4j.rollout.GenerationConfig;
+import rlhf4j.rollout.sampling.SamplingConfig;
 
 /**
  * The tiny synthetic task the trainer tests share: a random GPT-2 with a 32-token vocabulary, and a
@@ -69,6 +75,38 @@ public final class TinyTask {
       prompts.add(p);
     }
     return prompts;
+  }
+
+  /** Six new tokens per completion, sampled with seed 0. */
+  public static final GenerationConfig GENERATION =
+      GenerationConfig.builder().maxNewTokens(6).sampling(SamplingConfig.ofSeed(0)).build();
+
+  /**
+   * Trains a group trainer ({@code trainer} builds it from the setup) for {@code steps} steps: a
+   * fresh LoRA ({@link #lora()}, seed 4) on the tiny model (seed 3), adapters off as the reference,
+   * {@link #GENERATION}'s rollouts.
+   *
+   * @return every step's statistics
+   */
+  public static List<Map<String, Double>> trainGroup(
+      Function<TrainerSetup, GroupTrainerBase> trainer,
+      List<long[]> prompts,
+      List<RewardFunction> rewardFuncs,
+      int steps) {
+    List<Map<String, Double>> stats = new ArrayList<>();
+    try (CausalLM model = CausalLM.random(gpt2(), 3);
+        LoraModel policy = LoraModel.inject(model, lora(), 4);
+        GroupTrainerBase t =
+            trainer.apply(
+                TrainerSetup.builder()
+                    .model(model)
+                    .trainable(policy.trainableParameters())
+                    .reference(new AdapterSwitchingReference(policy))
+                    .generation(GENERATION)
+                    .listener((step, s) -> stats.add(s)))) {
+      t.train(prompts, rewardFuncs, steps, null);
+    }
+    return stats;
   }
 
   /** Copies of the arrays, by name. */

@@ -81,14 +81,7 @@ public final class GroupAdvantages {
   private static double[] fromRewards(
       double[] rewards, int numGenerations, ScaleRewards scale, double[] advantages, double[] std) {
     int n = rewards.length;
-    if (numGenerations < 1 || n % numGenerations != 0) {
-      throw new IllegalArgumentException(
-          "numGenerations must be >= 1 and divide the number of completions, got "
-              + numGenerations
-              + " and "
-              + n
-              + "; generate numGenerations completions for every prompt");
-    }
+    checkGroups(n, numGenerations);
     double batchStd = n > 1 ? NanStats.nanstd(rewards) : 0.0;
     for (int start = 0; start < n; start += numGenerations) {
       int end = start + numGenerations;
@@ -104,5 +97,21 @@ public final class GroupAdvantages {
       }
     }
     return advantages;
+  }
+
+  /**
+   * Refuses {@code n} completions that do not split into groups of {@code numGenerations}.
+   *
+   * @throws IllegalArgumentException naming both numbers
+   */
+  public static void checkGroups(int n, int numGenerations) {
+    if (numGenerations < 1 || n % numGenerations != 0) {
+      throw new IllegalArgumentException(
+          "numGenerations must be >= 1 and divide the number of completions, got "
+              + numGenerations
+              + " and "
+              + n
+              + "; generate numGenerations completions for every prompt");
+    }
   }
 }

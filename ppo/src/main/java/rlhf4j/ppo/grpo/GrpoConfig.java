@@ -4,6 +4,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.OptionalDouble;
 import rlhf4j.ppo.ConfigChecks;
+import rlhf4j.ppo.GroupTrainerBase;
 
 /**
  * Hyper-parameters of GRPO with the defaults of TRL v1.9's {@code GRPOConfig} ({@code
@@ -43,7 +44,8 @@ public record GrpoConfig(
     int maxCompletionLength,
     double temperature,
     double learningRate,
-    List<Double> rewardWeights) {
+    List<Double> rewardWeights)
+    implements GroupTrainerBase.GroupConfig {
 
   /** Validates every field; the message names the field, the rule and the value. */
   public GrpoConfig {
@@ -77,6 +79,12 @@ public record GrpoConfig(
         throw new IllegalArgumentException("rewardWeights must be finite, got " + rewardWeights);
       }
     }
+  }
+
+  /** {@code numGenerations}, the completions per prompt. */
+  @Override
+  public int groupSize() {
+    return numGenerations;
   }
 
   /** A builder starting from TRL v1.9's defaults. */

@@ -6,7 +6,6 @@ import ai.djl.ndarray.NDScope;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import rlhf4j.policy.model.Masked;
 import rlhf4j.policy.model.ResponseBatch;
 import rlhf4j.policy.train.Seeds;
@@ -41,13 +40,7 @@ public final class GrpoTrainer extends GroupTrainerBase {
    * @param run batching and seed; {@code miniBatchSize} must divide {@code batchSize * G}
    */
   public GrpoTrainer(TrainerSetup setup, GrpoConfig config, RunConfig run) {
-    super(
-        setup,
-        run,
-        Objects.requireNonNull(config, "config").learningRate(),
-        config.numGenerations(),
-        config.temperature(),
-        "GRPO");
+    super(setup, run, config, "GRPO");
     this.config = config;
     var reference = setup.reference(config.needsReference(), "beta is " + config.beta());
     this.logProbPass = logProbPass(config.needsReference() || config.needsOldLogProbs(), reference);

@@ -1,6 +1,7 @@
 package rlhf4j.ppo.reinforce;
 
 import rlhf4j.ppo.ConfigChecks;
+import rlhf4j.ppo.GroupTrainerBase;
 
 /**
  * Hyper-parameters of REINFORCE++ with OpenRLHF v0.11's defaults ({@code
@@ -35,7 +36,8 @@ public record ReinforceConfig(
     double epsClip,
     int maxEpochs,
     double temperature,
-    double learningRate) {
+    double learningRate)
+    implements GroupTrainerBase.GroupConfig {
 
   /** Validates every field. */
   public ReinforceConfig {
@@ -69,6 +71,12 @@ public record ReinforceConfig(
     ConfigChecks.atLeast("maxEpochs", maxEpochs, 1);
     ConfigChecks.positive("temperature", temperature);
     ConfigChecks.positive("learningRate", learningRate);
+  }
+
+  /** {@code samplesPerPrompt}, the completions per prompt. */
+  @Override
+  public int groupSize() {
+    return samplesPerPrompt;
   }
 
   /** A builder starting from OpenRLHF's defaults. */

@@ -8,7 +8,6 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import rlhf4j.policy.model.Masked;
 import rlhf4j.policy.model.ResponseBatch;
 import rlhf4j.policy.model.Scalars;
@@ -44,13 +43,7 @@ public final class ReinforceTrainer extends GroupTrainerBase {
    * @param run batching and seed; {@code miniBatchSize} must divide {@code batchSize * G}
    */
   public ReinforceTrainer(TrainerSetup setup, ReinforceConfig config, RunConfig run) {
-    super(
-        setup,
-        run,
-        Objects.requireNonNull(config, "config").learningRate(),
-        config.samplesPerPrompt(),
-        config.temperature(),
-        "REINFORCE++");
+    super(setup, run, config, "REINFORCE++");
     this.config = config;
     var reference = setup.reference(withKl(), "klCoef is " + config.klCoef());
     this.logProbPass = logProbPass(true, reference);

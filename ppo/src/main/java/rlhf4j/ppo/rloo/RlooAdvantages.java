@@ -1,5 +1,6 @@
 package rlhf4j.ppo.rloo;
 
+import rlhf4j.ppo.grpo.GroupAdvantages;
 import rlhf4j.ppo.grpo.NanStats;
 
 /**
@@ -53,13 +54,7 @@ public final class RlooAdvantages {
       boolean normalizeAdvantages,
       double[] rewardClipRange) {
     int n = rewards.length;
-    if (numGenerations < 1 || n % numGenerations != 0) {
-      throw new IllegalArgumentException(
-          "numGenerations must be >= 1 and divide the number of completions, got "
-              + numGenerations
-              + " and "
-              + n);
-    }
+    GroupAdvantages.checkGroups(n, numGenerations);
     double[] r = rewards.clone(); // (N)
     if (rewardClipRange != null) {
       for (int i = 0; i < n; i++) {

@@ -4,6 +4,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import rlhf4j.ppo.ConfigChecks;
+import rlhf4j.ppo.GroupTrainerBase;
 import rlhf4j.ppo.grpo.RlWeights;
 
 /**
@@ -37,7 +38,8 @@ public record RlooConfig(
     int maxCompletionLength,
     double temperature,
     double learningRate,
-    List<Double> rewardWeights) {
+    List<Double> rewardWeights)
+    implements GroupTrainerBase.GroupConfig {
 
   /** Validates every field. */
   public RlooConfig {
@@ -65,6 +67,12 @@ public record RlooConfig(
     rewardWeights = List.copyOf(rewardWeights);
   }
 
+  /** {@code numGenerations}, the completions per prompt. */
+  @Override
+  public int groupSize() {
+    return numGenerations;
+  }
+
   /** A builder starting from TRL v1.9's defaults. */
   public static Builder builder() {
     return new Builder();
@@ -73,6 +81,19 @@ public record RlooConfig(
   /** The reward weights for {@code numFuncs} functions (all 1 when none were configured). */
   public double[] weights(int numFuncs) {
     return RlWeights.resolve(rewardWeights, numFuncs);
+  }
+
+  /** Whether the KL term needs the reference's log-probs ({@code beta != 0}). */
+  public boolean needsReference() {
+    return beta != 0.0;
+  }
+
+  /**
+   * Whether old log-probs must be computed: for the KL ({@code beta != 0}) or for the ratio of
+   * later iterations ({@code numIterations > 1}).
+   */
+  public boolean needsOldLogProbs() {
+    return needsReference() || numIterations > 1;
   }
 
   /** The clip range as {@link RlooAdvantages#compute} takes it: a copy, or null. */

@@ -6,7 +6,6 @@ import ai.djl.ndarray.NDScope;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import rlhf4j.policy.model.Masked;
 import rlhf4j.policy.model.ResponseBatch;
 import rlhf4j.policy.model.Scalars;
@@ -38,20 +37,14 @@ public final class RlooTrainer extends GroupTrainerBase {
    * @param run batching and seed; {@code miniBatchSize} must divide {@code batchSize * G}
    */
   public RlooTrainer(TrainerSetup setup, RlooConfig config, RunConfig run) {
-    super(
-        setup,
-        run,
-        Objects.requireNonNull(config, "config").learningRate(),
-        config.numGenerations(),
-        config.temperature(),
-        "RLOO");
+    super(setup, run, config, "RLOO");
     this.config = config;
     var reference = setup.reference(withKl(), "beta is " + config.beta());
-    this.logProbPass = logProbPass(withKl() || config.numIterations() > 1, reference);
+    this.logProbPass = logProbPass(config.needsOldLogProbs(), reference);
   }
 
   private boolean withKl() {
-    return config.beta() != 0.0;
+    return config.needsReference();
   }
 
   /**

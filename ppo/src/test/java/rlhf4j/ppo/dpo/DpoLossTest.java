@@ -6,31 +6,18 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.training.GradientCollector;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import rlhf4j.ppo.ManagerFixture;
 import rlhf4j.ppo.grpo.Goldens;
 
-class DpoLossTest {
+class DpoLossTest extends ManagerFixture {
 
   private static final Goldens GOLDENS = new Goldens();
-  private NDManager manager;
-
-  @BeforeEach
-  void open() {
-    manager = NDManager.newBaseManager();
-  }
-
-  @AfterEach
-  void close() {
-    manager.close();
-  }
 
   @AfterAll
   static void report() {
@@ -38,6 +25,18 @@ class DpoLossTest {
   }
 
   private record Run(DpoLoss.Result result, double[] gradChosen, double[] gradRejected) {}
+
+  /** One pair with Delta = (-1 - -2) - (-3 - -2) = 2 and no lengths. */
+  private Run deltaTwo(DpoConfig config) {
+    return run(
+        new float[] {-1f},
+        new float[] {-3f},
+        new float[] {-2f},
+        new float[] {-2f},
+        null,
+        null,
+        config);
+  }
 
   private Run run(
       float[] chosen,
@@ -98,15 +97,7 @@ class DpoLossTest {
   @Test
   void sigmoidMatchesTheClosedForm() {
     // Delta = (-1 - -2) - (-3 - -2) = 2, beta 0.5: -log sigmoid(1)
-    Run r =
-        run(
-            new float[] {-1f},
-            new float[] {-3f},
-            new float[] {-2f},
-            new float[] {-2f},
-            null,
-            null,
-            config(DpoLossType.SIGMOID, 0.5, 0));
+    Run r = deltaTwo(config(DpoLossType.SIGMOID, 0.5, 0));
     assertEquals(Math.log1p(Math.exp(-1)), r.result().loss().getFloat(), 1e-6);
     assertEquals(0.5, r.result().rewardsChosen(), 1e-6);
     assertEquals(-0.5, r.result().rewardsRejected(), 1e-6);
@@ -117,26 +108,10 @@ class DpoLossTest {
   @Test
   void hingeIsZeroOnceBetaDeltaPassesOne() {
     // Delta 2: beta 1 -> relu(1 - 2) = 0 and no gradient; beta 0.25 -> 0.5, grad -beta
-    Run flat =
-        run(
-            new float[] {-1f},
-            new float[] {-3f},
-            new float[] {-2f},
-            new float[] {-2f},
-            null,
-            null,
-            config(DpoLossType.HINGE, 1.0, 0));
+    Run flat = deltaTwo(config(DpoLossType.HINGE, 1.0, 0));
     assertEquals(0.0, flat.result().loss().getFloat(), 0);
     assertArrayEquals(new double[] {0}, flat.gradChosen(), 0);
-    Run active =
-        run(
-            new float[] {-1f},
-            new float[] {-3f},
-            new float[] {-2f},
-            new float[] {-2f},
-            null,
-            null,
-            config(DpoLossType.HINGE, 0.25, 0));
+    Run active = deltaTwo(config(DpoLossType.HINGE, 0.25, 0));
     assertEquals(0.5, active.result().loss().getFloat(), 1e-6);
     assertArrayEquals(new double[] {-0.25}, active.gradChosen(), 1e-7);
   }

@@ -23,8 +23,6 @@ import rlhf4j.ppo.TrainerCheckpoint;
 import rlhf4j.ppo.TrainerSetup;
 import rlhf4j.reference.AdapterSwitchingReference;
 import rlhf4j.reward.RewardFunction;
-import rlhf4j.rollout.GenerationConfig;
-import rlhf4j.rollout.sampling.SamplingConfig;
 
 class GrpoTrainerTest {
   static final List<long[]> PROMPTS = TinyTask.prompts(32, 11);
@@ -43,11 +41,7 @@ class GrpoTrainerTest {
           TrainerSetup.builder()
               .model(model)
               .trainable(policy.trainableParameters())
-              .generation(
-                  GenerationConfig.builder()
-                      .maxNewTokens(6)
-                      .sampling(SamplingConfig.ofSeed(0))
-                      .build())
+              .generation(TinyTask.GENERATION)
               .listener((step, s) -> stats.add(s));
       if (withReference) {
         setup.reference(new AdapterSwitchingReference(policy));

@@ -3,25 +3,11 @@ package rlhf4j.ppo.math;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import rlhf4j.ppo.ManagerFixture;
 
-class EntropyTest {
-
-  private NDManager manager;
-
-  @BeforeEach
-  void open() {
-    manager = NDManager.newBaseManager();
-  }
-
-  @AfterEach
-  void close() {
-    manager.close();
-  }
+class EntropyTest extends ManagerFixture {
 
   @Test
   void entropyIsLogVForUniformAndMatchesPlainFormula() {

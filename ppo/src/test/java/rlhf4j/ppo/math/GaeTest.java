@@ -3,25 +3,11 @@ package rlhf4j.ppo.math;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import java.util.Random;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import rlhf4j.ppo.ManagerFixture;
 
-class GaeTest {
-
-  private NDManager manager;
-
-  @BeforeEach
-  void open() {
-    manager = NDManager.newBaseManager();
-  }
-
-  @AfterEach
-  void close() {
-    manager.close();
-  }
+class GaeTest extends ManagerFixture {
 
   // rewards [0, 0, 1], values [0.5, 0.6, 0.8], gamma 0.9, lam 0.8:
   // delta2 = 1 - 0.8 = 0.2; delta1 = 0.9*0.8 - 0.6 = 0.12; delta0 = 0.9*0.6 - 0.5 = 0.04

@@ -11,26 +11,13 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
 import java.util.Random;
 import java.util.function.Function;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import rlhf4j.policy.model.Masked;
+import rlhf4j.ppo.ManagerFixture;
 
-class PpoLossTest {
+class PpoLossTest extends ManagerFixture {
 
   private static final PpoLoss.Settings SETTINGS = new PpoLoss.Settings(0.2, 0.2, 0.1, 10);
-
-  private NDManager manager;
-
-  @BeforeEach
-  void open() {
-    manager = NDManager.newBaseManager();
-  }
-
-  @AfterEach
-  void close() {
-    manager.close();
-  }
 
   @Test
   void clippedPolicyLossAtChosenRatios() {

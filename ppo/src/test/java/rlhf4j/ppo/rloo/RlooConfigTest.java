@@ -38,6 +38,19 @@ class RlooConfigTest {
         RlooConfig.builder().rewardClipRange(new double[] {-1, 1}).build().clipRangeOrNull());
   }
 
+  @Test
+  void theKlNeedsReferenceAndOldLogProbsAndIterationsNeedOldOnes() {
+    RlooConfig kl = RlooConfig.builder().beta(0.05).build();
+    assertTrue(kl.needsReference());
+    assertTrue(kl.needsOldLogProbs());
+    RlooConfig none = RlooConfig.builder().beta(0).build();
+    assertFalse(none.needsReference());
+    assertFalse(none.needsOldLogProbs());
+    RlooConfig iterations = RlooConfig.builder().beta(0).numIterations(2).build();
+    assertFalse(iterations.needsReference());
+    assertTrue(iterations.needsOldLogProbs());
+  }
+
   private static void assertMessage(String field, Runnable r) {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, r::run);
     assertTrue(e.getMessage().contains(field), e.getMessage());

@@ -7,39 +7,18 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import rlhf4j.policy.lora.LoraModel;
-import rlhf4j.policy.model.CausalLM;
 import rlhf4j.ppo.RunConfig;
 import rlhf4j.ppo.TinyTask;
-import rlhf4j.ppo.TrainerSetup;
-import rlhf4j.reference.AdapterSwitchingReference;
-import rlhf4j.rollout.GenerationConfig;
-import rlhf4j.rollout.sampling.SamplingConfig;
 
 class RlooTrainerTest {
   static final List<long[]> PROMPTS = TinyTask.prompts(32, 11);
 
   static List<Map<String, Double>> train(RlooConfig config, RunConfig run, int steps) {
-    List<Map<String, Double>> stats = new ArrayList<>();
-    try (CausalLM model = CausalLM.random(TinyTask.gpt2(), 3);
-        LoraModel policy = LoraModel.inject(model, TinyTask.lora(), 4);
-        RlooTrainer trainer =
-            new RlooTrainer(
-                TrainerSetup.builder()
-                    .model(model)
-                    .trainable(policy.trainableParameters())
-                    .reference(new AdapterSwitchingReference(policy))
-                    .generation(
-                        GenerationConfig.builder()
-                            .maxNewTokens(6)
-                            .sampling(SamplingConfig.ofSeed(0))
-                            .build())
-                    .listener((step, s) -> stats.add(s)),
-                config,
-                run)) {
-      trainer.train(PROMPTS, List.of(TinyTask.TARGET_FRACTION), steps, null);
-    }
-    return stats;
+    return TinyTask.trainGroup(
+        setup -> new RlooTrainer(setup, config, run),
+        PROMPTS,
+        List.of(TinyTask.TARGET_FRACTION),
+        steps);
   }
 
   @Test
