@@ -30,8 +30,8 @@ import rlhf4j.rollout.Rollout;
  */
 public final class LogProbPass {
   /**
-   * Bytes of float32 logits one chunk may hold (its log-softmax holds as many again): 64 MiB,
-   * e.g. 10 rows of 32 response tokens over GPT-2's 50,257 tokens, 3 over Qwen3's 151,936.
+   * Bytes of float32 logits one chunk may hold (its log-softmax holds as many again): 64 MiB, e.g.
+   * 10 rows of 32 response tokens over GPT-2's 50,257 tokens, 3 over Qwen3's 151,936.
    */
   static final long LOGITS_BUDGET_BYTES = 64L << 20;
 
