@@ -140,7 +140,8 @@ public record PolicyRunConfig(
                     t.require("max_steps", Integer.class, "the step count to reach, e.g. 20"),
                     Path.of(t.require("output_dir", String.class, "e.g. runs/" + a.command())),
                     t.get("save_steps", Integer.class, 0),
-                    t.get("save_total_limit", Integer.class, 0)));
+                    t.get("save_total_limit", Integer.class, 0),
+                    t.get("gradient_checkpointing", Boolean.class, false)));
     RunConfig.Builder rb = t.bind(RunConfig.builder(), BATCHING_KEYS);
     RunConfig batching = t.build(rb::build);
     Object ab = t.bind(a.builder.get(), a.keys);
