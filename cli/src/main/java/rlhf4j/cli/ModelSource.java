@@ -4,6 +4,13 @@ import java.nio.file.Path;
 import java.util.List;
 import rlhf4j.cli.config.ConfigFile;
 import rlhf4j.cli.config.ConfigSection;
+import rlhf4j.policy.family.Presets;
+import rlhf4j.policy.hf.HfCheckpoint;
+import rlhf4j.policy.hf.HfConfig;
+import rlhf4j.policy.model.CausalLM;
+import rlhf4j.policy.model.ModelConfig;
+import rlhf4j.policy.quant.BaseDtype;
+import rlhf4j.policy.quant.QuantConfig;
 
 /**
  * The {@code model} section shared by {@code sft}, {@code train-reward} and {@code ppo}: an HF
@@ -16,15 +23,36 @@ import rlhf4j.cli.config.ConfigSection;
  * @param vocabFromTokenizer with {@code preset}: size the vocabulary to the tokenizer's and take
  *     its BOS/EOS/PAD ids (default false)
  * @param seed weight seed of {@code preset} (default 0)
+ * @param baseDtype how the frozen base's block projections are stored: {@code fp32} (default),
+ *     {@code fp16} or {@code int8} (per output channel), used in float32; only where the base is
+ *     frozen (the LoRA trainers), as PEFT's {@code prepare_model_for_kbit_training} does with a
+ *     bitsandbytes base
  */
 public record ModelSource(
-    String dir, String preset, String tokenizer, boolean vocabFromTokenizer, long seed) {
+    String dir,
+    String preset,
+    String tokenizer,
+    boolean vocabFromTokenizer,
+    long seed,
+    BaseDtype baseDtype) {
 
   /** Keys of a command that reads no tokenizer. */
-  static final List<String> KEYS = List.of("preset", "dir", "seed");
+  static final List<String> KEYS = List.of("preset", "dir", "seed", "base_dtype");
 
   /** Keys of a command that takes a tokenizer folder. */
-  static final List<String> TOKENIZER_KEYS = List.of("preset", "dir", "tokenizer", "seed");
+  static final List<String> TOKENIZER_KEYS =
+      List.of("preset", "dir", "tokenizer", "seed", "base_dtype");
+
+  /** Validates; a null {@code baseDtype} is fp32. */
+  public ModelSource {
+    baseDtype = baseDtype == null ? BaseDtype.FP32 : baseDtype;
+  }
+
+  /** A float32 source. */
+  public ModelSource(
+      String dir, String preset, String tokenizer, boolean vocabFromTokenizer, long seed) {
+    this(dir, preset, tokenizer, vocabFromTokenizer, seed, BaseDtype.FP32);
+  }
 
   /** Reads the {@code model} section with {@code keys} (one of the lists above, or a superset). */
   static ModelSource read(ConfigFile file, List<String> keys) {
@@ -45,12 +73,38 @@ public record ModelSource(
       throw new IllegalArgumentException(
           file.file() + ": model.vocab_from_tokenizer applies only to model.preset");
     }
+    String dtype = s.get("base_dtype", String.class);
+    BaseDtype baseDtype;
+    try {
+      baseDtype = dtype == null ? BaseDtype.FP32 : BaseDtype.parse(dtype);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(file.file() + ": model.base_dtype: " + e.getMessage(), e);
+    }
     return new ModelSource(
         dir,
         preset,
         s.get("tokenizer", String.class),
         s.get("vocab_from_tokenizer", Boolean.class, false),
-        s.get("seed", Long.class, 0L));
+        s.get("seed", Long.class, 0L),
+        baseDtype);
+  }
+
+  /**
+   * The model: {@code dir} loaded, or {@code preset} (with {@code config} replacing the preset's
+   * config when not null, e.g. resized to a tokenizer) created from {@code seed}; the base stored
+   * as {@link #baseDtype} says.
+   */
+  CausalLM load(ModelConfig config) {
+    QuantConfig quant = QuantConfig.of(baseDtype);
+    if (dir != null) {
+      return HfCheckpoint.load(Path.of(dir), HfConfig.read(Path.of(dir)), quant);
+    }
+    return CausalLM.random(config != null ? config : Presets.config(preset), seed, quant);
+  }
+
+  /** {@link #load(ModelConfig)} with the preset's own config. */
+  CausalLM load() {
+    return load(null);
   }
 
   /** The tokenizer folder: {@code tokenizer}, else {@code dir}. */

@@ -14,8 +14,6 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import rlhf4j.policy.family.Presets;
-import rlhf4j.policy.hf.HfCheckpoint;
 import rlhf4j.policy.io.AtomicFiles;
 import rlhf4j.policy.lora.LoraModel;
 import rlhf4j.policy.model.CausalLM;
@@ -122,11 +120,7 @@ abstract class PolicyCommand implements Callable<Integer> {
     Files.createDirectories(runDir);
     Files.copy(config, runDir.resolve("run_config.yaml"), StandardCopyOption.REPLACE_EXISTING);
     ModelSource source = cfg.model();
-    Path modelDir = source.dir() == null ? null : Path.of(source.dir());
-    try (CausalLM model =
-            modelDir != null
-                ? HfCheckpoint.load(modelDir)
-                : Presets.create(source.preset(), source.seed());
+    try (CausalLM model = source.load();
         Tokenizer tokenizer = tokenizer(source);
         LoraModel policy =
             cfg.adapter() != null
@@ -152,6 +146,7 @@ abstract class PolicyCommand implements Callable<Integer> {
                 .trainable(policy.trainableParameters())
                 .reference(reference)
                 .tokenizer(tokenizer)
+                .gradientCheckpointing(cfg.run().gradientCheckpointing())
                 .listener(metrics)
                 .listener((step, stats) -> out.println(progress.line(step, progress(stats))));
         try (PolicyTrainer trainer = trainer(c, setup)) {

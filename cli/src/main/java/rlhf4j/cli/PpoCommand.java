@@ -24,8 +24,6 @@ import picocli.CommandLine.Spec;
 import rlhf4j.distributed.SparkRolloutSource;
 import rlhf4j.policy.chat.ChatRows;
 import rlhf4j.policy.chat.ChatTemplate;
-import rlhf4j.policy.family.Presets;
-import rlhf4j.policy.hf.HfCheckpoint;
 import rlhf4j.policy.io.AtomicFiles;
 import rlhf4j.policy.io.SafeTensors;
 import rlhf4j.policy.lora.LoraConfig;
@@ -192,6 +190,9 @@ public final class PpoCommand implements Callable<Integer> {
     if (recorded != null) {
       recorded.checkResume(fingerprint, runDir);
     }
+    if (sparkMaster != null) {
+      SparkRollouts.requireFp32Base(cfg.model());
+    }
     PpoConfig ppoConfig = cfg.ppo();
     RewardFunction reward = RewardFunctions.load(cfg.reward().name(), cfg.reward().options());
     Files.createDirectories(runDir);
@@ -200,10 +201,7 @@ public final class PpoCommand implements Callable<Integer> {
     String base = fingerprint.base();
     // a reward model or an HTTP client is released when the run ends
     try (AutoCloseable rewardResources = reward instanceof AutoCloseable c ? c : () -> {};
-        CausalLM model =
-            modelDir != null
-                ? HfCheckpoint.load(modelDir)
-                : Presets.create(cfg.model().preset(), cfg.model().seed());
+        CausalLM model = cfg.model().load();
         Tokenizer tokenizer =
             modelDir != null && Files.isRegularFile(modelDir.resolve("tokenizer.json"))
                 ? Tokenizer.load(modelDir)
@@ -243,6 +241,7 @@ public final class PpoCommand implements Callable<Integer> {
                 .config(ppoConfig)
                 .generation(generation)
                 .rolloutSource(spark) // null: the local generator
+                .gradientCheckpointing(cfg.run().gradientCheckpointing())
                 .tokenizer(tokenizer)
                 .padId(generation.padTokenId())
                 .listener(metrics)

@@ -58,7 +58,8 @@ public record PpoRunConfig(
       ConfigBinder.keys(LoraConfig.Builder.class, Map.of());
 
   static final List<String> RUN_KEYS =
-      List.of("max_steps", "output_dir", "save_steps", "save_total_limit");
+      List.of(
+          "max_steps", "output_dir", "save_steps", "save_total_limit", "gradient_checkpointing");
   static final List<String> GENERATION_KEYS =
       List.of("max_new_tokens", "eos_token_id", "top_k", "top_p");
   static final List<String> DATA_KEYS = List.of("ids", "texts", "path");
@@ -140,8 +141,21 @@ public record PpoRunConfig(
    * @param outputDir metrics.jsonl, checkpoint-N/ and final/ go here
    * @param saveSteps save a checkpoint every this many steps, 0 (default): only at the end
    * @param saveTotalLimit keep only the newest this many checkpoints, 0 (default): all
+   * @param gradientCheckpointing recompute each block in the backward instead of keeping its
+   *     activations (HF {@code gradient_checkpointing}, default false): less memory, one more
+   *     forward per update
    */
-  public record Run(int maxSteps, Path outputDir, int saveSteps, int saveTotalLimit) {
+  public record Run(
+      int maxSteps,
+      Path outputDir,
+      int saveSteps,
+      int saveTotalLimit,
+      boolean gradientCheckpointing) {
+    /** A run without gradient checkpointing. */
+    public Run(int maxSteps, Path outputDir, int saveSteps, int saveTotalLimit) {
+      this(maxSteps, outputDir, saveSteps, saveTotalLimit, false);
+    }
+
     /** Validates. */
     public Run {
       if (maxSteps < 1) {
@@ -169,7 +183,8 @@ public record PpoRunConfig(
                   t.require("max_steps", Integer.class, "the step count to reach, e.g. 20"),
                   Path.of(t.require("output_dir", String.class, "e.g. runs/" + command)),
                   t.get("save_steps", Integer.class, 0),
-                  t.get("save_total_limit", Integer.class, 0)));
+                  t.get("save_total_limit", Integer.class, 0),
+                  t.get("gradient_checkpointing", Boolean.class, false)));
     }
   }
 

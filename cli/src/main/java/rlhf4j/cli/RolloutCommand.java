@@ -81,6 +81,7 @@ abstract class RolloutCommand extends PolicyCommand {
     if (sparkMaster == null) {
       return setup;
     }
+    SparkRollouts.requireFp32Base(c.config().model());
     if (c.config().adapter() != null && usesReference(c)) {
       throw new IllegalArgumentException(
           "--spark-master: the executors compute the reference as the base with adapters off,"

@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import rlhf4j.policy.family.Presets;
 import rlhf4j.policy.hf.HfCheckpoint;
+import rlhf4j.policy.lora.LoraModel;
 import rlhf4j.policy.model.CausalLM;
 import rlhf4j.policy.model.ModelConfig;
 import rlhf4j.policy.sft.SftConfig;
@@ -27,11 +28,17 @@ import rlhf4j.policy.train.ProgressReporter;
     name = "sft",
     mixinStandardHelpOptions = true,
     description = {
-      "Supervised fine-tuning (full, all base parameters) on a JSONL file of {\"text\": ...} or"
+      "Supervised fine-tuning (every base parameter, or a LoRA adapter on a frozen base when the"
+          + " config has a lora section) on a JSONL file of {\"text\": ...} or"
           + " {\"prompt\": ..., \"completion\": ...} lines (EOS appended), or of conversations"
           + " ({\"messages\": [...]}, or prompt and completion message lists) rendered with the"
           + " tokenizer folder's chat template, trained on the final assistant turn.",
-      "Saves the model as an HF folder (config.json, model.safetensors) with the tokenizer files.",
+      "Saves the model as an HF folder (config.json, model.safetensors), or with lora the PEFT"
+          + " adapter (adapter_config.json, adapter_model.safetensors; `rlhf4j merge` makes a"
+          + " model of it, `lora.adapter` of grpo/rloo/dpo starts from it), with the tokenizer"
+          + " files.",
+      "Memory levers: model.base_dtype int8|fp16 (with lora) and"
+          + " trainer.gradient_checkpointing.",
       "Also writes OUTPUT_DIR/metrics.jsonl (sft/loss, sft/learning_rate, sft/tokens_per_s,"
           + " time/wall_s every logging_steps steps).",
       "Config keys: see cli/configs/sft.yaml (trainer keys: HF TrainingArguments / TRL SFTConfig"
@@ -66,7 +73,12 @@ public final class SftCommand implements Callable<Integer> {
     Path output = OutputFolders.prepare(file.outputDir(), "trainer.output_dir");
     try (Tokenizer tokenizer = Tokenizer.load(m.tokenizerDir())) {
       List<SftExample> examples = readJsonl(file.data(), tokenizer, m.tokenizerDir());
-      try (CausalLM model = loadModel(m, tokenizer)) {
+      try (CausalLM model = loadModel(m, tokenizer);
+          LoraModel lora =
+              file.lora() == null
+                  ? null
+                  : LoraModel.inject(
+                      model, PpoCommand.withBase(file.lora(), m.describe()), file.loraSeed())) {
         if (tokenizer.vocabSize() > model.config().vocabSize()) {
           throw new IllegalArgumentException(
               "the tokenizer has "
@@ -76,11 +88,18 @@ public final class SftCommand implements Callable<Integer> {
                   + (m.preset() != null ? "; set model.vocab_from_tokenizer: true" : ""));
         }
         System.out.printf(
-            "sft: %d examples from %s, model %s (%,d parameters), lr %.2e, batch %d%n",
+            "sft: %d examples from %s, model %s (%,d parameters%s), lr %.2e, batch %d%n",
             examples.size(),
             file.data(),
             m.describe(),
             model.parameterCount(),
+            lora == null
+                ? ""
+                : String.format(
+                    Locale.ROOT,
+                    "; LoRA r %d: %,d trainable",
+                    file.lora().r(),
+                    lora.trainableReport().trainable()),
             sft.learningRate(),
             sft.batchSize());
         SftTrainer trainer = new SftTrainer(model, sft);
@@ -91,6 +110,7 @@ public final class SftCommand implements Callable<Integer> {
           s =
               trainer.train(
                   examples,
+                  lora == null ? model.parameters() : lora.trainableParameters(),
                   (step, loss, lr, tps) -> {
                     metrics.write(step, SftListener.metrics(loss, lr, tps));
                     System.out.println(
@@ -100,7 +120,11 @@ public final class SftCommand implements Callable<Integer> {
                                 Locale.ROOT, "loss %.4f  lr %.3e  tokens/s %.0f", loss, lr, tps)));
                   });
         }
-        HfCheckpoint.save(model, output);
+        if (lora == null) {
+          HfCheckpoint.save(model, output);
+        } else {
+          lora.save(output);
+        }
         for (String name : TOKENIZER_FILES) {
           Path src = m.tokenizerDir().resolve(name);
           if (Files.isRegularFile(src)) {
@@ -118,7 +142,7 @@ public final class SftCommand implements Callable<Integer> {
   /** The HF model in {@code dir}, or a seeded preset (resized to the tokenizer if asked). */
   static CausalLM loadModel(ModelSource m, Tokenizer tokenizer) {
     if (m.dir() != null) {
-      return HfCheckpoint.load(Path.of(m.dir()));
+      return m.load();
     }
     ModelConfig c = Presets.config(m.preset());
     if (m.vocabFromTokenizer()) {
@@ -126,7 +150,7 @@ public final class SftCommand implements Callable<Integer> {
           withVocabSize(c, tokenizer.vocabSize())
               .withSpecialTokens(tokenizer.bosId(), tokenizer.eosId(), tokenizer.padId());
     }
-    return CausalLM.random(c, m.seed());
+    return m.load(c);
   }
 
   /** {@code c} with another vocabulary size. */

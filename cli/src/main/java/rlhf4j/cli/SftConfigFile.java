@@ -7,6 +7,8 @@ import java.util.Map;
 import rlhf4j.cli.config.ConfigBinder;
 import rlhf4j.cli.config.ConfigFile;
 import rlhf4j.cli.config.ConfigSection;
+import rlhf4j.policy.lora.LoraConfig;
+import rlhf4j.policy.quant.BaseDtype;
 import rlhf4j.policy.sft.SftConfig;
 
 /**
@@ -19,8 +21,17 @@ import rlhf4j.policy.sft.SftConfig;
  *     ...}} per line
  * @param outputDir folder the fine-tuned model is saved to (HF layout plus tokenizer files)
  * @param trainer the trainer config: the given keys over {@link SftConfig}'s defaults
+ * @param lora with a {@code lora} section: train a LoRA adapter on the frozen base (TRL's {@code
+ *     SFTTrainer} with a {@code peft_config}) and save it as a PEFT folder; null: full fine-tuning
+ * @param loraSeed seed of the adapter's initialisation ({@code lora.seed}, default 0)
  */
-public record SftConfigFile(ModelSource model, Path data, Path outputDir, SftConfig trainer) {
+public record SftConfigFile(
+    ModelSource model,
+    Path data,
+    Path outputDir,
+    SftConfig trainer,
+    LoraConfig lora,
+    long loraSeed) {
 
   /** HF / TRL key → {@link SftConfig.Builder} method, where the names differ. */
   static final Map<String, String> ALIASES =
@@ -43,7 +54,7 @@ public record SftConfigFile(ModelSource model, Path data, Path outputDir, SftCon
    */
   public static SftConfigFile read(Path file) {
     ConfigFile f =
-        ConfigFile.read(file, List.of("model", "data", "trainer"), "cli/configs/sft.yaml");
+        ConfigFile.read(file, List.of("model", "data", "trainer", "lora"), "cli/configs/sft.yaml");
     List<String> modelKeys = new ArrayList<>(ModelSource.TOKENIZER_KEYS);
     modelKeys.add("vocab_from_tokenizer");
     ModelSource model = ModelSource.read(f, modelKeys);
@@ -58,6 +69,24 @@ public record SftConfigFile(ModelSource model, Path data, Path outputDir, SftCon
     ConfigSection t = f.section("trainer", trainerKeys);
     Path outputDir = Path.of(t.require("output_dir", String.class, "the folder to save to"));
     SftConfig.Builder b = t.bind(SftConfig.builder(), TRAINER_KEYS);
-    return new SftConfigFile(model, data, outputDir, t.build(b::build));
+    SftConfig trainer = t.build(b::build);
+    LoraConfig lora = null;
+    long loraSeed = 0;
+    if (f.has("lora")) {
+      List<String> loraKeys = new ArrayList<>(PpoRunConfig.LORA_KEYS.keySet());
+      loraKeys.add("seed");
+      ConfigSection l = f.section("lora", loraKeys);
+      lora = PpoRunConfig.readLora(l); // the defaults of ppo, grpo, rloo and dpo
+      loraSeed = l.get("seed", Long.class, 0L);
+    } else if (model.baseDtype() != BaseDtype.FP32) {
+      throw new IllegalArgumentException(
+          file
+              + ": model.base_dtype "
+              + model.baseDtype().configName()
+              + " stores the base frozen, but without a lora section sft trains every base"
+              + " weight; add a lora section (e.g. lora: {r: 16, lora_alpha: 32}) or remove"
+              + " model.base_dtype");
+    }
+    return new SftConfigFile(model, data, outputDir, trainer, lora, loraSeed);
   }
 }

@@ -15,6 +15,7 @@ import rlhf4j.policy.hf.HfCheckpoint;
 import rlhf4j.policy.lora.LoraModel;
 import rlhf4j.policy.model.CausalLM;
 import rlhf4j.policy.model.ValueHead;
+import rlhf4j.policy.quant.BaseDtype;
 import rlhf4j.rollout.GenerationConfig;
 
 /**
@@ -141,5 +142,20 @@ final class SparkRollouts {
         s.partitions(),
         s.broadcastBytes(),
         s.returnedBytes());
+  }
+
+  /**
+   * Refuses a quantised base with Spark: executors load the base in float32, so their rollouts and
+   * log-probs would not be those of the driver's int8 or fp16 base.
+   */
+  static void requireFp32Base(ModelSource model) {
+    if (model.baseDtype() != BaseDtype.FP32) {
+      throw new IllegalArgumentException(
+          "model.base_dtype "
+              + model.baseDtype().configName()
+              + " with --spark-master is not supported: the executors load the base in fp32, so"
+              + " the step would mix two models; remove model.base_dtype or run without"
+              + " --spark-master");
+    }
   }
 }

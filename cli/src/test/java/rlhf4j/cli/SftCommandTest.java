@@ -174,4 +174,82 @@ class SftCommandTest {
     assertEquals(1e-3, s.learningRate());
     assertEquals(SftConfig.Scheduler.COSINE, s.scheduler());
   }
+
+  /** {@link #yaml} with {@code modelExtra} lines in the model section and {@code tail} appended. */
+  private static Path yaml(String name, String modelExtra, String trainer, String tail)
+      throws IOException {
+    Path file = yaml(name, trainer);
+    String text = Files.readString(file).replace("  seed: 4\n", "  seed: 4\n" + modelExtra);
+    Files.writeString(file, text + tail);
+    return file;
+  }
+
+  @Test
+  void loraOnAnInt8BaseWithCheckpointingSavesAPeftAdapterThatLoads() throws IOException {
+    Path config =
+        yaml(
+            "lora",
+            "  base_dtype: int8\n",
+            "  learning_rate: 1.0e-2\n"
+                + "  max_steps: 20\n"
+                + "  per_device_train_batch_size: 8\n"
+                + "  max_length: 32\n"
+                + "  lr_scheduler_type: constant\n"
+                + "  logging_steps: 10\n"
+                + "  gradient_checkpointing: true\n",
+            "lora:\n  r: 8\n  lora_alpha: 16\n  lora_dropout: 0.0\n"
+                + "  target_modules: [c_attn, c_fc, lm_head]\n");
+    CliRun.Result r = CliRun.run("sft", "--config", config.toString());
+    System.out.print(r.out());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("LoRA r 8:"), r.out());
+    Path out = tmp.resolve("lora-out");
+    for (String f : List.of("adapter_config.json", "adapter_model.safetensors", "tokenizer.json")) {
+      assertTrue(Files.isRegularFile(out.resolve(f)), f);
+    }
+    assertFalse(Files.exists(out.resolve("model.safetensors")), "the base is not saved");
+    String summary = r.out().lines().filter(l -> l.startsWith("saved ")).findFirst().orElseThrow();
+    String[] losses = summary.replaceAll(".*loss ([0-9.]+) -> ([0-9.]+).*", "$1 $2").split(" ");
+    assertTrue(Double.parseDouble(losses[1]) < Double.parseDouble(losses[0]) - 0.5, summary);
+    // the adapter loads onto the same base and changes its output
+    try (Tokenizer tok = Tokenizer.load(out);
+        CausalLM base =
+            SftCommand.loadModel(
+                new ModelSource(null, "nano", tokenizerDir.toString(), true, 4L), tok);
+        rlhf4j.policy.lora.LoraModel lora = rlhf4j.policy.lora.LoraModel.load(base, out)) {
+      assertEquals(8, lora.config(lora.activeAdapter()).r());
+      float[] b =
+          lora.trainableParameters().entrySet().stream()
+              .filter(e -> e.getKey().contains("lora_B"))
+              .findFirst()
+              .orElseThrow()
+              .getValue()
+              .toFloatArray();
+      boolean moved = false;
+      for (float v : b) {
+        moved |= v != 0f;
+      }
+      assertTrue(moved, "lora_B was saved untrained");
+    }
+  }
+
+  @Test
+  void aQuantisedBaseWithoutLoraIsRefusedNamingTheKey() throws IOException {
+    CliRun.Result r =
+        CliRun.run(
+            "sft",
+            "--config",
+            yaml("int8full", "  base_dtype: int8\n", "  max_steps: 1\n", "").toString());
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("model.base_dtype int8"), r.err());
+    assertTrue(r.err().contains("add a lora section"), r.err());
+    CliRun.Result bad =
+        CliRun.run(
+            "sft",
+            "--config",
+            yaml("int4", "  base_dtype: int4\n", "  max_steps: 1\n", "").toString());
+    assertEquals(2, bad.code());
+    assertTrue(bad.err().contains("model.base_dtype"), bad.err());
+    assertTrue(bad.err().contains("fp32, fp16, int8"), bad.err());
+  }
 }

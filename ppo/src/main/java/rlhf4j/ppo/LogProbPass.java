@@ -18,16 +18,29 @@ import rlhf4j.rollout.Rollout;
 /**
  * The no-gradient pass of an RLHF step over a padded response batch: per-token log-probs of the
  * responses under the policy (with its value head's values, when it has one) and under the
- * reference, chunked into row slices of {@code chunkSize} so that only one chunk's logits and
- * activations exist at a time (each chunk runs in its own scope; the per-token results outlive it,
- * owned by the caller's manager). PPO, GRPO, RLOO and DPO share it.
+ * reference, chunked into row slices so that only one chunk's logits and activations exist at a
+ * time (each chunk runs in its own scope; the per-token results outlive it, owned by the caller's
+ * manager). PPO, GRPO, RLOO and DPO share it.
+ *
+ * <p>A chunk has at least {@code chunkSize} rows (the trainer's mini-batch, as TRL's classic
+ * PPOTrainer forwards {@code mini_batch_size} rows), and more while its (rows, T, V) logits stay
+ * within {@link #LOGITS_BUDGET_BYTES}: few rows per forward make every GEMM small, and the pass
+ * pays the per-call overhead once per chunk (TRL's newer on-policy trainers forward {@code
+ * local_rollout_forward_batch_size} = 64 rows without gradients for the same reason).
  */
 public final class LogProbPass {
+  /**
+   * Bytes of float32 logits one chunk may hold (its log-softmax holds as many again): 64 MiB, e.g.
+   * 10 rows of 32 response tokens over GPT-2's 50,257 tokens, 3 over Qwen3's 151,936.
+   */
+  static final long LOGITS_BUDGET_BYTES = 64L << 20;
+
   private final CausalLM model;
   private final ValueHead valueHead;
   private final ReferenceModel reference;
   private final int chunkSize;
   private final double temperature;
+  private final long logitsBudgetBytes;
 
   /**
    * What one pass gives; arrays are owned by the manager passed to {@link #run}.
@@ -58,7 +71,8 @@ public final class LogProbPass {
    * @param valueHead the policy's value head, or null (no values)
    * @param reference the reference policy, or null for none (GRPO with {@code beta = 0}: no
    *     reference pass at all, and {@link Result#refLogProbs()} is null)
-   * @param chunkSize rows per forward (PPO uses its mini-batch size)
+   * @param chunkSize the fewest rows per forward (PPO uses its mini-batch size); more while the
+   *     logits fit {@link #LOGITS_BUDGET_BYTES}
    * @param temperature the rollouts' sampling temperature
    */
   public LogProbPass(
@@ -67,6 +81,17 @@ public final class LogProbPass {
       ReferenceModel reference,
       int chunkSize,
       double temperature) {
+    this(model, valueHead, reference, chunkSize, temperature, LOGITS_BUDGET_BYTES);
+  }
+
+  /** As the public constructor, with another logits budget per chunk (tests). */
+  LogProbPass(
+      CausalLM model,
+      ValueHead valueHead,
+      ReferenceModel reference,
+      int chunkSize,
+      double temperature,
+      long logitsBudgetBytes) {
     if (chunkSize < 1) {
       throw new IllegalArgumentException("chunkSize must be >= 1, got " + chunkSize);
     }
@@ -75,6 +100,7 @@ public final class LogProbPass {
     this.reference = reference;
     this.chunkSize = chunkSize;
     this.temperature = temperature;
+    this.logitsBudgetBytes = logitsBudgetBytes;
   }
 
   /**
@@ -96,6 +122,14 @@ public final class LogProbPass {
     }
     long t0 = System.nanoTime();
     int b = Math.toIntExact(batch.ids().getShape().get(0));
+    int chunkSize =
+        withDistributions
+            ? this.chunkSize // whole distributions are kept anyway: stay at the trainer's size
+            : rowsPerChunk(
+                this.chunkSize,
+                batch.responses().getShape().get(1),
+                model.config().vocabSize(),
+                logitsBudgetBytes);
     NDList logProbs = new NDList();
     NDList values = new NDList();
     NDList refLogProbs = new NDList();
@@ -160,6 +194,15 @@ public final class LogProbPass {
     NDArray logProbs = withPolicy ? batch.perToken(m, rollout.logProbs()) : null; // (B, T)
     NDArray ref = reference == null ? null : batch.perToken(m, rollout.refLogProbs()); // (B, T)
     return new Result(logProbs, null, ref, null, null, 0, 0);
+  }
+
+  /**
+   * Rows per forward: at least {@code minRows}, else as many as keep the chunk's float32 logits
+   * {@code (rows, t, vocab)} within {@code budgetBytes}.
+   */
+  static int rowsPerChunk(int minRows, long t, long vocab, long budgetBytes) {
+    long perRow = Math.max(1, t) * vocab * Float.BYTES;
+    return (int) Math.max(minRows, Math.min(Integer.MAX_VALUE, budgetBytes / perRow));
   }
 
   private static NDArray concat(NDList parts) {

@@ -366,7 +366,15 @@ public final class CausalLM implements AutoCloseable {
 
   /** Logits from a hidden state // (B, T, D) → (B, T, V). */
   public NDArray logits(NDArray hidden) {
-    return lmHeadLinear.forward(hidden, false);
+    return logits(hidden, false);
+  }
+
+  /**
+   * Logits from a hidden state, with an adapted LM head's dropout when {@code training} // (B, T,
+   * D) → (B, T, V).
+   */
+  public NDArray logits(NDArray hidden, boolean training) {
+    return lmHeadLinear.forward(hidden, training);
   }
 
   /**

@@ -66,6 +66,9 @@ final class CheckpointedBackward {
       for (NDArray a : out) {
         result.add(a.stopGradient());
       }
+      if (training) {
+        reseed(seed, blocks.size()); // the same generator state after either mode
+      }
       return result;
     }
   }
@@ -146,6 +149,9 @@ final class CheckpointedBackward {
     }
     for (NDArray a : result) {
       NDScope.register(a);
+    }
+    if (training) {
+      reseed(seed, layers); // the same generator state after either mode
     }
     return result;
   }
@@ -259,6 +265,9 @@ final class CheckpointedBackward {
     for (NDArray a : result) {
       NDScope.register(a);
     }
+    if (training) {
+      reseed(seed, layers); // the same generator state after either mode
+    }
     return result;
   }
 
@@ -291,7 +300,11 @@ final class CheckpointedBackward {
     }
   }
 
-  /** Reseeds torch's generator before block {@code i} so a recomputation draws the same masks. */
+  /**
+   * Reseeds torch's generator before block {@code i} so a recomputation draws the same masks; every
+   * path ends with {@code reseed(seed, layers)}, so what draws next (the next mini-batch's seed)
+   * does not depend on whether blocks were recomputed.
+   */
   static void reseed(long seed, int i) {
     Engine.getInstance().setRandomSeed((int) ((seed + 7919L * i) & 0x7fffffffL));
   }

@@ -31,6 +31,9 @@ import java.util.Objects;
  *     tokens (attention crosses example boundaries, as in TRL's classic packing); TRL {@code
  *     packing} false
  * @param logEvery call the listener every this many steps; TRL {@code logging_steps} 10
+ * @param gradientCheckpointing recompute each block in the backward instead of keeping its
+ *     activations (less memory, one more forward per step); transformers {@code
+ *     gradient_checkpointing} false
  */
 public record SftConfig(
     double learningRate,
@@ -45,7 +48,8 @@ public record SftConfig(
     long seed,
     boolean completionOnlyLoss,
     boolean packing,
-    int logEvery) {
+    int logEvery,
+    boolean gradientCheckpointing) {
 
   /** The learning-rate schedule after warm-up. */
   public enum Scheduler {
@@ -119,6 +123,7 @@ public record SftConfig(
     b.completionOnlyLoss = completionOnlyLoss;
     b.packing = packing;
     b.logEvery = logEvery;
+    b.gradientCheckpointing = gradientCheckpointing;
     return b;
   }
 
@@ -152,6 +157,7 @@ public record SftConfig(
     private long seed = 42; // transformers seed
     private boolean completionOnlyLoss = true; // TRL: None → true for prompt/completion data
     private boolean packing = false; // TRL SFTConfig packing
+    private boolean gradientCheckpointing = false; // transformers gradient_checkpointing
     private int logEvery = 10; // TRL SFTConfig logging_steps
 
     private Builder() {}
@@ -234,6 +240,12 @@ public record SftConfig(
       return this;
     }
 
+    /** Recompute blocks in the backward (default false). */
+    public Builder gradientCheckpointing(boolean gradientCheckpointing) {
+      this.gradientCheckpointing = gradientCheckpointing;
+      return this;
+    }
+
     /** Builds and validates the config. */
     public SftConfig build() {
       return new SftConfig(
@@ -249,7 +261,8 @@ public record SftConfig(
           seed,
           completionOnlyLoss,
           packing,
-          logEvery);
+          logEvery,
+          gradientCheckpointing);
     }
   }
 }

@@ -1,11 +1,10 @@
 package rlhf4j.policy.sft;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.training.GradientCollector;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -34,13 +33,14 @@ import rlhf4j.policy.train.Seeds;
  * }</pre>
  *
  * <p>Each step: 1 collate a batch (right padding, or packed rows), 2 forward and weighted
- * cross-entropy inside a {@code GradientCollector}, 3 clip the global gradient norm, 4 AdamW step.
- * Epoch e visits the rows in the permutation drawn from {@code Seeds.rng(seed, e,
- * Seeds.DATA_ORDER)} (the one seed scheme of every trainer), so a run is deterministic for a fixed
- * seed. A NaN or infinite loss or gradient norm raises {@link DivergenceException} before the
- * optimizer step, so the weights stay those of the last good step. Every step runs in its own
- * {@code NDScope}; only the optimizer state (kept in the parameters' managers) outlives it, and it
- * is freed when {@code train} returns.
+ * cross-entropy, backpropagated by {@link CausalLM#backward} (recomputing each block with {@link
+ * SftConfig#gradientCheckpointing()}; a quantised frozen base keeps no float32 weight copy in the
+ * graph), 3 clip the global gradient norm, 4 AdamW step. Epoch e visits the rows in the permutation
+ * drawn from {@code Seeds.rng(seed, e, Seeds.DATA_ORDER)} (the one seed scheme of every trainer),
+ * so a run is deterministic for a fixed seed. A NaN or infinite loss or gradient norm raises {@link
+ * DivergenceException} before the optimizer step, so the weights stay those of the last good step.
+ * Every step runs in its own {@code NDScope}; only the optimizer state (kept in the parameters'
+ * managers) outlives it, and it is freed when {@code train} returns.
  *
  * <p>Trainable arrays come from the caller; the default is every base parameter (full fine-tuning).
  * The trainer sets {@code requiresGradient} on them and clears it on the base parameters that are
@@ -199,13 +199,17 @@ public final class SftTrainer {
       NDArray ids = inputs.create(batch.ids(), new Shape(b, t)); // (B, T)
       NDArray mask = inputs.create(batch.attentionMask(), new Shape(b, t)); // (B, T)
       NDArray weights = inputs.create(batch.weights(), new Shape(b, t - 1)); // (B, T-1)
-      double loss;
-      try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-        NDArray logits = model.forward(ids, mask, null, true, true).logits(); // (B, T, V)
-        NDArray lossArray = SftLoss.crossEntropy(logits, ids, weights); // ()
-        gc.backward(lossArray);
-        loss = lossArray.getFloat();
-      }
+      NDList out =
+          model.backward(
+              ids,
+              mask,
+              true,
+              config.gradientCheckpointing(),
+              hidden -> { // (B, T, D)
+                NDArray logits = model.logits(hidden, true); // (B, T, V)
+                return new NDList(SftLoss.crossEntropy(logits, ids, weights)); // ()
+              });
+      double loss = out.get(0).getFloat();
       try {
         DivergenceException.checkFinite("SFT loss at step " + stepNumber, loss, HINT);
         if (config.maxGradNorm() > 0) {

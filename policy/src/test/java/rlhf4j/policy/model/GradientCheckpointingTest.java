@@ -1,5 +1,6 @@
 package rlhf4j.policy.model;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -156,6 +157,26 @@ class GradientCheckpointingTest {
       float[] a = plain.values().iterator().next();
       float[] b = other.values().iterator().next();
       assertFalse(java.util.Arrays.equals(a, b), "another seed draws other dropout masks");
+    }
+  }
+
+  @Test
+  void theGeneratorContinuesAlikeAfterEitherMode() {
+    // a trainer's next mini-batch draws its masks after this backward: they must not depend on
+    // whether the blocks were recomputed (PPO with dropout diverged between the modes before)
+    LoraConfig dropout = LORA.toBuilder().loraDropout(0.3).build();
+    try (CausalLM model = Presets.create("nano", 6);
+        LoraModel lora = LoraModel.inject(model, dropout, 7);
+        ValueHead vh = ValueHead.create(model.manager(), model.config().hiddenSize(), false, 8);
+        NDManager m = NDManager.newBaseManager()) {
+      vh.setTrainable(true);
+      Map<String, NDArray> params = withHead(lora.trainableParameters(), vh);
+      float[][] next = new float[3][];
+      for (int mode = 1; mode <= 2; mode++) {
+        grads(model, vh, params, mode, true, 42); // seeds 42, then one backward
+        next[mode] = m.randomUniform(0, 1, new Shape(4)).toFloatArray();
+      }
+      assertArrayEquals(next[1], next[2]);
     }
   }
 
