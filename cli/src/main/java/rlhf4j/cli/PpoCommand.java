@@ -193,7 +193,10 @@ public final class PpoCommand implements Callable<Integer> {
       recorded.checkResume(fingerprint, runDir);
     }
     PpoConfig ppoConfig = cfg.ppo();
-    RewardFunction reward = RewardFunctions.load(cfg.reward().name(), cfg.reward().options());
+    RewardFunction reward =
+        sparkMaster != null // built and run by the executors: only the name is needed here
+            ? SparkRollouts.onExecutors(cfg.reward().name())
+            : RewardFunctions.load(cfg.reward().name(), cfg.reward().options());
     Files.createDirectories(runDir);
     Files.copy(config, runDir.resolve("run_config.yaml"), StandardCopyOption.REPLACE_EXISTING);
     fingerprint.write(runDir);

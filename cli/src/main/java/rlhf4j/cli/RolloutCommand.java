@@ -113,6 +113,10 @@ abstract class RolloutCommand extends PolicyCommand {
     List<RewardFunction> funcs = new ArrayList<>();
     try {
       for (PpoRunConfig.Reward r : c.config().rewardFuncs()) {
+        if (spark != null) { // built and run by the executors: only the name is needed here
+          funcs.add(SparkRollouts.onExecutors(r.name()));
+          continue;
+        }
         RewardFunction f = RewardFunctions.load(r.name(), r.options());
         loaded.add(f);
         funcs.add(RewardFunction.named(r.name(), f));
