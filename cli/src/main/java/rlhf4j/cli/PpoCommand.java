@@ -100,7 +100,8 @@ public final class PpoCommand implements Callable<Integer> {
               + " spark://HOST:PORT of a cluster started with `rlhf4j spark master|worker`;"
               + " executors read the base from model.dir (a preset is saved to"
               + " OUTPUT_DIR/base-model) and only the adapter and value head travel per step."
-              + " Prompts are then seeded one by one, so the samples differ from a local run")
+              + " Prompts are then seeded one by one, so the samples differ from a local run"
+              + " (--resume refuses to switch)")
   String sparkMaster;
 
   private CommandSpec spec;
@@ -187,7 +188,8 @@ public final class PpoCommand implements Callable<Integer> {
             cfg.model().preset(),
             cfg.model().seed(),
             cfg.reward().name(),
-            cfg.reward().options());
+            cfg.reward().options(),
+            sparkMaster);
     RunFingerprint recorded = resume ? RunFingerprint.read(runDir) : null;
     if (recorded != null) {
       recorded.checkResume(fingerprint, runDir);

@@ -58,9 +58,11 @@ abstract class RolloutCommand extends PolicyCommand {
   /**
    * {@code setup} with the run's rollouts: the local generator, or with {@code --spark-master} a
    * Spark source (closed when the command ends) that scores with the config's reward functions and
-   * runs the reference on the executors when the trainer needs reference or old log-probs.
+   * runs the reference on the executors when the trainer needs reference or old log-probs. A resume
+   * that would switch between the two (they seed differently) is refused ({@link RolloutSeeds}).
    */
   TrainerSetup withRollouts(Context c, TrainerSetup setup) throws IOException {
+    RolloutSeeds.checkOrRecord(c.runDir(), resume, sparkMaster);
     GenerationConfig generation = generation(c);
     setup.generation(generation).padId(generation.padTokenId());
     if (sparkMaster == null) {
