@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.ndarray.NDManager;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import java.io.IOException;
@@ -17,15 +18,17 @@ import rlhf4j.cli.Rlhf4jCli;
 import rlhf4j.policy.hf.HfCheckpoint;
 import rlhf4j.policy.lora.LoraModel;
 import rlhf4j.policy.model.CausalLM;
+import rlhf4j.policy.model.ValueHead;
 import rlhf4j.policy.tokenizer.Tokenizer;
 import rlhf4j.reward.model.RewardModel;
 import rlhf4j.rollout.LocalRolloutSource;
 
 /**
- * {@code quickstart --algorithm grpo --spark-master local[2]} on a tiny recipe: phase 5's rollouts,
- * old and reference log-probs and reward run on Spark, the summary reports the traffic, and the
- * steps equal the same phase run here with the local source seeded per prompt (the scheme Spark
- * uses; the default local run samples with one stream per batch and is not comparable).
+ * {@code quickstart --spark-master local[2]} with PPO and GRPO on a tiny recipe: phase 5's
+ * rollouts, log-probs (old, reference; PPO's values) and reward run on Spark, the summary reports
+ * the traffic, and the steps equal the same phase run here with the local source seeded per prompt
+ * (the scheme Spark uses; the default local run samples with one stream per batch and is not
+ * comparable).
  */
 @Timeout(420)
 class QuickstartSparkTest {
@@ -117,7 +120,6 @@ class QuickstartSparkTest {
       JsonObject s = JsonParser.parseString(spark.get(i)).getAsJsonObject();
       JsonObject l = JsonParser.parseString(local.get(i)).getAsJsonObject();
       String at = "step " + (i + 1) + ": spark " + s + "\nlocal " + l;
-      System.out.println(at);
       // the same completions: the same judged share and the same reward-model scores
       assertEquals(
           l.get("judge/positive_rate").getAsDouble(),
@@ -128,6 +130,70 @@ class QuickstartSparkTest {
       // log-probs within 1e-6 make the KL and the loss agree to float tolerance
       assertEquals(l.get("kl").getAsDouble(), s.get("kl").getAsDouble(), 1e-4, at);
       assertEquals(l.get("loss").getAsDouble(), s.get("loss").getAsDouble(), 1e-4, at);
+    }
+  }
+
+  @Test
+  void ppoOnLocalSparkReportsTrafficAndEqualsTheLocalSourceSeededPerPrompt() throws IOException {
+    Path out = tmp.resolve("spark");
+    QuickstartOptions options =
+        new QuickstartOptions(out, true, 0, true, 1, QuickstartAlgorithm.PPO, "local[2]");
+    new Quickstart(options, tiny(), twoSteps()).run();
+    JsonObject summary =
+        JsonParser.parseString(Files.readString(out.resolve("summary.json"))).getAsJsonObject();
+    assertEquals("ppo", summary.get("algorithm").getAsString());
+    assertEquals(1, summary.get("executors").getAsInt(), summary.toString());
+    long broadcast = summary.get("broadcast_bytes_per_step").getAsLong();
+    long model = Files.size(out.resolve("sft/model.safetensors"));
+    assertTrue(broadcast > 0 && broadcast < model / 2, broadcast + " bytes vs model " + model);
+    List<String> spark = Files.readAllLines(out.resolve("metrics.jsonl"));
+    assertEquals(2, spark.size());
+
+    Path here = tmp.resolve("local");
+    QuickstartContext ctx =
+        new QuickstartContext(
+            new QuickstartOptions(here, true, 0, true, 1, QuickstartAlgorithm.PPO),
+            tiny(),
+            twoSteps(),
+            Reporter.system(true));
+    try (Tokenizer tokenizer = Tokenizer.load(out.resolve("tokenizer"));
+        CausalLM sft = HfCheckpoint.load(out.resolve("sft"));
+        RewardModel rm = RewardModel.load(out.resolve("reward_model"));
+        LoraModel lora = LoraModel.inject(sft, ctx.recipe().lora(), ctx.seed(8));
+        NDManager heads = NDManager.newBaseManager();
+        ValueHead valueHead =
+            ValueHead.create(heads, sft.config().hiddenSize(), true, ctx.seed(9))) {
+      LocalRolloutSource perPrompt =
+          new LocalRolloutSource(
+                  lora.model(),
+                  PpoPhase.generation(ctx.recipe(), tokenizer, ctx.seed(10)),
+                  valueHead,
+                  tokenizer,
+                  ctx.seed(10))
+              .perPromptSeeds();
+      PpoPhase.run(ctx, lora, valueHead, rm, tokenizer, perPrompt);
+    }
+    List<String> local = Files.readAllLines(here.resolve("metrics.jsonl"));
+    assertEquals(2, local.size());
+    for (int i = 0; i < 2; i++) {
+      JsonObject s = JsonParser.parseString(spark.get(i)).getAsJsonObject();
+      JsonObject l = JsonParser.parseString(local.get(i)).getAsJsonObject();
+      String at = "step " + (i + 1) + ": spark " + s + "\nlocal " + l;
+      assertEquals(
+          l.get("judge/positive_rate").getAsDouble(),
+          s.get("judge/positive_rate").getAsDouble(),
+          at);
+      assertEquals(
+          l.get("objective/scores").getAsDouble(),
+          s.get("objective/scores").getAsDouble(),
+          1e-5,
+          at);
+      assertEquals(
+          l.get("objective/kl").getAsDouble(), s.get("objective/kl").getAsDouble(), 1e-4, at);
+      assertEquals(
+          l.get("ppo/loss/policy").getAsDouble(), s.get("ppo/loss/policy").getAsDouble(), 1e-4, at);
+      assertEquals(
+          l.get("ppo/loss/value").getAsDouble(), s.get("ppo/loss/value").getAsDouble(), 1e-4, at);
     }
   }
 
