@@ -98,7 +98,8 @@ public final class PpoCommand implements Callable<Integer> {
               + " spark://HOST:PORT of a cluster started with `rlhf4j spark master|worker`;"
               + " executors read the base from model.dir (a preset is saved to"
               + " OUTPUT_DIR/base-model) and only the adapter and value head travel per step."
-              + " Prompts are then seeded one by one, so the samples differ from a local run")
+              + " Prompts are then seeded one by one, so the samples differ from a local run"
+              + " (--resume refuses to switch)")
   String sparkMaster;
 
   private CommandSpec spec;
@@ -185,7 +186,8 @@ public final class PpoCommand implements Callable<Integer> {
             cfg.model().preset(),
             cfg.model().seed(),
             cfg.reward().name(),
-            cfg.reward().options());
+            cfg.reward().options(),
+            sparkMaster);
     RunFingerprint recorded = resume ? RunFingerprint.read(runDir) : null;
     if (recorded != null) {
       recorded.checkResume(fingerprint, runDir);
@@ -194,7 +196,10 @@ public final class PpoCommand implements Callable<Integer> {
       SparkRollouts.requireFp32Base(cfg.model());
     }
     PpoConfig ppoConfig = cfg.ppo();
-    RewardFunction reward = RewardFunctions.load(cfg.reward().name(), cfg.reward().options());
+    RewardFunction reward =
+        sparkMaster != null // built and run by the executors: only the name is needed here
+            ? SparkRollouts.onExecutors(cfg.reward().name())
+            : RewardFunctions.load(cfg.reward().name(), cfg.reward().options());
     Files.createDirectories(runDir);
     Files.copy(config, runDir.resolve("run_config.yaml"), StandardCopyOption.REPLACE_EXISTING);
     fingerprint.write(runDir);

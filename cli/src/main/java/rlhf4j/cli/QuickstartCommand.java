@@ -66,8 +66,9 @@ public final class QuickstartCommand implements Callable<Integer> {
       names = "--spark-master",
       paramLabel = "URL",
       description =
-          "run the PPO rollouts on Spark (local[N] or spark://HOST:PORT, see `rlhf4j spark`);"
-              + " prompts are then seeded one by one, so the samples differ from a local run")
+          "run the rollouts of ppo, grpo or rloo on Spark (local[N] or spark://HOST:PORT, see"
+              + " `rlhf4j spark`; not dpo, which has none); completions are then seeded one by"
+              + " one, so the samples differ from a local run")
   String sparkMaster;
 
   /** Concise output: DJL's start-up INFO lines are noise here (unless the user set a level). */

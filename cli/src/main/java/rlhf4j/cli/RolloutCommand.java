@@ -73,9 +73,11 @@ abstract class RolloutCommand extends PolicyCommand {
   /**
    * {@code setup} with the run's rollouts: the local generator, or with {@code --spark-master} a
    * Spark source (closed when the command ends) that scores with the config's reward functions and
-   * runs the reference on the executors when the trainer needs reference or old log-probs.
+   * runs the reference on the executors when the trainer needs reference or old log-probs. A resume
+   * that would switch between the two (they seed differently) is refused ({@link RolloutSeeds}).
    */
   TrainerSetup withRollouts(Context c, TrainerSetup setup) throws IOException {
+    RolloutSeeds.checkOrRecord(c.runDir(), resume, sparkMaster);
     GenerationConfig generation = generation(c);
     setup.generation(generation).padId(generation.padTokenId());
     if (sparkMaster == null) {
@@ -129,6 +131,10 @@ abstract class RolloutCommand extends PolicyCommand {
     List<RewardFunction> funcs = new ArrayList<>();
     try {
       for (PpoRunConfig.Reward r : c.config().rewardFuncs()) {
+        if (spark != null) { // built and run by the executors: only the name is needed here
+          funcs.add(SparkRollouts.onExecutors(r.name()));
+          continue;
+        }
         RewardFunction f = RewardFunctions.load(r.name(), r.options());
         loaded.add(f);
         funcs.add(RewardFunction.named(r.name(), f));

@@ -22,9 +22,10 @@ import java.util.stream.Stream;
 import rlhf4j.policy.io.AtomicFiles;
 
 /**
- * What a PPO run was started with: a fingerprint of the base model and of the reward, written as
- * {@value #FILE} in the run folder (beside the checkpoints) so {@code --resume} over a different
- * base model or reward is refused with a message saying what differs.
+ * What a PPO run was started with: a fingerprint of the base model and of the reward, and how its
+ * rollouts are seeded, written as {@value #FILE} in the run folder (beside the checkpoints) so
+ * {@code --resume} over a different base model or reward, or across {@code --spark-master}, is
+ * refused with a message saying what differs.
  *
  * <p>The base fingerprint hashes {@code config.json} and each {@code *.safetensors} file: whole
  * files up to {@value #FULL_HASH_LIMIT} bytes, larger ones by their size, header and 16 evenly
@@ -35,20 +36,27 @@ import rlhf4j.policy.io.AtomicFiles;
  * @param baseSha256 the base model's hash
  * @param reward the reward's name and options
  * @param rewardSha256 hash of a reward model folder named by a {@code path} option, or empty
+ * @param rolloutSeeds the rollouts' seeding scheme ({@link RolloutSeeds#id()}: local or Spark), or
+ *     empty when the run predates the field
  */
-record RunFingerprint(String base, String baseSha256, String reward, String rewardSha256) {
+record RunFingerprint(
+    String base, String baseSha256, String reward, String rewardSha256, String rolloutSeeds) {
   static final String FILE = "run_fingerprint.json";
   static final long FULL_HASH_LIMIT = 64L << 20;
   private static final int SAMPLES = 16;
   private static final int SAMPLE_BYTES = 64 << 10;
 
-  /** The fingerprint of a run on {@code modelDir} (or the preset) with {@code reward}. */
+  /**
+   * The fingerprint of a run on {@code modelDir} (or the preset) with {@code reward}, its rollouts
+   * on Spark when {@code sparkMaster} is set.
+   */
   static RunFingerprint of(
       Path modelDir,
       String preset,
       long presetSeed,
       String rewardName,
-      Map<String, String> rewardOptions)
+      Map<String, String> rewardOptions,
+      String sparkMaster)
       throws IOException {
     String base;
     String baseHash;
@@ -66,7 +74,8 @@ record RunFingerprint(String base, String baseSha256, String reward, String rewa
     if (path != null && Files.isDirectory(Path.of(path))) {
       rewardHash = folderHash(Path.of(path));
     }
-    return new RunFingerprint(base, baseHash, reward, rewardHash);
+    return new RunFingerprint(
+        base, baseHash, reward, rewardHash, RolloutSeeds.of(sparkMaster).id());
   }
 
   /** Writes it into {@code runDir}. */
@@ -76,6 +85,7 @@ record RunFingerprint(String base, String baseSha256, String reward, String rewa
     o.addProperty("base_model_sha256", baseSha256);
     o.addProperty("reward", reward);
     o.addProperty("reward_sha256", rewardSha256);
+    o.addProperty("rollout_seeds", rolloutSeeds);
     AtomicFiles.writeString(
         runDir.resolve(FILE), new GsonBuilder().setPrettyPrinting().create().toJson(o) + "\n");
   }
@@ -92,7 +102,8 @@ record RunFingerprint(String base, String baseSha256, String reward, String rewa
           o.get("base_model").getAsString(),
           o.get("base_model_sha256").getAsString(),
           o.get("reward").getAsString(),
-          o.get("reward_sha256").getAsString());
+          o.get("reward_sha256").getAsString(),
+          o.has("rollout_seeds") ? o.get("rollout_seeds").getAsString() : "");
     } catch (JsonParseException | IllegalStateException | NullPointerException e) {
       throw new IllegalArgumentException(
           f + " is damaged (" + e.getMessage() + "); delete it to resume without the check");
@@ -136,6 +147,11 @@ record RunFingerprint(String base, String baseSha256, String reward, String rewa
               + " output folder (recorded in "
               + runDir.resolve(FILE)
               + ")");
+    }
+    if (!rolloutSeeds.isEmpty() && !now.rolloutSeeds.isEmpty()) {
+      Path file = runDir.resolve(FILE);
+      RolloutSeeds.check(
+          RolloutSeeds.parse(rolloutSeeds, file), RolloutSeeds.parse(now.rolloutSeeds, file), file);
     }
   }
 

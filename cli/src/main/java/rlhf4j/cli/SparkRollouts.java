@@ -16,6 +16,7 @@ import rlhf4j.policy.lora.LoraModel;
 import rlhf4j.policy.model.CausalLM;
 import rlhf4j.policy.model.ValueHead;
 import rlhf4j.policy.quant.BaseDtype;
+import rlhf4j.reward.RewardFunction;
 import rlhf4j.rollout.GenerationConfig;
 
 /**
@@ -125,6 +126,24 @@ final class SparkRollouts {
               p != null && !p.isAbsolute() && Files.exists(p) ? p.toAbsolutePath().toString() : v);
         });
     return new RewardSpec(name, options);
+  }
+
+  /**
+   * The driver's stand-in for a reward the executors build and run: it carries the name (for the
+   * trainer's metric keys) but loads nothing here (no reward model read, no HTTP client opened),
+   * since the trainer takes the scores from the Spark rollout. Called, it fails: a rollout came
+   * without its scores.
+   */
+  static RewardFunction onExecutors(String name) {
+    return RewardFunction.named(
+        name,
+        batch -> {
+          throw new IllegalStateException(
+              "reward "
+                  + name
+                  + " runs on the Spark executors, but a rollout reached the driver without its"
+                  + " scores");
+        });
   }
 
   /** One line about the last step's traffic, for the end of a run. */

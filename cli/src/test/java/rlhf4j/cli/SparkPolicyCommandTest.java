@@ -7,8 +7,13 @@ import com.google.gson.JsonObject;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import org.apache.spark.TaskContext;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import rlhf4j.reward.RewardFunction;
 
 /**
  * {@code grpo} and {@code rloo} with {@code --spark-master local[2]}: completions, log-probs and
@@ -52,6 +57,64 @@ class SparkPolicyCommandTest {
         CliRun.run("grpo", "--config", again.toString(), "--spark-master", "local[2]");
     assertEquals(ExitCodes.USAGE, refused.code(), refused.out());
     assertTrue(refused.err().contains("lora.adapter"), refused.err());
+  }
+
+  /**
+   * A reward that records where it is built: inside a Spark task (an executor) or not (the driver).
+   * With {@code local[N]} the executor is this JVM, so the task context tells them apart.
+   */
+  public static final class WhereBuilt implements RewardFunction {
+    static final List<Boolean> IN_TASK = Collections.synchronizedList(new ArrayList<>());
+
+    public WhereBuilt() {
+      IN_TASK.add(TaskContext.get() != null);
+    }
+
+    @Override
+    public float[] score(List<Sample> batch) {
+      float[] s = new float[batch.size()];
+      for (int i = 0; i < s.length; i++) {
+        s[i] = batch.get(i).responseLength();
+      }
+      return s;
+    }
+  }
+
+  @Test
+  void theDriverBuildsNoRewardFunctionOnlyTheExecutorsDo() throws IOException {
+    for (String command : new String[] {"grpo", "rloo"}) {
+      WhereBuilt.IN_TASK.clear();
+      Path run = tmp.resolve(command + "-where");
+      Path cfg = tmp.resolve(command + "-where.yaml");
+      Files.writeString(
+          cfg,
+          PolicyCommandsTest.grpoYaml(run, 1)
+              .replace(
+                  "    - {name: keyword, keywords: \"x\"}\n",
+                  "    - {name: " + WhereBuilt.class.getName() + "}\n"));
+      CliRun.Result r =
+          CliRun.run(command, "--config", cfg.toString(), "--spark-master", "local[2]");
+      assertEquals(0, r.code(), r.err());
+      assertTrue(
+          PolicyCommandsTest.line(run.resolve("metrics.jsonl"), 0)
+              .has("rewards/" + WhereBuilt.class.getName() + "/mean"));
+      assertTrue(!WhereBuilt.IN_TASK.isEmpty(), "the executors built it");
+      assertEquals(
+          List.of(), WhereBuilt.IN_TASK.stream().filter(t -> !t).toList(), "built on the driver");
+    }
+  }
+
+  @Test
+  void anUnknownRewardNameStillStopsTheRunAsAUsageError() throws IOException {
+    Path run = tmp.resolve("unknown");
+    Path cfg = tmp.resolve("unknown.yaml");
+    Files.writeString(
+        cfg,
+        PolicyCommandsTest.grpoYaml(run, 1)
+            .replace("    - {name: keyword, keywords: \"x\"}\n", "    - {name: nosuch}\n"));
+    CliRun.Result r = CliRun.run("grpo", "--config", cfg.toString(), "--spark-master", "local[2]");
+    assertEquals(ExitCodes.USAGE, r.code(), r.err());
+    assertTrue(r.err().contains("unknown reward 'nosuch'"), r.err());
   }
 
   @Test

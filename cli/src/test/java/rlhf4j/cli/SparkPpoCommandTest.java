@@ -37,6 +37,22 @@ class SparkPpoCommandTest {
   }
 
   @Test
+  void theDriverBuildsNoRewardOnlyTheExecutorsDo() throws IOException {
+    SparkPolicyCommandTest.WhereBuilt.IN_TASK.clear();
+    Path run = tmp.resolve("where");
+    Path cfg = tmp.resolve("where.yaml");
+    Files.writeString(
+        cfg,
+        PpoCommandTest.yaml(
+            run, 1, "{name: " + SparkPolicyCommandTest.WhereBuilt.class.getName() + "}"));
+    CliRun.Result r = CliRun.run("ppo", "--config", cfg.toString(), "--spark-master", "local[2]");
+    assertEquals(0, r.code(), r.err());
+    List<Boolean> built = List.copyOf(SparkPolicyCommandTest.WhereBuilt.IN_TASK);
+    assertTrue(!built.isEmpty(), "the executors built it");
+    assertEquals(List.of(), built.stream().filter(t -> !t).toList(), "built on the driver");
+  }
+
+  @Test
   void aRewardModelIsLoadedOnTheExecutors() throws IOException {
     Path rm = tmp.resolve("rm");
     try (rlhf4j.reward.model.RewardModel model =

@@ -72,13 +72,35 @@ public final class ExecutorPolicy {
     return CACHE.size();
   }
 
-  /** Frees every cached model of this JVM (tests; a later task loads again). */
+  /**
+   * Frees every cached model of this JVM and closes every cached reward that holds resources (a
+   * reward model's weights, an HTTP client); a later task loads again.
+   *
+   * @throws IllegalStateException after freeing the rest, when a reward failed to close
+   */
   public static synchronized void clearAll() {
     for (ExecutorPolicy p : CACHE.values()) {
       p.close();
     }
     CACHE.clear();
+    IllegalStateException failed = null;
+    for (Map.Entry<RewardSpec, RewardFunction> e : REWARDS.entrySet()) {
+      if (e.getValue() instanceof AutoCloseable c) {
+        try {
+          c.close();
+        } catch (Exception ex) {
+          if (failed == null) {
+            failed = new IllegalStateException("cannot close reward " + e.getKey(), ex);
+          } else {
+            failed.addSuppressed(ex);
+          }
+        }
+      }
+    }
     REWARDS.clear();
+    if (failed != null) {
+      throw failed;
+    }
   }
 
   /** What a task uses while its lease is open; close it when the task's forwards are done. */

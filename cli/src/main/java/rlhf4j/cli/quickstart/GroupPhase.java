@@ -7,6 +7,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
+import rlhf4j.distributed.BaseModelSpec;
+import rlhf4j.distributed.RewardSpec;
+import rlhf4j.distributed.SparkRolloutSource;
 import rlhf4j.policy.lora.LoraModel;
 import rlhf4j.policy.tokenizer.Tokenizer;
 import rlhf4j.policy.train.MetricsWriter;
@@ -14,12 +17,17 @@ import rlhf4j.policy.train.ProgressReporter;
 import rlhf4j.ppo.PolicyTrainer;
 import rlhf4j.ppo.RunConfig;
 import rlhf4j.ppo.TrainerSetup;
+import rlhf4j.ppo.grpo.GrpoConfig;
 import rlhf4j.ppo.grpo.GrpoTrainer;
+import rlhf4j.ppo.rloo.RlooConfig;
 import rlhf4j.ppo.rloo.RlooTrainer;
 import rlhf4j.reference.AdapterSwitchingReference;
 import rlhf4j.reward.RewardFunction;
 import rlhf4j.reward.builtin.MissingEosPenalty;
 import rlhf4j.reward.model.RewardModel;
+import rlhf4j.rollout.GenerationConfig;
+import rlhf4j.rollout.Rollout;
+import rlhf4j.rollout.RolloutSource;
 
 /**
  * Quickstart phase 5 with GRPO or RLOO ({@code --algorithm grpo|rloo}): LoRA adapters on the SFT
@@ -27,12 +35,33 @@ import rlhf4j.reward.model.RewardModel;
  * reward model less the missing-EOS penalty), no value head; the reference is the model with
  * adapters off. Writes {@code metrics.jsonl} (TRL's GRPO/RLOO keys plus {@code
  * judge/positive_rate}).
+ *
+ * <p>With {@code --spark-master} the rollouts, their old and reference log-probs and the reward run
+ * on Spark executors ({@link SparkRolloutSource}: base {@code out/sft}, reward {@link
+ * QuickstartReward} from {@code out/reward_model}); only the adapter is broadcast, and the driver
+ * judges each step's completions from the rollout. Each completion then samples from a seed of its
+ * own, so the samples differ from the local run's one stream per batch.
  */
 final class GroupPhase {
   private GroupPhase() {}
 
   static TrainingCurves run(
       QuickstartContext ctx, LoraModel lora, RewardModel rewardModel, Tokenizer tokenizer)
+      throws IOException {
+    return run(ctx, lora, rewardModel, tokenizer, null);
+  }
+
+  /**
+   * The phase with {@code localRollouts} in place of the trainer's local generator when no Spark
+   * master is set (null: the trainer's own; a test passes the per-prompt-seeded local source that
+   * Spark's rollouts must equal).
+   */
+  static TrainingCurves run(
+      QuickstartContext ctx,
+      LoraModel lora,
+      RewardModel rewardModel,
+      Tokenizer tokenizer,
+      RolloutSource localRollouts)
       throws IOException {
     ctx.beginPhase();
     QuickstartAlgorithm algorithm = ctx.algorithm();
@@ -62,17 +91,28 @@ final class GroupPhase {
               judged[0] = positive / (double) batch.size();
               return scored.score(batch);
             });
+    GenerationConfig generation = PpoPhase.generation(recipe, tokenizer, ctx.seed(10));
+    // with --spark-master the executors read the SFT model and the reward model from their folders
+    SparkRolloutSource spark =
+        ctx.options().sparkMaster() == null
+            ? null
+            : sparkRollouts(ctx, lora, tokenizer, generation, runSeed(ctx));
+    RolloutSource source = spark != null ? spark : localRollouts;
+    // the reward runs where the rollouts do: judge the completions here as they arrive
+    Judged judging = source == null ? null : new Judged(source, grammar, tokenizer, barrier);
     TrainerSetup setup =
         TrainerSetup.builder()
             .model(lora.model())
             .trainable(lora.trainableParameters())
             .reference(new AdapterSwitchingReference(lora))
-            .generation(PpoPhase.generation(recipe, tokenizer, ctx.seed(10)))
+            .generation(generation)
+            .rolloutSource(judging) // null: the local generator
             .tokenizer(tokenizer)
             .padId(tokenizer.padId());
     TrainingCurves run = TrainingCurves.empty(algorithm);
     String label = algorithm.cliName();
-    try (Trainer trainer = Trainer.create(algorithm, setup, ctx);
+    try (SparkRolloutSource closeSpark = spark;
+        Trainer trainer = Trainer.create(algorithm, setup, ctx);
         ProgressReporter bar = reporter.bar("5/7 " + label, trainer.steps());
         MetricsWriter metrics = MetricsWriter.create(ctx.out().resolve("metrics.jsonl"))) {
       long total = trainer.steps();
@@ -80,6 +120,12 @@ final class GroupPhase {
           prompts,
           List.of(reward),
           (t, stats) -> {
+            if (judging != null) {
+              judged[0] = judging.positiveRate;
+            }
+            if (spark != null) {
+              run.distributed().putAll(spark.lastRolloutStats());
+            }
             Map<String, Double> row = new LinkedHashMap<>(stats);
             row.put("judge/positive_rate", judged[0]);
             metrics.write(t.stepCount(), row);
@@ -114,6 +160,95 @@ final class GroupPhase {
           run.lastKl());
     }
     return run;
+  }
+
+  /** The run seed of the phase's trainer, which seeds its rollouts (local or on Spark). */
+  static long runSeed(QuickstartContext ctx) {
+    AlgorithmRecipes recipes = ctx.algorithmRecipes();
+    PolicyRecipe<?> r =
+        ctx.algorithm() == QuickstartAlgorithm.RLOO ? recipes.rloo() : recipes.grpo();
+    return r.seeded(ctx.seed(14)).run().seed();
+  }
+
+  /** Whether the trainer takes old or reference log-probs (a KL term, several iterations). */
+  private static boolean needsLogProbs(QuickstartContext ctx) {
+    AlgorithmRecipes recipes = ctx.algorithmRecipes();
+    if (ctx.algorithm() == QuickstartAlgorithm.RLOO) {
+      RlooConfig c = recipes.rloo().config();
+      return c.beta() != 0.0 || c.numIterations() > 1;
+    }
+    GrpoConfig c = recipes.grpo().config();
+    return c.needsReference() || c.needsOldLogProbs();
+  }
+
+  /**
+   * The step's rollouts on Spark: base {@code out/sft}, the reward {@link QuickstartReward} as the
+   * one reward function, and the reference on the executors when the trainer needs reference or old
+   * log-probs.
+   */
+  private static SparkRolloutSource sparkRollouts(
+      QuickstartContext ctx,
+      LoraModel lora,
+      Tokenizer tokenizer,
+      GenerationConfig generation,
+      long seed) {
+    Map<String, String> options =
+        Map.of(
+            "path", ctx.out().resolve("reward_model").toAbsolutePath().toString(),
+            "eos", String.valueOf(tokenizer.eosId()),
+            "penalty", String.valueOf(ctx.recipe().missingEosPenalty()));
+    return SparkRolloutSource.builder()
+        .master(ctx.options().sparkMaster())
+        .base(new BaseModelSpec(ctx.out().resolve("sft").toAbsolutePath().toString()))
+        .policy(lora)
+        .generation(generation)
+        .rewardFuncs(List.of(new RewardSpec(QuickstartReward.class.getName(), options)))
+        .reference(needsLogProbs(ctx))
+        .seed(seed)
+        .build();
+  }
+
+  /**
+   * A source whose rollouts the grammar judges on arrival (the share of positive prompt + response
+   * texts), since the trainer calls no reward here when the rollout carries its scores.
+   */
+  private static final class Judged implements RolloutSource {
+    private final RolloutSource source;
+    private final SentimentGrammar grammar;
+    private final Tokenizer tokenizer;
+    private final GcBarrier barrier;
+    double positiveRate;
+
+    Judged(RolloutSource source, SentimentGrammar grammar, Tokenizer tokenizer, GcBarrier barrier) {
+      this.source = source;
+      this.grammar = grammar;
+      this.tokenizer = tokenizer;
+      this.barrier = barrier;
+    }
+
+    @Override
+    public Rollout rollout(List<long[]> prompts, long step) {
+      Rollout r = source.rollout(prompts, step);
+      if (r.rewardsPerFunc() != null) {
+        barrier.pass(); // the reward, which passes it otherwise, runs on the executors
+      }
+      long positive = 0;
+      for (int i = 0; i < r.size(); i++) {
+        String text =
+            tokenizer.decode(r.queries().get(i), true)
+                + tokenizer.decode(r.responses().get(i), true);
+        if (grammar.judge(text).isPositive()) {
+          positive++;
+        }
+      }
+      positiveRate = positive / (double) r.size();
+      return r;
+    }
+
+    @Override
+    public Map<String, Double> lastRolloutStats() {
+      return source.lastRolloutStats();
+    }
   }
 
   /** GRPO's or RLOO's trainer behind one face: both train on prompts and reward functions. */

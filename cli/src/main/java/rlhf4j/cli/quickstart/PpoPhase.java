@@ -24,6 +24,7 @@ import rlhf4j.reward.builtin.MissingEosPenalty;
 import rlhf4j.reward.model.RewardModel;
 import rlhf4j.rollout.GenerationConfig;
 import rlhf4j.rollout.Rollout;
+import rlhf4j.rollout.RolloutSource;
 import rlhf4j.rollout.sampling.SamplingConfig;
 
 /**
@@ -40,6 +41,22 @@ final class PpoPhase {
       ValueHead valueHead,
       RewardModel rewardModel,
       Tokenizer tokenizer)
+      throws IOException {
+    return run(ctx, lora, valueHead, rewardModel, tokenizer, null);
+  }
+
+  /**
+   * The phase with {@code localRollouts} in place of the trainer's local generator when no Spark
+   * master is set (null: the trainer's own; a test passes the per-prompt-seeded local source that
+   * Spark's rollouts must equal). Either source's rollouts are judged from their token ids.
+   */
+  static TrainingCurves run(
+      QuickstartContext ctx,
+      LoraModel lora,
+      ValueHead valueHead,
+      RewardModel rewardModel,
+      Tokenizer tokenizer,
+      RolloutSource localRollouts)
       throws IOException {
     ctx.beginPhase();
     QuickstartRecipe recipe = ctx.recipe();
@@ -84,7 +101,7 @@ final class PpoPhase {
             .reference(new AdapterSwitchingReference(lora))
             .config(config)
             .generation(generation(recipe, tokenizer, ctx.seed(10)))
-            .rolloutSource(spark) // null: the local generator
+            .rolloutSource(spark != null ? spark : localRollouts) // null: the local generator
             .tokenizer(tokenizer)
             .padId(tokenizer.padId())
             .build();
@@ -98,8 +115,10 @@ final class PpoPhase {
           reward,
           total,
           (t, rollout, stats) -> {
-            if (spark != null) { // the reward ran on the executors: judge the rollout here
+            if (spark != null || localRollouts != null) { // judged from the ids, as on Spark
               judged[0] = judgedPositive(grammar, tokenizer, rollout);
+            }
+            if (spark != null) { // the reward ran on the executors
               run.distributed().putAll(spark.lastRolloutStats());
             }
             Map<String, Double> row = new LinkedHashMap<>(stats);

@@ -14,8 +14,8 @@ import java.util.Objects;
  * @param quiet no progress bars and no logs, only the final one-line result
  * @param threads intra-op threads for PyTorch, 0 for the engine default
  * @param algorithm the policy-optimisation step (phase 5); PPO unless chosen
- * @param sparkMaster run the PPO rollouts on Spark ({@code local[N]}, {@code spark://HOST:PORT}),
- *     or null for the local generator
+ * @param sparkMaster run the rollouts of PPO, GRPO or RLOO on Spark ({@code local[N]}, {@code
+ *     spark://HOST:PORT}), or null for the local generator; DPO has no rollouts and refuses it
  */
 public record QuickstartOptions(
     Path out,
@@ -37,11 +37,11 @@ public record QuickstartOptions(
       throw new IllegalArgumentException(
           "threads must be >= 0 (0 = engine default), got " + threads);
     }
-    if (sparkMaster != null && algorithm != QuickstartAlgorithm.PPO) {
+    if (sparkMaster != null && algorithm == QuickstartAlgorithm.DPO) {
       throw new IllegalArgumentException(
-          "--spark-master runs PPO's rollouts on Spark; it does not support --algorithm "
-              + algorithm.label()
-              + " yet: drop one of the two options");
+          "--spark-master runs the rollouts of PPO, GRPO and RLOO on Spark, but --algorithm dpo"
+              + " trains on fixed preference pairs and has no rollouts: drop --spark-master, or"
+              + " choose --algorithm ppo, grpo or rloo");
     }
   }
 

@@ -12,7 +12,8 @@ import rlhf4j.reward.model.RewardModel;
  * reward model saved in folder {@code path}, less {@code penalty} for a response without EOS id
  * {@code eos} (what {@link PpoPhase} scores with locally).
  */
-public final class QuickstartReward implements RewardFunction {
+public final class QuickstartReward implements RewardFunction, AutoCloseable {
+  private final RewardModel model;
   private final RewardFunction scored;
 
   /** Options: {@code path} (the reward model folder), {@code eos}, {@code penalty}. */
@@ -24,7 +25,7 @@ public final class QuickstartReward implements RewardFunction {
     }
     // the ids as the policy produced them, like the in-memory model PpoPhase scores with (the
     // reward-model plug-in would re-encode the decoded texts when the folder has a tokenizer)
-    RewardModel model = RewardModel.load(Path.of(path));
+    this.model = RewardModel.load(Path.of(path));
     this.scored =
         MissingEosPenalty.builder(model)
             .eosId(Long.parseLong(options.get("eos")))
@@ -40,5 +41,11 @@ public final class QuickstartReward implements RewardFunction {
   @Override
   public String name() {
     return "reward_model";
+  }
+
+  /** Frees the reward model's weights. */
+  @Override
+  public void close() {
+    model.close();
   }
 }

@@ -17,8 +17,8 @@ import java.util.Map;
  * @param policyLoss the policy loss of each step ({@code ppo/loss/policy} or {@code loss})
  * @param valueLoss PPO's {@code ppo/loss/value}; empty for the critic-free algorithms
  * @param judgedPositive the grammar-judged positive rate of each step's rollouts; empty for DPO
- * @param distributed the last step's {@code distributed/...} traffic stats when PPO's rollouts ran
- *     on Spark; empty otherwise
+ * @param distributed the last step's {@code distributed/...} traffic stats when the rollouts ran on
+ *     Spark; empty otherwise
  */
 record TrainingCurves(
     QuickstartAlgorithm algorithm,
