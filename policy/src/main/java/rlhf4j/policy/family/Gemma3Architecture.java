@@ -33,10 +33,18 @@ import rlhf4j.policy.model.ResidualLayout;
  * {@code pre_feedforward_layernorm}, {@code post_feedforward_layernorm} ({@code
  * Gemma3DecoderLayer.forward}, {@link ResidualLayout#SANDWICH}); per-head q/k norms before RoPE;
  * GeGLU with tanh GELU ({@code hidden_activation}); attention scale {@code
- * query_pre_attn_scalar^-0.5} (only {@code query_pre_attn_scalar == head_dim} is supported);
- * sliding layers ({@code layer_types}, or every layer but each {@code sliding_window_pattern}-th)
- * with their own RoPE base {@code rope_local_base_freq} and no rope scaling; tied embeddings. Soft
- * capping (Gemma 2) is refused.
+ * query_pre_attn_scalar^-0.5} ({@code Gemma3Attention.__init__}: {@code self.scaling =
+ * config.query_pre_attn_scalar**-0.5}; Gemma 3 27B: 168 with head_dim 128); sliding layers ({@code
+ * layer_types}, or every layer but each {@code sliding_window_pattern}-th) with their own RoPE base
+ * {@code rope_local_base_freq} and no rope scaling; tied embeddings.
+ *
+ * <p>Soft-capping: {@code final_logit_softcapping} caps the logits ({@code
+ * Gemma3ForCausalLM.forward}: {@code logits / cap}, {@code tanh}, {@code * cap}; {@link
+ * ModelConfig#finalLogitSoftcap()}). {@code attn_logit_softcapping} is read and saved back but, as
+ * in transformers, not applied: {@code Gemma3Attention.forward} (modeling_gemma3.py and
+ * modular_gemma3.py, which overrides Gemma 2's forward) calls the attention function without Gemma
+ * 2's {@code softcap=self.attn_logit_softcapping}, so no attention implementation caps Gemma 3's
+ * scores.
  */
 final class Gemma3Architecture implements LlamaStyleNames {
   private static final double STD = 0.02; // Gemma3TextConfig initializer_range
@@ -81,6 +89,7 @@ final class Gemma3Architecture implements LlamaStyleNames {
   /** One attention_bias, no MLP bias, full rotary, four-norm blocks. */
   @Override
   public void validate(ModelConfig c) {
+    HfJson.requireNoLongRope(c);
     if (c.qkvBias() != c.attnOutBias()) {
       throw new IllegalArgumentException(
           "gemma3_text has one attention_bias for q/k/v and o_proj: qkvBias and attnOutBias must"
@@ -168,7 +177,7 @@ final class Gemma3Architecture implements LlamaStyleNames {
             c.numKvHeads(),
             c.headDim(),
             c.rotaryDims(),
-            1.0 / Math.sqrt(c.headDim()), // query_pre_attn_scalar ** -0.5, scalar = head_dim
+            c.attentionScale(), // query_pre_attn_scalar ** -0.5 (Gemma3Attention.scaling)
             Modules.norm(c, p, l + ".self_attn.q_norm"),
             Modules.norm(c, p, l + ".self_attn.k_norm"),
             Attention.QkNormScope.PER_HEAD,
@@ -191,20 +200,10 @@ final class Gemma3Architecture implements LlamaStyleNames {
 
   @Override
   public ModelConfig.Builder readHfConfig(String modelType, JsonObject j) {
-    for (String cap : List.of("final_logit_softcapping", "attn_logit_softcapping")) {
-      if (j.has(cap) && !j.get(cap).isJsonNull()) {
-        throw new IllegalArgumentException(
-            cap + " is not supported (Gemma 3 has none), got " + j.get(cap));
-      }
-    }
     int heads = req(j, "num_attention_heads");
     int layers = req(j, "num_hidden_layers");
     int headDim = intOr(j, "head_dim", 256);
-    int scalar = intOr(j, "query_pre_attn_scalar", 256);
-    if (scalar != headDim) {
-      throw new IllegalArgumentException(
-          "query_pre_attn_scalar must equal head_dim (" + headDim + "), got " + scalar);
-    }
+    double scalar = positiveOr(j, "query_pre_attn_scalar", 256); // Gemma3TextConfig default
     boolean bias = bool(j, "attention_bias", false);
     int window = HfJson.windowOr(j, "sliding_window", 4096);
     List<AttentionType> types = new ArrayList<>();
@@ -254,7 +253,38 @@ final class Gemma3Architecture implements LlamaStyleNames {
         .attnOutBias(bias)
         .mlpBias(false)
         .slidingWindow(slides ? window : 0)
-        .layerTypes(slides ? types : List.of());
+        .layerTypes(slides ? types : List.of())
+        .queryPreAttnScalar(scalar == headDim ? 0 : scalar) // 0 = head_dim
+        .attnLogitSoftcap(positiveOr(j, "attn_logit_softcapping", 0))
+        .finalLogitSoftcap(positiveOr(j, "final_logit_softcapping", 0));
+  }
+
+  /** A number > 0, or {@code dflt} when absent or null (JSON null = no soft cap). */
+  private static double positiveOr(JsonObject j, String field, double dflt) {
+    double v = dbl(j, field, dflt);
+    if (j.has(field) && !j.get(field).isJsonNull() && !(v > 0)) {
+      throw new IllegalArgumentException(
+          field + " must be a number > 0" + (dflt == 0 ? " or null" : "") + ", got " + v);
+    }
+    return v;
+  }
+
+  /** A whole number as an int (as transformers types these fields), else as it is. */
+  private static void addNumber(JsonObject j, String field, double v) {
+    if (v == Math.rint(v) && Math.abs(v) < Integer.MAX_VALUE) {
+      j.addProperty(field, (int) v);
+    } else {
+      j.addProperty(field, v);
+    }
+  }
+
+  /** A soft cap, null when there is none. */
+  private static void addCap(JsonObject j, String field, double cap) {
+    if (cap > 0) {
+      j.addProperty(field, cap);
+    } else {
+      j.add(field, JsonNull.INSTANCE);
+    }
   }
 
   @Override
@@ -265,13 +295,16 @@ final class Gemma3Architecture implements LlamaStyleNames {
     j.addProperty("hidden_activation", c.activation().hfName());
     j.addProperty("num_key_value_heads", c.numKvHeads());
     j.addProperty("head_dim", c.headDim());
-    j.addProperty("query_pre_attn_scalar", c.headDim());
+    addNumber(
+        j,
+        "query_pre_attn_scalar",
+        c.queryPreAttnScalar() > 0 ? c.queryPreAttnScalar() : c.headDim());
     j.addProperty("rms_norm_eps", c.normEps());
     j.addProperty("rope_theta", c.ropeTheta());
     j.addProperty("rope_local_base_freq", c.slidingRopeTheta());
     j.addProperty("attention_bias", c.qkvBias());
-    j.add("final_logit_softcapping", JsonNull.INSTANCE);
-    j.add("attn_logit_softcapping", JsonNull.INSTANCE);
+    addCap(j, "final_logit_softcapping", c.finalLogitSoftcap());
+    addCap(j, "attn_logit_softcapping", c.attnLogitSoftcap());
     j.addProperty("sliding_window", c.hasSlidingLayers() ? c.slidingWindow() : 0);
     JsonArray types = new JsonArray();
     for (int i = 0; i < c.numLayers(); i++) {

@@ -65,6 +65,8 @@ final class Gpt2Architecture implements Architecture {
   /** Rules of GPT-2's fixed layout: fused c_attn of width 3·D, no GQA, tied head. */
   @Override
   public void validate(ModelConfig c) {
+    HfJson.requirePlainAttention(c);
+    HfJson.requireNoLongRope(c);
     HfJson.requireNoSliding(c);
     HfJson.requireOneRopeBase(c);
     HfJson.requireResidual(c, ResidualLayout.SEQUENTIAL);

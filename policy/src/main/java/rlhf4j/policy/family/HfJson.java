@@ -110,22 +110,88 @@ final class HfJson {
     return dbl(j, field, dflt);
   }
 
-  static RopeScaling ropeScaling(JsonObject j) {
+  /** The rope scaling object ({@code rope_parameters} in transformers 5, else rope_scaling). */
+  private static JsonObject ropeScalingObject(JsonObject j) {
     JsonElement e = ropeParameters(j) != null ? j.get("rope_parameters") : j.get("rope_scaling");
     if (e == null || e.isJsonNull()) {
       return null;
     }
-    JsonObject r = e.getAsJsonObject();
-    String type = r.has("rope_type") ? r.get("rope_type").getAsString() : str(r, "type", "default");
-    if (type.equals("default")) {
+    if (!e.isJsonObject()) {
+      throw new IllegalArgumentException("field rope_scaling must be an object or null, got " + e);
+    }
+    return e.getAsJsonObject();
+  }
+
+  private static String ropeType(JsonObject r) {
+    return r.has("rope_type") ? str(r, "rope_type", "default") : str(r, "type", "default");
+  }
+
+  /** linear or llama3 rope scaling, or null; longrope is refused (Phi-3 only). */
+  static RopeScaling ropeScaling(JsonObject j) {
+    JsonObject r = ropeScalingObject(j);
+    if (r == null || ropeType(r).equals("default")) {
       return null;
     }
+    RopeScaling.Type type = RopeScaling.Type.fromHfName(ropeType(r));
+    if (type == RopeScaling.Type.LONGROPE) {
+      throw new IllegalArgumentException(
+          "rope_scaling type 'longrope' is supported for phi3 only (transformers recomputes"
+              + " Phi-3's cache when it switches factors), got it in a "
+              + str(j, "model_type", "?")
+              + " config");
+    }
     return new RopeScaling(
-        RopeScaling.Type.fromHfName(type),
+        type,
         dbl(r, "factor", 1),
         dbl(r, "low_freq_factor", 1),
         dbl(r, "high_freq_factor", 4),
         intOr(r, "original_max_position_embeddings", 8192));
+  }
+
+  /**
+   * Phi-3's rope scaling: as {@link #ropeScaling}, plus longrope (also under its old names {@code
+   * su} and {@code yarn}, which configuration_phi3.py maps to longrope). {@code
+   * original_max_position_embeddings} comes from the rope object (transformers 5) or the top level
+   * (Phi3Config, default 4096); two different values are refused, since transformers 4 reads the
+   * top level and 5 the rope object.
+   */
+  static RopeScaling phi3RopeScaling(JsonObject j) {
+    JsonObject r = ropeScalingObject(j);
+    String type = r == null ? "default" : ropeType(r);
+    if (!List.of("longrope", "su", "yarn").contains(type)) {
+      return ropeScaling(j);
+    }
+    int top = intOr(j, "original_max_position_embeddings", 4096); // Phi3Config default
+    int original = intOr(r, "original_max_position_embeddings", top);
+    if (j.has("original_max_position_embeddings") && original != top) {
+      throw new IllegalArgumentException(
+          "original_max_position_embeddings is "
+              + top
+              + " but rope_scaling.original_max_position_embeddings is "
+              + original
+              + "; transformers 4 and 5 would read different values: make them equal");
+    }
+    return RopeScaling.longRope(
+        doubles(r, "short_factor"),
+        doubles(r, "long_factor"),
+        original,
+        dbl(r, "factor", 0),
+        dbl(r, "attention_factor", 0));
+  }
+
+  /** A required JSON list of finite numbers in {@code rope_scaling}. */
+  private static List<Double> doubles(JsonObject r, String field) {
+    JsonElement e = r.get(field);
+    if (e == null || !e.isJsonArray()) {
+      throw new IllegalArgumentException(
+          "rope_scaling." + field + " must be a list of numbers for longrope, got " + e);
+    }
+    List<Double> out = new ArrayList<>();
+    int i = 0;
+    for (JsonElement v : e.getAsJsonArray()) {
+      out.add(finite("rope_scaling." + field + "[" + i++ + "]", v));
+    }
+    return out;
   }
 
   static void writeRopeScaling(JsonObject j, RopeScaling r) {
@@ -134,6 +200,24 @@ final class HfJson {
     }
     JsonObject o = new JsonObject();
     o.addProperty("rope_type", r.type().hfName());
+    if (r.type() == RopeScaling.Type.LONGROPE) {
+      JsonArray shortFactor = new JsonArray();
+      r.shortFactor().forEach(shortFactor::add);
+      JsonArray longFactor = new JsonArray();
+      r.longFactor().forEach(longFactor::add);
+      o.add("short_factor", shortFactor);
+      o.add("long_factor", longFactor);
+      if (r.factor() > 0) {
+        o.addProperty("factor", r.factor());
+      }
+      if (r.attentionFactor() > 0) {
+        o.addProperty("attention_factor", r.attentionFactor());
+      }
+      o.addProperty("original_max_position_embeddings", r.originalMaxPositions());
+      j.addProperty("original_max_position_embeddings", r.originalMaxPositions());
+      j.add("rope_scaling", o);
+      return;
+    }
     o.addProperty("factor", r.factor());
     if (r.type() == RopeScaling.Type.LLAMA3) {
       o.addProperty("low_freq_factor", r.lowFreqFactor());
@@ -245,6 +329,33 @@ final class HfJson {
               + java.util.Arrays.toString(allowed)
               + ": residual must be one of them, got "
               + c.residual());
+    }
+  }
+
+  /**
+   * Rejects Gemma's attention fields in a family whose HF model has none ({@code
+   * query_pre_attn_scalar}, {@code attn_logit_softcapping}, {@code final_logit_softcapping}): its
+   * config.json would not carry them and transformers would compute without them.
+   */
+  static void requirePlainAttention(ModelConfig c) {
+    if (c.queryPreAttnScalar() != 0 || c.attnLogitSoftcap() != 0 || c.finalLogitSoftcap() != 0) {
+      throw new IllegalArgumentException(
+          c.modelType()
+              + " has no query_pre_attn_scalar or logit soft-capping: queryPreAttnScalar,"
+              + " attnLogitSoftcap and finalLogitSoftcap must be 0, got "
+              + c.queryPreAttnScalar()
+              + ", "
+              + c.attnLogitSoftcap()
+              + " and "
+              + c.finalLogitSoftcap());
+    }
+  }
+
+  /** Rejects LongRoPE outside Phi-3 (the only family whose generation rlhf4j matches with it). */
+  static void requireNoLongRope(ModelConfig c) {
+    if (c.ropeScaling() != null && c.ropeScaling().type() == RopeScaling.Type.LONGROPE) {
+      throw new IllegalArgumentException(
+          "rope_scaling type 'longrope' is supported for phi3 only, got it for " + c.modelType());
     }
   }
 

@@ -73,6 +73,8 @@ final class LlamaArchitecture implements LlamaStyleNames {
    */
   @Override
   public void validate(ModelConfig c) {
+    HfJson.requirePlainAttention(c);
+    HfJson.requireNoLongRope(c);
     HfJson.requireResidual(c, ResidualLayout.SEQUENTIAL);
     HfJson.requireOneRopeBase(c);
     if (c.modelType().equals("llama")) {

@@ -66,6 +66,8 @@ final class NeoxArchitecture implements Architecture {
   /** GPT-NeoX has no sliding-window attention. */
   @Override
   public void validate(ModelConfig c) {
+    HfJson.requirePlainAttention(c);
+    HfJson.requireNoLongRope(c);
     HfJson.requireNoSliding(c);
     HfJson.requireOneRopeBase(c);
     HfJson.requireResidual(c, ResidualLayout.SEQUENTIAL, ResidualLayout.PARALLEL);

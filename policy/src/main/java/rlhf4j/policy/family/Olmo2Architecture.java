@@ -71,6 +71,8 @@ final class Olmo2Architecture implements LlamaStyleNames {
   /** One {@code attention_bias}, no MLP bias, full rotary, post-norm blocks, no window. */
   @Override
   public void validate(ModelConfig c) {
+    HfJson.requirePlainAttention(c);
+    HfJson.requireNoLongRope(c);
     if (c.qkvBias() != c.attnOutBias()) {
       throw new IllegalArgumentException(
           "olmo2 has one attention_bias for q/k/v and o_proj: qkvBias and attnOutBias must be"

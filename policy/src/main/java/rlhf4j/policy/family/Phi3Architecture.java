@@ -31,7 +31,12 @@ import rlhf4j.policy.model.ResidualLayout;
  * ({@code Phi3MLP.forward}: {@code up · act(gate)}); rotary over the first {@code
  * partial_rotary_factor} of each head; every layer slides when {@code sliding_window} is set
  * (Phi-3-mini-4k: 2047). No biases. LoRA adapts the fused modules as PEFT does (one adapter on
- * {@code qkv_proj}). LongRoPE ({@code rope_scaling} type {@code longrope}) is refused.
+ * {@code qkv_proj}). LongRoPE ({@code rope_scaling} type {@code longrope}, Phi-3-mini-128k,
+ * Phi-3.5-mini): per-frequency short/long factors and a cos/sin attention factor ({@link
+ * rlhf4j.policy.model.RopeScaling}); each forward picks the long factors when the batch's longest
+ * sequence exceeds {@code original_max_position_embeddings}, and a cached generation recomputes its
+ * cache once when it first grows past that length, as transformers' {@code
+ * Phi3ForCausalLM.prepare_inputs_for_generation} does, so cached decoding equals recomputing.
  */
 final class Phi3Architecture implements LlamaStyleNames {
   private static final double STD = 0.02; // Phi3Config initializer_range
@@ -73,6 +78,7 @@ final class Phi3Architecture implements LlamaStyleNames {
   /** No biases, sequential blocks, every layer or none sliding. */
   @Override
   public void validate(ModelConfig c) {
+    HfJson.requirePlainAttention(c);
     if (c.qkvBias() || c.attnOutBias() || c.mlpBias()) {
       throw new IllegalArgumentException(
           "phi3 has no biases: qkvBias, attnOutBias and mlpBias must be false");
@@ -171,7 +177,7 @@ final class Phi3Architecture implements LlamaStyleNames {
         .activation(Activation.fromHfName(str(j, "hidden_act", "silu")))
         .ropeTheta(HfJson.ropeTheta(j, 10000))
         .rotaryPct(HfJson.ropeDouble(j, "partial_rotary_factor", 1.0))
-        .ropeScaling(HfJson.ropeScaling(j))
+        .ropeScaling(HfJson.phi3RopeScaling(j))
         .tieWordEmbeddings(bool(j, "tie_word_embeddings", false))
         .qkvBias(false)
         .attnOutBias(false)

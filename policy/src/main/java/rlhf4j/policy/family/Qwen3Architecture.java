@@ -74,6 +74,8 @@ final class Qwen3Architecture implements LlamaStyleNames {
   /** One {@code attention_bias} for q/k/v/o, no MLP bias, full rotary. */
   @Override
   public void validate(ModelConfig c) {
+    HfJson.requirePlainAttention(c);
+    HfJson.requireNoLongRope(c);
     if (c.qkvBias() != c.attnOutBias()) {
       throw new IllegalArgumentException(
           "qwen3 has one attention_bias for q/k/v and o_proj: qkvBias and attnOutBias must be"

@@ -135,7 +135,9 @@ class Gemma3OracleTest {
     assertEquals(AttentionType.FULL, c.layerTypes().get(5));
     assertEquals(AttentionType.SLIDING, c.layerTypes().get(6));
     assertEquals(4, c.layerTypes().stream().filter(t -> t == AttentionType.FULL).count());
-    j.addProperty("final_logit_softcapping", 30.0);
+    j.addProperty("final_logit_softcapping", 30.0); // read now (Gemma3ScalingOracleTest)
+    assertEquals(30.0, HfConfig.fromJson(j, new JsonObject()).finalLogitSoftcap());
+    j.addProperty("final_logit_softcapping", "thirty");
     IllegalArgumentException e =
         assertThrows(IllegalArgumentException.class, () -> HfConfig.fromJson(j, new JsonObject()));
     assertTrue(e.getMessage().contains("final_logit_softcapping"), e.getMessage());
