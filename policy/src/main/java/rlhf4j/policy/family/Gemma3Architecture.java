@@ -20,6 +20,7 @@ import rlhf4j.policy.model.AttentionType;
 import rlhf4j.policy.model.Block;
 import rlhf4j.policy.model.Mlp;
 import rlhf4j.policy.model.ModelConfig;
+import rlhf4j.policy.model.Norm;
 import rlhf4j.policy.model.NormKind;
 import rlhf4j.policy.model.ParamSpec;
 import rlhf4j.policy.model.PositionKind;
@@ -89,28 +90,16 @@ final class Gemma3Architecture implements LlamaStyleNames {
   /** One attention_bias, no MLP bias, full rotary, four-norm blocks. */
   @Override
   public void validate(ModelConfig c) {
-    HfJson.requireNoLongRope(c);
-    if (c.qkvBias() != c.attnOutBias()) {
-      throw new IllegalArgumentException(
-          "gemma3_text has one attention_bias for q/k/v and o_proj: qkvBias and attnOutBias must"
-              + " be equal, got "
-              + c.qkvBias()
-              + " and "
-              + c.attnOutBias());
-    }
-    if (c.mlpBias()) {
-      throw new IllegalArgumentException("gemma3_text's MLP has no biases: mlpBias must be false");
-    }
-    HfJson.requireResidual(c, ResidualLayout.SANDWICH);
+    FamilyRules.requireNoLongRope(c);
+    FamilyRules.requireOneAttentionBias(c);
+    FamilyRules.requireNoMlpBias(c);
+    FamilyRules.requireResidual(c, ResidualLayout.SANDWICH);
     if (!(c.slidingRopeTheta() > 0)) {
       throw new IllegalArgumentException(
           "gemma3_text needs rope_local_base_freq: slidingRopeTheta must be > 0, got "
               + c.slidingRopeTheta());
     }
-    if (c.rotaryPct() != 1.0) {
-      throw new IllegalArgumentException(
-          "gemma3_text rotates the whole head: rotaryPct must be 1, got " + c.rotaryPct());
-    }
+    FamilyRules.requireFullRotary(c);
   }
 
   @Override
@@ -133,55 +122,29 @@ final class Gemma3Architecture implements LlamaStyleNames {
   public List<ParamSpec> parameters(ModelConfig c) {
     List<ParamSpec> p = new ArrayList<>();
     long d = c.hiddenSize();
-    long q = (long) c.numHeads() * c.headDim();
-    long kv = (long) c.numKvHeads() * c.headDim();
-    boolean bias = c.qkvBias();
-    p.add(ParamSpec.normal("model.embed_tokens.weight", STD, c.vocabSize(), d));
+    LlamaLayout.addEmbedding(p, c, STD);
     for (int i = 0; i < c.numLayers(); i++) {
       String l = "model.layers." + i;
       Modules.addNorm(p, normKind(), l + ".input_layernorm", d);
-      Modules.addLinear(p, l + ".self_attn.q_proj", q, d, bias, STD, false);
-      Modules.addLinear(p, l + ".self_attn.k_proj", kv, d, bias, STD, false);
-      Modules.addLinear(p, l + ".self_attn.v_proj", kv, d, bias, STD, false);
-      Modules.addLinear(p, l + ".self_attn.o_proj", d, q, c.attnOutBias(), STD, false);
+      LlamaLayout.addAttention(p, c, l, STD);
       Modules.addNorm(p, normKind(), l + ".self_attn.q_norm", c.headDim());
       Modules.addNorm(p, normKind(), l + ".self_attn.k_norm", c.headDim());
       Modules.addNorm(p, normKind(), l + ".post_attention_layernorm", d);
       Modules.addNorm(p, normKind(), l + ".pre_feedforward_layernorm", d);
       Modules.addNorm(p, normKind(), l + ".post_feedforward_layernorm", d);
-      long f = c.intermediateSize();
-      Modules.addLinear(p, l + ".mlp.gate_proj", f, d, false, STD, false);
-      Modules.addLinear(p, l + ".mlp.up_proj", f, d, false, STD, false);
-      Modules.addLinear(p, l + ".mlp.down_proj", d, f, false, STD, false);
+      LlamaLayout.addGatedMlp(p, c, l, STD);
     }
-    Modules.addNorm(p, normKind(), "model.norm", d);
-    if (!c.tieWordEmbeddings()) {
-      p.add(ParamSpec.normal("lm_head.weight", STD, c.vocabSize(), d));
-    }
+    LlamaLayout.addFinalNormAndHead(p, c, STD);
     return p;
   }
 
   @Override
   public Block block(ModelConfig c, int i, Map<String, NDArray> p) {
     String l = "model.layers." + i;
-    Attention attn =
-        new Attention(
-            i,
-            Attention.QkvLayout.SEPARATE,
-            List.of(
-                Modules.linear(p, l + ".self_attn.q_proj", false),
-                Modules.linear(p, l + ".self_attn.k_proj", false),
-                Modules.linear(p, l + ".self_attn.v_proj", false)),
-            Modules.linear(p, l + ".self_attn.o_proj", false),
-            c.numHeads(),
-            c.numKvHeads(),
-            c.headDim(),
-            c.rotaryDims(),
-            c.attentionScale(), // query_pre_attn_scalar ** -0.5 (Gemma3Attention.scaling)
-            Modules.norm(c, p, l + ".self_attn.q_norm"),
-            Modules.norm(c, p, l + ".self_attn.k_norm"),
-            Attention.QkNormScope.PER_HEAD,
-            c.slidingLayer(i));
+    Norm qNorm = Modules.norm(c, p, l + ".self_attn.q_norm");
+    Norm kNorm = Modules.norm(c, p, l + ".self_attn.k_norm");
+    Attention attn = // scores times query_pre_attn_scalar ** -0.5 (c.attentionScale())
+        LlamaLayout.separateAttention(c, p, i, qNorm, kNorm, Attention.QkNormScope.PER_HEAD);
     Mlp mlp = Modules.gatedMlp(c, p, l);
     return new Block(
         Modules.norm(c, p, l + ".input_layernorm"),

@@ -71,26 +71,14 @@ final class Olmo2Architecture implements LlamaStyleNames {
   /** One {@code attention_bias}, no MLP bias, full rotary, post-norm blocks, no window. */
   @Override
   public void validate(ModelConfig c) {
-    HfJson.requirePlainAttention(c);
-    HfJson.requireNoLongRope(c);
-    if (c.qkvBias() != c.attnOutBias()) {
-      throw new IllegalArgumentException(
-          "olmo2 has one attention_bias for q/k/v and o_proj: qkvBias and attnOutBias must be"
-              + " equal, got "
-              + c.qkvBias()
-              + " and "
-              + c.attnOutBias());
-    }
-    if (c.mlpBias()) {
-      throw new IllegalArgumentException("olmo2's MLP has no biases: mlpBias must be false");
-    }
-    HfJson.requireResidual(c, ResidualLayout.POST_NORM);
-    HfJson.requireNoSliding(c);
-    HfJson.requireOneRopeBase(c);
-    if (c.rotaryPct() != 1.0) {
-      throw new IllegalArgumentException(
-          "olmo2 rotates the whole head: rotaryPct must be 1, got " + c.rotaryPct());
-    }
+    FamilyRules.requirePlainAttention(c);
+    FamilyRules.requireNoLongRope(c);
+    FamilyRules.requireOneAttentionBias(c);
+    FamilyRules.requireNoMlpBias(c);
+    FamilyRules.requireResidual(c, ResidualLayout.POST_NORM);
+    FamilyRules.requireNoSliding(c);
+    FamilyRules.requireOneRopeBase(c);
+    FamilyRules.requireFullRotary(c);
   }
 
   @Override
@@ -107,29 +95,17 @@ final class Olmo2Architecture implements LlamaStyleNames {
   public List<ParamSpec> parameters(ModelConfig c) {
     List<ParamSpec> p = new ArrayList<>();
     long d = c.hiddenSize();
-    long q = (long) c.numHeads() * c.headDim();
-    long kv = (long) c.numKvHeads() * c.headDim();
-    boolean bias = c.qkvBias();
-    p.add(ParamSpec.normal("model.embed_tokens.weight", STD, c.vocabSize(), d));
+    LlamaLayout.addEmbedding(p, c, STD);
     for (int i = 0; i < c.numLayers(); i++) {
       String l = "model.layers." + i;
-      Modules.addLinear(p, l + ".self_attn.q_proj", q, d, bias, STD, false);
-      Modules.addLinear(p, l + ".self_attn.k_proj", kv, d, bias, STD, false);
-      Modules.addLinear(p, l + ".self_attn.v_proj", kv, d, bias, STD, false);
-      Modules.addLinear(p, l + ".self_attn.o_proj", d, q, c.attnOutBias(), STD, false);
-      Modules.addNorm(p, normKind(), l + ".self_attn.q_norm", q);
-      Modules.addNorm(p, normKind(), l + ".self_attn.k_norm", kv);
+      LlamaLayout.addAttention(p, c, l, STD);
+      Modules.addNorm(p, normKind(), l + ".self_attn.q_norm", (long) c.numHeads() * c.headDim());
+      Modules.addNorm(p, normKind(), l + ".self_attn.k_norm", (long) c.numKvHeads() * c.headDim());
       Modules.addNorm(p, normKind(), l + ".post_attention_layernorm", d);
-      long f = c.intermediateSize();
-      Modules.addLinear(p, l + ".mlp.gate_proj", f, d, false, STD, false);
-      Modules.addLinear(p, l + ".mlp.up_proj", f, d, false, STD, false);
-      Modules.addLinear(p, l + ".mlp.down_proj", d, f, false, STD, false);
+      LlamaLayout.addGatedMlp(p, c, l, STD);
       Modules.addNorm(p, normKind(), l + ".post_feedforward_layernorm", d);
     }
-    Modules.addNorm(p, normKind(), "model.norm", d);
-    if (!c.tieWordEmbeddings()) {
-      p.add(ParamSpec.normal("lm_head.weight", STD, c.vocabSize(), d));
-    }
+    LlamaLayout.addFinalNormAndHead(p, c, STD);
     return p;
   }
 
@@ -139,23 +115,8 @@ final class Olmo2Architecture implements LlamaStyleNames {
     Norm qNorm = Modules.norm(c, p, l + ".self_attn.q_norm"); // over H·Dh
     Norm kNorm = Modules.norm(c, p, l + ".self_attn.k_norm");
     Attention attn =
-        new Attention(
-            i,
-            Attention.QkvLayout.SEPARATE,
-            List.of(
-                Modules.linear(p, l + ".self_attn.q_proj", false),
-                Modules.linear(p, l + ".self_attn.k_proj", false),
-                Modules.linear(p, l + ".self_attn.v_proj", false)),
-            Modules.linear(p, l + ".self_attn.o_proj", false),
-            c.numHeads(),
-            c.numKvHeads(),
-            c.headDim(),
-            c.rotaryDims(),
-            1.0 / Math.sqrt(c.headDim()), // Olmo2Attention.scaling = head_dim ** -0.5
-            qNorm,
-            kNorm,
-            Attention.QkNormScope.WHOLE_PROJECTION,
-            false);
+        LlamaLayout.separateAttention(
+            c, p, i, qNorm, kNorm, Attention.QkNormScope.WHOLE_PROJECTION);
     Mlp mlp = Modules.gatedMlp(c, p, l);
     return new Block(
         Modules.norm(c, p, l + ".post_attention_layernorm"),

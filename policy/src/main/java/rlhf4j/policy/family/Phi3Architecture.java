@@ -78,13 +78,13 @@ final class Phi3Architecture implements LlamaStyleNames {
   /** No biases, sequential blocks, every layer or none sliding. */
   @Override
   public void validate(ModelConfig c) {
-    HfJson.requirePlainAttention(c);
+    FamilyRules.requirePlainAttention(c);
     if (c.qkvBias() || c.attnOutBias() || c.mlpBias()) {
       throw new IllegalArgumentException(
           "phi3 has no biases: qkvBias, attnOutBias and mlpBias must be false");
     }
-    HfJson.requireResidual(c, ResidualLayout.SEQUENTIAL);
-    HfJson.requireOneRopeBase(c);
+    FamilyRules.requireResidual(c, ResidualLayout.SEQUENTIAL);
+    FamilyRules.requireOneRopeBase(c);
     if (c.hasSlidingLayers() && c.layerTypes().contains(AttentionType.FULL)) {
       throw new IllegalArgumentException(
           "phi3 slides in every layer or none: layerTypes must not mix full and sliding, got "
@@ -108,7 +108,7 @@ final class Phi3Architecture implements LlamaStyleNames {
     long d = c.hiddenSize();
     long q = (long) c.numHeads() * c.headDim();
     long kv = (long) c.numKvHeads() * c.headDim();
-    p.add(ParamSpec.normal("model.embed_tokens.weight", STD, c.vocabSize(), d));
+    LlamaLayout.addEmbedding(p, c, STD);
     for (int i = 0; i < c.numLayers(); i++) {
       String l = "model.layers." + i;
       Modules.addNorm(p, normKind(), l + ".input_layernorm", d);
@@ -119,10 +119,7 @@ final class Phi3Architecture implements LlamaStyleNames {
       Modules.addLinear(p, l + ".mlp.gate_up_proj", 2 * f, d, false, STD, false);
       Modules.addLinear(p, l + ".mlp.down_proj", d, f, false, STD, false);
     }
-    Modules.addNorm(p, normKind(), "model.norm", d);
-    if (!c.tieWordEmbeddings()) {
-      p.add(ParamSpec.normal("lm_head.weight", STD, c.vocabSize(), d));
-    }
+    LlamaLayout.addFinalNormAndHead(p, c, STD);
     return p;
   }
 
