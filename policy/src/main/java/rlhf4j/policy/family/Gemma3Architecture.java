@@ -7,7 +7,6 @@ import static rlhf4j.policy.family.HfJson.req;
 import static rlhf4j.policy.family.HfJson.str;
 
 import ai.djl.ndarray.NDArray;
-import com.google.gson.JsonArray;
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import java.util.ArrayList;
@@ -23,7 +22,6 @@ import rlhf4j.policy.model.ModelConfig;
 import rlhf4j.policy.model.Norm;
 import rlhf4j.policy.model.NormKind;
 import rlhf4j.policy.model.ParamSpec;
-import rlhf4j.policy.model.PositionKind;
 import rlhf4j.policy.model.ResidualLayout;
 
 /**
@@ -105,11 +103,6 @@ final class Gemma3Architecture implements LlamaStyleNames {
   @Override
   public NormKind normKind() {
     return NormKind.RMS_NORM_PLUS_ONE;
-  }
-
-  @Override
-  public PositionKind positionKind() {
-    return PositionKind.ROTARY;
   }
 
   /** √hidden in float32, as {@code Gemma3TextScaledWordEmbedding} multiplies it. */
@@ -269,11 +262,7 @@ final class Gemma3Architecture implements LlamaStyleNames {
     addCap(j, "final_logit_softcapping", c.finalLogitSoftcap());
     addCap(j, "attn_logit_softcapping", c.attnLogitSoftcap());
     j.addProperty("sliding_window", c.hasSlidingLayers() ? c.slidingWindow() : 0);
-    JsonArray types = new JsonArray();
-    for (int i = 0; i < c.numLayers(); i++) {
-      types.add(c.slidingLayer(i) ? AttentionType.SLIDING.hfName() : AttentionType.FULL.hfName());
-    }
-    j.add("layer_types", types);
+    j.add("layer_types", HfJson.layerTypes(c));
     HfJson.writeRopeScaling(j, c.ropeScaling());
   }
 

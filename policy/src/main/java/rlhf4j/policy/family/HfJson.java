@@ -2,6 +2,7 @@ package rlhf4j.policy.family;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
+import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
@@ -255,6 +256,24 @@ final class HfJson {
     return e.isJsonNull() ? 0 : e.getAsInt();
   }
 
+  /** {@code sliding_window}: the window when layers slide, else JSON null (Mistral, Phi-3). */
+  static void writeWindowOrNull(JsonObject j, ModelConfig c) {
+    if (c.hasSlidingLayers()) {
+      j.addProperty("sliding_window", c.slidingWindow());
+    } else {
+      j.add("sliding_window", JsonNull.INSTANCE);
+    }
+  }
+
+  /** {@code layer_types}: each layer's attention type by its HF name. */
+  static JsonArray layerTypes(ModelConfig c) {
+    JsonArray a = new JsonArray();
+    for (int i = 0; i < c.numLayers(); i++) {
+      a.add(c.slidingLayer(i) ? AttentionType.SLIDING.hfName() : AttentionType.FULL.hfName());
+    }
+    return a;
+  }
+
   /**
    * Qwen2/Qwen3's window (configuration_qwen2.py {@code __post_init__}): {@code sliding_window}
    * only when {@code use_sliding_window}, else none.
@@ -292,13 +311,9 @@ final class HfJson {
     j.addProperty("use_sliding_window", c.hasSlidingLayers());
     if (c.hasSlidingLayers()) {
       j.addProperty("sliding_window", c.slidingWindow());
-      JsonArray a = new JsonArray();
-      for (AttentionType t : c.layerTypes()) {
-        a.add(t.hfName());
-      }
-      j.add("layer_types", a);
+      j.add("layer_types", layerTypes(c));
     } else {
-      j.add("sliding_window", com.google.gson.JsonNull.INSTANCE);
+      j.add("sliding_window", JsonNull.INSTANCE);
     }
     j.addProperty("max_window_layers", c.hasSlidingLayers() ? firstSliding(c) : c.numLayers());
   }

@@ -7,7 +7,6 @@ import static rlhf4j.policy.family.HfJson.req;
 import static rlhf4j.policy.family.HfJson.str;
 
 import ai.djl.ndarray.NDArray;
-import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -21,7 +20,6 @@ import rlhf4j.policy.model.Mlp;
 import rlhf4j.policy.model.ModelConfig;
 import rlhf4j.policy.model.NormKind;
 import rlhf4j.policy.model.ParamSpec;
-import rlhf4j.policy.model.PositionKind;
 import rlhf4j.policy.model.ResidualLayout;
 
 /**
@@ -104,11 +102,6 @@ final class LlamaArchitecture implements LlamaStyleNames {
   @Override
   public NormKind normKind() {
     return NormKind.RMS_NORM;
-  }
-
-  @Override
-  public PositionKind positionKind() {
-    return PositionKind.ROTARY;
   }
 
   @Override
@@ -196,11 +189,7 @@ final class LlamaArchitecture implements LlamaStyleNames {
     if (c.modelType().equals("qwen2")) {
       HfJson.writeQwenSliding(j, c);
     } else if (c.modelType().equals("mistral")) {
-      if (c.hasSlidingLayers()) {
-        j.addProperty("sliding_window", c.slidingWindow());
-      } else {
-        j.add("sliding_window", JsonNull.INSTANCE);
-      }
+      HfJson.writeWindowOrNull(j, c);
     }
     HfJson.writeRopeScaling(j, c.ropeScaling());
   }

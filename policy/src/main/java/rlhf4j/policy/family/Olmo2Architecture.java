@@ -19,7 +19,6 @@ import rlhf4j.policy.model.ModelConfig;
 import rlhf4j.policy.model.Norm;
 import rlhf4j.policy.model.NormKind;
 import rlhf4j.policy.model.ParamSpec;
-import rlhf4j.policy.model.PositionKind;
 import rlhf4j.policy.model.ResidualLayout;
 
 /**
@@ -84,11 +83,6 @@ final class Olmo2Architecture implements LlamaStyleNames {
   @Override
   public NormKind normKind() {
     return NormKind.RMS_NORM;
-  }
-
-  @Override
-  public PositionKind positionKind() {
-    return PositionKind.ROTARY;
   }
 
   @Override

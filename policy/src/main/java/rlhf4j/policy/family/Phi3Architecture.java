@@ -7,7 +7,6 @@ import static rlhf4j.policy.family.HfJson.req;
 import static rlhf4j.policy.family.HfJson.str;
 
 import ai.djl.ndarray.NDArray;
-import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -21,7 +20,6 @@ import rlhf4j.policy.model.Mlp;
 import rlhf4j.policy.model.ModelConfig;
 import rlhf4j.policy.model.NormKind;
 import rlhf4j.policy.model.ParamSpec;
-import rlhf4j.policy.model.PositionKind;
 import rlhf4j.policy.model.ResidualLayout;
 
 /**
@@ -95,11 +93,6 @@ final class Phi3Architecture implements LlamaStyleNames {
   @Override
   public NormKind normKind() {
     return NormKind.RMS_NORM;
-  }
-
-  @Override
-  public PositionKind positionKind() {
-    return PositionKind.ROTARY;
   }
 
   @Override
@@ -191,11 +184,7 @@ final class Phi3Architecture implements LlamaStyleNames {
     j.addProperty("rms_norm_eps", c.normEps());
     j.addProperty("rope_theta", c.ropeTheta());
     j.addProperty("partial_rotary_factor", c.rotaryPct());
-    if (c.hasSlidingLayers()) {
-      j.addProperty("sliding_window", c.slidingWindow());
-    } else {
-      j.add("sliding_window", JsonNull.INSTANCE);
-    }
+    HfJson.writeWindowOrNull(j, c);
     HfJson.writeRopeScaling(j, c.ropeScaling());
   }
 

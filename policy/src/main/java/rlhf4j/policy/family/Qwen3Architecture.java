@@ -20,7 +20,6 @@ import rlhf4j.policy.model.ModelConfig;
 import rlhf4j.policy.model.Norm;
 import rlhf4j.policy.model.NormKind;
 import rlhf4j.policy.model.ParamSpec;
-import rlhf4j.policy.model.PositionKind;
 import rlhf4j.policy.model.ResidualLayout;
 
 /**
@@ -86,11 +85,6 @@ final class Qwen3Architecture implements LlamaStyleNames {
   @Override
   public NormKind normKind() {
     return NormKind.RMS_NORM;
-  }
-
-  @Override
-  public PositionKind positionKind() {
-    return PositionKind.ROTARY;
   }
 
   @Override

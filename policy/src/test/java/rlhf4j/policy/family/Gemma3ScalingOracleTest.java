@@ -30,8 +30,8 @@ import rlhf4j.policy.model.TokenLogProbs;
  */
 class Gemma3ScalingOracleTest {
   private static final double TOLERANCE = 1e-5;
-  private static final long[][] IDS = {{3, 50, 7, 96, 12, 0, 41, 77}, {9, 9, 1, 64, 33, 8, 2, 90}};
-  private static final long[][] LEFT_PADDED = {{1, 1, 1, 1, 1, 1, 1, 1}, {0, 0, 0, 1, 1, 1, 1, 1}};
+  private static final long[][] IDS = OracleRuns.IDS;
+  private static final long[][] LEFT_PADDED = OracleRuns.LEFT_PADDED;
 
   /** The tiny Gemma 3 (head_dim 16) with queries scaled like 27B's 168 against 128. */
   static ModelConfig scaled() {
@@ -41,16 +41,16 @@ class Gemma3ScalingOracleTest {
   @Test
   void queryPreAttnScalarScalesScoresLikeTransformers() {
     ModelConfig c = scaled();
-    try (CausalLM model = Qwen3OracleTest.model(c, 61);
-        CausalLM plain = Qwen3OracleTest.model(Gemma3OracleTest.config(), 61);
+    try (CausalLM model = OracleRuns.model(c, 61);
+        CausalLM plain = OracleRuns.model(Gemma3OracleTest.config(), 61);
         NDManager m = NDManager.newBaseManager()) {
       DecoderOracle oracle = new DecoderOracle(c, model.parameters());
-      double padded = Qwen3OracleTest.compare(model, oracle, LEFT_PADDED);
-      double cache = Qwen3OracleTest.cacheVersusFull(model, m, IDS, LEFT_PADDED, 2);
+      double padded = OracleRuns.compare(model, oracle, LEFT_PADDED);
+      double cache = OracleRuns.cacheVersusFull(model, m, IDS, LEFT_PADDED, 2);
       System.out.printf("gemma3 query_pre_attn_scalar: oracle %.3g, cache %.3g%n", padded, cache);
       assertTrue(padded < TOLERANCE, "oracle error " + padded);
       assertTrue(cache < TOLERANCE, "cache error " + cache);
-      double moved = Qwen3OracleTest.compare(plain, oracle, LEFT_PADDED);
+      double moved = OracleRuns.compare(plain, oracle, LEFT_PADDED);
       assertTrue(moved > 1e-3, "the scalar must change the logits, moved only " + moved);
     }
   }
@@ -61,16 +61,16 @@ class Gemma3ScalingOracleTest {
         Gemma3OracleTest.config().toBuilder()
             .finalLogitSoftcap(0.8)
             .build(); // binds: raw |logits| reach 1.4
-    try (CausalLM model = Qwen3OracleTest.model(c, 62);
+    try (CausalLM model = OracleRuns.model(c, 62);
         NDManager m = NDManager.newBaseManager()) {
       DecoderOracle oracle = new DecoderOracle(c, model.parameters());
-      double padded = Qwen3OracleTest.compare(model, oracle, LEFT_PADDED);
-      double cache = Qwen3OracleTest.cacheVersusFull(model, m, IDS, LEFT_PADDED, 2);
+      double padded = OracleRuns.compare(model, oracle, LEFT_PADDED);
+      double cache = OracleRuns.cacheVersusFull(model, m, IDS, LEFT_PADDED, 2);
       System.out.printf("gemma3 final softcap: oracle %.3g, cache %.3g%n", padded, cache);
       assertTrue(padded < TOLERANCE, "oracle error " + padded);
       assertTrue(cache < TOLERANCE, "cache error " + cache);
-      NDArray ids = Qwen3OracleTest.ids(m, IDS);
-      NDArray mask = Qwen3OracleTest.ids(m, LEFT_PADDED);
+      NDArray ids = OracleRuns.ids(m, IDS);
+      NDArray mask = OracleRuns.ids(m, LEFT_PADDED);
       CausalLM.Output full = model.forward(ids, mask);
       float[] logits = full.logits().toFloatArray();
       double max = 0;
@@ -94,10 +94,10 @@ class Gemma3ScalingOracleTest {
   @Test
   void attnLogitSoftcappingIsKeptButNotAppliedAsInTransformers() {
     ModelConfig c = Gemma3OracleTest.config().toBuilder().attnLogitSoftcap(0.5).build();
-    try (CausalLM capped = Qwen3OracleTest.model(c, 63);
-        CausalLM plain = Qwen3OracleTest.model(Gemma3OracleTest.config(), 63);
+    try (CausalLM capped = OracleRuns.model(c, 63);
+        CausalLM plain = OracleRuns.model(Gemma3OracleTest.config(), 63);
         NDManager m = NDManager.newBaseManager()) {
-      NDArray ids = Qwen3OracleTest.ids(m, IDS);
+      NDArray ids = OracleRuns.ids(m, IDS);
       assertArrayEquals(
           plain.forward(ids, null).logits().toFloatArray(),
           capped.forward(ids, null).logits().toFloatArray());
@@ -118,12 +118,12 @@ class Gemma3ScalingOracleTest {
     JsonObject plain = HfConfig.toJson(Gemma3OracleTest.config());
     assertEquals(16, plain.get("query_pre_attn_scalar").getAsInt()); // head_dim, as before
     assertEquals(JsonNull.INSTANCE, plain.get("final_logit_softcapping"));
-    try (CausalLM model = Qwen3OracleTest.model(c, 64);
+    try (CausalLM model = OracleRuns.model(c, 64);
         NDManager m = NDManager.newBaseManager()) {
       HfCheckpoint.save(model, dir);
       try (CausalLM back = HfCheckpoint.load(dir)) {
         assertEquals(c, back.config());
-        NDArray ids = Qwen3OracleTest.ids(m, IDS);
+        NDArray ids = OracleRuns.ids(m, IDS);
         assertArrayEquals(
             model.forward(ids, null).logits().toFloatArray(),
             back.forward(ids, null).logits().toFloatArray());

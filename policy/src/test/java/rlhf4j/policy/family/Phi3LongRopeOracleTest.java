@@ -1,6 +1,5 @@
 package rlhf4j.policy.family;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,10 +12,8 @@ import com.google.gson.JsonObject;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import rlhf4j.policy.hf.HfCheckpoint;
 import rlhf4j.policy.hf.HfConfig;
 import rlhf4j.policy.model.CausalLM;
 import rlhf4j.policy.model.KvCache;
@@ -55,7 +52,7 @@ class Phi3LongRopeOracleTest {
   @Test
   void logitsMatchTheOracleOnBothSidesOfTheOriginalLength() {
     ModelConfig c = config();
-    try (CausalLM model = Qwen3OracleTest.model(c, 71);
+    try (CausalLM model = OracleRuns.model(c, 71);
         NDManager m = NDManager.newBaseManager()) {
       DecoderOracle oracle = new DecoderOracle(c, model.parameters());
       for (int width : new int[] {6, 8, 9, 12}) {
@@ -70,8 +67,8 @@ class Phi3LongRopeOracleTest {
   void theFactorsAndTheAttentionFactorMatter() {
     ModelConfig c = config();
     ModelConfig plain = Phi3OracleTest.config().toBuilder().hiddenSize(64).headDim(16).build();
-    try (CausalLM model = Qwen3OracleTest.model(c, 72);
-        CausalLM unscaled = Qwen3OracleTest.model(plain, 72);
+    try (CausalLM model = OracleRuns.model(c, 72);
+        CausalLM unscaled = OracleRuns.model(plain, 72);
         NDManager m = NDManager.newBaseManager()) {
       DecoderOracle oracle = new DecoderOracle(c, model.parameters());
       assertTrue(compare(unscaled, oracle, m, 6) > 1e-3, "short factors and sqrt(2) matter");
@@ -88,7 +85,7 @@ class Phi3LongRopeOracleTest {
 
   @Test
   void kvCacheCrossingTheOriginalLengthEqualsRecomputingEveryStep() {
-    try (CausalLM model = Qwen3OracleTest.model(config(), 73);
+    try (CausalLM model = OracleRuns.model(config(), 73);
         NDManager m = NDManager.newBaseManager()) {
       for (int prompt : new int[] {3, 8, 10}) {
         double err = cacheVersusStepwiseFull(model, m, prompt);
@@ -113,17 +110,7 @@ class Phi3LongRopeOracleTest {
         c.toBuilder().ropeScaling(RopeScaling.longRope(SHORT, LONG, 8, 4.0, 1.25)).build();
     assertEquals(given, HfConfig.fromJson(HfConfig.toJson(given), new JsonObject()));
     assertEquals(1.25, given.ropeScaling().longRopeAttentionFactor(64));
-    try (CausalLM model = Qwen3OracleTest.model(c, 74);
-        NDManager m = NDManager.newBaseManager()) {
-      HfCheckpoint.save(model, dir);
-      try (CausalLM back = HfCheckpoint.load(dir)) {
-        assertEquals(c, back.config());
-        for (Map.Entry<String, NDArray> e : model.parameters().entrySet()) {
-          assertArrayEquals(
-              e.getValue().toFloatArray(), back.parameters().get(e.getKey()).toFloatArray());
-        }
-      }
-    }
+    OracleRuns.assertRoundTrips(c, 74, dir);
   }
 
   @Test
@@ -197,8 +184,8 @@ class Phi3LongRopeOracleTest {
   /** Logits (flat B·W·V) of the first {@code width} positions of {@link #IDS}. */
   private static float[] forward(CausalLM model, NDManager m, int width) {
     NDIndex first = new NDIndex(":, :{}", width);
-    NDArray ids = Qwen3OracleTest.ids(m, IDS).get(first);
-    NDArray mask = Qwen3OracleTest.ids(m, LEFT_PADDED).get(first);
+    NDArray ids = OracleRuns.ids(m, IDS).get(first);
+    NDArray mask = OracleRuns.ids(m, LEFT_PADDED).get(first);
     return model.forward(ids, mask).logits().toFloatArray();
   }
 
@@ -225,8 +212,8 @@ class Phi3LongRopeOracleTest {
   private static double cacheVersusStepwiseFull(CausalLM model, NDManager m, int prompt) {
     int t = IDS[0].length;
     int v = model.config().vocabSize();
-    NDArray ids = Qwen3OracleTest.ids(m, IDS);
-    NDArray mask = Qwen3OracleTest.ids(m, LEFT_PADDED);
+    NDArray ids = OracleRuns.ids(m, IDS);
+    NDArray mask = OracleRuns.ids(m, LEFT_PADDED);
     double err = 0;
     try (KvCache cache = new KvCache(m, model.config(), 2, t)) {
       for (int end = prompt; end <= t; end++) {
