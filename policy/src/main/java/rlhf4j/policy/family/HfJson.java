@@ -233,6 +233,16 @@ final class HfJson {
     j.add("architectures", a);
   }
 
+  /**
+   * How every Llama-derived config.json starts: {@code architectures}, the {@link #writeCommon}
+   * fields and {@code num_key_value_heads}.
+   */
+  static void writeLlamaStart(JsonObject j, ModelConfig c, String causalLmClass) {
+    writeArchitectures(j, causalLmClass);
+    writeCommon(j, c);
+    j.addProperty("num_key_value_heads", c.numKvHeads());
+  }
+
   /** The fields Llama-style and GPT-NeoX configs name alike. */
   static void writeCommon(JsonObject j, ModelConfig c) {
     j.addProperty("hidden_size", c.hiddenSize());

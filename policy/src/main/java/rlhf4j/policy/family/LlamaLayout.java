@@ -4,6 +4,8 @@ import ai.djl.ndarray.NDArray;
 import java.util.List;
 import java.util.Map;
 import rlhf4j.policy.model.Attention;
+import rlhf4j.policy.model.Block;
+import rlhf4j.policy.model.Mlp;
 import rlhf4j.policy.model.ModelConfig;
 import rlhf4j.policy.model.Norm;
 import rlhf4j.policy.model.ParamSpec;
@@ -81,5 +83,19 @@ final class LlamaLayout {
         kNorm,
         scope,
         c.slidingLayer(i));
+  }
+
+  /**
+   * The pre-norm block: {@code input_layernorm} before attention, {@code post_attention_layernorm}
+   * before the MLP, each added back to the residual stream ({@code c.residual()}).
+   */
+  static Block preNormBlock(ModelConfig c, Map<String, NDArray> p, int i, Attention attn, Mlp mlp) {
+    String l = "model.layers." + i;
+    return new Block(
+        Modules.norm(c, p, l + ".input_layernorm"),
+        attn,
+        Modules.norm(c, p, l + ".post_attention_layernorm"),
+        mlp,
+        c.residual());
   }
 }

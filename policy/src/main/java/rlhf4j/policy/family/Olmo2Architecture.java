@@ -147,9 +147,7 @@ final class Olmo2Architecture implements LlamaStyleNames {
 
   @Override
   public void writeHfConfig(ModelConfig c, JsonObject j) {
-    HfJson.writeArchitectures(j, causalLmClass(c.modelType()));
-    HfJson.writeCommon(j, c);
-    j.addProperty("num_key_value_heads", c.numKvHeads());
+    HfJson.writeLlamaStart(j, c, causalLmClass(c.modelType()));
     j.addProperty("rms_norm_eps", c.normEps());
     j.addProperty("rope_theta", c.ropeTheta());
     j.addProperty("attention_bias", c.qkvBias());

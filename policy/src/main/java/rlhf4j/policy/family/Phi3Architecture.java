@@ -139,12 +139,7 @@ final class Phi3Architecture implements LlamaStyleNames {
             Modules.linear(p, l + ".mlp.gate_up_proj", false),
             Modules.linear(p, l + ".mlp.down_proj", false),
             c.activation());
-    return new Block(
-        Modules.norm(c, p, l + ".input_layernorm"),
-        attn,
-        Modules.norm(c, p, l + ".post_attention_layernorm"),
-        mlp,
-        c.residual());
+    return LlamaLayout.preNormBlock(c, p, i, attn, mlp);
   }
 
   @Override
@@ -178,9 +173,7 @@ final class Phi3Architecture implements LlamaStyleNames {
 
   @Override
   public void writeHfConfig(ModelConfig c, JsonObject j) {
-    HfJson.writeArchitectures(j, causalLmClass(c.modelType()));
-    HfJson.writeCommon(j, c);
-    j.addProperty("num_key_value_heads", c.numKvHeads());
+    HfJson.writeLlamaStart(j, c, causalLmClass(c.modelType()));
     j.addProperty("rms_norm_eps", c.normEps());
     j.addProperty("rope_theta", c.ropeTheta());
     j.addProperty("partial_rotary_factor", c.rotaryPct());

@@ -113,12 +113,7 @@ final class Qwen3Architecture implements LlamaStyleNames {
     Attention attn =
         LlamaLayout.separateAttention(c, p, i, qNorm, kNorm, Attention.QkNormScope.PER_HEAD);
     Mlp mlp = Modules.gatedMlp(c, p, l);
-    return new Block(
-        Modules.norm(c, p, l + ".input_layernorm"),
-        attn,
-        Modules.norm(c, p, l + ".post_attention_layernorm"),
-        mlp,
-        c.residual());
+    return LlamaLayout.preNormBlock(c, p, i, attn, mlp);
   }
 
   @Override
@@ -152,9 +147,7 @@ final class Qwen3Architecture implements LlamaStyleNames {
 
   @Override
   public void writeHfConfig(ModelConfig c, JsonObject j) {
-    HfJson.writeArchitectures(j, causalLmClass(c.modelType()));
-    HfJson.writeCommon(j, c);
-    j.addProperty("num_key_value_heads", c.numKvHeads());
+    HfJson.writeLlamaStart(j, c, causalLmClass(c.modelType()));
     j.addProperty("head_dim", c.headDim());
     j.addProperty("rms_norm_eps", c.normEps());
     j.addProperty("rope_theta", c.ropeTheta());
