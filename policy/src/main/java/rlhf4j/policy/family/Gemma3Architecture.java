@@ -160,6 +160,14 @@ final class Gemma3Architecture implements LlamaStyleNames {
     int layers = req(j, "num_hidden_layers");
     int headDim = intOr(j, "head_dim", 256);
     double scalar = positiveOr(j, "query_pre_attn_scalar", 256); // Gemma3TextConfig default
+    double attnCap = positiveOr(j, "attn_logit_softcapping", 0);
+    if (attnCap > 0) {
+      org.slf4j.LoggerFactory.getLogger(Gemma3Architecture.class)
+          .warn(
+              "attn_logit_softcapping {} is kept and saved back but not applied: transformers'"
+                  + " Gemma3Attention does not cap attention scores either",
+              attnCap);
+    }
     boolean bias = bool(j, "attention_bias", false);
     int window = HfJson.windowOr(j, "sliding_window", 4096);
     List<AttentionType> types = new ArrayList<>();
@@ -211,7 +219,7 @@ final class Gemma3Architecture implements LlamaStyleNames {
         .slidingWindow(slides ? window : 0)
         .layerTypes(slides ? types : List.of())
         .queryPreAttnScalar(scalar == headDim ? 0 : scalar) // 0 = head_dim
-        .attnLogitSoftcap(positiveOr(j, "attn_logit_softcapping", 0))
+        .attnLogitSoftcap(attnCap)
         .finalLogitSoftcap(positiveOr(j, "final_logit_softcapping", 0));
   }
 
