@@ -194,13 +194,20 @@ final class HfJson {
     return out;
   }
 
+  /**
+   * Writes {@code rope_scaling}. LongRoPE is written as released Phi-3 checkpoints have it ({@code
+   * type}, {@code short_factor}, {@code long_factor}, plus {@code factor} / {@code
+   * attention_factor} only when the config had them; transformers 4.4x's Phi3Config accepts no
+   * other keys), with {@code original_max_position_embeddings} at the top level (Phi3Config's
+   * field).
+   */
   static void writeRopeScaling(JsonObject j, RopeScaling r) {
     if (r == null) {
       return;
     }
     JsonObject o = new JsonObject();
-    o.addProperty("rope_type", r.type().hfName());
     if (r.type() == RopeScaling.Type.LONGROPE) {
+      o.addProperty("type", r.type().hfName());
       JsonArray shortFactor = new JsonArray();
       r.shortFactor().forEach(shortFactor::add);
       JsonArray longFactor = new JsonArray();
@@ -213,11 +220,11 @@ final class HfJson {
       if (r.attentionFactor() > 0) {
         o.addProperty("attention_factor", r.attentionFactor());
       }
-      o.addProperty("original_max_position_embeddings", r.originalMaxPositions());
       j.addProperty("original_max_position_embeddings", r.originalMaxPositions());
       j.add("rope_scaling", o);
       return;
     }
+    o.addProperty("rope_type", r.type().hfName());
     o.addProperty("factor", r.factor());
     if (r.type() == RopeScaling.Type.LLAMA3) {
       o.addProperty("low_freq_factor", r.lowFreqFactor());

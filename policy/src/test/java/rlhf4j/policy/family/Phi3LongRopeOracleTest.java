@@ -101,10 +101,10 @@ class Phi3LongRopeOracleTest {
     ModelConfig c = config();
     JsonObject json = HfConfig.toJson(c);
     JsonObject rope = json.getAsJsonObject("rope_scaling");
-    assertEquals("longrope", rope.get("rope_type").getAsString());
+    assertEquals("longrope", rope.get("type").getAsString()); // as Phi-3 checkpoints write it
+    assertEquals(3, rope.size(), "type, short_factor, long_factor only: " + rope);
     assertEquals(4, rope.getAsJsonArray("long_factor").size());
     assertEquals(8, json.get("original_max_position_embeddings").getAsInt());
-    assertTrue(!rope.has("factor") && !rope.has("attention_factor"), rope.toString());
     assertEquals(c, HfConfig.fromJson(json, new JsonObject()));
     ModelConfig given =
         c.toBuilder().ropeScaling(RopeScaling.longRope(SHORT, LONG, 8, 4.0, 1.25)).build();
@@ -136,6 +136,9 @@ class Phi3LongRopeOracleTest {
     assertEquals(Math.sqrt(17.0 / 12), c.ropeScaling().longRopeAttentionFactor(131072), 1e-12);
     rope.addProperty("type", "su"); // configuration_phi3.py maps su and yarn to longrope
     assertEquals(c, HfConfig.fromJson(j, new JsonObject()));
+    j.remove("original_max_position_embeddings"); // transformers 5 keeps it in the rope object
+    rope.addProperty("original_max_position_embeddings", 4096);
+    assertEquals(c, HfConfig.fromJson(j, new JsonObject()));
   }
 
   @Test
@@ -145,6 +148,7 @@ class Phi3LongRopeOracleTest {
     assertRefused(r -> r.add("long_factor", factors(4, -1.0)), "rope_scaling.long_factor[0]");
     assertRefused(r -> r.addProperty("attention_factor", -2), "attention_factor");
     JsonObject j = HfConfig.toJson(config());
+    j.getAsJsonObject("rope_scaling").addProperty("original_max_position_embeddings", 8);
     j.addProperty("original_max_position_embeddings", 16);
     IllegalArgumentException e =
         assertThrows(IllegalArgumentException.class, () -> HfConfig.fromJson(j, new JsonObject()));
