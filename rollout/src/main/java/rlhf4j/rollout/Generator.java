@@ -181,7 +181,7 @@ public final class Generator {
           }
           CausalLM.Output out = model.forward(input, maskArr, cache, false, false);
           NDArray last = out.hidden().get(new NDIndex(":, -1:, :")); // (B, 1, D)
-          NDArray logits = model.logits(last).squeeze(1); // (B, V)
+          NDArray logits = model.logits(last, false).squeeze(1); // (B, V)
           float[] vals = valueHead == null ? null : valueHead.forward(last).toFloatArray();
           long[][] previous = new long[b][];
           for (int i = 0; i < b; i++) {

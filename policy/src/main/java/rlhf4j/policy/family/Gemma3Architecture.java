@@ -7,7 +7,6 @@ import static rlhf4j.policy.family.HfJson.req;
 import static rlhf4j.policy.family.HfJson.str;
 
 import ai.djl.ndarray.NDArray;
-import com.google.gson.JsonArray;
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import java.util.ArrayList;
@@ -20,9 +19,9 @@ import rlhf4j.policy.model.AttentionType;
 import rlhf4j.policy.model.Block;
 import rlhf4j.policy.model.Mlp;
 import rlhf4j.policy.model.ModelConfig;
+import rlhf4j.policy.model.Norm;
 import rlhf4j.policy.model.NormKind;
 import rlhf4j.policy.model.ParamSpec;
-import rlhf4j.policy.model.PositionKind;
 import rlhf4j.policy.model.ResidualLayout;
 
 /**
@@ -33,10 +32,18 @@ import rlhf4j.policy.model.ResidualLayout;
  * {@code pre_feedforward_layernorm}, {@code post_feedforward_layernorm} ({@code
  * Gemma3DecoderLayer.forward}, {@link ResidualLayout#SANDWICH}); per-head q/k norms before RoPE;
  * GeGLU with tanh GELU ({@code hidden_activation}); attention scale {@code
- * query_pre_attn_scalar^-0.5} (only {@code query_pre_attn_scalar == head_dim} is supported);
- * sliding layers ({@code layer_types}, or every layer but each {@code sliding_window_pattern}-th)
- * with their own RoPE base {@code rope_local_base_freq} and no rope scaling; tied embeddings. Soft
- * capping (Gemma 2) is refused.
+ * query_pre_attn_scalar^-0.5} ({@code Gemma3Attention.__init__}: {@code self.scaling =
+ * config.query_pre_attn_scalar**-0.5}; Gemma 3 27B: 168 with head_dim 128); sliding layers ({@code
+ * layer_types}, or every layer but each {@code sliding_window_pattern}-th) with their own RoPE base
+ * {@code rope_local_base_freq} and no rope scaling; tied embeddings.
+ *
+ * <p>Soft-capping: {@code final_logit_softcapping} caps the logits ({@code
+ * Gemma3ForCausalLM.forward}: {@code logits / cap}, {@code tanh}, {@code * cap}; {@link
+ * ModelConfig#finalLogitSoftcap()}). {@code attn_logit_softcapping} is read and saved back but, as
+ * in transformers, not applied: {@code Gemma3Attention.forward} (modeling_gemma3.py and
+ * modular_gemma3.py, which overrides Gemma 2's forward) calls the attention function without Gemma
+ * 2's {@code softcap=self.attn_logit_softcapping}, so no attention implementation caps Gemma 3's
+ * scores.
  */
 final class Gemma3Architecture implements LlamaStyleNames {
   private static final double STD = 0.02; // Gemma3TextConfig initializer_range
@@ -81,37 +88,21 @@ final class Gemma3Architecture implements LlamaStyleNames {
   /** One attention_bias, no MLP bias, full rotary, four-norm blocks. */
   @Override
   public void validate(ModelConfig c) {
-    if (c.qkvBias() != c.attnOutBias()) {
-      throw new IllegalArgumentException(
-          "gemma3_text has one attention_bias for q/k/v and o_proj: qkvBias and attnOutBias must"
-              + " be equal, got "
-              + c.qkvBias()
-              + " and "
-              + c.attnOutBias());
-    }
-    if (c.mlpBias()) {
-      throw new IllegalArgumentException("gemma3_text's MLP has no biases: mlpBias must be false");
-    }
-    HfJson.requireResidual(c, ResidualLayout.SANDWICH);
+    FamilyRules.requireNoLongRope(c);
+    FamilyRules.requireOneAttentionBias(c);
+    FamilyRules.requireNoMlpBias(c);
+    FamilyRules.requireResidual(c, ResidualLayout.SANDWICH);
     if (!(c.slidingRopeTheta() > 0)) {
       throw new IllegalArgumentException(
           "gemma3_text needs rope_local_base_freq: slidingRopeTheta must be > 0, got "
               + c.slidingRopeTheta());
     }
-    if (c.rotaryPct() != 1.0) {
-      throw new IllegalArgumentException(
-          "gemma3_text rotates the whole head: rotaryPct must be 1, got " + c.rotaryPct());
-    }
+    FamilyRules.requireFullRotary(c);
   }
 
   @Override
   public NormKind normKind() {
     return NormKind.RMS_NORM_PLUS_ONE;
-  }
-
-  @Override
-  public PositionKind positionKind() {
-    return PositionKind.ROTARY;
   }
 
   /** √hidden in float32, as {@code Gemma3TextScaledWordEmbedding} multiplies it. */
@@ -124,55 +115,29 @@ final class Gemma3Architecture implements LlamaStyleNames {
   public List<ParamSpec> parameters(ModelConfig c) {
     List<ParamSpec> p = new ArrayList<>();
     long d = c.hiddenSize();
-    long q = (long) c.numHeads() * c.headDim();
-    long kv = (long) c.numKvHeads() * c.headDim();
-    boolean bias = c.qkvBias();
-    p.add(ParamSpec.normal("model.embed_tokens.weight", STD, c.vocabSize(), d));
+    LlamaLayout.addEmbedding(p, c, STD);
     for (int i = 0; i < c.numLayers(); i++) {
       String l = "model.layers." + i;
       Modules.addNorm(p, normKind(), l + ".input_layernorm", d);
-      Modules.addLinear(p, l + ".self_attn.q_proj", q, d, bias, STD, false);
-      Modules.addLinear(p, l + ".self_attn.k_proj", kv, d, bias, STD, false);
-      Modules.addLinear(p, l + ".self_attn.v_proj", kv, d, bias, STD, false);
-      Modules.addLinear(p, l + ".self_attn.o_proj", d, q, c.attnOutBias(), STD, false);
+      LlamaLayout.addAttention(p, c, l, STD);
       Modules.addNorm(p, normKind(), l + ".self_attn.q_norm", c.headDim());
       Modules.addNorm(p, normKind(), l + ".self_attn.k_norm", c.headDim());
       Modules.addNorm(p, normKind(), l + ".post_attention_layernorm", d);
       Modules.addNorm(p, normKind(), l + ".pre_feedforward_layernorm", d);
       Modules.addNorm(p, normKind(), l + ".post_feedforward_layernorm", d);
-      long f = c.intermediateSize();
-      Modules.addLinear(p, l + ".mlp.gate_proj", f, d, false, STD, false);
-      Modules.addLinear(p, l + ".mlp.up_proj", f, d, false, STD, false);
-      Modules.addLinear(p, l + ".mlp.down_proj", d, f, false, STD, false);
+      LlamaLayout.addGatedMlp(p, c, l, STD);
     }
-    Modules.addNorm(p, normKind(), "model.norm", d);
-    if (!c.tieWordEmbeddings()) {
-      p.add(ParamSpec.normal("lm_head.weight", STD, c.vocabSize(), d));
-    }
+    LlamaLayout.addFinalNormAndHead(p, c, STD);
     return p;
   }
 
   @Override
   public Block block(ModelConfig c, int i, Map<String, NDArray> p) {
     String l = "model.layers." + i;
-    Attention attn =
-        new Attention(
-            i,
-            Attention.QkvLayout.SEPARATE,
-            List.of(
-                Modules.linear(p, l + ".self_attn.q_proj", false),
-                Modules.linear(p, l + ".self_attn.k_proj", false),
-                Modules.linear(p, l + ".self_attn.v_proj", false)),
-            Modules.linear(p, l + ".self_attn.o_proj", false),
-            c.numHeads(),
-            c.numKvHeads(),
-            c.headDim(),
-            c.rotaryDims(),
-            1.0 / Math.sqrt(c.headDim()), // query_pre_attn_scalar ** -0.5, scalar = head_dim
-            Modules.norm(c, p, l + ".self_attn.q_norm"),
-            Modules.norm(c, p, l + ".self_attn.k_norm"),
-            Attention.QkNormScope.PER_HEAD,
-            c.slidingLayer(i));
+    Norm qNorm = Modules.norm(c, p, l + ".self_attn.q_norm");
+    Norm kNorm = Modules.norm(c, p, l + ".self_attn.k_norm");
+    Attention attn = // scores times query_pre_attn_scalar ** -0.5 (c.attentionScale())
+        LlamaLayout.separateAttention(c, p, i, qNorm, kNorm, Attention.QkNormScope.PER_HEAD);
     Mlp mlp = Modules.gatedMlp(c, p, l);
     return new Block(
         Modules.norm(c, p, l + ".input_layernorm"),
@@ -191,19 +156,17 @@ final class Gemma3Architecture implements LlamaStyleNames {
 
   @Override
   public ModelConfig.Builder readHfConfig(String modelType, JsonObject j) {
-    for (String cap : List.of("final_logit_softcapping", "attn_logit_softcapping")) {
-      if (j.has(cap) && !j.get(cap).isJsonNull()) {
-        throw new IllegalArgumentException(
-            cap + " is not supported (Gemma 3 has none), got " + j.get(cap));
-      }
-    }
     int heads = req(j, "num_attention_heads");
     int layers = req(j, "num_hidden_layers");
     int headDim = intOr(j, "head_dim", 256);
-    int scalar = intOr(j, "query_pre_attn_scalar", 256);
-    if (scalar != headDim) {
-      throw new IllegalArgumentException(
-          "query_pre_attn_scalar must equal head_dim (" + headDim + "), got " + scalar);
+    double scalar = positiveOr(j, "query_pre_attn_scalar", 256); // Gemma3TextConfig default
+    double attnCap = positiveOr(j, "attn_logit_softcapping", 0);
+    if (attnCap > 0) {
+      org.slf4j.LoggerFactory.getLogger(Gemma3Architecture.class)
+          .warn(
+              "attn_logit_softcapping {} is kept and saved back but not applied: transformers'"
+                  + " Gemma3Attention does not cap attention scores either",
+              attnCap);
     }
     boolean bias = bool(j, "attention_bias", false);
     int window = HfJson.windowOr(j, "sliding_window", 4096);
@@ -254,7 +217,38 @@ final class Gemma3Architecture implements LlamaStyleNames {
         .attnOutBias(bias)
         .mlpBias(false)
         .slidingWindow(slides ? window : 0)
-        .layerTypes(slides ? types : List.of());
+        .layerTypes(slides ? types : List.of())
+        .queryPreAttnScalar(scalar == headDim ? 0 : scalar) // 0 = head_dim
+        .attnLogitSoftcap(attnCap)
+        .finalLogitSoftcap(positiveOr(j, "final_logit_softcapping", 0));
+  }
+
+  /** A number > 0, or {@code dflt} when absent or null (JSON null = no soft cap). */
+  private static double positiveOr(JsonObject j, String field, double dflt) {
+    double v = dbl(j, field, dflt);
+    if (j.has(field) && !j.get(field).isJsonNull() && !(v > 0)) {
+      throw new IllegalArgumentException(
+          field + " must be a number > 0" + (dflt == 0 ? " or null" : "") + ", got " + v);
+    }
+    return v;
+  }
+
+  /** A whole number as an int (as transformers types these fields), else as it is. */
+  private static void addNumber(JsonObject j, String field, double v) {
+    if (v == Math.rint(v) && Math.abs(v) < Integer.MAX_VALUE) {
+      j.addProperty(field, (int) v);
+    } else {
+      j.addProperty(field, v);
+    }
+  }
+
+  /** A soft cap, null when there is none. */
+  private static void addCap(JsonObject j, String field, double cap) {
+    if (cap > 0) {
+      j.addProperty(field, cap);
+    } else {
+      j.add(field, JsonNull.INSTANCE);
+    }
   }
 
   @Override
@@ -265,19 +259,18 @@ final class Gemma3Architecture implements LlamaStyleNames {
     j.addProperty("hidden_activation", c.activation().hfName());
     j.addProperty("num_key_value_heads", c.numKvHeads());
     j.addProperty("head_dim", c.headDim());
-    j.addProperty("query_pre_attn_scalar", c.headDim());
+    addNumber(
+        j,
+        "query_pre_attn_scalar",
+        c.queryPreAttnScalar() > 0 ? c.queryPreAttnScalar() : c.headDim());
     j.addProperty("rms_norm_eps", c.normEps());
     j.addProperty("rope_theta", c.ropeTheta());
     j.addProperty("rope_local_base_freq", c.slidingRopeTheta());
     j.addProperty("attention_bias", c.qkvBias());
-    j.add("final_logit_softcapping", JsonNull.INSTANCE);
-    j.add("attn_logit_softcapping", JsonNull.INSTANCE);
+    addCap(j, "final_logit_softcapping", c.finalLogitSoftcap());
+    addCap(j, "attn_logit_softcapping", c.attnLogitSoftcap());
     j.addProperty("sliding_window", c.hasSlidingLayers() ? c.slidingWindow() : 0);
-    JsonArray types = new JsonArray();
-    for (int i = 0; i < c.numLayers(); i++) {
-      types.add(c.slidingLayer(i) ? AttentionType.SLIDING.hfName() : AttentionType.FULL.hfName());
-    }
-    j.add("layer_types", types);
+    j.add("layer_types", HfJson.layerTypes(c));
     HfJson.writeRopeScaling(j, c.ropeScaling());
   }
 

@@ -65,9 +65,11 @@ final class Gpt2Architecture implements Architecture {
   /** Rules of GPT-2's fixed layout: fused c_attn of width 3·D, no GQA, tied head. */
   @Override
   public void validate(ModelConfig c) {
-    HfJson.requireNoSliding(c);
-    HfJson.requireOneRopeBase(c);
-    HfJson.requireResidual(c, ResidualLayout.SEQUENTIAL);
+    FamilyRules.requirePlainAttention(c);
+    FamilyRules.requireNoLongRope(c);
+    FamilyRules.requireNoSliding(c);
+    FamilyRules.requireOneRopeBase(c);
+    FamilyRules.requireResidual(c, ResidualLayout.SEQUENTIAL);
     if (c.numKvHeads() != c.numHeads()) {
       throw new IllegalArgumentException(
           "GPT-2 has no grouped-query attention: numKvHeads must equal numHeads, got "

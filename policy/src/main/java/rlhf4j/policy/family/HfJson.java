@@ -2,12 +2,12 @@ package rlhf4j.policy.family;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
+import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
 import rlhf4j.policy.model.AttentionType;
 import rlhf4j.policy.model.ModelConfig;
-import rlhf4j.policy.model.ResidualLayout;
 import rlhf4j.policy.model.RopeScaling;
 
 /** Reading and writing HF config.json fields, shared by the architectures. */
@@ -110,29 +110,120 @@ final class HfJson {
     return dbl(j, field, dflt);
   }
 
-  static RopeScaling ropeScaling(JsonObject j) {
+  /** The rope scaling object ({@code rope_parameters} in transformers 5, else rope_scaling). */
+  private static JsonObject ropeScalingObject(JsonObject j) {
     JsonElement e = ropeParameters(j) != null ? j.get("rope_parameters") : j.get("rope_scaling");
     if (e == null || e.isJsonNull()) {
       return null;
     }
-    JsonObject r = e.getAsJsonObject();
-    String type = r.has("rope_type") ? r.get("rope_type").getAsString() : str(r, "type", "default");
-    if (type.equals("default")) {
+    if (!e.isJsonObject()) {
+      throw new IllegalArgumentException("field rope_scaling must be an object or null, got " + e);
+    }
+    return e.getAsJsonObject();
+  }
+
+  private static String ropeType(JsonObject r) {
+    return r.has("rope_type") ? str(r, "rope_type", "default") : str(r, "type", "default");
+  }
+
+  /** linear or llama3 rope scaling, or null; longrope is refused (Phi-3 only). */
+  static RopeScaling ropeScaling(JsonObject j) {
+    JsonObject r = ropeScalingObject(j);
+    if (r == null || ropeType(r).equals("default")) {
       return null;
     }
+    RopeScaling.Type type = RopeScaling.Type.fromHfName(ropeType(r));
+    if (type == RopeScaling.Type.LONGROPE) {
+      throw new IllegalArgumentException(
+          "rope_scaling type 'longrope' is supported for phi3 only (transformers recomputes"
+              + " Phi-3's cache when it switches factors), got it in a "
+              + str(j, "model_type", "?")
+              + " config");
+    }
     return new RopeScaling(
-        RopeScaling.Type.fromHfName(type),
+        type,
         dbl(r, "factor", 1),
         dbl(r, "low_freq_factor", 1),
         dbl(r, "high_freq_factor", 4),
         intOr(r, "original_max_position_embeddings", 8192));
   }
 
+  /**
+   * Phi-3's rope scaling: as {@link #ropeScaling}, plus longrope (also under its old names {@code
+   * su} and {@code yarn}, which configuration_phi3.py maps to longrope). {@code
+   * original_max_position_embeddings} comes from the rope object (transformers 5) or the top level
+   * (Phi3Config, default 4096); two different values are refused, since transformers 4 reads the
+   * top level and 5 the rope object.
+   */
+  static RopeScaling phi3RopeScaling(JsonObject j) {
+    JsonObject r = ropeScalingObject(j);
+    String type = r == null ? "default" : ropeType(r);
+    if (!List.of("longrope", "su", "yarn").contains(type)) {
+      return ropeScaling(j);
+    }
+    int top = intOr(j, "original_max_position_embeddings", 4096); // Phi3Config default
+    int original = intOr(r, "original_max_position_embeddings", top);
+    if (j.has("original_max_position_embeddings") && original != top) {
+      throw new IllegalArgumentException(
+          "original_max_position_embeddings is "
+              + top
+              + " but rope_scaling.original_max_position_embeddings is "
+              + original
+              + "; transformers 4 and 5 would read different values: make them equal");
+    }
+    return RopeScaling.longRope(
+        doubles(r, "short_factor"),
+        doubles(r, "long_factor"),
+        original,
+        dbl(r, "factor", 0),
+        dbl(r, "attention_factor", 0));
+  }
+
+  /** A required JSON list of finite numbers in {@code rope_scaling}. */
+  private static List<Double> doubles(JsonObject r, String field) {
+    JsonElement e = r.get(field);
+    if (e == null || !e.isJsonArray()) {
+      throw new IllegalArgumentException(
+          "rope_scaling." + field + " must be a list of numbers for longrope, got " + e);
+    }
+    List<Double> out = new ArrayList<>();
+    int i = 0;
+    for (JsonElement v : e.getAsJsonArray()) {
+      out.add(finite("rope_scaling." + field + "[" + i++ + "]", v));
+    }
+    return out;
+  }
+
+  /**
+   * Writes {@code rope_scaling}. LongRoPE is written as released Phi-3 checkpoints have it ({@code
+   * type}, {@code short_factor}, {@code long_factor}, plus {@code factor} / {@code
+   * attention_factor} only when the config had them; transformers 4.4x's Phi3Config accepts no
+   * other keys), with {@code original_max_position_embeddings} at the top level (Phi3Config's
+   * field).
+   */
   static void writeRopeScaling(JsonObject j, RopeScaling r) {
     if (r == null) {
       return;
     }
     JsonObject o = new JsonObject();
+    if (r.type() == RopeScaling.Type.LONGROPE) {
+      o.addProperty("type", r.type().hfName());
+      JsonArray shortFactor = new JsonArray();
+      r.shortFactor().forEach(shortFactor::add);
+      JsonArray longFactor = new JsonArray();
+      r.longFactor().forEach(longFactor::add);
+      o.add("short_factor", shortFactor);
+      o.add("long_factor", longFactor);
+      if (r.factor() > 0) {
+        o.addProperty("factor", r.factor());
+      }
+      if (r.attentionFactor() > 0) {
+        o.addProperty("attention_factor", r.attentionFactor());
+      }
+      j.addProperty("original_max_position_embeddings", r.originalMaxPositions());
+      j.add("rope_scaling", o);
+      return;
+    }
     o.addProperty("rope_type", r.type().hfName());
     o.addProperty("factor", r.factor());
     if (r.type() == RopeScaling.Type.LLAMA3) {
@@ -147,6 +238,16 @@ final class HfJson {
     JsonArray a = new JsonArray();
     a.add(className);
     j.add("architectures", a);
+  }
+
+  /**
+   * How every Llama-derived config.json starts: {@code architectures}, the {@link #writeCommon}
+   * fields and {@code num_key_value_heads}.
+   */
+  static void writeLlamaStart(JsonObject j, ModelConfig c, String causalLmClass) {
+    writeArchitectures(j, causalLmClass);
+    writeCommon(j, c);
+    j.addProperty("num_key_value_heads", c.numKvHeads());
   }
 
   /** The fields Llama-style and GPT-NeoX configs name alike. */
@@ -170,6 +271,24 @@ final class HfJson {
       return dflt;
     }
     return e.isJsonNull() ? 0 : e.getAsInt();
+  }
+
+  /** {@code sliding_window}: the window when layers slide, else JSON null (Mistral, Phi-3). */
+  static void writeWindowOrNull(JsonObject j, ModelConfig c) {
+    if (c.hasSlidingLayers()) {
+      j.addProperty("sliding_window", c.slidingWindow());
+    } else {
+      j.add("sliding_window", JsonNull.INSTANCE);
+    }
+  }
+
+  /** {@code layer_types}: each layer's attention type by its HF name. */
+  static JsonArray layerTypes(ModelConfig c) {
+    JsonArray a = new JsonArray();
+    for (int i = 0; i < c.numLayers(); i++) {
+      a.add(c.slidingLayer(i) ? AttentionType.SLIDING.hfName() : AttentionType.FULL.hfName());
+    }
+    return a;
   }
 
   /**
@@ -209,52 +328,14 @@ final class HfJson {
     j.addProperty("use_sliding_window", c.hasSlidingLayers());
     if (c.hasSlidingLayers()) {
       j.addProperty("sliding_window", c.slidingWindow());
-      JsonArray a = new JsonArray();
-      for (AttentionType t : c.layerTypes()) {
-        a.add(t.hfName());
-      }
-      j.add("layer_types", a);
+      j.add("layer_types", layerTypes(c));
     } else {
-      j.add("sliding_window", com.google.gson.JsonNull.INSTANCE);
+      j.add("sliding_window", JsonNull.INSTANCE);
     }
     j.addProperty("max_window_layers", c.hasSlidingLayers() ? firstSliding(c) : c.numLayers());
   }
 
   private static int firstSliding(ModelConfig c) {
     return c.layerTypes().indexOf(AttentionType.SLIDING);
-  }
-
-  /**
-   * Rejects a config that slides in a family whose HF model cannot (the window would be dropped).
-   */
-  static void requireNoSliding(ModelConfig c) {
-    if (c.hasSlidingLayers()) {
-      throw new IllegalArgumentException(
-          c.modelType()
-              + " has no sliding-window attention: layerTypes must be all full_attention, got "
-              + c.layerTypes());
-    }
-  }
-
-  /** Rejects a residual layout the family's HF model does not have (it would compute another). */
-  static void requireResidual(ModelConfig c, ResidualLayout... allowed) {
-    if (!java.util.Arrays.asList(allowed).contains(c.residual())) {
-      throw new IllegalArgumentException(
-          c.modelType()
-              + " blocks are "
-              + java.util.Arrays.toString(allowed)
-              + ": residual must be one of them, got "
-              + c.residual());
-    }
-  }
-
-  /** Rejects a separate RoPE base for sliding layers in a family that has none (Gemma 3 has). */
-  static void requireOneRopeBase(ModelConfig c) {
-    if (c.slidingRopeTheta() != 0) {
-      throw new IllegalArgumentException(
-          c.modelType()
-              + " uses one RoPE base for every layer: slidingRopeTheta must be 0, got "
-              + c.slidingRopeTheta());
-    }
   }
 }

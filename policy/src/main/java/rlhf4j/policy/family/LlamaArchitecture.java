@@ -7,7 +7,6 @@ import static rlhf4j.policy.family.HfJson.req;
 import static rlhf4j.policy.family.HfJson.str;
 
 import ai.djl.ndarray.NDArray;
-import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -21,7 +20,6 @@ import rlhf4j.policy.model.Mlp;
 import rlhf4j.policy.model.ModelConfig;
 import rlhf4j.policy.model.NormKind;
 import rlhf4j.policy.model.ParamSpec;
-import rlhf4j.policy.model.PositionKind;
 import rlhf4j.policy.model.ResidualLayout;
 
 /**
@@ -73,10 +71,12 @@ final class LlamaArchitecture implements LlamaStyleNames {
    */
   @Override
   public void validate(ModelConfig c) {
-    HfJson.requireResidual(c, ResidualLayout.SEQUENTIAL);
-    HfJson.requireOneRopeBase(c);
+    FamilyRules.requirePlainAttention(c);
+    FamilyRules.requireNoLongRope(c);
+    FamilyRules.requireResidual(c, ResidualLayout.SEQUENTIAL);
+    FamilyRules.requireOneRopeBase(c);
     if (c.modelType().equals("llama")) {
-      HfJson.requireNoSliding(c);
+      FamilyRules.requireNoSliding(c);
     }
     if (c.modelType().equals("mistral")
         && c.hasSlidingLayers()
@@ -94,14 +94,8 @@ final class LlamaArchitecture implements LlamaStyleNames {
                 + " and "
                 + c.attnOutBias());
       }
-    } else if (c.qkvBias() != c.attnOutBias()) {
-      throw new IllegalArgumentException(
-          c.modelType()
-              + " has one attention_bias for q/k/v and o_proj: qkvBias and attnOutBias must be"
-              + " equal, got "
-              + c.qkvBias()
-              + " and "
-              + c.attnOutBias());
+    } else {
+      FamilyRules.requireOneAttentionBias(c);
     }
   }
 
@@ -111,34 +105,18 @@ final class LlamaArchitecture implements LlamaStyleNames {
   }
 
   @Override
-  public PositionKind positionKind() {
-    return PositionKind.ROTARY;
-  }
-
-  @Override
   public List<ParamSpec> parameters(ModelConfig c) {
     List<ParamSpec> p = new ArrayList<>();
     long d = c.hiddenSize();
-    long q = (long) c.numHeads() * c.headDim();
-    long kv = (long) c.numKvHeads() * c.headDim();
-    p.add(ParamSpec.normal("model.embed_tokens.weight", STD, c.vocabSize(), d));
+    LlamaLayout.addEmbedding(p, c, STD);
     for (int i = 0; i < c.numLayers(); i++) {
       String l = "model.layers." + i;
       Modules.addNorm(p, normKind(), l + ".input_layernorm", d);
-      Modules.addLinear(p, l + ".self_attn.q_proj", q, d, c.qkvBias(), STD, false);
-      Modules.addLinear(p, l + ".self_attn.k_proj", kv, d, c.qkvBias(), STD, false);
-      Modules.addLinear(p, l + ".self_attn.v_proj", kv, d, c.qkvBias(), STD, false);
-      Modules.addLinear(p, l + ".self_attn.o_proj", d, q, c.attnOutBias(), STD, false);
+      LlamaLayout.addAttention(p, c, l, STD);
       Modules.addNorm(p, normKind(), l + ".post_attention_layernorm", d);
-      long f = c.intermediateSize();
-      Modules.addLinear(p, l + ".mlp.gate_proj", f, d, c.mlpBias(), STD, false);
-      Modules.addLinear(p, l + ".mlp.up_proj", f, d, c.mlpBias(), STD, false);
-      Modules.addLinear(p, l + ".mlp.down_proj", d, f, c.mlpBias(), STD, false);
+      LlamaLayout.addGatedMlp(p, c, l, STD);
     }
-    Modules.addNorm(p, normKind(), "model.norm", d);
-    if (!c.tieWordEmbeddings()) {
-      p.add(ParamSpec.normal("lm_head.weight", STD, c.vocabSize(), d));
-    }
+    LlamaLayout.addFinalNormAndHead(p, c, STD);
     return p;
   }
 
@@ -146,30 +124,9 @@ final class LlamaArchitecture implements LlamaStyleNames {
   public Block block(ModelConfig c, int i, Map<String, NDArray> p) {
     String l = "model.layers." + i;
     Attention attn =
-        new Attention(
-            i,
-            Attention.QkvLayout.SEPARATE,
-            List.of(
-                Modules.linear(p, l + ".self_attn.q_proj", false),
-                Modules.linear(p, l + ".self_attn.k_proj", false),
-                Modules.linear(p, l + ".self_attn.v_proj", false)),
-            Modules.linear(p, l + ".self_attn.o_proj", false),
-            c.numHeads(),
-            c.numKvHeads(),
-            c.headDim(),
-            c.rotaryDims(),
-            1.0 / Math.sqrt(c.headDim()),
-            null,
-            null,
-            Attention.QkNormScope.PER_HEAD,
-            c.slidingLayer(i));
+        LlamaLayout.separateAttention(c, p, i, null, null, Attention.QkNormScope.PER_HEAD);
     Mlp mlp = Modules.gatedMlp(c, p, l);
-    return new Block(
-        Modules.norm(c, p, l + ".input_layernorm"),
-        attn,
-        Modules.norm(c, p, l + ".post_attention_layernorm"),
-        mlp,
-        c.residual());
+    return LlamaLayout.preNormBlock(c, p, i, attn, mlp);
   }
 
   @Override
@@ -214,9 +171,7 @@ final class LlamaArchitecture implements LlamaStyleNames {
 
   @Override
   public void writeHfConfig(ModelConfig c, JsonObject j) {
-    HfJson.writeArchitectures(j, causalLmClass(c.modelType()));
-    HfJson.writeCommon(j, c);
-    j.addProperty("num_key_value_heads", c.numKvHeads());
+    HfJson.writeLlamaStart(j, c, causalLmClass(c.modelType()));
     j.addProperty("head_dim", c.headDim());
     j.addProperty("rms_norm_eps", c.normEps());
     j.addProperty("rope_theta", c.ropeTheta());
@@ -227,11 +182,7 @@ final class LlamaArchitecture implements LlamaStyleNames {
     if (c.modelType().equals("qwen2")) {
       HfJson.writeQwenSliding(j, c);
     } else if (c.modelType().equals("mistral")) {
-      if (c.hasSlidingLayers()) {
-        j.addProperty("sliding_window", c.slidingWindow());
-      } else {
-        j.add("sliding_window", JsonNull.INSTANCE);
-      }
+      HfJson.writeWindowOrNull(j, c);
     }
     HfJson.writeRopeScaling(j, c.ropeScaling());
   }

@@ -2,6 +2,7 @@ package rlhf4j.policy.family;
 
 import java.util.List;
 import java.util.function.Predicate;
+import rlhf4j.policy.model.PositionKind;
 
 /**
  * The state-dict names every Llama-derived HF family shares ({@code model.embed_tokens}, {@code
@@ -17,6 +18,12 @@ interface LlamaStyleNames extends Architecture {
   @Override
   default String positionEmbedding() {
     return null;
+  }
+
+  /** Rotary positions, whose tables are buffers, not parameters ({@link #ignoredKeys()}). */
+  @Override
+  default PositionKind positionKind() {
+    return PositionKind.ROTARY;
   }
 
   @Override

@@ -66,9 +66,11 @@ final class NeoxArchitecture implements Architecture {
   /** GPT-NeoX has no sliding-window attention. */
   @Override
   public void validate(ModelConfig c) {
-    HfJson.requireNoSliding(c);
-    HfJson.requireOneRopeBase(c);
-    HfJson.requireResidual(c, ResidualLayout.SEQUENTIAL, ResidualLayout.PARALLEL);
+    FamilyRules.requirePlainAttention(c);
+    FamilyRules.requireNoLongRope(c);
+    FamilyRules.requireNoSliding(c);
+    FamilyRules.requireOneRopeBase(c);
+    FamilyRules.requireResidual(c, ResidualLayout.SEQUENTIAL, ResidualLayout.PARALLEL);
   }
 
   @Override

@@ -19,7 +19,6 @@ import rlhf4j.policy.model.ModelConfig;
 import rlhf4j.policy.model.Norm;
 import rlhf4j.policy.model.NormKind;
 import rlhf4j.policy.model.ParamSpec;
-import rlhf4j.policy.model.PositionKind;
 import rlhf4j.policy.model.ResidualLayout;
 
 /**
@@ -71,24 +70,14 @@ final class Olmo2Architecture implements LlamaStyleNames {
   /** One {@code attention_bias}, no MLP bias, full rotary, post-norm blocks, no window. */
   @Override
   public void validate(ModelConfig c) {
-    if (c.qkvBias() != c.attnOutBias()) {
-      throw new IllegalArgumentException(
-          "olmo2 has one attention_bias for q/k/v and o_proj: qkvBias and attnOutBias must be"
-              + " equal, got "
-              + c.qkvBias()
-              + " and "
-              + c.attnOutBias());
-    }
-    if (c.mlpBias()) {
-      throw new IllegalArgumentException("olmo2's MLP has no biases: mlpBias must be false");
-    }
-    HfJson.requireResidual(c, ResidualLayout.POST_NORM);
-    HfJson.requireNoSliding(c);
-    HfJson.requireOneRopeBase(c);
-    if (c.rotaryPct() != 1.0) {
-      throw new IllegalArgumentException(
-          "olmo2 rotates the whole head: rotaryPct must be 1, got " + c.rotaryPct());
-    }
+    FamilyRules.requirePlainAttention(c);
+    FamilyRules.requireNoLongRope(c);
+    FamilyRules.requireOneAttentionBias(c);
+    FamilyRules.requireNoMlpBias(c);
+    FamilyRules.requireResidual(c, ResidualLayout.POST_NORM);
+    FamilyRules.requireNoSliding(c);
+    FamilyRules.requireOneRopeBase(c);
+    FamilyRules.requireFullRotary(c);
   }
 
   @Override
@@ -97,37 +86,20 @@ final class Olmo2Architecture implements LlamaStyleNames {
   }
 
   @Override
-  public PositionKind positionKind() {
-    return PositionKind.ROTARY;
-  }
-
-  @Override
   public List<ParamSpec> parameters(ModelConfig c) {
     List<ParamSpec> p = new ArrayList<>();
     long d = c.hiddenSize();
-    long q = (long) c.numHeads() * c.headDim();
-    long kv = (long) c.numKvHeads() * c.headDim();
-    boolean bias = c.qkvBias();
-    p.add(ParamSpec.normal("model.embed_tokens.weight", STD, c.vocabSize(), d));
+    LlamaLayout.addEmbedding(p, c, STD);
     for (int i = 0; i < c.numLayers(); i++) {
       String l = "model.layers." + i;
-      Modules.addLinear(p, l + ".self_attn.q_proj", q, d, bias, STD, false);
-      Modules.addLinear(p, l + ".self_attn.k_proj", kv, d, bias, STD, false);
-      Modules.addLinear(p, l + ".self_attn.v_proj", kv, d, bias, STD, false);
-      Modules.addLinear(p, l + ".self_attn.o_proj", d, q, c.attnOutBias(), STD, false);
-      Modules.addNorm(p, normKind(), l + ".self_attn.q_norm", q);
-      Modules.addNorm(p, normKind(), l + ".self_attn.k_norm", kv);
+      LlamaLayout.addAttention(p, c, l, STD);
+      Modules.addNorm(p, normKind(), l + ".self_attn.q_norm", (long) c.numHeads() * c.headDim());
+      Modules.addNorm(p, normKind(), l + ".self_attn.k_norm", (long) c.numKvHeads() * c.headDim());
       Modules.addNorm(p, normKind(), l + ".post_attention_layernorm", d);
-      long f = c.intermediateSize();
-      Modules.addLinear(p, l + ".mlp.gate_proj", f, d, false, STD, false);
-      Modules.addLinear(p, l + ".mlp.up_proj", f, d, false, STD, false);
-      Modules.addLinear(p, l + ".mlp.down_proj", d, f, false, STD, false);
+      LlamaLayout.addGatedMlp(p, c, l, STD);
       Modules.addNorm(p, normKind(), l + ".post_feedforward_layernorm", d);
     }
-    Modules.addNorm(p, normKind(), "model.norm", d);
-    if (!c.tieWordEmbeddings()) {
-      p.add(ParamSpec.normal("lm_head.weight", STD, c.vocabSize(), d));
-    }
+    LlamaLayout.addFinalNormAndHead(p, c, STD);
     return p;
   }
 
@@ -137,23 +109,8 @@ final class Olmo2Architecture implements LlamaStyleNames {
     Norm qNorm = Modules.norm(c, p, l + ".self_attn.q_norm"); // over H·Dh
     Norm kNorm = Modules.norm(c, p, l + ".self_attn.k_norm");
     Attention attn =
-        new Attention(
-            i,
-            Attention.QkvLayout.SEPARATE,
-            List.of(
-                Modules.linear(p, l + ".self_attn.q_proj", false),
-                Modules.linear(p, l + ".self_attn.k_proj", false),
-                Modules.linear(p, l + ".self_attn.v_proj", false)),
-            Modules.linear(p, l + ".self_attn.o_proj", false),
-            c.numHeads(),
-            c.numKvHeads(),
-            c.headDim(),
-            c.rotaryDims(),
-            1.0 / Math.sqrt(c.headDim()), // Olmo2Attention.scaling = head_dim ** -0.5
-            qNorm,
-            kNorm,
-            Attention.QkNormScope.WHOLE_PROJECTION,
-            false);
+        LlamaLayout.separateAttention(
+            c, p, i, qNorm, kNorm, Attention.QkNormScope.WHOLE_PROJECTION);
     Mlp mlp = Modules.gatedMlp(c, p, l);
     return new Block(
         Modules.norm(c, p, l + ".post_attention_layernorm"),
@@ -190,9 +147,7 @@ final class Olmo2Architecture implements LlamaStyleNames {
 
   @Override
   public void writeHfConfig(ModelConfig c, JsonObject j) {
-    HfJson.writeArchitectures(j, causalLmClass(c.modelType()));
-    HfJson.writeCommon(j, c);
-    j.addProperty("num_key_value_heads", c.numKvHeads());
+    HfJson.writeLlamaStart(j, c, causalLmClass(c.modelType()));
     j.addProperty("rms_norm_eps", c.normEps());
     j.addProperty("rope_theta", c.ropeTheta());
     j.addProperty("attention_bias", c.qkvBias());

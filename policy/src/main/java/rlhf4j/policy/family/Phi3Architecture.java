@@ -7,7 +7,6 @@ import static rlhf4j.policy.family.HfJson.req;
 import static rlhf4j.policy.family.HfJson.str;
 
 import ai.djl.ndarray.NDArray;
-import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -21,7 +20,6 @@ import rlhf4j.policy.model.Mlp;
 import rlhf4j.policy.model.ModelConfig;
 import rlhf4j.policy.model.NormKind;
 import rlhf4j.policy.model.ParamSpec;
-import rlhf4j.policy.model.PositionKind;
 import rlhf4j.policy.model.ResidualLayout;
 
 /**
@@ -31,7 +29,12 @@ import rlhf4j.policy.model.ResidualLayout;
  * ({@code Phi3MLP.forward}: {@code up · act(gate)}); rotary over the first {@code
  * partial_rotary_factor} of each head; every layer slides when {@code sliding_window} is set
  * (Phi-3-mini-4k: 2047). No biases. LoRA adapts the fused modules as PEFT does (one adapter on
- * {@code qkv_proj}). LongRoPE ({@code rope_scaling} type {@code longrope}) is refused.
+ * {@code qkv_proj}). LongRoPE ({@code rope_scaling} type {@code longrope}, Phi-3-mini-128k,
+ * Phi-3.5-mini): per-frequency short/long factors and a cos/sin attention factor ({@link
+ * rlhf4j.policy.model.RopeScaling}); each forward picks the long factors when the batch's longest
+ * sequence exceeds {@code original_max_position_embeddings}, and a cached generation recomputes its
+ * cache once when it first grows past that length, as transformers' {@code
+ * Phi3ForCausalLM.prepare_inputs_for_generation} does, so cached decoding equals recomputing.
  */
 final class Phi3Architecture implements LlamaStyleNames {
   private static final double STD = 0.02; // Phi3Config initializer_range
@@ -73,12 +76,13 @@ final class Phi3Architecture implements LlamaStyleNames {
   /** No biases, sequential blocks, every layer or none sliding. */
   @Override
   public void validate(ModelConfig c) {
+    FamilyRules.requirePlainAttention(c);
     if (c.qkvBias() || c.attnOutBias() || c.mlpBias()) {
       throw new IllegalArgumentException(
           "phi3 has no biases: qkvBias, attnOutBias and mlpBias must be false");
     }
-    HfJson.requireResidual(c, ResidualLayout.SEQUENTIAL);
-    HfJson.requireOneRopeBase(c);
+    FamilyRules.requireResidual(c, ResidualLayout.SEQUENTIAL);
+    FamilyRules.requireOneRopeBase(c);
     if (c.hasSlidingLayers() && c.layerTypes().contains(AttentionType.FULL)) {
       throw new IllegalArgumentException(
           "phi3 slides in every layer or none: layerTypes must not mix full and sliding, got "
@@ -92,17 +96,12 @@ final class Phi3Architecture implements LlamaStyleNames {
   }
 
   @Override
-  public PositionKind positionKind() {
-    return PositionKind.ROTARY;
-  }
-
-  @Override
   public List<ParamSpec> parameters(ModelConfig c) {
     List<ParamSpec> p = new ArrayList<>();
     long d = c.hiddenSize();
     long q = (long) c.numHeads() * c.headDim();
     long kv = (long) c.numKvHeads() * c.headDim();
-    p.add(ParamSpec.normal("model.embed_tokens.weight", STD, c.vocabSize(), d));
+    LlamaLayout.addEmbedding(p, c, STD);
     for (int i = 0; i < c.numLayers(); i++) {
       String l = "model.layers." + i;
       Modules.addNorm(p, normKind(), l + ".input_layernorm", d);
@@ -113,10 +112,7 @@ final class Phi3Architecture implements LlamaStyleNames {
       Modules.addLinear(p, l + ".mlp.gate_up_proj", 2 * f, d, false, STD, false);
       Modules.addLinear(p, l + ".mlp.down_proj", d, f, false, STD, false);
     }
-    Modules.addNorm(p, normKind(), "model.norm", d);
-    if (!c.tieWordEmbeddings()) {
-      p.add(ParamSpec.normal("lm_head.weight", STD, c.vocabSize(), d));
-    }
+    LlamaLayout.addFinalNormAndHead(p, c, STD);
     return p;
   }
 
@@ -143,12 +139,7 @@ final class Phi3Architecture implements LlamaStyleNames {
             Modules.linear(p, l + ".mlp.gate_up_proj", false),
             Modules.linear(p, l + ".mlp.down_proj", false),
             c.activation());
-    return new Block(
-        Modules.norm(c, p, l + ".input_layernorm"),
-        attn,
-        Modules.norm(c, p, l + ".post_attention_layernorm"),
-        mlp,
-        c.residual());
+    return LlamaLayout.preNormBlock(c, p, i, attn, mlp);
   }
 
   @Override
@@ -171,7 +162,7 @@ final class Phi3Architecture implements LlamaStyleNames {
         .activation(Activation.fromHfName(str(j, "hidden_act", "silu")))
         .ropeTheta(HfJson.ropeTheta(j, 10000))
         .rotaryPct(HfJson.ropeDouble(j, "partial_rotary_factor", 1.0))
-        .ropeScaling(HfJson.ropeScaling(j))
+        .ropeScaling(HfJson.phi3RopeScaling(j))
         .tieWordEmbeddings(bool(j, "tie_word_embeddings", false))
         .qkvBias(false)
         .attnOutBias(false)
@@ -182,17 +173,11 @@ final class Phi3Architecture implements LlamaStyleNames {
 
   @Override
   public void writeHfConfig(ModelConfig c, JsonObject j) {
-    HfJson.writeArchitectures(j, causalLmClass(c.modelType()));
-    HfJson.writeCommon(j, c);
-    j.addProperty("num_key_value_heads", c.numKvHeads());
+    HfJson.writeLlamaStart(j, c, causalLmClass(c.modelType()));
     j.addProperty("rms_norm_eps", c.normEps());
     j.addProperty("rope_theta", c.ropeTheta());
     j.addProperty("partial_rotary_factor", c.rotaryPct());
-    if (c.hasSlidingLayers()) {
-      j.addProperty("sliding_window", c.slidingWindow());
-    } else {
-      j.add("sliding_window", JsonNull.INSTANCE);
-    }
+    HfJson.writeWindowOrNull(j, c);
     HfJson.writeRopeScaling(j, c.ropeScaling());
   }
 

@@ -20,7 +20,6 @@ import rlhf4j.policy.model.ModelConfig;
 import rlhf4j.policy.model.Norm;
 import rlhf4j.policy.model.NormKind;
 import rlhf4j.policy.model.ParamSpec;
-import rlhf4j.policy.model.PositionKind;
 import rlhf4j.policy.model.ResidualLayout;
 
 /**
@@ -74,23 +73,13 @@ final class Qwen3Architecture implements LlamaStyleNames {
   /** One {@code attention_bias} for q/k/v/o, no MLP bias, full rotary. */
   @Override
   public void validate(ModelConfig c) {
-    if (c.qkvBias() != c.attnOutBias()) {
-      throw new IllegalArgumentException(
-          "qwen3 has one attention_bias for q/k/v and o_proj: qkvBias and attnOutBias must be"
-              + " equal, got "
-              + c.qkvBias()
-              + " and "
-              + c.attnOutBias());
-    }
-    if (c.mlpBias()) {
-      throw new IllegalArgumentException("qwen3's MLP has no biases: mlpBias must be false");
-    }
-    HfJson.requireResidual(c, ResidualLayout.SEQUENTIAL);
-    HfJson.requireOneRopeBase(c);
-    if (c.rotaryPct() != 1.0) {
-      throw new IllegalArgumentException(
-          "qwen3 rotates the whole head: rotaryPct must be 1, got " + c.rotaryPct());
-    }
+    FamilyRules.requirePlainAttention(c);
+    FamilyRules.requireNoLongRope(c);
+    FamilyRules.requireOneAttentionBias(c);
+    FamilyRules.requireNoMlpBias(c);
+    FamilyRules.requireResidual(c, ResidualLayout.SEQUENTIAL);
+    FamilyRules.requireOneRopeBase(c);
+    FamilyRules.requireFullRotary(c);
   }
 
   @Override
@@ -99,37 +88,20 @@ final class Qwen3Architecture implements LlamaStyleNames {
   }
 
   @Override
-  public PositionKind positionKind() {
-    return PositionKind.ROTARY;
-  }
-
-  @Override
   public List<ParamSpec> parameters(ModelConfig c) {
     List<ParamSpec> p = new ArrayList<>();
     long d = c.hiddenSize();
-    long q = (long) c.numHeads() * c.headDim();
-    long kv = (long) c.numKvHeads() * c.headDim();
-    boolean bias = c.qkvBias();
-    p.add(ParamSpec.normal("model.embed_tokens.weight", STD, c.vocabSize(), d));
+    LlamaLayout.addEmbedding(p, c, STD);
     for (int i = 0; i < c.numLayers(); i++) {
       String l = "model.layers." + i;
       Modules.addNorm(p, normKind(), l + ".input_layernorm", d);
-      Modules.addLinear(p, l + ".self_attn.q_proj", q, d, bias, STD, false);
-      Modules.addLinear(p, l + ".self_attn.k_proj", kv, d, bias, STD, false);
-      Modules.addLinear(p, l + ".self_attn.v_proj", kv, d, bias, STD, false);
-      Modules.addLinear(p, l + ".self_attn.o_proj", d, q, c.attnOutBias(), STD, false);
+      LlamaLayout.addAttention(p, c, l, STD);
       Modules.addNorm(p, normKind(), l + ".self_attn.q_norm", c.headDim());
       Modules.addNorm(p, normKind(), l + ".self_attn.k_norm", c.headDim());
       Modules.addNorm(p, normKind(), l + ".post_attention_layernorm", d);
-      long f = c.intermediateSize();
-      Modules.addLinear(p, l + ".mlp.gate_proj", f, d, false, STD, false);
-      Modules.addLinear(p, l + ".mlp.up_proj", f, d, false, STD, false);
-      Modules.addLinear(p, l + ".mlp.down_proj", d, f, false, STD, false);
+      LlamaLayout.addGatedMlp(p, c, l, STD);
     }
-    Modules.addNorm(p, normKind(), "model.norm", d);
-    if (!c.tieWordEmbeddings()) {
-      p.add(ParamSpec.normal("lm_head.weight", STD, c.vocabSize(), d));
-    }
+    LlamaLayout.addFinalNormAndHead(p, c, STD);
     return p;
   }
 
@@ -139,30 +111,9 @@ final class Qwen3Architecture implements LlamaStyleNames {
     Norm qNorm = Modules.norm(c, p, l + ".self_attn.q_norm");
     Norm kNorm = Modules.norm(c, p, l + ".self_attn.k_norm");
     Attention attn =
-        new Attention(
-            i,
-            Attention.QkvLayout.SEPARATE,
-            List.of(
-                Modules.linear(p, l + ".self_attn.q_proj", false),
-                Modules.linear(p, l + ".self_attn.k_proj", false),
-                Modules.linear(p, l + ".self_attn.v_proj", false)),
-            Modules.linear(p, l + ".self_attn.o_proj", false),
-            c.numHeads(),
-            c.numKvHeads(),
-            c.headDim(),
-            c.rotaryDims(),
-            1.0 / Math.sqrt(c.headDim()), // Qwen3Attention.scaling = head_dim ** -0.5
-            qNorm,
-            kNorm,
-            Attention.QkNormScope.PER_HEAD,
-            c.slidingLayer(i));
+        LlamaLayout.separateAttention(c, p, i, qNorm, kNorm, Attention.QkNormScope.PER_HEAD);
     Mlp mlp = Modules.gatedMlp(c, p, l);
-    return new Block(
-        Modules.norm(c, p, l + ".input_layernorm"),
-        attn,
-        Modules.norm(c, p, l + ".post_attention_layernorm"),
-        mlp,
-        c.residual());
+    return LlamaLayout.preNormBlock(c, p, i, attn, mlp);
   }
 
   @Override
@@ -196,9 +147,7 @@ final class Qwen3Architecture implements LlamaStyleNames {
 
   @Override
   public void writeHfConfig(ModelConfig c, JsonObject j) {
-    HfJson.writeArchitectures(j, causalLmClass(c.modelType()));
-    HfJson.writeCommon(j, c);
-    j.addProperty("num_key_value_heads", c.numKvHeads());
+    HfJson.writeLlamaStart(j, c, causalLmClass(c.modelType()));
     j.addProperty("head_dim", c.headDim());
     j.addProperty("rms_norm_eps", c.normEps());
     j.addProperty("rope_theta", c.ropeTheta());

@@ -52,8 +52,7 @@ public final class CausalLM implements AutoCloseable {
   private final Norm finalNorm;
   private final Linear lmHeadLinear; // lmHead as a module LoRA can target (lm_head / embed_out)
   private final List<String> finalNormNames;
-  private final float[] invFreq; // null without rotary
-  private final float[] slidingInvFreq; // sliding layers' own RoPE base, else null
+  private final RotaryTables rotary;
   private final List<Linear> linears = new ArrayList<>();
 
   /**
@@ -125,14 +124,7 @@ public final class CausalLM implements AutoCloseable {
         l.setQuantized(e.getValue());
       }
     }
-    this.invFreq =
-        config.positionKind() == PositionKind.ROTARY
-            ? Rope.inverseFrequencies(config.rotaryDims(), config.ropeTheta(), config.ropeScaling())
-            : null;
-    this.slidingInvFreq =
-        invFreq != null && config.slidingRopeTheta() > 0 && config.hasSlidingLayers()
-            ? Rope.inverseFrequencies(config.rotaryDims(), config.slidingRopeTheta(), null)
-            : null;
+    this.rotary = new RotaryTables(config);
   }
 
   /** The parameters a model of {@code config} has, in a stable order. */
@@ -210,6 +202,12 @@ public final class CausalLM implements AutoCloseable {
       KvCache cache,
       boolean training,
       boolean computeLogits) {
+    if (cache != null && rotary.mustRecompute(cache.length(), inputIds.getShape().get(1))) {
+      return recomputed(inputIds, attentionMask, cache, training, computeLogits);
+    }
+    if (cache != null) {
+      cache.recordIds(inputIds);
+    }
     Prepared in = prepare(inputIds, attentionMask, cache, training);
     NDArray x = in.x();
     for (Block block : blocks) {
@@ -219,8 +217,18 @@ public final class CausalLM implements AutoCloseable {
       cache.advance();
     }
     NDArray hidden = finalNorm.forward(x);
-    NDArray logits = computeLogits ? lmHeadLinear.forward(hidden, training) : null;
+    NDArray logits = computeLogits ? logits(hidden, training) : null;
     return new Output(hidden, logits);
+  }
+
+  /** Drops the cache, reruns the whole sequence (cached ids, then inputIds), keeps the last T. */
+  private Output recomputed(
+      NDArray inputIds, NDArray mask, KvCache cache, boolean training, boolean computeLogits) {
+    Output full = forward(cache.restartWith(inputIds), mask, cache, training, computeLogits);
+    long s = full.hidden().getShape().get(1);
+    NDIndex last = new NDIndex(":, {}:, :", s - inputIds.getShape().get(1));
+    return new Output(
+        full.hidden().get(last), full.logits() == null ? null : full.logits().get(last));
   }
 
   /**
@@ -252,16 +260,12 @@ public final class CausalLM implements AutoCloseable {
     NDArray mask = AttentionMask.checked(attentionMask, m, b, s); // (B, S)
     NDArray positions = AttentionMask.positionIds(mask, t); // (B, T)
     NDArray x = embed(inputIds, positions); // (B, T, D)
-    NDArray cos = null;
-    NDArray sin = null;
-    if (invFreq != null) {
-      NDArray[] cs = Rope.cosSin(m, positions, invFreq);
-      cos = cs[0];
-      sin = cs[1];
-    }
+    NDArray[] global = rotary.global(m, positions); // {cos, sin} (B, 1, T, R), or null
+    NDArray cos = global == null ? null : global[0];
+    NDArray sin = global == null ? null : global[1];
     NDArray sliding =
         config.hasSlidingLayers() ? AttentionMask.bias(mask, t, config.slidingWindow()) : null;
-    NDArray[] local = slidingInvFreq == null ? null : Rope.cosSin(m, positions, slidingInvFreq);
+    NDArray[] local = rotary.sliding(m, positions);
     ForwardContext ctx =
         new ForwardContext(
             AttentionMask.bias(mask, t),
@@ -312,7 +316,7 @@ public final class CausalLM implements AutoCloseable {
           "queryWidth must be in [1, " + (s - 1) + "], got " + queryWidth);
     }
     NDArray h = hidden.get(new NDIndex(":, {}:{}, :", queryWidth - 1, s - 1));
-    return new Output(h, lmHeadLinear.forward(h, training));
+    return new Output(h, logits(h, training));
   }
 
   /**
@@ -364,17 +368,12 @@ public final class CausalLM implements AutoCloseable {
     return embeddings.trainable();
   }
 
-  /** Logits from a hidden state // (B, T, D) → (B, T, V). */
-  public NDArray logits(NDArray hidden) {
-    return logits(hidden, false);
-  }
-
   /**
-   * Logits from a hidden state, with an adapted LM head's dropout when {@code training} // (B, T,
-   * D) → (B, T, V).
+   * Logits from a hidden state, with an adapted LM head's dropout when {@code training},
+   * soft-capped when the config says so; every logit comes from here // (B, T, D) → (B, T, V).
    */
   public NDArray logits(NDArray hidden, boolean training) {
-    return lmHeadLinear.forward(hidden, training);
+    return LogitSoftcap.apply(lmHeadLinear.forward(hidden, training), config.finalLogitSoftcap());
   }
 
   /**

@@ -1,6 +1,8 @@
 package rlhf4j.policy.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
@@ -14,6 +16,7 @@ import ai.djl.ndarray.types.Shape;
 public final class KvCache implements AutoCloseable {
   private final NDArray[] keys;
   private final NDArray[] values;
+  private final NDArray ids; // (B, capacity) token ids, kept for LongRoPE's recomputation, or null
   private final long capacity;
   private long length;
   private int appendedThisStep;
@@ -28,6 +31,11 @@ public final class KvCache implements AutoCloseable {
       keys[i] = manager.zeros(s, DataType.FLOAT32);
       values[i] = manager.zeros(s, DataType.FLOAT32);
     }
+    RopeScaling rope = config.ropeScaling();
+    this.ids =
+        rope != null && rope.type() == RopeScaling.Type.LONGROPE
+            ? manager.zeros(new Shape(batch, capacity), DataType.INT64)
+            : null;
   }
 
   /** Positions already cached (before the current forward). */
@@ -62,6 +70,33 @@ public final class KvCache implements AutoCloseable {
     return new NDArray[] {keys[layer].get(upTo), values[layer].get(upTo)};
   }
 
+  /** Keeps this forward's token ids (B, T) after the cached ones, when they are kept at all. */
+  void recordIds(NDArray inputIds) {
+    if (ids != null) {
+      long t = inputIds.getShape().get(1);
+      if (length + t > capacity) {
+        throw new IllegalStateException(
+            "KV cache is full: " + length + " + " + t + " positions > capacity " + capacity);
+      }
+      ids.set(new NDIndex(":, {}:{}", length, length + t), inputIds.toType(DataType.INT64, false));
+    }
+  }
+
+  /**
+   * Forgets every cached position and returns the whole sequence's ids, the cached ones then {@code
+   * inputIds} (B, length + T), for a forward that refills the cache from the start.
+   */
+  NDArray restartWith(NDArray inputIds) {
+    NDArray all =
+        NDArrays.concat(
+            new NDList(
+                ids.get(new NDIndex(":, :{}", length)), inputIds.toType(DataType.INT64, false)),
+            1);
+    length = 0;
+    appendedThisStep = 0;
+    return all;
+  }
+
   /** Marks the positions written by the last forward as cached. */
   void advance() {
     length += appendedThisStep;
@@ -73,6 +108,9 @@ public final class KvCache implements AutoCloseable {
     for (int i = 0; i < keys.length; i++) {
       keys[i].close();
       values[i].close();
+    }
+    if (ids != null) {
+      ids.close();
     }
   }
 }

@@ -39,6 +39,13 @@ import java.util.Objects;
  *     AttentionType#FULL}
  * @param slidingRopeTheta rotary base of the sliding layers, without rope scaling (Gemma 3's {@code
  *     rope_local_base_freq}); 0 when they use {@code ropeTheta} like the others
+ * @param queryPreAttnScalar queries are scaled by queryPreAttnScalar^-0.5 before the dot product
+ *     (Gemma 3's {@code query_pre_attn_scalar}); 0 means headDim, the usual headDim^-0.5
+ * @param attnLogitSoftcap the checkpoint's attention-score soft cap (Gemma's {@code
+ *     attn_logit_softcapping}), kept so that saving writes it back; 0 for none. Whether a family
+ *     applies it is the family's rule: transformers' Gemma3Attention does not
+ * @param finalLogitSoftcap logits become {@code cap · tanh(logits / cap)} (Gemma's {@code
+ *     final_logit_softcapping}); 0 for none
  */
 public record ModelConfig(
     Family family,
@@ -67,7 +74,10 @@ public record ModelConfig(
     int padTokenId,
     int slidingWindow,
     List<AttentionType> layerTypes,
-    double slidingRopeTheta) {
+    double slidingRopeTheta,
+    double queryPreAttnScalar,
+    double attnLogitSoftcap,
+    double finalLogitSoftcap) {
 
   /** Checks every field, then the family's own rules ({@link Family#validate}). */
   public ModelConfig(
@@ -97,7 +107,10 @@ public record ModelConfig(
       int padTokenId,
       int slidingWindow,
       List<AttentionType> layerTypes,
-      double slidingRopeTheta) {
+      double slidingRopeTheta,
+      double queryPreAttnScalar,
+      double attnLogitSoftcap,
+      double finalLogitSoftcap) {
     Objects.requireNonNull(family, "family must be set");
     Objects.requireNonNull(modelType, "modelType must be set");
     Objects.requireNonNull(activation, "activation must be set");
@@ -112,58 +125,7 @@ public record ModelConfig(
               + modelType
               + "'");
     }
-    positive("vocabSize", vocabSize);
-    positive("hiddenSize", hiddenSize);
-    positive("numLayers", numLayers);
-    positive("numHeads", numHeads);
-    positive("numKvHeads", numKvHeads);
-    positive("headDim", headDim);
-    positive("intermediateSize", intermediateSize);
-    positive("maxPositions", maxPositions);
-    if (numHeads % numKvHeads != 0) {
-      throw new IllegalArgumentException(
-          "numHeads ("
-              + numHeads
-              + ") must be a multiple of numKvHeads ("
-              + numKvHeads
-              + ") for grouped-query attention");
-    }
-    if (family.positionKind() == PositionKind.ROTARY && !(ropeTheta > 0 && ropeTheta < 1e300)) {
-      throw new IllegalArgumentException(
-          "ropeTheta (rope_theta) must be a finite number > 0, got " + ropeTheta);
-    }
     Objects.requireNonNull(layerTypes, "layerTypes must be set (empty for all full attention)");
-    if (!layerTypes.isEmpty() && layerTypes.size() != numLayers) {
-      throw new IllegalArgumentException(
-          "layerTypes must be empty or have one entry per layer ("
-              + numLayers
-              + "), got "
-              + layerTypes.size());
-    }
-    if (slidingWindow < 0) {
-      throw new IllegalArgumentException(
-          "slidingWindow must be >= 0 (0 = none), got " + slidingWindow);
-    }
-    if (layerTypes.contains(AttentionType.SLIDING) && slidingWindow == 0) {
-      throw new IllegalArgumentException(
-          "layerTypes has sliding_attention layers, so slidingWindow must be > 0, got 0");
-    }
-    if (!(slidingRopeTheta >= 0)) {
-      throw new IllegalArgumentException(
-          "slidingRopeTheta must be >= 0 (0 = ropeTheta), got " + slidingRopeTheta);
-    }
-    if (!(normEps > 0)) {
-      throw new IllegalArgumentException("normEps must be > 0, got " + normEps);
-    }
-    if (!(rotaryPct > 0 && rotaryPct <= 1)) {
-      throw new IllegalArgumentException("rotaryPct must be in (0, 1], got " + rotaryPct);
-    }
-    if (family.positionKind() == PositionKind.ROTARY && rotaryDims(headDim, rotaryPct) % 2 != 0) {
-      throw new IllegalArgumentException(
-          "rotary dimensions (headDim x rotaryPct = "
-              + rotaryDims(headDim, rotaryPct)
-              + ") must be even");
-    }
     this.family = family;
     this.modelType = modelType;
     this.vocabSize = vocabSize;
@@ -191,13 +153,12 @@ public record ModelConfig(
     this.slidingWindow = slidingWindow;
     this.layerTypes = List.copyOf(layerTypes);
     this.slidingRopeTheta = slidingRopeTheta;
+    this.queryPreAttnScalar = queryPreAttnScalar;
+    this.attnLogitSoftcap = attnLogitSoftcap;
+    this.finalLogitSoftcap = finalLogitSoftcap;
+    ModelConfigChecks.fields(this);
     family.validate(this);
-  }
-
-  private static void positive(String field, int v) {
-    if (v <= 0) {
-      throw new IllegalArgumentException(field + " must be > 0, got " + v);
-    }
+    ModelConfigChecks.longRope(this);
   }
 
   private static int rotaryDims(int headDim, double pct) {
@@ -207,6 +168,11 @@ public record ModelConfig(
   /** Dimensions of each head that get rotary embeddings (used with rotary positions only). */
   public int rotaryDims() {
     return rotaryDims(headDim, rotaryPct);
+  }
+
+  /** The factor attention scores are multiplied by: queryPreAttnScalar^-0.5, else headDim^-0.5. */
+  public double attentionScale() {
+    return 1.0 / Math.sqrt(queryPreAttnScalar > 0 ? queryPreAttnScalar : headDim);
   }
 
   /** Whether layer {@code layer} attends only to the last {@link #slidingWindow()} positions. */
@@ -285,6 +251,9 @@ public record ModelConfig(
     private int slidingWindow;
     private List<AttentionType> layerTypes = List.of();
     private double slidingRopeTheta;
+    private double queryPreAttnScalar;
+    private double attnLogitSoftcap;
+    private double finalLogitSoftcap;
 
     private Builder(Family family) {
       this.family = Objects.requireNonNull(family, "family must be set");
@@ -324,6 +293,9 @@ public record ModelConfig(
       this.slidingWindow = c.slidingWindow();
       this.layerTypes = c.layerTypes();
       this.slidingRopeTheta = c.slidingRopeTheta();
+      this.queryPreAttnScalar = c.queryPreAttnScalar();
+      this.attnLogitSoftcap = c.attnLogitSoftcap();
+      this.finalLogitSoftcap = c.finalLogitSoftcap();
     }
 
     /** The family this builder builds for. */
@@ -461,6 +433,21 @@ public record ModelConfig(
       return this;
     }
 
+    public Builder queryPreAttnScalar(double v) {
+      this.queryPreAttnScalar = v;
+      return this;
+    }
+
+    public Builder attnLogitSoftcap(double v) {
+      this.attnLogitSoftcap = v;
+      return this;
+    }
+
+    public Builder finalLogitSoftcap(double v) {
+      this.finalLogitSoftcap = v;
+      return this;
+    }
+
     public ModelConfig build() {
       return new ModelConfig(
           family,
@@ -489,7 +476,10 @@ public record ModelConfig(
           padTokenId,
           slidingWindow,
           layerTypes,
-          slidingRopeTheta);
+          slidingRopeTheta,
+          queryPreAttnScalar,
+          attnLogitSoftcap,
+          finalLogitSoftcap);
     }
   }
 }

@@ -1,9 +1,12 @@
 package rlhf4j.policy.family;
 
 import ai.djl.ndarray.NDArray;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import rlhf4j.policy.model.ModelConfig;
+import rlhf4j.policy.model.RopeScaling;
 
 /**
  * A slow plain-loop double-precision forward of the Llama-layout decoders (Llama, Mistral, Qwen2,
@@ -40,7 +43,20 @@ import rlhf4j.policy.model.ModelConfig;
  * <p>Phi-3 (when {@code qkv_proj} weights exist; modeling_phi3.py {@code Phi3Attention.forward},
  * {@code Phi3MLP.forward}, {@code apply_rotary_pos_emb}): q, k, v cut from one projection at H·Dh
  * and H·Dh + Hkv·Dh, {@code gate, up = gate_up_proj(x).chunk(2)}, {@code up · silu(gate)}, and
- * rotary on the first {@code partial_rotary_factor · head_dim} dims only.
+ * rotary on the first {@code partial_rotary_factor · head_dim} dims only. With LongRoPE
+ * (modeling_rope_utils.py {@code _compute_longrope_parameters}, {@code longrope_frequency_update}):
+ * frequency i is {@code 1 / (ext_i · theta^(2i/R))}, ext the long factors when the batch's {@code
+ * max(position_ids) + 1} exceeds {@code original_max_position_embeddings}, else the short ones, and
+ * cos/sin are multiplied by {@code attention_factor}, else {@code sqrt(1 + ln(factor) /
+ * ln(original))} with factor {@code max_position_embeddings / original} unless given (1 when factor
+ * ≤ 1).
+ *
+ * <p>Attention scores are scaled by {@code query_pre_attn_scalar^-0.5} when the config has one
+ * (modeling_gemma3.py {@code Gemma3Attention.__init__}: {@code self.scaling =
+ * config.query_pre_attn_scalar**-0.5}), else {@code head_dim^-0.5}; Gemma 3's {@code
+ * attn_logit_softcapping} is not applied ({@code Gemma3Attention.forward} passes no {@code
+ * softcap}); logits are {@code cap · tanh(logits / cap)} with {@code final_logit_softcapping}
+ * ({@code Gemma3ForCausalLM.forward}).
  */
 final class DecoderOracle {
   private final ModelConfig c;
@@ -49,8 +65,8 @@ final class DecoderOracle {
 
   /** An oracle over a copy of {@code p} (rlhf4j layout: Linear weights (out, in)). */
   DecoderOracle(ModelConfig c, Map<String, NDArray> p) {
-    if (c.ropeScaling() != null) {
-      throw new IllegalArgumentException("the oracle has no rope scaling");
+    if (c.ropeScaling() != null && c.ropeScaling().type() != RopeScaling.Type.LONGROPE) {
+      throw new IllegalArgumentException("the oracle has no linear or llama3 rope scaling");
     }
     this.c = c;
     for (Map.Entry<String, NDArray> e : p.entrySet()) {
@@ -81,6 +97,14 @@ final class DecoderOracle {
 
   /** Logits [T][V] of one row; rows at padded positions are left null. */
   double[][] logits(long[] ids, long[] mask) {
+    return logits(ids, mask, Arrays.stream(mask).sum());
+  }
+
+  /**
+   * Logits [T][V] of one row of a batch whose longest row has {@code batchLength} real tokens
+   * (LongRoPE picks its factors from the whole batch's {@code max(position_ids) + 1}).
+   */
+  double[][] logits(long[] ids, long[] mask, long batchLength) {
     int n = ids.length;
     int d = c.hiddenSize();
     int h = c.numHeads();
@@ -140,14 +164,14 @@ final class DecoderOracle {
           if (qkNorm && !wholeQk) {
             q[hh][t] = rms(q[hh][t], vecs.get(at + "q_norm.weight"));
           }
-          rotate(q[hh][t], pos[t], theta);
+          rotate(q[hh][t], pos[t], theta, batchLength);
         }
         for (int hh = 0; hh < hkv; hh++) {
           k[hh][t] = slice(ka, hh * dh, dh);
           if (qkNorm && !wholeQk) {
             k[hh][t] = rms(k[hh][t], vecs.get(at + "k_norm.weight"));
           }
-          rotate(k[hh][t], pos[t], theta);
+          rotate(k[hh][t], pos[t], theta, batchLength);
           v[hh][t] = slice(va, hh * dh, dh);
         }
       }
@@ -161,7 +185,8 @@ final class DecoderOracle {
           double max = Double.NEGATIVE_INFINITY;
           for (int j = 0; j <= t; j++) {
             boolean visible = mask[j] == 1 && (!sliding || j > t - c.slidingWindow());
-            s[j] = visible ? dot(q[hh][t], k[kv][j]) / Math.sqrt(dh) : Double.NEGATIVE_INFINITY;
+            double scalar = c.queryPreAttnScalar() > 0 ? c.queryPreAttnScalar() : dh;
+            s[j] = visible ? dot(q[hh][t], k[kv][j]) / Math.sqrt(scalar) : Double.NEGATIVE_INFINITY;
             max = Math.max(max, s[j]);
           }
           double z = 0;
@@ -223,22 +248,40 @@ final class DecoderOracle {
       }
       double[] f = rms(x[t], vecs.get("model.norm.weight"));
       out[t] = new double[head.length];
+      double cap = c.finalLogitSoftcap();
       for (int o = 0; o < head.length; o++) {
         out[t][o] = dot(head[o], f);
+        if (cap > 0) {
+          out[t][o] = cap * Math.tanh(out[t][o] / cap);
+        }
       }
     }
     return out;
   }
 
-  /** Rotate-half RoPE over the whole head at position {@code p}. */
-  private void rotate(double[] x, int p, double theta) {
+  /** Rotate-half RoPE over the first R dims at position {@code p}. */
+  private void rotate(double[] x, int p, double theta, long batchLength) {
     int dh = c.rotaryDims(); // the first R dims rotate, the rest pass
     int half = dh / 2;
     double[] in = x.clone();
+    RopeScaling r = c.ropeScaling();
+    boolean longRope = r != null && r.type() == RopeScaling.Type.LONGROPE;
+    double mscale = 1;
+    List<Double> ext = null;
+    if (longRope) {
+      int original = r.originalMaxPositions();
+      double factor = r.factor() > 0 ? r.factor() : (double) c.maxPositions() / original;
+      mscale =
+          r.attentionFactor() > 0
+              ? r.attentionFactor()
+              : factor <= 1 ? 1 : Math.sqrt(1 + Math.log(factor) / Math.log(original));
+      ext = batchLength > original ? r.longFactor() : r.shortFactor();
+    }
     for (int i = 0; i < half; i++) {
-      double angle = p / Math.pow(theta, 2.0 * i / dh);
-      double cos = Math.cos(angle);
-      double sin = Math.sin(angle);
+      double freq = Math.pow(theta, 2.0 * i / dh) * (longRope ? ext.get(i) : 1);
+      double angle = p / freq;
+      double cos = mscale * Math.cos(angle);
+      double sin = mscale * Math.sin(angle);
       x[i] = in[i] * cos - in[i + half] * sin;
       x[i + half] = in[i + half] * cos + in[i] * sin;
     }

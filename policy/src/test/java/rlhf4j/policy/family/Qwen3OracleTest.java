@@ -5,17 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
-import ai.djl.ndarray.types.Shape;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -26,7 +21,6 @@ import rlhf4j.policy.hf.HfConfig;
 import rlhf4j.policy.lora.LoraConfig;
 import rlhf4j.policy.lora.LoraModel;
 import rlhf4j.policy.model.CausalLM;
-import rlhf4j.policy.model.KvCache;
 import rlhf4j.policy.model.ModelConfig;
 
 /**
@@ -36,9 +30,9 @@ import rlhf4j.policy.model.ModelConfig;
  */
 class Qwen3OracleTest {
   private static final double TOLERANCE = 1e-5;
-  private static final long[][] IDS = {{3, 50, 7, 96, 12, 0, 41, 77}, {9, 9, 1, 64, 33, 8, 2, 90}};
-  private static final long[][] ALL = {{1, 1, 1, 1, 1, 1, 1, 1}, {1, 1, 1, 1, 1, 1, 1, 1}};
-  private static final long[][] LEFT_PADDED = {{1, 1, 1, 1, 1, 1, 1, 1}, {0, 0, 0, 1, 1, 1, 1, 1}};
+  private static final long[][] IDS = OracleRuns.IDS;
+  private static final long[][] ALL = OracleRuns.ALL;
+  private static final long[][] LEFT_PADDED = OracleRuns.LEFT_PADDED;
 
   /** tiny-qwen3 with a small vocabulary, untied or tied, and head_dim != hidden/heads. */
   static ModelConfig config(boolean tied) {
@@ -54,28 +48,12 @@ class Qwen3OracleTest {
         .build();
   }
 
-  /** A seeded model whose norms are not 1 and whose weights are large enough to matter. */
-  static CausalLM model(ModelConfig c, long seed) {
-    CausalLM model = CausalLM.random(c, seed);
-    SplittableRandom rng = new SplittableRandom(seed + 1);
-    for (Map.Entry<String, NDArray> e : model.parameters().entrySet()) {
-      NDArray a = e.getValue();
-      float[] v = a.toFloatArray();
-      boolean norm = e.getKey().contains("norm");
-      for (int i = 0; i < v.length; i++) {
-        v[i] = norm ? v[i] + (float) (0.3 * (rng.nextDouble() - 0.5)) : v[i] * 4;
-      }
-      a.set(v);
-    }
-    return model;
-  }
-
   @Test
   void baseLogitsMatchTheOracle() {
     for (boolean tied : new boolean[] {true, false}) {
       ModelConfig c = config(tied);
-      try (CausalLM model = model(c, 11)) {
-        double err = compare(model, new DecoderOracle(c, model.parameters()), ALL);
+      try (CausalLM model = OracleRuns.model(c, 11)) {
+        double err = OracleRuns.compare(model, new DecoderOracle(c, model.parameters()), ALL);
         System.out.printf("qwen3 oracle base (tied=%s): max |logit err| %.3g%n", tied, err);
         assertTrue(err < TOLERANCE, "max abs error " + err);
       }
@@ -85,8 +63,8 @@ class Qwen3OracleTest {
   @Test
   void leftPaddedBatchMatchesTheOracleOnRealTokens() {
     ModelConfig c = config(true);
-    try (CausalLM model = model(c, 12)) {
-      double err = compare(model, new DecoderOracle(c, model.parameters()), LEFT_PADDED);
+    try (CausalLM model = OracleRuns.model(c, 12)) {
+      double err = OracleRuns.compare(model, new DecoderOracle(c, model.parameters()), LEFT_PADDED);
       System.out.printf("qwen3 oracle left-padded: max |logit err| %.3g%n", err);
       assertTrue(err < TOLERANCE, "max abs error " + err);
     }
@@ -96,7 +74,7 @@ class Qwen3OracleTest {
   void loraAndMergedLogitsMatchTheOracle() {
     ModelConfig c = config(true);
     LoraConfig lc = LoraConfig.builder().r(4).loraAlpha(8).build(); // PEFT's qwen3 targets
-    try (CausalLM model = model(c, 13);
+    try (CausalLM model = OracleRuns.model(c, 13);
         LoraModel lora = LoraModel.inject(model, lc, 14)) {
       assertEquals(
           List.of(
@@ -126,11 +104,11 @@ class Qwen3OracleTest {
           oracle.addLowRank(path + ".weight", e.getValue(), b, 8.0 / 4);
         }
       }
-      double err = compare(model, oracle, LEFT_PADDED);
+      double err = OracleRuns.compare(model, oracle, LEFT_PADDED);
       System.out.printf("qwen3 oracle LoRA: max |logit err| %.3g%n", err);
       assertTrue(err < TOLERANCE, "LoRA max abs error " + err);
       lora.merge();
-      double merged = compare(model, oracle, LEFT_PADDED);
+      double merged = OracleRuns.compare(model, oracle, LEFT_PADDED);
       System.out.printf("qwen3 oracle merged: max |logit err| %.3g%n", merged);
       assertTrue(merged < TOLERANCE, "merged max abs error " + merged);
     }
@@ -139,9 +117,9 @@ class Qwen3OracleTest {
   @Test
   void kvCacheEqualsFullRecomputationTokenForToken() {
     ModelConfig c = config(true);
-    try (CausalLM model = model(c, 16);
+    try (CausalLM model = OracleRuns.model(c, 16);
         NDManager m = NDManager.newBaseManager()) {
-      double err = cacheVersusFull(model, m, IDS, LEFT_PADDED, 3);
+      double err = OracleRuns.cacheVersusFull(model, m, IDS, LEFT_PADDED, 3);
       System.out.printf("qwen3 KV cache vs full: max |logit err| %.3g%n", err);
       assertTrue(err < TOLERANCE, "cache max abs error " + err);
     }
@@ -150,7 +128,7 @@ class Qwen3OracleTest {
   @Test
   void savedCheckpointLoadsBitwiseAndSaysQwen3(@TempDir Path dir) throws IOException {
     ModelConfig c = config(true).withSpecialTokens(1, 2, -1);
-    try (CausalLM model = model(c, 17)) {
+    try (CausalLM model = OracleRuns.model(c, 17)) {
       HfCheckpoint.save(model, dir);
       JsonObject json =
           JsonParser.parseString(Files.readString(dir.resolve("config.json"))).getAsJsonObject();
@@ -170,8 +148,8 @@ class Qwen3OracleTest {
         }
         try (NDManager m = NDManager.newBaseManager()) {
           assertArrayEquals(
-              model.forward(ids(m, IDS), null).logits().toFloatArray(),
-              back.forward(ids(m, IDS), null).logits().toFloatArray());
+              model.forward(OracleRuns.ids(m, IDS), null).logits().toFloatArray(),
+              back.forward(OracleRuns.ids(m, IDS), null).logits().toFloatArray());
         }
       }
     }
@@ -181,7 +159,7 @@ class Qwen3OracleTest {
   void peftAdapterSavedAndLoadedGivesTheSameLogits(@TempDir Path dir) throws IOException {
     ModelConfig c = config(true);
     float[] adapted;
-    try (CausalLM model = model(c, 18);
+    try (CausalLM model = OracleRuns.model(c, 18);
         LoraModel lora = LoraModel.inject(model, LoraConfig.builder().r(2).build(), 19);
         NDManager m = NDManager.newBaseManager()) {
       for (Map.Entry<String, NDArray> e : lora.trainableParameters().entrySet()) {
@@ -189,17 +167,18 @@ class Qwen3OracleTest {
           e.getValue().addi(0.05f);
         }
       }
-      adapted = model.forward(ids(m, IDS), null).logits().toFloatArray();
+      adapted = model.forward(OracleRuns.ids(m, IDS), null).logits().toFloatArray();
       lora.save(dir);
     }
     JsonObject adapterConfig =
         JsonParser.parseString(Files.readString(dir.resolve("adapter_config.json")))
             .getAsJsonObject();
     assertEquals(2, adapterConfig.getAsJsonArray("target_modules").size());
-    try (CausalLM model = model(c, 18);
+    try (CausalLM model = OracleRuns.model(c, 18);
         LoraModel lora = LoraModel.load(model, dir);
         NDManager m = NDManager.newBaseManager()) {
-      assertArrayEquals(adapted, model.forward(ids(m, IDS), null).logits().toFloatArray());
+      assertArrayEquals(
+          adapted, model.forward(OracleRuns.ids(m, IDS), null).logits().toFloatArray());
     }
   }
 
@@ -239,73 +218,5 @@ class Qwen3OracleTest {
     assertEquals(Presets.config("qwen3-0.6b"), c);
     assertEquals(2048, c.numHeads() * c.headDim());
     assertEquals(List.of("q_proj", "v_proj"), Architectures.of(c).defaultLoraTargets());
-  }
-
-  /** Max error of the model's logits against the oracle on {@link #IDS} with {@code mask}. */
-  static double compare(CausalLM model, DecoderOracle oracle, long[][] mask) {
-    try (NDManager m = NDManager.newBaseManager()) {
-      float[] actual = model.forward(ids(m, IDS), ids(m, mask)).logits().toFloatArray();
-      double[][][] expected = new double[IDS.length][][];
-      for (int b = 0; b < IDS.length; b++) {
-        expected[b] = oracle.logits(IDS[b], mask[b]);
-      }
-      return DecoderOracle.maxAbsDiff(expected, actual, IDS[0].length, model.config().vocabSize());
-    }
-  }
-
-  /**
-   * Prefill {@code prompt} positions, then decode one token at a time with the cache; the max error
-   * against a full forward's logits over the real positions.
-   */
-  static double cacheVersusFull(
-      CausalLM model, NDManager m, long[][] idRows, long[][] maskRows, int prompt) {
-    int t = idRows[0].length;
-    NDArray ids = ids(m, idRows);
-    NDArray mask = ids(m, maskRows);
-    NDArray full = model.forward(ids, mask).logits(); // (B, T, V)
-    try (KvCache cache = new KvCache(m, model.config(), idRows.length, t)) {
-      NDList steps = new NDList();
-      steps.add(
-          model
-              .forward(
-                  ids.get(new NDIndex(":, :{}", prompt)),
-                  mask.get(new NDIndex(":, :{}", prompt)),
-                  cache,
-                  false,
-                  true)
-              .logits());
-      for (int i = prompt; i < t; i++) {
-        steps.add(
-            model
-                .forward(
-                    ids.get(new NDIndex(":, {}:{}", i, i + 1)),
-                    mask.get(new NDIndex(":, :{}", i + 1)),
-                    cache,
-                    false,
-                    true)
-                .logits());
-      }
-      float[] cached = NDArrays.concat(steps, 1).toFloatArray();
-      float[] expected = full.toFloatArray();
-      int v = model.config().vocabSize();
-      double err = 0;
-      for (int b = 0; b < idRows.length; b++) {
-        for (int i = 0; i < t; i++) {
-          if (maskRows[b][i] == 0) {
-            continue;
-          }
-          for (int k = 0; k < v; k++) {
-            int at = (b * t + i) * v + k;
-            err = Math.max(err, Math.abs(cached[at] - expected[at]));
-          }
-        }
-      }
-      return err;
-    }
-  }
-
-  static NDArray ids(NDManager m, long[][] rows) {
-    long[] flat = Arrays.stream(rows).flatMapToLong(Arrays::stream).toArray();
-    return m.create(flat, new Shape(rows.length, rows[0].length));
   }
 }

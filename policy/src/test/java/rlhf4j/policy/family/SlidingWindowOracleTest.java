@@ -41,14 +41,13 @@ class SlidingWindowOracleTest {
   @Test
   void mistralWindowMatchesTheOracleAndDiffersFromFullAttention() {
     ModelConfig c = mistral(3);
-    try (CausalLM model = Qwen3OracleTest.model(c, 21)) {
-      double err =
-          Qwen3OracleTest.compare(model, new DecoderOracle(c, model.parameters()), LEFT_PADDED);
+    try (CausalLM model = OracleRuns.model(c, 21)) {
+      double err = OracleRuns.compare(model, new DecoderOracle(c, model.parameters()), LEFT_PADDED);
       System.out.printf("mistral window 3 oracle: max |logit err| %.3g%n", err);
       assertTrue(err < TOLERANCE, "max abs error " + err);
       ModelConfig full = c.toBuilder().slidingWindow(0).layerTypes(List.of()).build();
       double gap =
-          Qwen3OracleTest.compare(model, new DecoderOracle(full, model.parameters()), LEFT_PADDED);
+          OracleRuns.compare(model, new DecoderOracle(full, model.parameters()), LEFT_PADDED);
       assertTrue(gap > 1e-3, "a window of 3 must change the logits, gap " + gap);
     }
   }
@@ -63,9 +62,8 @@ class SlidingWindowOracleTest {
     ModelConfig c = HfConfig.fromJson(json, new JsonObject());
     assertEquals(List.of(AttentionType.FULL, AttentionType.SLIDING), c.layerTypes());
     assertEquals(4, c.slidingWindow());
-    try (CausalLM model = Qwen3OracleTest.model(c, 22)) {
-      double err =
-          Qwen3OracleTest.compare(model, new DecoderOracle(c, model.parameters()), LEFT_PADDED);
+    try (CausalLM model = OracleRuns.model(c, 22)) {
+      double err = OracleRuns.compare(model, new DecoderOracle(c, model.parameters()), LEFT_PADDED);
       System.out.printf("qwen3 sliding layer oracle: max |logit err| %.3g%n", err);
       assertTrue(err < TOLERANCE, "max abs error " + err);
     }
@@ -74,10 +72,10 @@ class SlidingWindowOracleTest {
   @Test
   void kvCacheWithAWindowEqualsFullRecomputation() {
     ModelConfig c = mistral(3);
-    try (CausalLM model = Qwen3OracleTest.model(c, 23);
+    try (CausalLM model = OracleRuns.model(c, 23);
         NDManager m = NDManager.newBaseManager()) {
       long[][] ids = {{3, 50, 7, 96, 12, 0, 41, 77}, {9, 9, 1, 64, 33, 8, 2, 90}};
-      double err = Qwen3OracleTest.cacheVersusFull(model, m, ids, LEFT_PADDED, 2);
+      double err = OracleRuns.cacheVersusFull(model, m, ids, LEFT_PADDED, 2);
       System.out.printf("mistral window 3 KV cache vs full: max |logit err| %.3g%n", err);
       assertTrue(err < TOLERANCE, "cache max abs error " + err);
     }

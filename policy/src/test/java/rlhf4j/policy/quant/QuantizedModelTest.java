@@ -314,7 +314,9 @@ class QuantizedModelTest {
                   false,
                   hidden ->
                       new NDList(
-                          TokenLogProbs.nextTokens(model.logits(hidden), ids, 1.0).mean().neg()));
+                          TokenLogProbs.nextTokens(model.logits(hidden, false), ids, 1.0)
+                              .mean()
+                              .neg()));
           curve[step] = out.get(0).getFloat();
           opt.step(params);
           opt.zeroGrad(params);
