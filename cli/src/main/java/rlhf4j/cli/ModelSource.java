@@ -18,7 +18,7 @@ import rlhf4j.policy.quant.QuantConfig;
  * {@code tokenizer} folder and {@code vocab_from_tokenizer}.
  *
  * @param dir HF model folder, or null
- * @param preset seeded random model (nano, tiny, mini, small, tiny-llama, tiny-neox), or null
+ * @param preset seeded random model ({@code Presets.names()}: nano, tiny, ..., qwen3-0.6b), or null
  * @param tokenizer folder with tokenizer.json, or null (then {@code dir} supplies it)
  * @param vocabFromTokenizer with {@code preset}: size the vocabulary to the tokenizer's and take
  *     its BOS/EOS/PAD ids (default false)
