@@ -6,12 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import org.junit.jupiter.api.Test;
 import rlhf4j.policy.family.Presets;
 import rlhf4j.policy.lora.LoraConfig;
@@ -22,19 +20,6 @@ import rlhf4j.policy.quant.QuantConfig;
 
 /** SFT with gradient checkpointing, and LoRA SFT on a frozen int8 base (QLoRA's recipe). */
 class SftMemoryLeversTest {
-
-  private static List<SftExample> corpus(int n, int length, long seed) {
-    Random rng = new Random(seed);
-    List<SftExample> out = new ArrayList<>();
-    for (int i = 0; i < n; i++) {
-      long[] ids = new long[length];
-      for (int j = 0; j < length; j++) {
-        ids[j] = rng.nextInt(512);
-      }
-      out.add(SftExample.of(ids));
-    }
-    return out;
-  }
 
   private static Map<String, float[]> snapshot(Map<String, NDArray> arrays) {
     Map<String, float[]> out = new LinkedHashMap<>();
@@ -61,7 +46,9 @@ class SftMemoryLeversTest {
   /** Full fine-tuning: every weight after 4 steps, with or without checkpointing. */
   private static Map<String, float[]> fullFineTune(boolean checkpointing, double[] losses) {
     try (CausalLM model = Presets.create("nano", 9)) {
-      SftSummary s = new SftTrainer(model, config(checkpointing)).train(corpus(6, 12, 5));
+      SftSummary s =
+          new SftTrainer(model, config(checkpointing))
+              .train(SftTrainerTest.randomSequences(6, 12, 5));
       losses[0] = s.firstLoss();
       losses[1] = s.finalLoss();
       return snapshot(model.parameters());
@@ -103,7 +90,7 @@ class SftMemoryLeversTest {
       Map<String, NDArray> trainable = lora.trainableParameters();
       SftSummary s =
           new SftTrainer(model, config(checkpointing))
-              .train(corpus(6, 12, 5), trainable, SftListener.none());
+              .train(SftTrainerTest.randomSequences(6, 12, 5), trainable, SftListener.none());
       losses[0] = s.firstLoss();
       losses[1] = s.finalLoss();
       Map<String, byte[]> after = bytes(model.parameters());

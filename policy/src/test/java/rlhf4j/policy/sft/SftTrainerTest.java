@@ -31,7 +31,7 @@ import rlhf4j.policy.train.Seeds;
 class SftTrainerTest {
   private static final String PRESET = "nano"; // GPT-2, V=512, D=32, 2 layers
 
-  private static List<SftExample> randomSequences(int n, int length, long seed) {
+  static List<SftExample> randomSequences(int n, int length, long seed) {
     Random rng = new Random(seed);
     List<SftExample> out = new ArrayList<>();
     for (int i = 0; i < n; i++) {
