@@ -187,7 +187,17 @@ public final class TrainRewardCommand implements Callable<Integer> {
     if (m.preset() != null) {
       return RewardModel.random(Presets.config(m.preset()), m.seed(), quant);
     }
-    return RewardModel.fromPretrained(Path.of(m.dir()), m.seed(), quant);
+    Path dir = Path.of(m.dir());
+    if (RewardLora.isAdapterFolder(dir) && !Files.isRegularFile(dir.resolve("config.json"))) {
+      throw new IllegalArgumentException(
+          "model.dir "
+              + dir
+              + " is a LoRA adapter folder (adapter_config.json), not a full model; train-reward"
+              + " starts from a full model: set model.dir to the adapter's base"
+              + " (base_model_name_or_path in adapter_config.json) and train a new adapter with a"
+              + " lora section");
+    }
+    return RewardModel.fromPretrained(dir, m.seed(), quant);
   }
 
   private static String format(Map<String, Double> metrics) {

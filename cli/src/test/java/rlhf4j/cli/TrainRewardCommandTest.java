@@ -270,6 +270,13 @@ class TrainRewardCommandTest {
     assertEquals("[\"score\"]", cfg.get("modules_to_save").toString());
     assertEquals(base.toString(), cfg.get("base_model_name_or_path").getAsString());
     assertTrue(heldOutAccuracy(out) >= 0.9, "held-out accuracy " + heldOutAccuracy(out));
+    // an adapter folder is not a model to start from
+    Path again = config("  dir: " + out, "  output_dir: " + dir.resolve("out2"));
+    String yaml = Files.readString(again).replaceFirst("  output_dir: .*/out\n", "");
+    Files.writeString(again, yaml);
+    CliRun.Result refused = CliRun.run("train-reward", "--config", again.toString());
+    assertEquals(2, refused.code(), refused.err());
+    assertTrue(refused.err().contains("model.dir " + out + " is a LoRA adapter"), refused.err());
     // ppo/grpo/rloo's reward-model reward loads it, base from adapter_config.json
     RewardFunction f = new RewardModelProvider().create(Map.of("path", out.toString()));
     try {
