@@ -42,7 +42,7 @@ public final class ModelOptions {
 
   @Option(
       names = "--base-dtype",
-      paramLabel = "TYPE",
+      paramLabel = "fp32|fp16|int8",
       defaultValue = "fp32",
       description =
           "storage of the base weights (attention and MLP linears; adapters, embeddings and the"
