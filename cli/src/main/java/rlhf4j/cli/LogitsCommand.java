@@ -92,6 +92,13 @@ public final class LogitsCommand implements Callable<Integer> {
     if (disableAdapter && merge) {
       throw new IllegalArgumentException("choose one of --disable-adapter and --merge");
     }
+    if (merge && model.quant().quantizes()) {
+      throw new IllegalArgumentException(
+          "--merge needs --base-dtype fp32: merging into a "
+              + model.quant().baseDtype().configName()
+              + " base would round the whole weight again; keep the adapter unmerged (drop"
+              + " --merge) or merge with fp32");
+    }
     try (CausalLM lm = model.load();
         LoraModel lora = adapter == null ? null : LoraModel.load(lm, adapter);
         LoraModel.Restore off = disableAdapter ? lora.adaptersDisabled() : null;

@@ -2,10 +2,15 @@ package rlhf4j.cli;
 
 import java.nio.file.Path;
 import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import rlhf4j.cli.bench.BenchSupport;
 import rlhf4j.policy.family.Presets;
 import rlhf4j.policy.hf.HfCheckpoint;
+import rlhf4j.policy.hf.HfConfig;
 import rlhf4j.policy.model.CausalLM;
+import rlhf4j.policy.quant.QuantConfig;
 
 /** Where a command's model comes from: an HF folder or a seeded preset. */
 public final class ModelOptions {
@@ -35,11 +40,36 @@ public final class ModelOptions {
       description = "seed of the --preset weights (default: ${DEFAULT-VALUE})")
   long seed;
 
-  /** Loads or creates the model. */
+  @Option(
+      names = "--base-dtype",
+      paramLabel = "fp32|fp16|int8",
+      defaultValue = "fp32",
+      description =
+          "storage of the base weights (attention and MLP linears; adapters, embeddings and the"
+              + " head stay fp32): fp32 (4 bytes a weight), fp16 (2) or int8 (1, plus an fp32"
+              + " scale per row), to run a big model in less memory. Compute stays fp32, so fp16"
+              + " and int8 round the weights and the logits move slightly"
+              + " (default: ${DEFAULT-VALUE})")
+  String baseDtype;
+
+  @Spec(Spec.Target.MIXEE)
+  CommandSpec spec;
+
+  /**
+   * The {@code --base-dtype} storage.
+   *
+   * @throws picocli.CommandLine.ParameterException naming the option and the accepted values
+   */
+  public QuantConfig quant() {
+    return BenchSupport.quantConfig(spec, baseDtype);
+  }
+
+  /** Loads or creates the model, its base stored as {@code --base-dtype} says. */
   public CausalLM load() {
+    QuantConfig quant = quant();
     return source.model != null
-        ? HfCheckpoint.load(source.model)
-        : Presets.create(source.preset, seed);
+        ? HfCheckpoint.load(source.model, HfConfig.read(source.model), quant)
+        : CausalLM.random(Presets.config(source.preset), seed, quant);
   }
 
   /** The model folder, or null for a preset. */

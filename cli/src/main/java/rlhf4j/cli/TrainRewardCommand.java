@@ -5,16 +5,19 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import rlhf4j.policy.family.Presets;
+import rlhf4j.policy.quant.QuantConfig;
 import rlhf4j.policy.tokenizer.Tokenizer;
 import rlhf4j.policy.train.MetricsWriter;
 import rlhf4j.policy.train.ProgressReporter;
 import rlhf4j.reward.model.PreferenceData;
 import rlhf4j.reward.model.PreferencePair;
+import rlhf4j.reward.model.RewardLora;
 import rlhf4j.reward.model.RewardModel;
 import rlhf4j.reward.model.RewardTrainer;
 import rlhf4j.reward.model.RewardTrainerConfig;
@@ -31,7 +34,12 @@ import rlhf4j.reward.model.TokenizedPair;
       "Data: JSONL, one {\"prompt\": ..., \"chosen\": ..., \"rejected\": ..., \"margin\": ...}"
           + " per line (prompt and margin optional); chosen/rejected are appended to the prompt.",
       "Writes config.json, model.safetensors, the tokenizer files and metrics.jsonl to the"
-          + " output folder."
+          + " output folder; with a lora section (LoRA on the frozen backbone, score head trained"
+          + " in full) a PEFT folder instead: adapter_config.json (task_type SEQ_CLS,"
+          + " modules_to_save [score]) and adapter_model.safetensors, which the reward-model"
+          + " reward loads with its base (base_model_name_or_path, or option base).",
+      "Memory levers: model.base_dtype int8|fp16 (with lora) and"
+          + " trainer.gradient_checkpointing."
     },
     footer = {
       "",
@@ -43,6 +51,7 @@ import rlhf4j.reward.model.TokenizedPair;
       "                     tiny-llama, tiny-neox",
       "  model.seed         preset weights and fresh score head (default 0)",
       "  model.tokenizer    folder with tokenizer.json (default: model.dir)",
+      "  model.base_dtype   fp32 (default), fp16 or int8 frozen base; needs lora",
       "  data.path          JSONL preference pairs (required)",
       "  data.eval_fraction held out to measure accuracy (default 0.1)",
       "  trainer:",
@@ -59,6 +68,10 @@ import rlhf4j.reward.model.TokenizedPair;
       "    center_rewards_coefficient  c of c*mean((r_c + r_r)^2), default 0",
       "    max_length       pairs with a longer sequence are dropped, default 1024",
       "    seed             split and shuffle seed, default 42",
+      "    gradient_checkpointing  recompute blocks in the backward, default false",
+      "  lora:              optional; the keys of ppo's lora section (r, lora_alpha,",
+      "                     lora_dropout, target_modules, ...) plus seed; the score",
+      "                     head always trains and is saved (modules_to_save [score])",
       "",
       "Example: cli/configs/train-reward.yaml"
     })
@@ -82,7 +95,14 @@ public final class TrainRewardCommand implements Callable<Integer> {
     Path tokenizerDir = config.model().tokenizerDir();
     List<PreferencePair> pairs = PreferenceData.read(config.data(), tokenizerDir);
     try (Tokenizer tokenizer = Tokenizer.load(tokenizerDir);
-        RewardModel model = loadModel(config.model()).optTokenizer(tokenizer)) {
+        RewardModel model = loadModel(config.model()).optTokenizer(tokenizer);
+        RewardLora lora =
+            config.lora() == null
+                ? null
+                : RewardLora.inject(
+                    model,
+                    PpoCommand.withBase(config.lora(), config.model().describe()),
+                    config.loraSeed())) {
       if (tokenizer.vocabSize() > model.config().vocabSize()) {
         throw new IllegalArgumentException(
             "the tokenizer in "
@@ -93,7 +113,19 @@ public final class TrainRewardCommand implements Callable<Integer> {
                 + model.config().vocabSize()
                 + "; use the model's own tokenizer");
       }
-      RewardTrainer trainer = new RewardTrainer(model, trainerConfig);
+      RewardTrainer trainer =
+          lora == null
+              ? new RewardTrainer(model, trainerConfig)
+              : new RewardTrainer(model, trainerConfig, lora.trainableParameters());
+      if (lora != null) {
+        System.out.printf(
+            Locale.ROOT,
+            "train-reward: LoRA r %d on a frozen %s base: %,d trainable parameters (adapter and"
+                + " score head)%n",
+            config.lora().r(),
+            model.backbone().baseDtype().configName(),
+            lora.trainableCount());
+      }
       PreferenceData.Tokenized tokenized = trainer.tokenize(pairs);
       if (tokenized.pairs().size() < 2) {
         throw new IllegalArgumentException(
@@ -129,7 +161,11 @@ public final class TrainRewardCommand implements Callable<Integer> {
             });
         result = trainer.train(split.train(), split.eval());
       }
-      model.save(output);
+      if (lora == null) {
+        model.save(output);
+      } else {
+        lora.save(output);
+      }
       for (String name : TOKENIZER_FILES) {
         Path f = tokenizerDir.resolve(name);
         if (Files.isRegularFile(f)) {
@@ -147,10 +183,21 @@ public final class TrainRewardCommand implements Callable<Integer> {
   }
 
   private static RewardModel loadModel(ModelSource m) {
+    QuantConfig quant = QuantConfig.of(m.baseDtype());
     if (m.preset() != null) {
-      return RewardModel.random(Presets.config(m.preset()), m.seed());
+      return RewardModel.random(Presets.config(m.preset()), m.seed(), quant);
     }
-    return RewardModel.fromPretrained(Path.of(m.dir()), m.seed());
+    Path dir = Path.of(m.dir());
+    if (RewardLora.isAdapterFolder(dir) && !Files.isRegularFile(dir.resolve("config.json"))) {
+      throw new IllegalArgumentException(
+          "model.dir "
+              + dir
+              + " is a LoRA adapter folder (adapter_config.json), not a full model; train-reward"
+              + " starts from a full model: set model.dir to the adapter's base"
+              + " (base_model_name_or_path in adapter_config.json) and train a new adapter with a"
+              + " lora section");
+    }
+    return RewardModel.fromPretrained(dir, m.seed(), quant);
   }
 
   private static String format(Map<String, Double> metrics) {

@@ -7,6 +7,9 @@ import java.util.Map;
 import rlhf4j.cli.config.ConfigBinder;
 import rlhf4j.cli.config.ConfigFile;
 import rlhf4j.cli.config.ConfigSection;
+import rlhf4j.policy.lora.LoraConfig;
+import rlhf4j.policy.quant.BaseDtype;
+import rlhf4j.reward.model.RewardLora;
 import rlhf4j.reward.model.RewardTrainerConfig;
 
 /**
@@ -22,6 +25,10 @@ import rlhf4j.reward.model.RewardTrainerConfig;
  * @param outputDir folder the trained reward model is written to
  * @param loggingSteps print training metrics every this many steps (default 10)
  * @param trainer the trainer config: the given keys over {@link RewardTrainerConfig}'s defaults
+ * @param lora with a {@code lora} section: train LoRA adapters on the frozen backbone plus the
+ *     score head (TRL's {@code RewardTrainer} with a {@code peft_config}, PEFT task {@code
+ *     SEQ_CLS}) and save a PEFT folder; null: every weight trains
+ * @param loraSeed seed of the adapter's initialisation ({@code lora.seed}, default 0)
  */
 public record TrainRewardConfig(
     ModelSource model,
@@ -29,7 +36,9 @@ public record TrainRewardConfig(
     double evalFraction,
     Path outputDir,
     int loggingSteps,
-    RewardTrainerConfig trainer) {
+    RewardTrainerConfig trainer,
+    LoraConfig lora,
+    long loraSeed) {
 
   /** HF / TRL key → {@link RewardTrainerConfig.Builder} method, where the names differ. */
   static final Map<String, String> ALIASES =
@@ -51,7 +60,8 @@ public record TrainRewardConfig(
    */
   public static TrainRewardConfig read(Path file) {
     ConfigFile f =
-        ConfigFile.read(file, List.of("model", "data", "trainer"), "cli/configs/train-reward.yaml");
+        ConfigFile.read(
+            file, List.of("model", "data", "trainer", "lora"), "cli/configs/train-reward.yaml");
     ModelSource model = ModelSource.read(f, ModelSource.TOKENIZER_KEYS);
     if (model.preset() != null && model.tokenizer() == null) {
       throw new IllegalArgumentException(
@@ -72,7 +82,34 @@ public record TrainRewardConfig(
       throw t.error("logging_steps", "must be > 0, got " + loggingSteps);
     }
     RewardTrainerConfig.Builder b = t.bind(RewardTrainerConfig.builder(), TRAINER_KEYS);
+    RewardTrainerConfig trainer = t.build(b::build);
+    LoraConfig lora = null;
+    long loraSeed = 0;
+    if (f.has("lora")) {
+      List<String> loraKeys = new ArrayList<>(PpoRunConfig.LORA_KEYS.keySet());
+      loraKeys.add("seed");
+      ConfigSection l = f.section("lora", loraKeys);
+      lora = PpoRunConfig.readLora(l); // the defaults of sft, ppo, grpo, rloo and dpo
+      loraSeed = l.get("seed", Long.class, 0L);
+      List<String> others =
+          lora.modulesToSave().stream().filter(m -> !m.equals(RewardLora.SCORE_MODULE)).toList();
+      if (!others.isEmpty()) {
+        throw l.error(
+            "modules_to_save",
+            others
+                + ": a LoRA reward model trains and saves the score head only (PEFT's SEQ_CLS"
+                + " modules_to_save [\"score\"], always on); remove the other modules");
+      }
+    } else if (model.baseDtype() != BaseDtype.FP32) {
+      throw new IllegalArgumentException(
+          file
+              + ": model.base_dtype "
+              + model.baseDtype().configName()
+              + " stores the base frozen, but without a lora section train-reward trains every"
+              + " base weight; add a lora section (e.g. lora: {r: 16, lora_alpha: 32}) or remove"
+              + " model.base_dtype");
+    }
     return new TrainRewardConfig(
-        model, data, evalFraction, outputDir, loggingSteps, t.build(b::build));
+        model, data, evalFraction, outputDir, loggingSteps, trainer, lora, loraSeed);
   }
 }

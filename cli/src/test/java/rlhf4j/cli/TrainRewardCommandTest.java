@@ -12,12 +12,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import rlhf4j.policy.family.Presets;
 import rlhf4j.policy.tokenizer.Tokenizer;
+import rlhf4j.reward.RewardFunction;
 import rlhf4j.reward.RewardFunction.Sample;
 import rlhf4j.reward.model.RewardModel;
+import rlhf4j.reward.model.RewardModelProvider;
 
 class TrainRewardCommandTest {
   private static final List<String> FILLER =
@@ -100,11 +104,19 @@ class TrainRewardCommandTest {
   }
 
   private Path config(String extraTrainerLines) throws IOException {
+    return config("  preset: nano", extraTrainerLines);
+  }
+
+  /**
+   * The test config with {@code modelLines} (the model's source and extra keys) and {@code
+   * extraTrainerLines} (after which further sections, e.g. lora, may follow).
+   */
+  private Path config(String modelLines, String extraTrainerLines) throws IOException {
     String yaml =
         String.join(
             "\n",
             "model:",
-            "  preset: nano",
+            modelLines,
             "  seed: 3",
             "  tokenizer: " + tokenizer(),
             "data:",
@@ -214,5 +226,127 @@ class TrainRewardCommandTest {
     assertEquals("nano", c.model().preset());
     assertEquals(1e-3, c.trainer().learningRate());
     assertEquals(0.25, c.evalFraction());
+    assertEquals(null, c.lora());
+  }
+
+  @Test
+  void theCommentedLoraExampleParsesWhenUncommented() throws IOException {
+    String text =
+        Files.readString(Path.of("configs/train-reward.yaml"))
+            .replace("# lora:", "lora:")
+            .replaceAll("(?m)^#   ", "  ")
+            .replace("  # gradient_checkpointing:", "  gradient_checkpointing:")
+            .replace("  # base_dtype:", "  base_dtype:");
+    Path f = dir.resolve("uncommented.yaml");
+    Files.writeString(f, text);
+    TrainRewardConfig c = TrainRewardConfig.read(f);
+    assertEquals(16, c.lora().r());
+    assertEquals(List.of("c_attn", "c_proj", "c_fc"), c.lora().targetModules());
+    assertTrue(c.trainer().gradientCheckpointing());
+    assertEquals("int8", c.model().baseDtype().configName());
+  }
+
+  private static final String LORA =
+      "lora:\n  r: 8\n  lora_alpha: 16\n  target_modules: [c_attn, c_proj, c_fc]";
+
+  @Test
+  void withALoraSectionItTrainsAnAdapterThatTheRewardModelRewardLoads() throws Exception {
+    Path base = dir.resolve("base");
+    try (RewardModel rm = RewardModel.random(Presets.config("nano"), 3)) {
+      rm.save(base);
+    }
+    CliRun.Result r =
+        CliRun.run("train-reward", "--config", config("  dir: " + base, LORA).toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("LoRA r 8 on a frozen fp32 base"), r.out());
+    Path out = dir.resolve("out");
+    assertTrue(Files.isRegularFile(out.resolve("adapter_model.safetensors")));
+    assertTrue(Files.isRegularFile(out.resolve("tokenizer.json")));
+    assertTrue(!Files.exists(out.resolve("model.safetensors")), "no full model is written");
+    JsonObject cfg =
+        JsonParser.parseString(Files.readString(out.resolve("adapter_config.json")))
+            .getAsJsonObject();
+    assertEquals("SEQ_CLS", cfg.get("task_type").getAsString());
+    assertEquals("[\"score\"]", cfg.get("modules_to_save").toString());
+    assertEquals(base.toString(), cfg.get("base_model_name_or_path").getAsString());
+    assertTrue(heldOutAccuracy(out) >= 0.9, "held-out accuracy " + heldOutAccuracy(out));
+    // an adapter folder is not a model to start from
+    Path again = config("  dir: " + out, "  output_dir: " + dir.resolve("out2"));
+    String yaml = Files.readString(again).replaceFirst("  output_dir: .*/out\n", "");
+    Files.writeString(again, yaml);
+    CliRun.Result refused = CliRun.run("train-reward", "--config", again.toString());
+    assertEquals(2, refused.code(), refused.err());
+    assertTrue(refused.err().contains("model.dir " + out + " is a LoRA adapter"), refused.err());
+    // ppo/grpo/rloo's reward-model reward loads it, base from adapter_config.json
+    RewardFunction f = new RewardModelProvider().create(Map.of("path", out.toString()));
+    try {
+      float[] s =
+          f.score(List.of(Sample.of("the film", " was good"), Sample.of("the film", " was bad")));
+      assertTrue(s[0] > s[1], s[0] + " vs " + s[1]);
+    } finally {
+      ((AutoCloseable) f).close();
+    }
+  }
+
+  @Test
+  void anInt8BaseWithLoraAndGradientCheckpointingTrains() throws IOException {
+    CliRun.Result r =
+        CliRun.run(
+            "train-reward",
+            "--config",
+            config("  preset: nano\n  base_dtype: int8", "  gradient_checkpointing: true\n" + LORA)
+                .toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("on a frozen int8 base"), r.out());
+    double accuracy = heldOutAccuracy(dir.resolve("out"));
+    System.out.println("train-reward CLI, LoRA on int8: held-out accuracy " + accuracy);
+    assertTrue(accuracy >= 0.9, "held-out accuracy " + accuracy);
+  }
+
+  private static double heldOutAccuracy(Path out) throws IOException {
+    List<String> metrics = Files.readAllLines(out.resolve("metrics.jsonl"));
+    return JsonParser.parseString(metrics.get(metrics.size() - 1))
+        .getAsJsonObject()
+        .get("eval/accuracy")
+        .getAsDouble();
+  }
+
+  @Test
+  void badLoraCombinationsExitTwoNamingTheKey() throws IOException {
+    CliRun.Result r =
+        CliRun.run(
+            "train-reward",
+            "--config",
+            config("  preset: nano\n  base_dtype: int8", "").toString());
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("model.base_dtype int8"), r.err());
+    assertTrue(r.err().contains("add a lora section"), r.err());
+    r =
+        CliRun.run(
+            "train-reward",
+            "--config",
+            config("  preset: nano\n  base_dtype: int4", "").toString());
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("model.base_dtype"), r.err());
+    r =
+        CliRun.run(
+            "train-reward",
+            "--config",
+            config("  preset: nano", LORA + "\n  modules_to_save: [lm_head]").toString());
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("lora.modules_to_save"), r.err());
+    assertTrue(r.err().contains("score head"), r.err());
+    r =
+        CliRun.run(
+            "train-reward", "--config", config("  preset: nano", LORA + "\n  rank: 4").toString());
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("unknown key 'lora.rank'"), r.err());
+    r =
+        CliRun.run(
+            "train-reward",
+            "--config",
+            config("  preset: nano", "  gradient_checkpointing: maybe").toString());
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("trainer.gradient_checkpointing"), r.err());
   }
 }

@@ -8,12 +8,8 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
-import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -30,6 +26,8 @@ import rlhf4j.policy.io.CheckpointException;
 import rlhf4j.policy.model.CausalLM;
 import rlhf4j.policy.model.ModelConfig;
 import rlhf4j.policy.model.ParamSpec;
+import rlhf4j.policy.quant.QuantConfig;
+import rlhf4j.policy.quant.QuantizedWeight;
 import rlhf4j.policy.tokenizer.Tokenizer;
 import rlhf4j.reward.RewardFunction;
 
@@ -81,6 +79,14 @@ public final class RewardModel implements RewardFunction, AutoCloseable {
   }
 
   /**
+   * {@link #random(ModelConfig, long)} with the block projections stored as {@code quant} says (a
+   * frozen base for LoRA; float32 for {@link QuantConfig#FP32}, the same weights as there).
+   */
+  public static RewardModel random(ModelConfig config, long seed, QuantConfig quant) {
+    return withFreshHead(CausalLM.random(headless(config), seed, quant), config, seed);
+  }
+
+  /**
    * A reward model on an existing backbone (e.g. an SFT policy) with a fresh N(0, 1/√(D+1)) score
    * head drawn from {@code seed}. Takes ownership of {@code backbone}: do not use or close it
    * afterwards. An untied LM head, if any, is freed.
@@ -102,7 +108,9 @@ public final class RewardModel implements RewardFunction, AutoCloseable {
           e.getValue().close(); // the LM head: a reward model has none
         }
       }
-      headlessModel = new CausalLM(tied, backbone.manager(), kept);
+      Map<String, QuantizedWeight> quantized = new LinkedHashMap<>(backbone.quantizedWeights());
+      quantized.keySet().retainAll(keep);
+      headlessModel = new CausalLM(tied, backbone.manager(), kept, quantized);
     }
     return withFreshHead(headlessModel, declared, seed);
   }
@@ -127,9 +135,13 @@ public final class RewardModel implements RewardFunction, AutoCloseable {
    * @throws CheckpointException naming the folder and what is wrong
    */
   public static RewardModel load(Path dir) {
+    return load(dir, QuantConfig.FP32);
+  }
+
+  /** {@link #load(Path)} with the base's block projections stored as {@code quant} says. */
+  public static RewardModel load(Path dir, QuantConfig quant) {
     ModelConfig declared = HfConfig.read(dir);
-    JsonObject json = readConfigJson(dir);
-    int labels = numLabels(json);
+    int labels = ConfigJson.numLabels(ConfigJson.read(dir));
     if (labels != 1 && labels != -1) {
       throw CheckpointException.of(
           dir.resolve("config.json"),
@@ -137,7 +149,7 @@ public final class RewardModel implements RewardFunction, AutoCloseable {
     }
     HfCheckpoint.Loaded loaded;
     try {
-      loaded = HfCheckpoint.loadWithExtras(dir, headless(declared), List.of(SCORE_WEIGHT));
+      loaded = HfCheckpoint.loadWithExtras(dir, headless(declared), List.of(SCORE_WEIGHT), quant);
     } catch (CheckpointException e) {
       if (e.getMessage().contains("'" + SCORE_WEIGHT + "'")) {
         throw CheckpointException.of(
@@ -177,51 +189,20 @@ public final class RewardModel implements RewardFunction, AutoCloseable {
    * score head from {@code seed} ({@link #fromBackbone}).
    */
   public static RewardModel fromPretrained(Path dir, long seed) {
+    return fromPretrained(dir, seed, QuantConfig.FP32);
+  }
+
+  /** {@link #fromPretrained(Path, long)} with the base stored as {@code quant} says. */
+  public static RewardModel fromPretrained(Path dir, long seed, QuantConfig quant) {
     if (isRewardCheckpoint(dir)) {
-      return load(dir);
+      return load(dir, quant);
     }
-    return fromBackbone(HfCheckpoint.load(dir), seed);
+    return fromBackbone(HfCheckpoint.load(dir, HfConfig.read(dir), quant), seed);
   }
 
   /** Whether {@code dir/config.json} declares a {@code *ForSequenceClassification} model. */
   public static boolean isRewardCheckpoint(Path dir) {
-    JsonElement archs = readConfigJson(dir).get("architectures");
-    if (archs != null && archs.isJsonArray()) {
-      for (JsonElement a : archs.getAsJsonArray()) {
-        if (a.isJsonPrimitive() && a.getAsString().endsWith("ForSequenceClassification")) {
-          return true;
-        }
-      }
-    }
-    return false;
-  }
-
-  private static JsonObject readConfigJson(Path dir) {
-    Path file = dir.resolve("config.json");
-    try {
-      JsonElement e = JsonParser.parseString(Files.readString(file, StandardCharsets.UTF_8));
-      if (!e.isJsonObject()) {
-        throw CheckpointException.of(file, "is not a JSON object");
-      }
-      return e.getAsJsonObject();
-    } catch (IOException e) {
-      throw new CheckpointException(file + ": cannot read: " + e.getMessage(), e);
-    } catch (com.google.gson.JsonParseException e) {
-      throw CheckpointException.of(file, "is not valid JSON: " + e.getMessage());
-    }
-  }
-
-  /** num_labels, else the size of id2label, else -1 (not declared: a language model's config). */
-  private static int numLabels(JsonObject json) {
-    JsonElement n = json.get("num_labels");
-    if (n != null && n.isJsonPrimitive()) {
-      return n.getAsInt();
-    }
-    JsonElement id2label = json.get("id2label");
-    if (id2label != null && id2label.isJsonObject()) {
-      return id2label.getAsJsonObject().size();
-    }
-    return -1;
+    return ConfigJson.isSequenceClassification(ConfigJson.read(dir));
   }
 
   /**
@@ -282,13 +263,31 @@ public final class RewardModel implements RewardFunction, AutoCloseable {
    * @return one score per sequence, read at its last real token // (B)
    */
   public NDArray forward(NDArray inputIds, NDArray attentionMask, boolean training) {
+    NDArray mask = mask(inputIds, attentionMask);
+    NDArray hidden = backbone.forward(inputIds, mask, null, training, false).hidden(); // (B,T,D)
+    return scores(hidden, mask);
+  }
+
+  /** The int64 attention mask, all ones when null // (B, T). */
+  static NDArray mask(NDArray inputIds, NDArray attentionMask) {
     long b = inputIds.getShape().get(0);
     long t = inputIds.getShape().get(1);
-    NDArray mask =
-        attentionMask == null
-            ? inputIds.getManager().ones(new Shape(b, t), DataType.INT64)
-            : attentionMask.toType(DataType.INT64, false);
-    NDArray hidden = backbone.forward(inputIds, mask, null, training, false).hidden(); // (B,T,D)
+    return attentionMask == null
+        ? inputIds.getManager().ones(new Shape(b, t), DataType.INT64)
+        : attentionMask.toType(DataType.INT64, false);
+  }
+
+  /**
+   * Scores from the backbone's final hidden state (after the final norm), read at each row's last
+   * real token; differentiable in {@code hidden} and the score head.
+   *
+   * @param hidden // (B, T, D)
+   * @param mask 1 for real tokens // (B, T)
+   * @return // (B)
+   */
+  public NDArray scores(NDArray hidden, NDArray mask) {
+    long b = hidden.getShape().get(0);
+    long t = hidden.getShape().get(1);
     NDArray perPosition =
         ai.djl.nn.core.Linear.linear(hidden, scoreWeight, null)
             .singletonOrThrow()

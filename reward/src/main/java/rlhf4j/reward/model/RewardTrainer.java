@@ -1,10 +1,9 @@
 package rlhf4j.reward.model;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
-import ai.djl.training.GradientCollector;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -22,11 +21,13 @@ import rlhf4j.policy.train.Seeds;
 /**
  * Trains a {@link RewardModel} on preference pairs with the pairwise loss of {@link PairwiseLoss}
  * (TRL {@code RewardTrainer}): per step, the chosen and rejected sequences of a mini-batch go
- * through one forward pass, the loss is back-propagated, gradients are clipped by global norm and
- * AdamW updates the trainable parameters. Epoch e visits the pairs in the permutation drawn from
- * {@code Seeds.rng(seed, e, Seeds.DATA_ORDER)} (the seed scheme of every trainer); the held-out
- * pairs are evaluated after every epoch. A NaN or infinite loss or gradient norm raises {@link
- * DivergenceException} before the optimizer step, so the weights stay those of the last good step.
+ * through one forward pass, the loss is back-propagated ({@code CausalLM.backward}, recomputing
+ * each block when {@link RewardTrainerConfig#gradientCheckpointing}), gradients are clipped by
+ * global norm and AdamW updates the trainable parameters. Epoch e visits the pairs in the
+ * permutation drawn from {@code Seeds.rng(seed, e, Seeds.DATA_ORDER)} (the seed scheme of every
+ * trainer); the held-out pairs are evaluated after every epoch. A NaN or infinite loss or gradient
+ * norm raises {@link DivergenceException} before the optimizer step, so the weights stay those of
+ * the last good step.
  *
  * <p>Metrics ({@link RewardMetricsListener}): {@code train/loss}, {@code train/accuracy} (fraction
  * r_c &gt; r_r), {@code train/margin} (mean r_c − r_r), {@code train/rewards/chosen}, {@code
@@ -228,18 +229,25 @@ public final class RewardTrainer {
       scope.suppressNotUsedWarning();
       Batch b = Batch.rightPadded(model.manager(), sequences, model.padId(), model.vocab());
       NDArray marginArr = anyMargin ? model.manager().create(margins) : null; // (B)
-      float loss;
-      float[] rewards;
-      try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-        NDArray r = model.forward(b.ids(), b.mask(), true); // (2B)
-        NDArray rChosen = r.get(new NDIndex("0:{}", nb)); // (B)
-        NDArray rRejected = r.get(new NDIndex("{}:", nb)); // (B)
-        NDArray lossArr =
-            PairwiseLoss.loss(rChosen, rRejected, marginArr, config.centerRewardsCoefficient());
-        gc.backward(lossArr);
-        loss = lossArr.getFloat();
-        rewards = r.stopGradient().toFloatArray();
-      }
+      NDList out =
+          model
+              .backbone()
+              .backward(
+                  b.ids(),
+                  b.mask(),
+                  true,
+                  config.gradientCheckpointing(),
+                  hidden -> { // (2B, T, D)
+                    NDArray r = model.scores(hidden, b.mask()); // (2B)
+                    NDArray rChosen = r.get(new NDIndex("0:{}", nb)); // (B)
+                    NDArray rRejected = r.get(new NDIndex("{}:", nb)); // (B)
+                    return new NDList(
+                        PairwiseLoss.loss(
+                            rChosen, rRejected, marginArr, config.centerRewardsCoefficient()),
+                        r);
+                  });
+      float loss = out.get(0).getFloat();
+      float[] rewards = out.get(1).toFloatArray();
       try {
         DivergenceException.checkFinite("reward-model loss at step " + (steps + 1), loss, HINT);
       } catch (DivergenceException e) {

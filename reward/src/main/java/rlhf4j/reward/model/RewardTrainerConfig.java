@@ -24,6 +24,9 @@ import rlhf4j.policy.optim.AdamWConfig;
  * @param maxLength pairs with a longer sequence (in tokens) are dropped; TRL {@code max_length}
  *     1024
  * @param seed shuffling seed; transformers 42
+ * @param gradientCheckpointing recompute each block in the backward instead of keeping its
+ *     activations ({@code CausalLM.backward}); same gradients up to rounding; transformers {@code
+ *     gradient_checkpointing} false
  */
 public record RewardTrainerConfig(
     int epochs,
@@ -36,7 +39,8 @@ public record RewardTrainerConfig(
     double maxGradNorm,
     double centerRewardsCoefficient,
     int maxLength,
-    long seed) {
+    long seed,
+    boolean gradientCheckpointing) {
 
   /** Learning-rate shapes after warm-up (transformers {@code lr_scheduler_type}). */
   public enum Schedule {
@@ -103,6 +107,7 @@ public record RewardTrainerConfig(
     b.centerRewardsCoefficient = centerRewardsCoefficient;
     b.maxLength = maxLength;
     b.seed = seed;
+    b.gradientCheckpointing = gradientCheckpointing;
     return b;
   }
 
@@ -120,6 +125,7 @@ public record RewardTrainerConfig(
     private double centerRewardsCoefficient = 0; // TRL center_rewards_coefficient None
     private int maxLength = 1024; // TRL RewardConfig max_length
     private long seed = 42; // transformers seed
+    private boolean gradientCheckpointing = false; // transformers gradient_checkpointing
 
     private Builder() {}
 
@@ -201,6 +207,12 @@ public record RewardTrainerConfig(
       return this;
     }
 
+    /** Recompute blocks in the backward to save activation memory (default false). */
+    public Builder optGradientCheckpointing(boolean gradientCheckpointing) {
+      this.gradientCheckpointing = gradientCheckpointing;
+      return this;
+    }
+
     /** Builds and validates. */
     public RewardTrainerConfig build() {
       return new RewardTrainerConfig(
@@ -214,7 +226,8 @@ public record RewardTrainerConfig(
           maxGradNorm,
           centerRewardsCoefficient,
           maxLength,
-          seed);
+          seed,
+          gradientCheckpointing);
     }
   }
 }
