@@ -132,7 +132,7 @@ public final class PpoCommand implements Callable<Integer> {
             "data",
             "exactly one of ids (id lists), texts, path (.jsonl or one per line)",
             "reward",
-            "name: length | keyword | regex | reward-model (options path, tokenizer, batch_size)"
+            "name: length | keyword | regex | reward-model (options path, tokenizer, batch_size, base)"
                 + " | remote (options url, auth_env, timeout_ms, max_retries, max_batch_size)"
                 + " | a class name; options: a string map");
     PpoRunConfig.sections()
