@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static rlhf4j.distributed.SparkRolloutSourceTest.prompts;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -20,7 +22,11 @@ import rlhf4j.distributed.SparkRolloutSourceTest.Driver;
 import rlhf4j.policy.family.Presets;
 import rlhf4j.policy.hf.HfCheckpoint;
 import rlhf4j.policy.model.CausalLM;
+import rlhf4j.policy.model.ResponseBatch;
+import rlhf4j.policy.train.DivergenceException;
 import rlhf4j.ppo.GradientSource;
+import rlhf4j.ppo.MiniBatchBackward;
+import rlhf4j.ppo.MiniBatchUpdate;
 import rlhf4j.ppo.PolicyTrainer;
 import rlhf4j.ppo.RunConfig;
 import rlhf4j.ppo.TrainerSetup;
@@ -144,6 +150,36 @@ class SparkGradientSourceTest {
           assertTrue(!l.containsKey("distributed/update_tasks"), "inline: no Spark numbers");
         }
       }
+    }
+  }
+
+  @Test
+  void aNonFiniteLossOnAnExecutorStopsTheUpdateAsADivergence() {
+    try (Driver d = new Driver();
+        NDManager m = NDManager.newBaseManager()) {
+      ResponseBatch batch =
+          ResponseBatch.of(
+              m,
+              List.of(new long[] {1, 2}, new long[] {3}),
+              List.of(new long[] {4, 5}, new long[] {6}),
+              0);
+      MiniBatchUpdate.PortableLoss nan =
+          (rows, logProbs, logits) ->
+              new MiniBatchUpdate.Loss(logProbs.sum().mul(Float.NaN), Map.of());
+      Map<String, NDArray> trainable = d.policy.trainableParameters();
+      DivergenceException e =
+          assertThrows(
+              DivergenceException.class,
+              () ->
+                  spark(d)
+                      .accumulate(
+                          trainable,
+                          batch,
+                          new MiniBatchBackward.Spec(1, 1.0, false, "GRPO"),
+                          nan,
+                          "step 1 (iteration 1)"));
+      assertTrue(e.getMessage().contains("GRPO loss is NaN at step 1"), e.getMessage());
+      assertTrue(e.getMessage().contains("on a Spark executor"), e.getMessage());
     }
   }
 
