@@ -149,17 +149,8 @@ public abstract class GroupTrainerBase extends PolicyTrainerBase {
    * {@code iterations} optimizer steps over the whole batch, each a {@link MiniBatchUpdate} step.
    */
   protected final Iterations optimize(ResponseBatch batch, int iterations, IterationLoss loss) {
-    long start = System.nanoTime();
-    Map<String, Double> stats = new LinkedHashMap<>();
-    for (int it = 0; it < iterations; it++) {
-      int iteration = it;
-      stats.putAll(
-          update.step(
-              batch,
-              (rows, logProbs, logits) -> loss.loss(iteration, rows, logProbs, logits),
-              where(it)));
-    }
-    return new Iterations(stats, (System.nanoTime() - start) / 1e9);
+    return optimizeWith(
+        batch, iterations, it -> (rows, logProbs, logits) -> loss.loss(it, rows, logProbs, logits));
   }
 
   /**
