@@ -2,6 +2,7 @@ package rlhf4j.cli;
 
 import java.io.IOException;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import rlhf4j.ppo.PolicyTrainer;
 import rlhf4j.ppo.TrainerSetup;
 import rlhf4j.ppo.grpo.GrpoConfig;
@@ -17,6 +18,21 @@ import rlhf4j.ppo.grpo.GrpoTrainer;
           + " OUTPUT_DIR/final/ (the adapter in PEFT format).",
     })
 public final class GrpoCommand extends RolloutCommand {
+  @Option(
+      names = "--spark-update",
+      description =
+          "with --spark-master, also run the update data-parallel on Spark: per optimizer step the"
+              + " adapter goes out, each executor computes the adapter's gradients of its share of"
+              + " the mini-batches and sends them back, and this process sums them, clips and"
+              + " steps (the same update as without it, within float rounding). Needs"
+              + " lora.lora_dropout 0. Off by default")
+  boolean sparkUpdate;
+
+  @Override
+  boolean sparkUpdate() {
+    return sparkUpdate;
+  }
+
   @Override
   PolicyRunConfig.Algorithm algorithm() {
     return PolicyRunConfig.Algorithm.GRPO;

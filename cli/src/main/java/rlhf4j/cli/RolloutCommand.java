@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Option;
+import rlhf4j.distributed.SparkGradientSource;
 import rlhf4j.distributed.SparkRolloutSource;
 import rlhf4j.policy.tokenizer.Tokenizer;
 import rlhf4j.ppo.GroupTrainerBase;
@@ -34,6 +35,14 @@ abstract class RolloutCommand extends PolicyCommand {
   String sparkMaster;
 
   private SparkRolloutSource spark; // open while a --spark-master run trains
+
+  /**
+   * Whether the update runs data-parallel on the Spark executors ({@code grpo --spark-update});
+   * false for the commands without that option.
+   */
+  boolean sparkUpdate() {
+    return false;
+  }
 
   /** Whether the trainer needs reference log-probs (its KL term). */
   abstract boolean usesReference(Context c);
@@ -77,6 +86,9 @@ abstract class RolloutCommand extends PolicyCommand {
    * that would switch between the two (they seed differently) is refused ({@link RolloutSeeds}).
    */
   TrainerSetup withRollouts(Context c, TrainerSetup setup) throws IOException {
+    if (sparkUpdate()) {
+      checkSparkUpdate(c);
+    }
     RolloutSeeds.checkOrRecord(c.runDir(), resume, sparkMaster);
     GenerationConfig generation = generation(c);
     setup.generation(generation).padId(generation.padTokenId());
@@ -104,7 +116,33 @@ abstract class RolloutCommand extends PolicyCommand {
             c.config().rewardFuncs(),
             usesReference(c) || usesOldLogProbs(c),
             c.config().batching().seed());
-    return setup.rolloutSource(spark);
+    setup.rolloutSource(spark);
+    if (sparkUpdate()) {
+      setup.gradientSource(
+          new SparkGradientSource(spark.sparkContext(), spark.base(), c.policy(), 0));
+    }
+    return setup;
+  }
+
+  /**
+   * Refuses {@code --spark-update} without {@code --spark-master}, and with adapter dropout (the
+   * executors would draw other masks than this process, so the update would not be the
+   * single-process one).
+   */
+  private void checkSparkUpdate(Context c) {
+    if (sparkMaster == null) {
+      throw new IllegalArgumentException(
+          "--spark-update runs the update on the Spark executors: give --spark-master URL too"
+              + " (local[N] or spark://HOST:PORT)");
+    }
+    double dropout = c.config().lora().loraDropout();
+    if (dropout != 0) {
+      throw new IllegalArgumentException(
+          "--spark-update needs lora.lora_dropout 0, got "
+              + dropout
+              + ": the executors would draw other dropout masks than a single-process update;"
+              + " set lora.lora_dropout: 0 or run without --spark-update");
+    }
   }
 
   /** Runs the command, then stops the Spark context of a {@code --spark-master} run. */

@@ -1,5 +1,6 @@
 package rlhf4j.distributed;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -121,6 +122,14 @@ public final class ExecutorPolicy {
     /** The base folder's tokenizer, or null when it has none. */
     public Tokenizer tokenizer() {
       return tokenizer;
+    }
+
+    /**
+     * The payload's adapter arrays on this executor ({@link LoraModel#trainableParameters()}, in
+     * the driver's order), for a data-parallel update's backward.
+     */
+    public Map<String, NDArray> trainable() {
+      return lora.trainableParameters();
     }
 
     /** The base model with the adapters off. */

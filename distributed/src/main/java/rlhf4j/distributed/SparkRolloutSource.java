@@ -256,6 +256,11 @@ public final class SparkRolloutSource implements RolloutSource, AutoCloseable {
     return last == null ? Map.of() : last.asStats();
   }
 
+  /** Where the executors read the base model. */
+  public BaseModelSpec base() {
+    return base;
+  }
+
   /** The Spark context the rollouts run on. */
   public JavaSparkContext sparkContext() {
     return spark;

@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.IntFunction;
 import rlhf4j.policy.model.ResponseBatch;
 import rlhf4j.reference.ReferenceModel;
 import rlhf4j.reward.RewardFunction;
@@ -148,15 +149,21 @@ public abstract class GroupTrainerBase extends PolicyTrainerBase {
    * {@code iterations} optimizer steps over the whole batch, each a {@link MiniBatchUpdate} step.
    */
   protected final Iterations optimize(ResponseBatch batch, int iterations, IterationLoss loss) {
+    return optimizeWith(
+        batch, iterations, it -> (rows, logProbs, logits) -> loss.loss(it, rows, logProbs, logits));
+  }
+
+  /**
+   * {@code iterations} optimizer steps over the whole batch with the loss {@code lossOf} gives per
+   * iteration (counted from 0), e.g. a {@link MiniBatchUpdate.PortableLoss} for a data-parallel
+   * update.
+   */
+  protected final Iterations optimizeWith(
+      ResponseBatch batch, int iterations, IntFunction<MiniBatchUpdate.LossFunction> lossOf) {
     long start = System.nanoTime();
     Map<String, Double> stats = new LinkedHashMap<>();
     for (int it = 0; it < iterations; it++) {
-      int iteration = it;
-      stats.putAll(
-          update.step(
-              batch,
-              (rows, logProbs, logits) -> loss.loss(iteration, rows, logProbs, logits),
-              where(it)));
+      stats.putAll(update.step(batch, lossOf.apply(it), where(it)));
     }
     return new Iterations(stats, (System.nanoTime() - start) / 1e9);
   }

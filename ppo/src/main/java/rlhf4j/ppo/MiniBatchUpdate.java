@@ -1,18 +1,14 @@
 package rlhf4j.ppo;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
+import java.io.Serializable;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalDouble;
 import rlhf4j.policy.model.CausalLM;
-import rlhf4j.policy.model.LossHead;
-import rlhf4j.policy.model.Masked;
 import rlhf4j.policy.model.ResponseBatch;
-import rlhf4j.policy.model.TokenLogProbs;
 import rlhf4j.policy.optim.GradClip;
 import rlhf4j.policy.optim.Optimizer;
 import rlhf4j.policy.train.DivergenceException;
@@ -23,17 +19,17 @@ import rlhf4j.policy.train.DivergenceException;
  * policy with gradients, its per-token log-probs fed to an algorithm's loss, the gradients adding
  * up (the loss divides itself for accumulation), then an optional global gradient-norm clip and the
  * optimizer step. A non-finite loss or gradient norm raises {@link DivergenceException} before the
- * optimizer step it would feed, so weights and optimizer state stay as they were.
+ * optimizer step it would feed, so weights and optimizer state stay as they were. With a {@link
+ * GradientSource} the mini-batches' backwards run there (data-parallel), the clip and step here.
  */
 public final class MiniBatchUpdate {
-  private final CausalLM model;
   private final Map<String, NDArray> trainable;
   private final Optimizer optimizer;
-  private final int miniBatchSize;
-  private final double temperature;
+  private final MiniBatchBackward.Spec spec;
+  private final MiniBatchBackward backward;
   private final OptionalDouble maxGradNorm;
-  private final boolean gradientCheckpointing;
   private final String algorithm;
+  private final GradientSource gradients;
 
   /**
    * The rows of one mini-batch.
@@ -65,6 +61,13 @@ public final class MiniBatchUpdate {
   }
 
   /**
+   * A loss that holds its per-row data as plain arrays (not the driver's NDArrays), so a {@link
+   * GradientSource} can run it on another worker: it slices its data by {@link Rows#rows()} of the
+   * whole step's batch and creates its arrays in the manager of {@code logProbs}.
+   */
+  public interface PortableLoss extends LossFunction, Serializable {}
+
+  /**
    * @param model the policy
    * @param trainable the arrays the optimizer updates
    * @param optimizer the optimizer
@@ -83,17 +86,47 @@ public final class MiniBatchUpdate {
       OptionalDouble maxGradNorm,
       boolean gradientCheckpointing,
       String algorithm) {
-    this.model = Objects.requireNonNull(model, "model");
+    this(
+        model,
+        trainable,
+        optimizer,
+        miniBatchSize,
+        temperature,
+        maxGradNorm,
+        gradientCheckpointing,
+        algorithm,
+        null);
+  }
+
+  /**
+   * As above, the mini-batches' backwards in {@code gradients} when non-null (then every loss must
+   * be a {@link PortableLoss}).
+   */
+  public MiniBatchUpdate(
+      CausalLM model,
+      Map<String, NDArray> trainable,
+      Optimizer optimizer,
+      int miniBatchSize,
+      double temperature,
+      OptionalDouble maxGradNorm,
+      boolean gradientCheckpointing,
+      String algorithm,
+      GradientSource gradients) {
     this.trainable = Objects.requireNonNull(trainable, "trainable");
     this.optimizer = Objects.requireNonNull(optimizer, "optimizer");
-    if (miniBatchSize < 1) {
-      throw new IllegalArgumentException("miniBatchSize must be >= 1, got " + miniBatchSize);
-    }
-    this.miniBatchSize = miniBatchSize;
-    this.temperature = temperature;
+    this.spec =
+        new MiniBatchBackward.Spec(miniBatchSize, temperature, gradientCheckpointing, algorithm);
+    this.backward = new MiniBatchBackward(Objects.requireNonNull(model, "model"), spec);
     this.maxGradNorm = Objects.requireNonNull(maxGradNorm, "maxGradNorm");
-    this.gradientCheckpointing = gradientCheckpointing;
     this.algorithm = algorithm;
+    this.gradients = gradients;
+  }
+
+  /**
+   * Whether the backwards run in a {@link GradientSource} (losses must be {@link PortableLoss}).
+   */
+  public boolean distributed() {
+    return gradients != null;
   }
 
   /**
@@ -106,27 +139,26 @@ public final class MiniBatchUpdate {
    */
   public Map<String, Double> step(ResponseBatch batch, LossFunction loss, String where) {
     int b = Math.toIntExact(batch.ids().getShape().get(0));
-    if (b % miniBatchSize != 0) {
+    if (b % spec.miniBatchSize() != 0) {
       throw new IllegalArgumentException(
-          "miniBatchSize " + miniBatchSize + " must divide the step's " + b + " rows");
+          "miniBatchSize " + spec.miniBatchSize() + " must divide the step's " + b + " rows");
     }
-    int ga = b / miniBatchSize;
+    int ga = b / spec.miniBatchSize();
     Map<String, Double> sums = new LinkedHashMap<>();
     optimizer.zeroGrad(trainable);
-    for (int start = 0; start < b; start += miniBatchSize) {
-      NDIndex rows = new NDIndex("{}:{}", start, start + miniBatchSize);
-      // one scope per mini-batch: its graph and activations are freed before the next one
-      try (NDScope scope = new NDScope()) {
-        ResponseBatch mb =
-            new ResponseBatch(
-                batch.ids().get(rows),
-                batch.attentionMask().get(rows),
-                batch.responses().get(rows),
-                batch.mask().get(rows),
-                batch.queryWidth());
-        Call call = new Call(new Rows(rows, mb, ga), loss, where);
-        model.backward(mb.ids(), mb.attentionMask(), true, gradientCheckpointing, call);
-        call.stats.forEach((k, v) -> sums.merge(k, v / ga, Double::sum));
+    if (gradients != null) {
+      if (!(loss instanceof PortableLoss portable)) {
+        throw new IllegalStateException(
+            algorithm
+                + " gave a loss the gradient source cannot ship to its workers; the data-parallel"
+                + " update needs a MiniBatchUpdate.PortableLoss");
+      }
+      sums.putAll(gradients.accumulate(trainable, batch, spec, portable, where));
+    } else {
+      for (int start = 0; start < b; start += spec.miniBatchSize()) {
+        backward
+            .run(batch, start, ga, loss, where)
+            .forEach((k, v) -> sums.merge(k, v / ga, Double::sum));
       }
     }
     if (maxGradNorm.isPresent()) {
@@ -140,40 +172,5 @@ public final class MiniBatchUpdate {
     }
     optimizer.step(trainable);
     return sums;
-  }
-
-  /** The loss head of one backward. */
-  private final class Call implements LossHead {
-    private final Rows rows;
-    private final LossFunction loss;
-    private final String where;
-    private Map<String, Double> stats = Map.of();
-
-    Call(Rows rows, LossFunction loss, String where) {
-      this.rows = rows;
-      this.loss = loss;
-      this.where = where;
-    }
-
-    @Override
-    public NDList apply(NDArray hidden) {
-      CausalLM.Output out = model.responseOutput(hidden, rows.batch().queryWidth(), true);
-      NDArray logits = out.logits(); // (mb, T, V)
-      NDArray logProbs = TokenLogProbs.gather(logits, rows.batch().responses(), temperature);
-      Loss result = loss.apply(rows, logProbs, logits);
-      double value = Masked.scalar(result.loss());
-      if (!Double.isFinite(value)) {
-        throw new DivergenceException(
-            algorithm
-                + " loss is "
-                + value
-                + " at "
-                + where
-                + "; lower the learning rate or clip gradients (maxGradNorm). No optimizer step"
-                + " ran on it, and the last checkpoint is intact");
-      }
-      stats = result.stats();
-      return new NDList(result.loss());
-    }
   }
 }

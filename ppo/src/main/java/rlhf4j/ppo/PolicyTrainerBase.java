@@ -42,8 +42,20 @@ public abstract class PolicyTrainerBase implements PolicyTrainer {
     this.padId = setup.padId();
   }
 
-  /** The update of this trainer's policy ({@link MiniBatchUpdate}). */
+  /**
+   * The update of this trainer's policy ({@link MiniBatchUpdate}), its backwards in the setup's
+   * {@link TrainerSetup#gradientSource} when one is set (GRPO only).
+   */
   protected final MiniBatchUpdate update(TrainerSetup setup, double temperature, String algorithm) {
+    if (setup.gradientSource() != null && !"GRPO".equals(algorithm)) {
+      throw new IllegalArgumentException(
+          "the data-parallel update (TrainerSetup.gradientSource, --spark-update) is implemented"
+              + " for GRPO only, not "
+              + algorithm
+              + "; leave it off to run the "
+              + algorithm
+              + " update in this process");
+    }
     return new MiniBatchUpdate(
         model,
         trainable,
@@ -52,7 +64,8 @@ public abstract class PolicyTrainerBase implements PolicyTrainer {
         temperature,
         run.maxGradNorm(),
         setup.gradientCheckpointing(),
-        algorithm);
+        algorithm,
+        setup.gradientSource());
   }
 
   /** Seeds the torch generator (adapter dropout) from the run seed and the step. */

@@ -33,6 +33,7 @@ public final class TrainerSetup {
   private Tokenizer tokenizer;
   private long padId = -1;
   private boolean gradientCheckpointing;
+  private GradientSource gradientSource;
 
   /** An empty setup; the model and trainable parameters are required. */
   public static TrainerSetup builder() {
@@ -105,6 +106,15 @@ public final class TrainerSetup {
     return this;
   }
 
+  /**
+   * Where the update's gradients are computed (default null: every backward in this process); a
+   * data-parallel source (Spark executors) for GRPO only.
+   */
+  public TrainerSetup gradientSource(GradientSource v) {
+    gradientSource = v;
+    return this;
+  }
+
   // ------------------------------------------------------------------ resolved, for trainers
 
   /** The policy. */
@@ -162,6 +172,11 @@ public final class TrainerSetup {
 
   public boolean gradientCheckpointing() {
     return gradientCheckpointing;
+  }
+
+  /** The gradient source, or null for the update in this process. */
+  public GradientSource gradientSource() {
+    return gradientSource;
   }
 
   /**

@@ -93,21 +93,31 @@ public final class GrpoTrainer extends GroupTrainerBase {
       NDArray oldLogProbs = pass == null ? null : pass.logProbs(); // (B, T) or null
       NDArray refLogProbs = pass == null ? null : pass.refLogProbs(); // (B, T) or null
 
-      // 6. mu optimizer steps over the generation batch
+      // 6. mu optimizer steps over the generation batch (their backwards on the gradient
+      // source's workers when the update is data-parallel)
       Iterations iterations =
-          optimize(
-              batch,
-              config.numIterations(),
-              (it, rows, logProbs, logits) ->
-                  loss(
-                      rows,
-                      logProbs,
-                      logits,
-                      oldLogProbs,
-                      refLogProbs,
-                      advantages,
-                      activeTokens,
-                      it == 0));
+          update.distributed()
+              ? optimizeWith(
+                  batch,
+                  config.numIterations(),
+                  it ->
+                      GrpoPortableLoss.of(
+                          config, oldLogProbs, refLogProbs, advantages, activeTokens, it == 0))
+              : optimize(
+                  batch,
+                  config.numIterations(),
+                  (it, rows, logProbs, logits) ->
+                      loss(
+                          config.lossSettings(),
+                          config.temperature(),
+                          rows,
+                          logProbs,
+                          logits,
+                          oldLogProbs,
+                          refLogProbs,
+                          advantages,
+                          activeTokens,
+                          it == 0));
       stats.putAll(iterations.stats()); // the last iteration's, and the first one's ratio deviation
 
       // 7. stats under TRL's names
@@ -117,8 +127,13 @@ public final class GrpoTrainer extends GroupTrainerBase {
     return finishStep(stats);
   }
 
-  /** GRPO's loss of one mini-batch ({@link GrpoLoss}) and its metrics. */
-  private MiniBatchUpdate.Loss loss(
+  /**
+   * GRPO's loss of one mini-batch ({@link GrpoLoss}) and its metrics; the step's arrays are sliced
+   * by the mini-batch's rows.
+   */
+  static MiniBatchUpdate.Loss loss(
+      GrpoLoss.Settings settings,
+      double temperature,
       MiniBatchUpdate.Rows rows,
       NDArray logProbs,
       NDArray logits,
@@ -136,13 +151,13 @@ public final class GrpoTrainer extends GroupTrainerBase {
             refLogProbs == null ? null : refLogProbs.get(rows.rows()),
             advantages.get(rows.rows()),
             mask,
-            config.lossSettings(),
+            settings,
             rows.accumulationSteps(),
             activeTokens);
     Map<String, Double> stats = new LinkedHashMap<>();
     stats.put("loss", res.policyLoss());
     stats.putAll(res.metrics());
-    stats.put("entropy", GroupedSteps.entropy(logits, mask, config.temperature()));
+    stats.put("entropy", GroupedSteps.entropy(logits, mask, temperature));
     if (firstIteration) {
       NDArray reference = old == null ? logProbs.stopGradient() : old;
       stats.put("ratio_max_dev", GroupedSteps.ratioMaxDeviation(logProbs, reference, mask));
