@@ -25,7 +25,9 @@ public final class ModelOptions {
         names = "--preset",
         paramLabel = "NAME",
         description =
-            "seeded random model: nano, tiny, mini, small (GPT-2 shapes), tiny-llama, tiny-neox")
+            "seeded random model: nano, tiny, mini, small (GPT-2 shapes), tiny-llama, tiny-neox,"
+                + " tiny-qwen3, tiny-olmo2, tiny-gemma3, tiny-phi3, smollm2-135m, qwen3-0.6b,"
+                + " llama-3.2-1b")
     String preset;
   }
 
