@@ -8,7 +8,6 @@ import rlhf4j.cli.config.ConfigBinder;
 import rlhf4j.cli.config.ConfigFile;
 import rlhf4j.cli.config.ConfigSection;
 import rlhf4j.policy.lora.LoraConfig;
-import rlhf4j.policy.quant.BaseDtype;
 import rlhf4j.policy.sft.SftConfig;
 
 /**
@@ -70,23 +69,7 @@ public record SftConfigFile(
     Path outputDir = Path.of(t.require("output_dir", String.class, "the folder to save to"));
     SftConfig.Builder b = t.bind(SftConfig.builder(), TRAINER_KEYS);
     SftConfig trainer = t.build(b::build);
-    LoraConfig lora = null;
-    long loraSeed = 0;
-    if (f.has("lora")) {
-      List<String> loraKeys = new ArrayList<>(PpoRunConfig.LORA_KEYS.keySet());
-      loraKeys.add("seed");
-      ConfigSection l = f.section("lora", loraKeys);
-      lora = PpoRunConfig.readLora(l); // the defaults of ppo, grpo, rloo and dpo
-      loraSeed = l.get("seed", Long.class, 0L);
-    } else if (model.baseDtype() != BaseDtype.FP32) {
-      throw new IllegalArgumentException(
-          file
-              + ": model.base_dtype "
-              + model.baseDtype().configName()
-              + " stores the base frozen, but without a lora section sft trains every base"
-              + " weight; add a lora section (e.g. lora: {r: 16, lora_alpha: 32}) or remove"
-              + " model.base_dtype");
-    }
-    return new SftConfigFile(model, data, outputDir, trainer, lora, loraSeed);
+    OptionalLora lora = OptionalLora.read(f, model, file, "sft");
+    return new SftConfigFile(model, data, outputDir, trainer, lora.config(), lora.seed());
   }
 }

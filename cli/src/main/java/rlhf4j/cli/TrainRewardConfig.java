@@ -8,7 +8,6 @@ import rlhf4j.cli.config.ConfigBinder;
 import rlhf4j.cli.config.ConfigFile;
 import rlhf4j.cli.config.ConfigSection;
 import rlhf4j.policy.lora.LoraConfig;
-import rlhf4j.policy.quant.BaseDtype;
 import rlhf4j.reward.model.RewardLora;
 import rlhf4j.reward.model.RewardTrainerConfig;
 
@@ -83,31 +82,21 @@ public record TrainRewardConfig(
     }
     RewardTrainerConfig.Builder b = t.bind(RewardTrainerConfig.builder(), TRAINER_KEYS);
     RewardTrainerConfig trainer = t.build(b::build);
-    LoraConfig lora = null;
-    long loraSeed = 0;
-    if (f.has("lora")) {
-      List<String> loraKeys = new ArrayList<>(PpoRunConfig.LORA_KEYS.keySet());
-      loraKeys.add("seed");
-      ConfigSection l = f.section("lora", loraKeys);
-      lora = PpoRunConfig.readLora(l); // the defaults of sft, ppo, grpo, rloo and dpo
-      loraSeed = l.get("seed", Long.class, 0L);
+    OptionalLora optional = OptionalLora.read(f, model, file, "train-reward");
+    LoraConfig lora = optional.config();
+    long loraSeed = optional.seed();
+    if (lora != null) {
       List<String> others =
           lora.modulesToSave().stream().filter(m -> !m.equals(RewardLora.SCORE_MODULE)).toList();
       if (!others.isEmpty()) {
-        throw l.error(
-            "modules_to_save",
-            others
-                + ": a LoRA reward model trains and saves the score head only (PEFT's SEQ_CLS"
-                + " modules_to_save [\"score\"], always on); remove the other modules");
+        throw optional
+            .section()
+            .error(
+                "modules_to_save",
+                others
+                    + ": a LoRA reward model trains and saves the score head only (PEFT's SEQ_CLS"
+                    + " modules_to_save [\"score\"], always on); remove the other modules");
       }
-    } else if (model.baseDtype() != BaseDtype.FP32) {
-      throw new IllegalArgumentException(
-          file
-              + ": model.base_dtype "
-              + model.baseDtype().configName()
-              + " stores the base frozen, but without a lora section train-reward trains every"
-              + " base weight; add a lora section (e.g. lora: {r: 16, lora_alpha: 32}) or remove"
-              + " model.base_dtype");
     }
     return new TrainRewardConfig(
         model, data, evalFraction, outputDir, loggingSteps, trainer, lora, loraSeed);
