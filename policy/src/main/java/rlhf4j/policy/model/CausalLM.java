@@ -350,9 +350,8 @@ public final class CausalLM implements AutoCloseable {
       boolean training,
       boolean checkpointing,
       LossHead head) {
-    return checkpointing
-        ? CheckpointedBackward.run(this, inputIds, attentionMask, training, head)
-        : CheckpointedBackward.plain(this, inputIds, attentionMask, training, head);
+    return CheckpointedBackward.backward(
+        this, inputIds, attentionMask, training, checkpointing, head);
   }
 
   List<Block> blocks() {

@@ -36,20 +36,44 @@ final class CheckpointedBackward {
   private CheckpointedBackward() {}
 
   /**
+   * {@link CausalLM#backward}: {@link #run} with checkpointing, else {@link #plain}. In training
+   * mode one seed is drawn from torch's generator for the per-block reseeding, and the generator is
+   * left at {@code reseed(seed, layers)} afterwards, so what draws next (the next mini-batch's
+   * seed) does not depend on whether blocks were recomputed.
+   */
+  static NDList backward(
+      CausalLM model,
+      NDArray ids,
+      NDArray mask,
+      boolean training,
+      boolean checkpointing,
+      LossHead head) {
+    long seed = training ? drawSeed(ids.getManager()) : 0;
+    NDList out =
+        checkpointing
+            ? run(model, ids, mask, training, seed, head)
+            : plain(model, ids, mask, training, seed, head);
+    if (training) {
+      reseed(seed, model.blocks().size());
+    }
+    return out;
+  }
+
+  /**
    * Backward without recomputation: one graph for a float32 base; for a quantised base {@link
    * #staged}, which gives the same gradients without a float32 weight copy in the graph, where that
    * holds less ({@link #taped}).
    */
-  static NDList plain(CausalLM model, NDArray ids, NDArray mask, boolean training, LossHead head) {
+  static NDList plain(
+      CausalLM model, NDArray ids, NDArray mask, boolean training, long seed, LossHead head) {
     return taped(model, ids)
-        ? staged(model, ids, mask, training, head)
-        : oneGraph(model, ids, mask, training, head);
+        ? staged(model, ids, mask, training, seed, head)
+        : oneGraph(model, ids, mask, training, seed, head);
   }
 
   /** Plain backprop through one graph (a quantised layer's graph holds its float32 copy). */
   static NDList oneGraph(
-      CausalLM model, NDArray ids, NDArray mask, boolean training, LossHead head) {
-    long seed = training ? drawSeed(ids.getManager()) : 0;
+      CausalLM model, NDArray ids, NDArray mask, boolean training, long seed, LossHead head) {
     try (GradientCollector gc = newCollector()) {
       CausalLM.Prepared in = model.prepare(ids, mask, null, training);
       NDArray x = in.x();
@@ -66,9 +90,6 @@ final class CheckpointedBackward {
       for (NDArray a : out) {
         result.add(a.stopGradient());
       }
-      if (training) {
-        reseed(seed, blocks.size()); // the same generator state after either mode
-      }
       return result;
     }
   }
@@ -82,10 +103,10 @@ final class CheckpointedBackward {
    * Activations are kept as in {@link #oneGraph}; a block's graph is freed once its backward is
    * done.
    */
-  static NDList staged(CausalLM model, NDArray ids, NDArray mask, boolean training, LossHead head) {
+  static NDList staged(
+      CausalLM model, NDArray ids, NDArray mask, boolean training, long seed, LossHead head) {
     List<Block> blocks = model.blocks();
     int layers = blocks.size();
-    long seed = training ? drawSeed(ids.getManager()) : 0;
     NDArray[] inputs = new NDArray[layers + 1]; // x_0 … x_L, leaves that require gradients
     NDArray[] outputs = new NDArray[layers]; // block i's output, with block i's graph
     QuantizedLinearTape[] tapes = new QuantizedLinearTape[layers];
@@ -150,9 +171,6 @@ final class CheckpointedBackward {
     for (NDArray a : result) {
       NDScope.register(a);
     }
-    if (training) {
-      reseed(seed, layers); // the same generator state after either mode
-    }
     return result;
   }
 
@@ -182,11 +200,11 @@ final class CheckpointedBackward {
     return copies > 0 && ids.size() * inputs < copies;
   }
 
-  static NDList run(CausalLM model, NDArray ids, NDArray mask, boolean training, LossHead head) {
+  static NDList run(
+      CausalLM model, NDArray ids, NDArray mask, boolean training, long seed, LossHead head) {
     boolean taped = taped(model, ids);
     List<Block> blocks = model.blocks();
     int layers = blocks.size();
-    long seed = training ? drawSeed(ids.getManager()) : 0;
     NDArray[] saved = new NDArray[layers + 1]; // x_0 … x_L, no graph
     NDList result = new NDList();
     boolean ok = false;
@@ -265,9 +283,6 @@ final class CheckpointedBackward {
     for (NDArray a : result) {
       NDScope.register(a);
     }
-    if (training) {
-      reseed(seed, layers); // the same generator state after either mode
-    }
     return result;
   }
 
@@ -300,11 +315,7 @@ final class CheckpointedBackward {
     }
   }
 
-  /**
-   * Reseeds torch's generator before block {@code i} so a recomputation draws the same masks; every
-   * path ends with {@code reseed(seed, layers)}, so what draws next (the next mini-batch's seed)
-   * does not depend on whether blocks were recomputed.
-   */
+  /** Reseeds torch's generator before block {@code i} so a recomputation draws the same masks. */
   static void reseed(long seed, int i) {
     Engine.getInstance().setRandomSeed((int) ((seed + 7919L * i) & 0x7fffffffL));
   }
