@@ -2,13 +2,8 @@ package rlhf4j.reward.model;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import rlhf4j.policy.io.CheckpointException;
+import rlhf4j.policy.io.RecordJson;
 
 /** Reads the fields of a folder's {@code config.json} that tell a reward model from an LM. */
 final class ConfigJson {
@@ -16,22 +11,8 @@ final class ConfigJson {
 
   /** {@code dir/config.json} as a JSON object; errors name the file. */
   static JsonObject read(Path dir) {
-    return readObject(dir.resolve("config.json"));
-  }
-
-  /** A JSON object file; errors name the file. */
-  static JsonObject readObject(Path file) {
-    try {
-      JsonElement e = JsonParser.parseString(Files.readString(file, StandardCharsets.UTF_8));
-      if (!e.isJsonObject()) {
-        throw CheckpointException.of(file, "is not a JSON object");
-      }
-      return e.getAsJsonObject();
-    } catch (IOException e) {
-      throw new CheckpointException(file + ": cannot read: " + e.getMessage(), e);
-    } catch (JsonParseException e) {
-      throw CheckpointException.of(file, "is not valid JSON: " + e.getMessage());
-    }
+    return RecordJson.readObject(
+        dir.resolve("config.json"), "pass an HF model folder (config.json, model.safetensors)");
   }
 
   /** Whether {@code architectures} names a {@code *ForSequenceClassification} class. */

@@ -19,6 +19,7 @@ import java.util.Set;
 import rlhf4j.policy.io.AtomicFiles;
 import rlhf4j.policy.io.CheckpointException;
 import rlhf4j.policy.io.FiniteCheck;
+import rlhf4j.policy.io.RecordJson;
 import rlhf4j.policy.io.SafeTensors;
 import rlhf4j.policy.io.TensorData;
 import rlhf4j.policy.lora.AdapterConfigFile;
@@ -116,7 +117,10 @@ public final class RewardLora implements AutoCloseable {
    */
   public static RewardLora load(Path dir, Path base, QuantConfig quant) {
     Path configFile = dir.resolve(AdapterConfigFile.CONFIG);
-    JsonObject json = ConfigJson.readObject(configFile);
+    JsonObject json =
+        RecordJson.readObject(
+            configFile,
+            "pass a LoRA reward-model folder (`rlhf4j train-reward` with a lora section writes one)");
     JsonElement task = json.get("task_type");
     if (task == null || task.isJsonNull() || !TASK_TYPE.equals(task.getAsString())) {
       throw CheckpointException.of(
