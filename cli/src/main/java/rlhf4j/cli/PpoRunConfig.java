@@ -151,11 +151,6 @@ public record PpoRunConfig(
       int saveSteps,
       int saveTotalLimit,
       boolean gradientCheckpointing) {
-    /** A run without gradient checkpointing. */
-    public Run(int maxSteps, Path outputDir, int saveSteps, int saveTotalLimit) {
-      this(maxSteps, outputDir, saveSteps, saveTotalLimit, false);
-    }
-
     /** Validates. */
     public Run {
       if (maxSteps < 1) {
