@@ -8,7 +8,6 @@ import java.util.List;
 import java.util.Map;
 import rlhf4j.policy.model.Masked;
 import rlhf4j.policy.model.ResponseBatch;
-import rlhf4j.policy.model.Scalars;
 import rlhf4j.policy.tokenizer.Tokenizer;
 import rlhf4j.ppo.math.Entropy;
 import rlhf4j.rollout.GroupedRollout;
@@ -144,7 +143,7 @@ public final class GroupedSteps {
    * @param mask // (mb, T)
    */
   public static double entropy(NDArray logits, NDArray mask, double temperature) {
-    NDArray entropy = Entropy.fromLogits(Scalars.div(logits.stopGradient(), temperature)); // (mb,T)
+    NDArray entropy = Entropy.statistic(logits, temperature); // (mb, T)
     return Masked.scalar(entropy.mul(mask).sum()) / Math.max(Masked.scalar(mask.sum()), 1.0);
   }
 

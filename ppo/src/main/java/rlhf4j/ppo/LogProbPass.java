@@ -30,8 +30,10 @@ import rlhf4j.rollout.Rollout;
  */
 public final class LogProbPass {
   /**
-   * Bytes of float32 logits one chunk may hold (its log-softmax holds as many again): 64 MiB, e.g.
-   * 10 rows of 32 response tokens over GPT-2's 50,257 tokens, 3 over Qwen3's 151,936.
+   * Bytes of float32 logits one chunk may hold: 64 MiB, e.g. 10 rows of 32 response tokens over
+   * GPT-2's 50,257 tokens, 3 over Qwen3's 151,936. Their log-softmax is taken a few rows at a time
+   * ({@link TokenLogProbs#gatherByRows}), so it adds 8 MiB, not as much again (whole distributions,
+   * for the full KL penalty, keep it whole).
    */
   static final long LOGITS_BUDGET_BYTES = 64L << 20;
 
@@ -147,7 +149,10 @@ public final class LogProbPass {
           CausalLM.Output out = null;
           if (withPolicy) {
             out = model.forwardResponse(ids, attn, batch.queryWidth(), false);
-            logProbs.add(TokenLogProbs.gather(out.logits(), resp, temperature)); // (b, T)
+            logProbs.add(
+                withDistributions
+                    ? TokenLogProbs.gather(out.logits(), resp, temperature)
+                    : TokenLogProbs.gatherByRows(out.logits(), resp, temperature)); // (b, T)
             if (valueHead != null) {
               values.add(valueHead.forward(out.hidden())); // (b, T)
             }

@@ -18,6 +18,7 @@ import rlhf4j.policy.model.ValueHead;
 import rlhf4j.policy.optim.GradClip;
 import rlhf4j.policy.optim.Optimizer;
 import rlhf4j.policy.train.DivergenceException;
+import rlhf4j.policy.train.JavaHeap;
 import rlhf4j.policy.train.Seeds;
 import rlhf4j.ppo.math.Entropy;
 import rlhf4j.ppo.math.Gae;
@@ -139,6 +140,7 @@ public final class PpoUpdate {
     boolean earlyStop = false;
     double firstRatioDeviation = Double.NaN;
     NDManager m = batch.mask().getManager();
+    JavaHeap.collectBeforeUpdate(); // the activations to come set the peak RSS
     optimizer.zeroGrad(trainable);
     for (int epoch = 0; epoch < config.ppoEpochs() && !earlyStop; epoch++) {
       long counter = step * 1000 + epoch;
@@ -255,8 +257,7 @@ public final class PpoUpdate {
     if (!Double.isFinite(lossValue)) {
       return new MiniBatchLoss(res.loss(), lossValue, Map.of(), Double.NaN);
     }
-    NDArray entropy =
-        Entropy.fromLogits(Scalars.div(logits.stopGradient(), config.temperature())); // (mb, T)
+    NDArray entropy = Entropy.statistic(logits, config.temperature()); // (mb, T)
     Map<String, Double> stats =
         PpoStats.minibatch(
             res, entropy, mb.advantages(), mb.returns(), mb.values(), vpreds, mb.mask());

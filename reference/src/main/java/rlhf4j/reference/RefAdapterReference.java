@@ -93,7 +93,7 @@ public final class RefAdapterReference implements ReferenceModel {
       NDArray ids, NDArray mask, int queryWidth, NDArray responses, double temperature) {
     try (NoGrad ng = NoGrad.enter()) {
       NDArray logits = responseLogits(ids, mask, queryWidth); // (B, T, V)
-      return TokenLogProbs.gather(logits, responses, temperature); // (B, T)
+      return TokenLogProbs.gatherByRows(logits, responses, temperature); // (B, T)
     }
   }
 

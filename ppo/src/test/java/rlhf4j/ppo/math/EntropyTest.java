@@ -1,8 +1,12 @@
 package rlhf4j.ppo.math;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import org.junit.jupiter.api.Test;
 import rlhf4j.ppo.ManagerFixture;
@@ -22,6 +26,26 @@ class EntropyTest extends ManagerFixture {
         new double[] {Math.log(4), 1.5 * Math.log(2)},
         Entropy.fromLogits(logits).toDoubleArray(),
         1e-12);
+  }
+
+  @Test
+  void theStatisticIsTheEntropyAtTheTemperatureWithoutAGraphOrLeftoverArrays() {
+    // logits 2·ln p at temperature 2 are the distribution p: {0.5, 0.25, 0.25} -> 1.5 ln 2
+    NDArray logits =
+        manager.create(
+            new float[] {
+              2 * (float) Math.log(0.5), 2 * (float) Math.log(0.25), 2 * (float) Math.log(0.25)
+            },
+            new Shape(1, 1, 3)); // (B, T, V)
+    logits.setRequiresGradient(true);
+    NDArray entropy;
+    try (NDScope caller = new NDScope()) {
+      entropy = Entropy.statistic(logits, 2.0); // (B, T)
+      assertEquals(1.5 * Math.log(2), entropy.getFloat(0, 0), 1e-6);
+      assertFalse(entropy.hasGradient(), "a statistic, not part of the graph");
+    }
+    assertThrows(
+        IllegalStateException.class, () -> entropy.getFloat(0, 0), "the caller's scope owns it");
   }
 
   @Test
