@@ -12,7 +12,7 @@ import rlhf4j.policy.model.ResponseBatch;
 import rlhf4j.policy.optim.GradClip;
 import rlhf4j.policy.optim.Optimizer;
 import rlhf4j.policy.train.DivergenceException;
-import rlhf4j.policy.train.JavaHeap;
+import rlhf4j.policy.train.UpdateMemory;
 
 /**
  * One optimizer step over a whole batch, as the critic-free trainers (GRPO, RLOO, REINFORCE++) and
@@ -146,7 +146,7 @@ public final class MiniBatchUpdate {
     }
     int ga = b / spec.miniBatchSize();
     Map<String, Double> sums = new LinkedHashMap<>();
-    JavaHeap.collectBeforeUpdate(); // the activations to come set the peak RSS
+    UpdateMemory.releaseBeforeUpdate(); // the activations to come set the peak RSS
     optimizer.zeroGrad(trainable);
     if (gradients != null) {
       if (!(loss instanceof PortableLoss portable)) {

@@ -18,8 +18,8 @@ import rlhf4j.policy.model.ValueHead;
 import rlhf4j.policy.optim.GradClip;
 import rlhf4j.policy.optim.Optimizer;
 import rlhf4j.policy.train.DivergenceException;
-import rlhf4j.policy.train.JavaHeap;
 import rlhf4j.policy.train.Seeds;
+import rlhf4j.policy.train.UpdateMemory;
 import rlhf4j.ppo.math.Entropy;
 import rlhf4j.ppo.math.Gae;
 import rlhf4j.ppo.math.PpoLoss;
@@ -140,7 +140,7 @@ public final class PpoUpdate {
     boolean earlyStop = false;
     double firstRatioDeviation = Double.NaN;
     NDManager m = batch.mask().getManager();
-    JavaHeap.collectBeforeUpdate(); // the activations to come set the peak RSS
+    UpdateMemory.releaseBeforeUpdate(); // the activations to come set the peak RSS
     optimizer.zeroGrad(trainable);
     for (int epoch = 0; epoch < config.ppoEpochs() && !earlyStop; epoch++) {
       long counter = step * 1000 + epoch;

@@ -75,9 +75,28 @@ public final class NativeMemory {
     }
   }
 
-  /** The one libc function used here. */
+  /**
+   * {@code malloc_trim(0)}: gives the free pages inside glibc's heaps back to the system (tensors
+   * below the mmap threshold are freed into those heaps and stay resident until reused). Returns
+   * whether memory was released; false elsewhere than glibc.
+   */
+  public static boolean trim() {
+    if (!isLinux()) {
+      return false;
+    }
+    try {
+      return Native.load("c", LibC.class).malloc_trim(0) == 1;
+    } catch (UnsatisfiedLinkError | RuntimeException e) {
+      LOG.debug("cannot reach malloc_trim in libc: {}", e.toString());
+      return false;
+    }
+  }
+
+  /** The libc functions used here. */
   private interface LibC extends Library {
     int mallopt(int param, int value);
+
+    int malloc_trim(long pad);
   }
 
   /** Whether the environment already tunes glibc's malloc (then the user's choice stands). */
