@@ -10,9 +10,6 @@ import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,6 +30,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import rlhf4j.distributed.StandaloneLauncher;
+import rlhf4j.testing.LocalPorts;
 
 /**
  * {@code spark-submit} of rlhf4j against a running standalone cluster, the way Spark's {@code
@@ -61,14 +59,15 @@ class SparkSubmitTest {
   @Test
   void sparkSubmitRunsPpoFromTheApplicationJarOnAStandaloneCluster() throws Exception {
     Path home = tmp.resolve("spark-home");
-    int masterPort = freePort();
-    start(StandaloneLauncher.master("127.0.0.1", masterPort, freePort(), home, log("master")));
-    waitForPort(masterPort, 60);
+    int masterPort = LocalPorts.free();
+    start(
+        StandaloneLauncher.master("127.0.0.1", masterPort, LocalPorts.free(), home, log("master")));
+    LocalPorts.await(masterPort, 60, "the master");
     String url = "spark://127.0.0.1:" + masterPort;
     Path work = tmp.resolve("work");
     start(
         StandaloneLauncher.worker(
-            url, "127.0.0.1", 1, "1g", freePort(), work, home, log("worker")));
+            url, "127.0.0.1", 1, "1g", LocalPorts.free(), work, home, log("worker")));
     Path repo = Path.of("").toAbsolutePath().getParent();
     Path app = applicationJar(repo, tmp.resolve("rlhf4j-app.jar"));
     removeRlhf4jJars(home.resolve("jars"), repo); // executors launch later, from what is left
@@ -216,24 +215,5 @@ class SparkSubmitTest {
 
   private Path log(String name) {
     return tmp.resolve(name + ".log");
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
-
-  private static void waitForPort(int port, int seconds) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-    while (System.nanoTime() < deadline) {
-      try (Socket s = new Socket()) {
-        s.connect(new InetSocketAddress("127.0.0.1", port), 200);
-        return;
-      } catch (IOException e) {
-        Thread.sleep(200);
-      }
-    }
-    throw new AssertionError("the master did not open port " + port + " within " + seconds + " s");
   }
 }

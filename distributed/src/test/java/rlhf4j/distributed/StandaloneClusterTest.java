@@ -6,9 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.File;
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -28,6 +25,7 @@ import rlhf4j.policy.hf.HfCheckpoint;
 import rlhf4j.policy.model.CausalLM;
 import rlhf4j.reward.RewardFunction;
 import rlhf4j.rollout.Rollout;
+import rlhf4j.testing.LocalPorts;
 
 /**
  * A real standalone cluster on 127.0.0.1: Spark's own Master and two Worker JVMs (one core each),
@@ -83,10 +81,12 @@ class StandaloneClusterTest {
     }
     markers = Files.createDirectories(tmp.resolve("markers"));
     Path home = tmp.resolve("spark-home");
-    int masterPort = freePort();
+    int masterPort = LocalPorts.free();
     processes.add(
-        start(StandaloneLauncher.master("127.0.0.1", masterPort, freePort(), home, log("master"))));
-    waitForPort(masterPort, 60);
+        start(
+            StandaloneLauncher.master(
+                "127.0.0.1", masterPort, LocalPorts.free(), home, log("master"))));
+    LocalPorts.await(masterPort, 60, "the master");
     String url = "spark://127.0.0.1:" + masterPort;
     workerA = start(worker(url, "a", home));
     workerB = start(worker(url, "b", home));
@@ -117,7 +117,7 @@ class StandaloneClusterTest {
 
   private static ProcessBuilder worker(String url, String name, Path home) throws IOException {
     return StandaloneLauncher.worker(
-        url, "127.0.0.1", 1, "1g", freePort(), tmp.resolve("work-" + name), home, log(name));
+        url, "127.0.0.1", 1, "1g", LocalPorts.free(), tmp.resolve("work-" + name), home, log(name));
   }
 
   private static Process start(ProcessBuilder pb) throws IOException {
@@ -189,24 +189,5 @@ class StandaloneClusterTest {
       Thread.sleep(50);
     }
     throw new AssertionError("no executor started a task within " + seconds + " s");
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
-
-  private static void waitForPort(int port, int seconds) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-    while (System.nanoTime() < deadline) {
-      try (Socket s = new Socket()) {
-        s.connect(new InetSocketAddress("127.0.0.1", port), 200);
-        return;
-      } catch (IOException e) {
-        Thread.sleep(200);
-      }
-    }
-    throw new AssertionError("the master did not open port " + port + " within " + seconds + " s");
   }
 }

@@ -77,31 +77,8 @@ public final class MiniBatchUpdate {
    * @param maxGradNorm the global gradient-norm clip, or empty
    * @param gradientCheckpointing recompute each block in the backward
    * @param algorithm named in divergence messages
-   */
-  public MiniBatchUpdate(
-      CausalLM model,
-      Map<String, NDArray> trainable,
-      Optimizer optimizer,
-      int miniBatchSize,
-      double temperature,
-      OptionalDouble maxGradNorm,
-      boolean gradientCheckpointing,
-      String algorithm) {
-    this(
-        model,
-        trainable,
-        optimizer,
-        miniBatchSize,
-        temperature,
-        maxGradNorm,
-        gradientCheckpointing,
-        algorithm,
-        null);
-  }
-
-  /**
-   * As above, the mini-batches' backwards in {@code gradients} when non-null (then every loss must
-   * be a {@link PortableLoss}).
+   * @param gradients where the mini-batches' backwards run, or null for inline here (then every
+   *     loss must be a {@link PortableLoss})
    */
   public MiniBatchUpdate(
       CausalLM model,

@@ -68,7 +68,7 @@ public final class NativeMemory {
       throw new IllegalArgumentException("bytes must be in (0, 32 MiB], got " + bytes);
     }
     try {
-      return Native.load("c", LibC.class).mallopt(M_MMAP_THRESHOLD, bytes) == 1;
+      return libc().mallopt(M_MMAP_THRESHOLD, bytes) == 1;
     } catch (UnsatisfiedLinkError | RuntimeException e) {
       LOG.debug("cannot reach mallopt in libc: {}", e.toString());
       return false;
@@ -85,11 +85,23 @@ public final class NativeMemory {
       return false;
     }
     try {
-      return Native.load("c", LibC.class).malloc_trim(0) == 1;
+      return libc().malloc_trim(0) == 1;
     } catch (UnsatisfiedLinkError | RuntimeException e) {
       LOG.debug("cannot reach malloc_trim in libc: {}", e.toString());
       return false;
     }
+  }
+
+  private static volatile LibC libc; // loaded once: trim runs before every update
+
+  /** glibc through JNA; throws {@link UnsatisfiedLinkError} where it cannot be reached. */
+  private static LibC libc() {
+    LibC l = libc;
+    if (l == null) {
+      l = Native.load("c", LibC.class);
+      libc = l;
+    }
+    return l;
   }
 
   /** The libc functions used here. */
