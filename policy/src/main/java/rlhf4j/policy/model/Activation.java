@@ -68,6 +68,11 @@ public enum Activation {
         return ai.djl.nn.Activation.gelu(x); // exact erf form
       case SILU:
       case SWISH:
+        if (InPlace.allowed()) {
+          NDArray s = ai.djl.nn.Activation.sigmoid(x);
+          s.muli(x); // σ(x)·x == x·σ(x) bitwise: float multiplication commutes
+          return s;
+        }
         return x.mul(ai.djl.nn.Activation.sigmoid(x));
       case RELU:
         return ai.djl.nn.Activation.relu(x);
@@ -78,8 +83,30 @@ public enum Activation {
 
   /** 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), GPT-2's "gelu_new". */
   static NDArray geluTanh(NDArray x) {
+    if (InPlace.allowed()) {
+      return geluTanhInPlace(x);
+    }
     // constants through Scalars: autograd keeps them for the backward pass
     NDArray inner = Scalars.mul(Scalars.mul(x.mul(x).mul(x), 0.044715).add(x), SQRT_2_OVER_PI);
     return Scalars.mul(x, 0.5).mul(inner.tanh().add(1f));
+  }
+
+  /**
+   * {@link #geluTanh} without a graph: the same operations in the same order, so bitwise equal, but
+   * each step writes into the array the step before made, three new arrays instead of nine.
+   */
+  static NDArray geluTanhInPlace(NDArray x) {
+    NDArray t = x.mul(x); // x²
+    t.muli(x); // x³
+    t.muli(Scalars.of(x, 0.044715));
+    t.addi(x);
+    t.muli(Scalars.of(x, SQRT_2_OVER_PI)); // the inner argument
+    NDArray u = t.tanh();
+    t.close();
+    u.addi(1f);
+    NDArray half = Scalars.mul(x, 0.5);
+    half.muli(u);
+    u.close();
+    return half;
   }
 }

@@ -38,13 +38,26 @@ public final class Mlp {
     NDArray h;
     if (fused) {
       ai.djl.ndarray.NDList parts = up.forward(x, training).split(2, 2); // 2 × (B, T, I)
-      h = parts.get(1).mul(activation.apply(parts.get(0)));
+      h = gated(activation.apply(parts.get(0)), parts.get(1));
     } else if (gate != null) {
-      h = activation.apply(gate.forward(x, training)).mul(up.forward(x, training));
+      NDArray act = activation.apply(gate.forward(x, training)); // gate first: dropout's draws
+      h = gated(act, up.forward(x, training));
     } else {
       h = activation.apply(up.forward(x, training)); // (B, T, I)
     }
     return down.forward(h, training);
+  }
+
+  /**
+   * act · up; without a graph written into {@code act}, which the caller made for this product
+   * alone (bitwise the same: float multiplication commutes).
+   */
+  private static NDArray gated(NDArray act, NDArray up) { // (B, T, I)
+    if (InPlace.allowed()) {
+      act.muli(up);
+      return act;
+    }
+    return act.mul(up);
   }
 
   void collectLinears(java.util.List<Linear> out) {
