@@ -129,8 +129,9 @@ def main():
             first = r == 0 and n == names[0]
             load = os.getloadavg()[0] if a.allow_busy else wait_quiet(a.max_load, a.wait, first)
             out = os.path.join(tmp, f"{n}-{r}.json")
+            yargs = yardstick_args(args) if "{yargs}" in contenders[n] else args
             cmd = contenders[n].format(args=" ".join(shlex.quote(x) for x in args),
-                                       yargs=" ".join(shlex.quote(x) for x in yardstick_args(args)),
+                                       yargs=" ".join(shlex.quote(x) for x in yargs),
                                        json=out)
             print(f"[run {r + 1}/{a.runs}] {n} (load {load:.2f}): {cmd}", file=sys.stderr)
             t0 = time.time()

@@ -27,6 +27,10 @@ import rlhf4j.policy.quant.QuantConfig;
  *     {@code fp16} or {@code int8} (per output channel), used in float32; only where the base is
  *     frozen (the LoRA trainers), as PEFT's {@code prepare_model_for_kbit_training} does with a
  *     bitsandbytes base
+ * @param quantizeEmbeddings also store the token embedding and the LM head as {@code baseDtype}
+ *     (one scale per vocabulary row; default false, as PEFT and bitsandbytes keep them float32);
+ *     needs a {@code baseDtype} below fp32. For a large vocabulary (Qwen3's tied 151,936 x 1024
+ *     table is 622 MB in float32) this is most of what int8 can still save
  */
 public record ModelSource(
     String dir,
@@ -34,24 +38,31 @@ public record ModelSource(
     String tokenizer,
     boolean vocabFromTokenizer,
     long seed,
-    BaseDtype baseDtype) {
+    BaseDtype baseDtype,
+    boolean quantizeEmbeddings) {
 
   /** Keys of a command that reads no tokenizer. */
-  static final List<String> KEYS = List.of("preset", "dir", "seed", "base_dtype");
+  static final List<String> KEYS =
+      List.of("preset", "dir", "seed", "base_dtype", "quantize_embeddings");
 
   /** Keys of a command that takes a tokenizer folder. */
   static final List<String> TOKENIZER_KEYS =
-      List.of("preset", "dir", "tokenizer", "seed", "base_dtype");
+      List.of("preset", "dir", "tokenizer", "seed", "base_dtype", "quantize_embeddings");
 
   /** Validates; a null {@code baseDtype} is fp32. */
   public ModelSource {
     baseDtype = baseDtype == null ? BaseDtype.FP32 : baseDtype;
+    if (quantizeEmbeddings && baseDtype == BaseDtype.FP32) {
+      throw new IllegalArgumentException(
+          "model.quantize_embeddings needs model.base_dtype int8 or fp16 (it is fp32): set"
+              + " base_dtype or remove quantize_embeddings");
+    }
   }
 
   /** A float32 source. */
   public ModelSource(
       String dir, String preset, String tokenizer, boolean vocabFromTokenizer, long seed) {
-    this(dir, preset, tokenizer, vocabFromTokenizer, seed, BaseDtype.FP32);
+    this(dir, preset, tokenizer, vocabFromTokenizer, seed, BaseDtype.FP32, false);
   }
 
   /** Reads the {@code model} section with {@code keys} (one of the lists above, or a superset). */
@@ -80,13 +91,18 @@ public record ModelSource(
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(file.file() + ": model.base_dtype: " + e.getMessage(), e);
     }
-    return new ModelSource(
-        dir,
-        preset,
-        s.get("tokenizer", String.class),
-        s.get("vocab_from_tokenizer", Boolean.class, false),
-        s.get("seed", Long.class, 0L),
-        baseDtype);
+    try {
+      return new ModelSource(
+          dir,
+          preset,
+          s.get("tokenizer", String.class),
+          s.get("vocab_from_tokenizer", Boolean.class, false),
+          s.get("seed", Long.class, 0L),
+          baseDtype,
+          s.get("quantize_embeddings", Boolean.class, false));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(file.file() + ": " + e.getMessage(), e);
+    }
   }
 
   /**
@@ -95,11 +111,19 @@ public record ModelSource(
    * as {@link #baseDtype} says.
    */
   CausalLM load(ModelConfig config) {
-    QuantConfig quant = QuantConfig.of(baseDtype);
+    QuantConfig quant = quant();
     if (dir != null) {
       return HfCheckpoint.load(Path.of(dir), HfConfig.read(Path.of(dir)), quant);
     }
     return CausalLM.random(config != null ? config : Presets.config(preset), seed, quant);
+  }
+
+  /**
+   * How the base is stored: {@link #baseDtype}, with the embeddings when {@link
+   * #quantizeEmbeddings}.
+   */
+  QuantConfig quant() {
+    return new QuantConfig(baseDtype, QuantConfig.PER_CHANNEL, quantizeEmbeddings);
   }
 
   /** {@link #load(ModelConfig)} with the preset's own config. */

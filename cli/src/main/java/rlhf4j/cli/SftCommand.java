@@ -37,8 +37,8 @@ import rlhf4j.policy.train.ProgressReporter;
           + " adapter (adapter_config.json, adapter_model.safetensors; `rlhf4j merge` makes a"
           + " model of it, `lora.adapter` of grpo/rloo/dpo starts from it), with the tokenizer"
           + " files.",
-      "Memory levers: model.base_dtype int8|fp16 (with lora) and"
-          + " trainer.gradient_checkpointing.",
+      "Memory levers: model.base_dtype int8|fp16 (with lora; model.quantize_embeddings also"
+          + " stores the embedding and LM head so) and trainer.gradient_checkpointing.",
       "Also writes OUTPUT_DIR/metrics.jsonl (sft/loss, sft/learning_rate, sft/tokens_per_s,"
           + " time/wall_s every logging_steps steps).",
       "Config keys: see cli/configs/sft.yaml (trainer keys: HF TrainingArguments / TRL SFTConfig"

@@ -38,8 +38,8 @@ import rlhf4j.reward.model.TokenizedPair;
           + " in full) a PEFT folder instead: adapter_config.json (task_type SEQ_CLS,"
           + " modules_to_save [score]) and adapter_model.safetensors, which the reward-model"
           + " reward loads with its base (base_model_name_or_path, or option base).",
-      "Memory levers: model.base_dtype int8|fp16 (with lora) and"
-          + " trainer.gradient_checkpointing."
+      "Memory levers: model.base_dtype int8|fp16 (with lora; model.quantize_embeddings also"
+          + " stores the embedding and LM head so) and trainer.gradient_checkpointing."
     },
     footer = {
       "",
@@ -52,6 +52,7 @@ import rlhf4j.reward.model.TokenizedPair;
       "  model.seed         preset weights and fresh score head (default 0)",
       "  model.tokenizer    folder with tokenizer.json (default: model.dir)",
       "  model.base_dtype   fp32 (default), fp16 or int8 frozen base; needs lora",
+      "  model.quantize_embeddings  also store the embedding and LM head so (default false)",
       "  data.path          JSONL preference pairs (required)",
       "  data.eval_fraction held out to measure accuracy (default 0.1)",
       "  trainer:",
@@ -183,7 +184,7 @@ public final class TrainRewardCommand implements Callable<Integer> {
   }
 
   private static RewardModel loadModel(ModelSource m) {
-    QuantConfig quant = QuantConfig.of(m.baseDtype());
+    QuantConfig quant = m.quant();
     if (m.preset() != null) {
       return RewardModel.random(Presets.config(m.preset()), m.seed(), quant);
     }

@@ -134,6 +134,37 @@ class BenchMemoryTest {
   }
 
   @Test
+  void quantisedEmbeddingsStoreLessAndAreReported() throws IOException {
+    String[] args = {
+      "bench",
+      "forward",
+      "--preset",
+      "tiny-qwen3",
+      "--batch",
+      "1",
+      "--seq-len",
+      "4",
+      "--matmul-seconds",
+      "0.01",
+      "--base-dtype",
+      "int8"
+    };
+    JsonObject int8 = summary(args);
+    List<String> more = new ArrayList<>(List.of(args));
+    more.add("--quantize-embeddings");
+    JsonObject head = summary(more.toArray(new String[0]));
+    assertMemoryFacts(head, "int8", false);
+    assertTrue(!int8.get("quantize_embeddings").getAsBoolean(), int8.toString());
+    assertTrue(head.get("quantize_embeddings").getAsBoolean(), head.toString());
+    assertTrue(
+        head.get("base_weight_mb").getAsDouble() < int8.get("base_weight_mb").getAsDouble(),
+        "the int8 embedding stores less: " + head + " vs " + int8);
+    CliRun.Result r = CliRun.run("bench", "forward", "--preset", "nano", "--quantize-embeddings");
+    assertEquals(2, r.code(), r.err());
+    assertTrue(r.err().contains("--quantize-embeddings needs --base-dtype int8 or fp16"), r.err());
+  }
+
+  @Test
   void anUnknownBaseDtypeNamesTheOptionAndTheChoices() {
     CliRun.Result r = CliRun.run("bench", "forward", "--preset", "nano", "--base-dtype", "int4");
     assertEquals(2, r.code(), r.err());

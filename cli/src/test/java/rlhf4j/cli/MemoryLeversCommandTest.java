@@ -99,6 +99,48 @@ class MemoryLeversCommandTest {
   }
 
   @Test
+  void aQuantisedHeadTrainsTheSameWithCheckpointingAndDiffersFromAFloat32One() throws IOException {
+    String reward = PpoCommandTest.LENGTH;
+    String head = "  base_dtype: int8\n  quantize_embeddings: true\n";
+    JsonObject int8 =
+        lastMetrics(
+            "ppo",
+            "qint8",
+            withLevers(PpoCommandTest.yaml(tmp.resolve("qint8"), 2, reward), false, "int8"));
+    JsonObject plain =
+        lastMetrics(
+            "ppo",
+            "qhead",
+            PpoCommandTest.yaml(tmp.resolve("qhead"), 2, reward)
+                .replace("  preset: nano\n", "  preset: nano\n" + head));
+    JsonObject ckpt =
+        lastMetrics(
+            "ppo",
+            "qheadckpt",
+            withLevers(PpoCommandTest.yaml(tmp.resolve("qheadckpt"), 2, reward), true, null)
+                .replace("  preset: nano\n", "  preset: nano\n" + head));
+    int[] n = {0};
+    assertTrue(maxDiff(plain, ckpt, n) < 1e-4, plain + "\n" + ckpt);
+    assertTrue(n[0] > 5, "compared " + n[0] + " keys");
+    assertTrue(maxDiff(int8, plain, new int[1]) > 1e-6, "the int8 head changed nothing: " + plain);
+  }
+
+  @Test
+  void quantisedEmbeddingsNeedAQuantisedBase() throws IOException {
+    Path file = tmp.resolve("qe.yaml");
+    Files.writeString(
+        file,
+        PolicyCommandsTest.grpoYaml(tmp.resolve("qe"), 1)
+            .replace("  preset: nano\n", "  preset: nano\n  quantize_embeddings: true\n"));
+    CliRun.Result r = CliRun.run("grpo", "--config", file.toString());
+    assertEquals(2, r.code(), r.out());
+    assertTrue(
+        r.err().contains("qe.yaml")
+            && r.err().contains("model.quantize_embeddings needs model.base_dtype int8 or fp16"),
+        r.err());
+  }
+
+  @Test
   void sparkRefusesAQuantisedBase() throws IOException {
     Path file = tmp.resolve("spark.yaml");
     Files.writeString(

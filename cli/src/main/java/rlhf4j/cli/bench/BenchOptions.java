@@ -46,7 +46,7 @@ public final class BenchOptions {
       defaultValue = "fp32",
       description =
           "storage of the base weights (attention and MLP linears; adapters, embeddings and the"
-              + " head stay fp32): fp32 (4 bytes a weight), fp16 (2) or int8 (1, plus an fp32"
+              + " head stay fp32 without --quantize-embeddings): fp32 (4 bytes a weight), fp16 (2) or int8 (1, plus an fp32"
               + " scale per row). Compute stays fp32, so fp16 and int8 cut weight memory and"
               + " round the weights (default: ${DEFAULT-VALUE})")
   String baseDtype;
@@ -57,12 +57,20 @@ public final class BenchOptions {
       description = "also write the JSON report to FILE (it is always printed; default: none)")
   Path json;
 
+  @Option(
+      names = "--quantize-embeddings",
+      description =
+          "with --base-dtype int8|fp16: store the token embedding and the LM head so too (one"
+              + " scale per vocabulary row), most of what int8 can still save for a large"
+              + " vocabulary (default: float32, as PEFT and bitsandbytes keep them)")
+  boolean quantizeEmbeddings;
+
   @Spec(Spec.Target.MIXEE)
   CommandSpec spec;
 
   /** The {@code --base-dtype} storage; a bad value is a usage error naming the option. */
   QuantConfig quant() {
-    return BenchSupport.quantConfig(spec, baseDtype);
+    return BenchSupport.quantConfig(spec, baseDtype, quantizeEmbeddings);
   }
 
   /** Sets the engine's threads and loads its natives (before anything is timed). */

@@ -123,29 +123,39 @@ public final class BenchSupport {
   /**
    * Adds the memory facts every bench JSON carries: {@code peak_rss_mb} (the process peak), {@code
    * base_weight_mb} (the stored base weights: codes and scales for a quantised base), {@code
-   * base_dtype} and {@code gradient_checkpointing}.
+   * base_dtype}, {@code quantize_embeddings} and {@code gradient_checkpointing}.
    */
   public static void addMemoryFacts(
-      JsonObject summary, CausalLM model, BaseDtype baseDtype, boolean gradientCheckpointing) {
+      JsonObject summary, CausalLM model, QuantConfig quant, boolean gradientCheckpointing) {
     summary.addProperty("peak_rss_mb", round(peakRssMb()));
     summary.addProperty("base_weight_mb", round(model.parameterBytes() / 1048576.0));
-    summary.addProperty("base_dtype", baseDtype.configName());
+    summary.addProperty("base_dtype", quant.baseDtype().configName());
+    summary.addProperty("quantize_embeddings", quant.quantizeEmbeddings());
     summary.addProperty("gradient_checkpointing", gradientCheckpointing);
   }
 
   /**
    * Parses {@code --base-dtype} into a quantisation config (block projections in that type, one
-   * scale per output channel, embeddings float32).
+   * scale per output channel; the embedding and LM head too with {@code --quantize-embeddings}).
    *
    * @throws CommandLine.ParameterException naming the option and the accepted values
    */
-  public static QuantConfig quantConfig(CommandLine.Model.CommandSpec spec, String baseDtype) {
+  public static QuantConfig quantConfig(
+      CommandLine.Model.CommandSpec spec, String baseDtype, boolean quantizeEmbeddings) {
+    BaseDtype dtype;
     try {
-      return QuantConfig.of(BaseDtype.parse(baseDtype));
+      dtype = BaseDtype.parse(baseDtype);
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(
           spec.commandLine(), "--base-dtype: " + e.getMessage());
     }
+    if (quantizeEmbeddings && dtype == BaseDtype.FP32) {
+      throw new CommandLine.ParameterException(
+          spec.commandLine(),
+          "--quantize-embeddings needs --base-dtype int8 or fp16 (it is fp32): add one or drop"
+              + " --quantize-embeddings");
+    }
+    return new QuantConfig(dtype, QuantConfig.PER_CHANNEL, quantizeEmbeddings);
   }
 
   /**

@@ -89,7 +89,7 @@ public final class ForwardBench implements Callable<Integer> {
       summary.addProperty(
           "forward_fraction_of_matmul_peak", BenchSupport.round(gflops / peakGflops));
       summary.addProperty("params_total", model.parameterCount());
-      BenchSupport.addMemoryFacts(summary, model, quant.baseDtype(), false);
+      BenchSupport.addMemoryFacts(summary, model, quant, false);
       report.add("summary", summary);
       JsonObject workload = new JsonObject();
       workload.addProperty("preset", common.preset);

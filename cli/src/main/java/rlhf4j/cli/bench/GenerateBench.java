@@ -87,7 +87,7 @@ public final class GenerateBench implements Callable<Integer> {
             cache ? "gen_tokens_per_s_kv_cache" : "gen_tokens_per_s_no_kv_cache",
             BenchSupport.round(rate));
       }
-      BenchSupport.addMemoryFacts(summary, model, quant.baseDtype(), false);
+      BenchSupport.addMemoryFacts(summary, model, quant, false);
       summary.addProperty("params_total", model.parameterCount());
       report.add("summary", summary);
       JsonObject workload = new JsonObject();

@@ -139,7 +139,7 @@ public final class GrpoBench implements Callable<Integer> {
           BenchSupport.round(
               iterations * completions * (promptLen + completionLength) / updateMed));
       summary.addProperty("completions_per_step", completions);
-      BenchSupport.addMemoryFacts(summary, model, quant.baseDtype(), train.gradientCheckpointing);
+      BenchSupport.addMemoryFacts(summary, model, quant, train.gradientCheckpointing);
       summary.addProperty(
           "params_trainable",
           lora.trainableParameters().values().stream().mapToLong(a -> a.size()).sum());

@@ -191,7 +191,7 @@ public final class PpoBench implements Callable<Integer> {
       summary.addProperty("matmul_peak_gflops", BenchSupport.round(peakGflops));
       summary.addProperty(
           "update_fraction_of_matmul_peak", BenchSupport.round(updateGflops / peakGflops));
-      BenchSupport.addMemoryFacts(summary, model, quant.baseDtype(), train.gradientCheckpointing);
+      BenchSupport.addMemoryFacts(summary, model, quant, train.gradientCheckpointing);
       summary.addProperty(
           "params_total",
           model.parameterCount()

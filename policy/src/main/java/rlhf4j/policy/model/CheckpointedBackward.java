@@ -10,6 +10,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -20,7 +21,8 @@ import java.util.List;
  *
  * <ol>
  *   <li>no graph: embed, run the blocks, keep each block's input x_i and the last output x_L;
- *   <li>graph over the top: x_L (a leaf) → final norm → head → loss; backward gives ∂loss/∂x_L;
+ *   <li>graph over the top: x_L (a leaf) → final norm → head → loss; backward gives ∂loss/∂x_L (a
+ *       quantised LM head on a {@link QuantizedLinearTape}, see {@link #backwardTop});
  *   <li>for i = L−1 … 0: recompute block i from x_i (a leaf) with a graph and backpropagate the
  *       upstream gradient g_{i+1} into it (a vector-Jacobian product); this adds the block's
  *       parameter gradients and gives g_i = ∂loss/∂x_i; the block's graph is then freed; quantised
@@ -66,7 +68,7 @@ final class CheckpointedBackward {
    */
   static NDList plain(
       CausalLM model, NDArray ids, NDArray mask, boolean training, long seed, LossHead head) {
-    return taped(model, ids)
+    return taped(model, ids, true)
         ? staged(model, ids, mask, training, seed, head)
         : oneGraph(model, ids, mask, training, seed, head);
   }
@@ -130,13 +132,13 @@ final class CheckpointedBackward {
         }
         inputs[i + 1] = leaf(outputs[i]);
       }
-      // 2. the top: final norm, head and loss
-      NDList out = head.apply(model.finalNorm().forward(inputs[layers]));
-      gc.backward(loss(out));
-      for (NDArray a : out) {
-        NDArray d = a.stopGradient();
-        NDScope.unregister(d);
-        result.add(d);
+      // 2. the top: final norm, head and loss, backpropagated into x_L; its graph freed after
+      try (NDScope s = new NDScope()) {
+        for (NDArray a : backwardTop(model, inputs[layers], head)) {
+          NDArray d = a.stopGradient();
+          NDScope.unregister(d);
+          result.add(d);
+        }
       }
       NDArray g = inputs[layers].getGradient(); // (B, S, D)
       // 3. blocks from the top: the block's own graph, then its tape, give its input's gradient
@@ -174,6 +176,42 @@ final class CheckpointedBackward {
     return result;
   }
 
+  /**
+   * The top of a staged or checkpointed backward: final norm, head and loss from x_L, a leaf that
+   * requires gradients, backpropagated (inside the caller's collector) into x_L and the top's own
+   * parameters. A quantised LM head goes on a {@link QuantizedLinearTape}, like a block's layers,
+   * so no float32 copy of it waits in the graph (622 MB for Qwen3-0.6B's tied 151,936-row head);
+   * the top's graph is then kept for the replay and freed when the caller's scope closes.
+   *
+   * @return what {@code head} returned, with its graph
+   */
+  private static NDList backwardTop(CausalLM model, NDArray xL, LossHead head) {
+    QuantizedLinearTape tape = model.lmHead().isQuantized() ? QuantizedLinearTape.open() : null;
+    try {
+      NDList out;
+      try {
+        out = head.apply(model.finalNorm().forward(xL));
+      } finally {
+        if (tape != null) {
+          tape.stop();
+        }
+      }
+      NDArray loss = loss(out);
+      boolean replay = tape != null && tape.size() > 0;
+      try (NDArray ones = loss.onesLike()) {
+        JniUtils.backward((PtNDArray) loss, (PtNDArray) ones, replay, false);
+      }
+      if (replay) {
+        tape.replay();
+      }
+      return out;
+    } finally {
+      if (tape != null) {
+        tape.close();
+      }
+    }
+  }
+
   /** A leaf that shares {@code x}'s values and requires gradients: where a stage's graph starts. */
   private static NDArray leaf(NDArray x) {
     NDArray l = x.stopGradient();
@@ -189,9 +227,21 @@ final class CheckpointedBackward {
    * forward.
    */
   static boolean taped(CausalLM model, NDArray ids) {
+    return taped(model, ids, false);
+  }
+
+  /**
+   * {@link #taped(CausalLM, NDArray)}, also counting a quantised LM head when {@code withHead} (the
+   * staged backward tapes it at the top; the one graph would keep its copy).
+   */
+  static boolean taped(CausalLM model, NDArray ids, boolean withHead) {
     double copies = 0;
     double inputs = 0;
-    for (Linear l : model.linears()) {
+    List<Linear> layers = new ArrayList<>(model.linears());
+    if (withHead) {
+      layers.add(model.lmHead());
+    }
+    for (Linear l : layers) {
       if (l.isQuantized()) {
         copies += (double) l.inFeatures() * l.outFeatures();
         inputs += l.inFeatures();
@@ -227,9 +277,7 @@ final class CheckpointedBackward {
       NDArray g;
       try (NDScope s = new NDScope()) {
         try (GradientCollector gc = newCollector()) {
-          NDList out = head.apply(model.finalNorm().forward(top));
-          gc.backward(loss(out));
-          for (NDArray a : out) {
+          for (NDArray a : backwardTop(model, top, head)) {
             NDArray d = a.stopGradient();
             NDScope.unregister(d);
             result.add(d);

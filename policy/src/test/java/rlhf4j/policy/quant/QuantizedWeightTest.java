@@ -9,6 +9,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -159,6 +160,71 @@ class QuantizedWeightTest {
               c + " with " + rowCount + " rows leaves a float32 copy of the weight");
         }
       }
+    }
+  }
+
+  /**
+   * Without a graph a weight larger than the slice is multiplied a slice of output rows at a time
+   * (here 4 rows, so slices of 4 and 2); the product and the input gradient equal plain loops over
+   * the dequantised weight, for both orders (7 rows scale the product, 20 the weight).
+   */
+  @Test
+  void slicedProductsEqualPlainLoopsOverTheDequantisedWeight() {
+    float[] w = weights();
+    float[] bias = {0.1f, -0.2f, 0.3f, 0f, 0.5f, -0.6f};
+    QuantConfig[] configs = {
+      QuantConfig.of(BaseDtype.INT8),
+      QuantConfig.builder().baseDtype(BaseDtype.INT8).blockSize(2).build(),
+      QuantConfig.of(BaseDtype.FP16)
+    };
+    boolean grad = JniUtils.isGradMode();
+    JniUtils.setGradMode(false);
+    try {
+      for (int[] lead : new int[][] {{1, 7}, {4, 5}}) {
+        int rowCount = lead[0] * lead[1];
+        SplittableRandom rng = new SplittableRandom(5);
+        float[] x = new float[rowCount * IN];
+        for (int i = 0; i < x.length; i++) {
+          x[i] = (float) rng.nextDouble(-1, 1);
+        }
+        float[] g = new float[rowCount * OUT];
+        for (int i = 0; i < g.length; i++) {
+          g[i] = (float) rng.nextDouble(-1, 1);
+        }
+        for (QuantConfig c : configs) {
+          try (NDManager m = NDManager.newBaseManager()) {
+            QuantizedWeight q = QuantizedWeight.quantize(m.create(w, new Shape(OUT, IN)), c);
+            float[] wq = q.dequantize().toFloatArray();
+            String what = c + " with " + rowCount + " rows";
+            NDArray yArr =
+                q.linear(m.create(x, new Shape(lead[0], lead[1], IN)), m.create(bias), 4L * IN);
+            assertEquals(new Shape(lead[0], lead[1], OUT), yArr.getShape(), what);
+            float[] y = yArr.toFloatArray();
+            NDArray gxArr =
+                q.linearInputGradient(m.create(g, new Shape(lead[0], lead[1], OUT)), 4L * IN);
+            assertEquals(new Shape(lead[0], lead[1], IN), gxArr.getShape(), what);
+            float[] gx = gxArr.toFloatArray();
+            for (int r = 0; r < rowCount; r++) {
+              for (int o = 0; o < OUT; o++) {
+                double acc = bias[o];
+                for (int i = 0; i < IN; i++) {
+                  acc += x[r * IN + i] * wq[o * IN + i];
+                }
+                assertEquals(acc, y[r * OUT + o], 1e-5, what + ": y row " + r + " out " + o);
+              }
+              for (int i = 0; i < IN; i++) {
+                double acc = 0;
+                for (int o = 0; o < OUT; o++) {
+                  acc += g[r * OUT + o] * wq[o * IN + i];
+                }
+                assertEquals(acc, gx[r * IN + i], 1e-5, what + ": g_x row " + r + " in " + i);
+              }
+            }
+          }
+        }
+      }
+    } finally {
+      JniUtils.setGradMode(grad);
     }
   }
 
