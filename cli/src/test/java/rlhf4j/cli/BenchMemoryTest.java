@@ -29,6 +29,25 @@ class BenchMemoryTest {
         .getAsJsonObject("summary");
   }
 
+  /** {@code bench forward} of one 4-token sequence through tiny-qwen3, with {@code extra}. */
+  private JsonObject forward(String... extra) throws IOException {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "bench",
+                "forward",
+                "--preset",
+                "tiny-qwen3",
+                "--batch",
+                "1",
+                "--seq-len",
+                "4",
+                "--matmul-seconds",
+                "0.01"));
+    args.addAll(List.of(extra));
+    return summary(args.toArray(new String[0]));
+  }
+
   private static void assertMemoryFacts(JsonObject s, String dtype, boolean checkpointing) {
     assertTrue(s.get("peak_rss_mb").getAsDouble() > 0, s.toString());
     assertTrue(s.get("base_weight_mb").getAsDouble() > 0, s.toString());
@@ -38,32 +57,8 @@ class BenchMemoryTest {
 
   @Test
   void forwardAndGenerateReportTheBaseTheyRanWith() throws IOException {
-    JsonObject fp32 =
-        summary(
-            "bench",
-            "forward",
-            "--preset",
-            "tiny-qwen3",
-            "--batch",
-            "1",
-            "--seq-len",
-            "4",
-            "--matmul-seconds",
-            "0.01");
-    JsonObject int8 =
-        summary(
-            "bench",
-            "forward",
-            "--preset",
-            "tiny-qwen3",
-            "--batch",
-            "1",
-            "--seq-len",
-            "4",
-            "--matmul-seconds",
-            "0.01",
-            "--base-dtype",
-            "int8");
+    JsonObject fp32 = forward();
+    JsonObject int8 = forward("--base-dtype", "int8");
     assertMemoryFacts(fp32, "fp32", false);
     assertMemoryFacts(int8, "int8", false);
     assertTrue(
@@ -135,24 +130,8 @@ class BenchMemoryTest {
 
   @Test
   void quantisedEmbeddingsStoreLessAndAreReported() throws IOException {
-    String[] args = {
-      "bench",
-      "forward",
-      "--preset",
-      "tiny-qwen3",
-      "--batch",
-      "1",
-      "--seq-len",
-      "4",
-      "--matmul-seconds",
-      "0.01",
-      "--base-dtype",
-      "int8"
-    };
-    JsonObject int8 = summary(args);
-    List<String> more = new ArrayList<>(List.of(args));
-    more.add("--quantize-embeddings");
-    JsonObject head = summary(more.toArray(new String[0]));
+    JsonObject int8 = forward("--base-dtype", "int8");
+    JsonObject head = forward("--base-dtype", "int8", "--quantize-embeddings");
     assertMemoryFacts(head, "int8", false);
     assertTrue(!int8.get("quantize_embeddings").getAsBoolean(), int8.toString());
     assertTrue(head.get("quantize_embeddings").getAsBoolean(), head.toString());

@@ -2,9 +2,7 @@ package rlhf4j.cli.bench;
 
 import ai.djl.engine.Engine;
 import java.nio.file.Path;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 import rlhf4j.policy.family.Presets;
 import rlhf4j.policy.model.CausalLM;
 import rlhf4j.policy.quant.QuantConfig;
@@ -14,7 +12,7 @@ import rlhf4j.policy.train.Engines;
  * The options every {@code rlhf4j bench} command takes (a picocli mixin): the model preset and how
  * its base weights are stored, the engine's threads, the seed and where the JSON report also goes.
  */
-public final class BenchOptions {
+public final class BenchOptions extends BaseStorageOptions {
   @Option(
       names = "--preset",
       paramLabel = "NAME",
@@ -41,37 +39,10 @@ public final class BenchOptions {
   long seed;
 
   @Option(
-      names = "--base-dtype",
-      paramLabel = "TYPE",
-      defaultValue = "fp32",
-      description =
-          "storage of the base weights (attention and MLP linears; adapters, embeddings and the"
-              + " head stay fp32 without --quantize-embeddings): fp32 (4 bytes a weight), fp16 (2) or int8 (1, plus an fp32"
-              + " scale per row). Compute stays fp32, so fp16 and int8 cut weight memory and"
-              + " round the weights (default: ${DEFAULT-VALUE})")
-  String baseDtype;
-
-  @Option(
       names = "--json",
       paramLabel = "FILE",
       description = "also write the JSON report to FILE (it is always printed; default: none)")
   Path json;
-
-  @Option(
-      names = "--quantize-embeddings",
-      description =
-          "with --base-dtype int8|fp16: store the token embedding and the LM head so too (one"
-              + " scale per vocabulary row), most of what int8 can still save for a large"
-              + " vocabulary (default: float32, as PEFT and bitsandbytes keep them)")
-  boolean quantizeEmbeddings;
-
-  @Spec(Spec.Target.MIXEE)
-  CommandSpec spec;
-
-  /** The {@code --base-dtype} storage; a bad value is a usage error naming the option. */
-  QuantConfig quant() {
-    return BenchSupport.quantConfig(spec, baseDtype, quantizeEmbeddings);
-  }
 
   /** Sets the engine's threads and loads its natives (before anything is timed). */
   void startEngine() {

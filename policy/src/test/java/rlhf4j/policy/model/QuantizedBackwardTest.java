@@ -211,31 +211,10 @@ class QuantizedBackwardTest {
    */
   @Test
   void noFloat32WeightCopyWaitsInTheGraphForTheBackward() {
-    assumeTrue(
-        NativeMemory.setMmapThreshold(1 << 16),
-        "needs glibc's mallopt to make the resident set follow frees");
-    assumeTrue(ProcessMemory.resetPeak(), "needs /proc/self/clear_refs to reset VmHWM");
-    ModelConfig config =
-        ModelConfig.builder(Architectures.LLAMA)
-            .vocabSize(256)
-            .hiddenSize(512)
-            .numLayers(4)
-            .numHeads(8)
-            .numKvHeads(8)
-            .intermediateSize(2048)
-            .maxPositions(64)
-            .build();
+    assumeResidentSetFollowsFrees();
+    ModelConfig config = llama512(256, 4, 2048).build();
     try (CausalLM model = CausalLM.random(config, 1, QuantConfig.of(BaseDtype.INT8));
-        LoraModel lora =
-            LoraModel.inject(
-                model,
-                LoraConfig.builder()
-                    .r(4)
-                    .loraAlpha(8)
-                    .targetModules(List.of("q_proj", "v_proj"))
-                    .initLoraWeights(LoraConfig.InitLoraWeights.RANDOM)
-                    .build(),
-                2)) {
+        LoraModel lora = LoraModel.inject(model, QV_LORA, 2)) {
       long copies = 0; // bytes of a float32 copy of every quantised weight
       for (Linear l : model.linears()) {
         copies += l.inFeatures() * l.outFeatures() * 4;
@@ -261,33 +240,11 @@ class QuantizedBackwardTest {
    */
   @Test
   void noFloat32CopyOfAQuantisedHeadWaitsInTheGraphOrIsMadeWhole() {
-    assumeTrue(
-        NativeMemory.setMmapThreshold(1 << 16),
-        "needs glibc's mallopt to make the resident set follow frees");
-    assumeTrue(ProcessMemory.resetPeak(), "needs /proc/self/clear_refs to reset VmHWM");
-    ModelConfig config =
-        ModelConfig.builder(Architectures.LLAMA)
-            .vocabSize(16384)
-            .hiddenSize(512)
-            .numLayers(2)
-            .numHeads(8)
-            .numKvHeads(8)
-            .intermediateSize(512)
-            .maxPositions(64)
-            .tieWordEmbeddings(true)
-            .build();
+    assumeResidentSetFollowsFrees();
+    ModelConfig config = llama512(16384, 2, 512).tieWordEmbeddings(true).build();
     QuantConfig quant = new QuantConfig(BaseDtype.INT8, QuantConfig.PER_CHANNEL, true);
     try (CausalLM model = CausalLM.random(config, 1, quant);
-        LoraModel lora =
-            LoraModel.inject(
-                model,
-                LoraConfig.builder()
-                    .r(4)
-                    .loraAlpha(8)
-                    .targetModules(List.of("q_proj", "v_proj"))
-                    .initLoraWeights(LoraConfig.InitLoraWeights.RANDOM)
-                    .build(),
-                2)) {
+        LoraModel lora = LoraModel.inject(model, QV_LORA, 2)) {
       assertTrue(model.lmHead().isQuantized());
       long head = 16384L * 512 * 4; // bytes of the head's float32 copy
       Map<String, Long> extra = new LinkedHashMap<>();
@@ -304,6 +261,35 @@ class QuantizedBackwardTest {
       assertTrue(extra.get("CHECKPOINTED") < 0.25 * head, "checkpointed: " + seen);
       assertTrue(extra.get("FORWARD") < 0.25 * head, "forward without a graph: " + seen);
     }
+  }
+
+  /** LoRA on q and v with B ≠ 0, for the memory tests. */
+  private static final LoraConfig QV_LORA =
+      LoraConfig.builder()
+          .r(4)
+          .loraAlpha(8)
+          .targetModules(List.of("q_proj", "v_proj"))
+          .initLoraWeights(LoraConfig.InitLoraWeights.RANDOM)
+          .build();
+
+  /** A Llama of width 512 with 8 heads, for the memory tests. */
+  private static ModelConfig.Builder llama512(int vocab, int layers, int intermediate) {
+    return ModelConfig.builder(Architectures.LLAMA)
+        .vocabSize(vocab)
+        .hiddenSize(512)
+        .numLayers(layers)
+        .numHeads(8)
+        .numKvHeads(8)
+        .intermediateSize(intermediate)
+        .maxPositions(64);
+  }
+
+  /** Skips unless the resident set can measure live native memory (glibc, /proc). */
+  private static void assumeResidentSetFollowsFrees() {
+    assumeTrue(
+        NativeMemory.setMmapThreshold(1 << 16),
+        "needs glibc's mallopt to make the resident set follow frees");
+    assumeTrue(ProcessMemory.resetPeak(), "needs /proc/self/clear_refs to reset VmHWM");
   }
 
   private static long peakGrowthOfForward(CausalLM model) {

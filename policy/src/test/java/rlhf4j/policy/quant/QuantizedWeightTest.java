@@ -19,6 +19,24 @@ class QuantizedWeightTest {
   private static final int OUT = 6;
   private static final int IN = 8;
 
+  private static final float[] BIAS = {0.1f, -0.2f, 0.3f, 0f, 0.5f, -0.6f};
+
+  /** Per-channel int8, block-wise int8 and fp16. */
+  private static final QuantConfig[] CONFIGS = {
+    QuantConfig.of(BaseDtype.INT8),
+    QuantConfig.builder().baseDtype(BaseDtype.INT8).blockSize(2).build(),
+    QuantConfig.of(BaseDtype.FP16)
+  };
+
+  /** {@code n} draws from U(−1, 1). */
+  private static float[] uniform(SplittableRandom rng, int n) {
+    float[] x = new float[n];
+    for (int i = 0; i < n; i++) {
+      x[i] = (float) rng.nextDouble(-1, 1);
+    }
+    return x;
+  }
+
   /** A (6, 8) weight with one all-zero row and one outlier, seeded. */
   private static float[] weights() {
     SplittableRandom rng = new SplittableRandom(11);
@@ -109,26 +127,16 @@ class QuantizedWeightTest {
   @Test
   void linearEqualsAPlainLoopOverTheDequantisedWeight() {
     float[] w = weights();
-    float[] bias = {0.1f, -0.2f, 0.3f, 0f, 0.5f, -0.6f};
-    QuantConfig[] configs = {
-      QuantConfig.of(BaseDtype.INT8),
-      QuantConfig.builder().baseDtype(BaseDtype.INT8).blockSize(2).build(),
-      QuantConfig.of(BaseDtype.FP16)
-    };
     // 7 rows < 8 inputs: per-channel int8 scales the product; 20 rows: dequantises first
     for (int[] lead : new int[][] {{1, 7}, {4, 5}}) {
       int rowCount = lead[0] * lead[1];
-      float[] x = new float[rowCount * IN];
-      SplittableRandom rng = new SplittableRandom(5);
-      for (int i = 0; i < x.length; i++) {
-        x[i] = (float) rng.nextDouble(-1, 1);
-      }
-      for (QuantConfig c : configs) {
+      float[] x = uniform(new SplittableRandom(5), rowCount * IN);
+      for (QuantConfig c : CONFIGS) {
         try (NDManager m = NDManager.newBaseManager()) {
           QuantizedWeight q = QuantizedWeight.quantize(m.create(w, new Shape(OUT, IN)), c);
           float[] wq = q.dequantize().toFloatArray();
           NDArray xs = m.create(x, new Shape(lead[0], lead[1], IN));
-          NDArray b = m.create(bias);
+          NDArray b = m.create(BIAS);
           java.util.Set<NDArray> before =
               java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
           m.getManagedArrays().stream().filter(a -> !a.isReleased()).forEach(before::add);
@@ -141,7 +149,7 @@ class QuantizedWeightTest {
           float[] y = yArr.toFloatArray();
           for (int r = 0; r < rowCount; r++) {
             for (int o = 0; o < OUT; o++) {
-              double acc = bias[o];
+              double acc = BIAS[o];
               for (int i = 0; i < IN; i++) {
                 acc += x[r * IN + i] * wq[o * IN + i];
               }
@@ -171,33 +179,21 @@ class QuantizedWeightTest {
   @Test
   void slicedProductsEqualPlainLoopsOverTheDequantisedWeight() {
     float[] w = weights();
-    float[] bias = {0.1f, -0.2f, 0.3f, 0f, 0.5f, -0.6f};
-    QuantConfig[] configs = {
-      QuantConfig.of(BaseDtype.INT8),
-      QuantConfig.builder().baseDtype(BaseDtype.INT8).blockSize(2).build(),
-      QuantConfig.of(BaseDtype.FP16)
-    };
     boolean grad = JniUtils.isGradMode();
     JniUtils.setGradMode(false);
     try {
       for (int[] lead : new int[][] {{1, 7}, {4, 5}}) {
         int rowCount = lead[0] * lead[1];
         SplittableRandom rng = new SplittableRandom(5);
-        float[] x = new float[rowCount * IN];
-        for (int i = 0; i < x.length; i++) {
-          x[i] = (float) rng.nextDouble(-1, 1);
-        }
-        float[] g = new float[rowCount * OUT];
-        for (int i = 0; i < g.length; i++) {
-          g[i] = (float) rng.nextDouble(-1, 1);
-        }
-        for (QuantConfig c : configs) {
+        float[] x = uniform(rng, rowCount * IN);
+        float[] g = uniform(rng, rowCount * OUT);
+        for (QuantConfig c : CONFIGS) {
           try (NDManager m = NDManager.newBaseManager()) {
             QuantizedWeight q = QuantizedWeight.quantize(m.create(w, new Shape(OUT, IN)), c);
             float[] wq = q.dequantize().toFloatArray();
             String what = c + " with " + rowCount + " rows";
             NDArray yArr =
-                q.linear(m.create(x, new Shape(lead[0], lead[1], IN)), m.create(bias), 4L * IN);
+                q.linear(m.create(x, new Shape(lead[0], lead[1], IN)), m.create(BIAS), 4L * IN);
             assertEquals(new Shape(lead[0], lead[1], OUT), yArr.getShape(), what);
             float[] y = yArr.toFloatArray();
             NDArray gxArr =
@@ -206,7 +202,7 @@ class QuantizedWeightTest {
             float[] gx = gxArr.toFloatArray();
             for (int r = 0; r < rowCount; r++) {
               for (int o = 0; o < OUT; o++) {
-                double acc = bias[o];
+                double acc = BIAS[o];
                 for (int i = 0; i < IN; i++) {
                   acc += x[r * IN + i] * wq[o * IN + i];
                 }
