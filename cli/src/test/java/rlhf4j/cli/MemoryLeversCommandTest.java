@@ -36,9 +36,18 @@ class MemoryLeversCommandTest {
       out = out.replace("trainer:\n", "trainer:\n  gradient_checkpointing: true\n");
     }
     if (baseDtype != null) {
-      out = out.replace("  preset: nano\n", "  preset: nano\n  base_dtype: " + baseDtype + "\n");
+      out = withModelKeys(out, "base_dtype: " + baseDtype);
     }
     return out;
+  }
+
+  /** {@code yaml} with {@code keys} ("key: value" lines) added to its model section. */
+  private static String withModelKeys(String yaml, String... keys) {
+    StringBuilder model = new StringBuilder("  preset: nano\n");
+    for (String k : keys) {
+      model.append("  ").append(k).append('\n');
+    }
+    return yaml.replace("  preset: nano\n", model.toString());
   }
 
   /** Largest |a - b| over the numeric keys both have; the count of keys compared in {@code n}. */
@@ -101,7 +110,7 @@ class MemoryLeversCommandTest {
   @Test
   void aQuantisedHeadTrainsTheSameWithCheckpointingAndDiffersFromAFloat32One() throws IOException {
     String reward = PpoCommandTest.LENGTH;
-    String head = "  base_dtype: int8\n  quantize_embeddings: true\n";
+    String[] head = {"base_dtype: int8", "quantize_embeddings: true"};
     JsonObject int8 =
         lastMetrics(
             "ppo",
@@ -111,14 +120,14 @@ class MemoryLeversCommandTest {
         lastMetrics(
             "ppo",
             "qhead",
-            PpoCommandTest.yaml(tmp.resolve("qhead"), 2, reward)
-                .replace("  preset: nano\n", "  preset: nano\n" + head));
+            withModelKeys(PpoCommandTest.yaml(tmp.resolve("qhead"), 2, reward), head));
     JsonObject ckpt =
         lastMetrics(
             "ppo",
             "qheadckpt",
-            withLevers(PpoCommandTest.yaml(tmp.resolve("qheadckpt"), 2, reward), true, null)
-                .replace("  preset: nano\n", "  preset: nano\n" + head));
+            withModelKeys(
+                withLevers(PpoCommandTest.yaml(tmp.resolve("qheadckpt"), 2, reward), true, null),
+                head));
     int[] n = {0};
     assertTrue(maxDiff(plain, ckpt, n) < 1e-4, plain + "\n" + ckpt);
     assertTrue(n[0] > 5, "compared " + n[0] + " keys");
@@ -130,8 +139,8 @@ class MemoryLeversCommandTest {
     Path file = tmp.resolve("qe.yaml");
     Files.writeString(
         file,
-        PolicyCommandsTest.grpoYaml(tmp.resolve("qe"), 1)
-            .replace("  preset: nano\n", "  preset: nano\n  quantize_embeddings: true\n"));
+        withModelKeys(
+            PolicyCommandsTest.grpoYaml(tmp.resolve("qe"), 1), "quantize_embeddings: true"));
     CliRun.Result r = CliRun.run("grpo", "--config", file.toString());
     assertEquals(2, r.code(), r.out());
     assertTrue(

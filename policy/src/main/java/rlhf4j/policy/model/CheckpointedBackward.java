@@ -133,13 +133,7 @@ final class CheckpointedBackward {
         inputs[i + 1] = leaf(outputs[i]);
       }
       // 2. the top: final norm, head and loss, backpropagated into x_L; its graph freed after
-      try (NDScope s = new NDScope()) {
-        for (NDArray a : backwardTop(model, inputs[layers], head)) {
-          NDArray d = a.stopGradient();
-          NDScope.unregister(d);
-          result.add(d);
-        }
-      }
+      backwardTop(model, inputs[layers], head, result);
       NDArray g = inputs[layers].getGradient(); // (B, S, D)
       // 3. blocks from the top: the block's own graph, then its tape, give its input's gradient
       for (int i = layers - 1; i >= 0; i--) {
@@ -180,34 +174,28 @@ final class CheckpointedBackward {
    * The top of a staged or checkpointed backward: final norm, head and loss from x_L, a leaf that
    * requires gradients, backpropagated (inside the caller's collector) into x_L and the top's own
    * parameters. A quantised LM head goes on a {@link QuantizedLinearTape}, like a block's layers,
-   * so no float32 copy of it waits in the graph (622 MB for Qwen3-0.6B's tied 151,936-row head);
-   * the top's graph is then kept for the replay and freed when the caller's scope closes.
-   *
-   * @return what {@code head} returned, with its graph
+   * so no float32 copy of it waits in the graph (622 MB for Qwen3-0.6B's tied 151,936-row head).
+   * What {@code head} returned is added to {@code result} detached, in no scope; the top's graph is
+   * freed before this returns.
    */
-  private static NDList backwardTop(CausalLM model, NDArray xL, LossHead head) {
-    QuantizedLinearTape tape = model.lmHead().isQuantized() ? QuantizedLinearTape.open() : null;
-    try {
-      NDList out;
-      try {
-        out = head.apply(model.finalNorm().forward(xL));
-      } finally {
-        if (tape != null) {
-          tape.stop();
-        }
+  private static void backwardTop(CausalLM model, NDArray xL, LossHead head, NDList result) {
+    try (QuantizedLinearTape tape =
+            model.lmHead().isQuantized() ? QuantizedLinearTape.open() : null;
+        NDScope s = new NDScope()) {
+      NDList out = head.apply(model.finalNorm().forward(xL));
+      if (tape != null) {
+        tape.stop(); // recorded: the loss's backward and the replay record nothing
       }
       NDArray loss = loss(out);
       boolean replay = tape != null && tape.size() > 0;
-      try (NDArray ones = loss.onesLike()) {
-        JniUtils.backward((PtNDArray) loss, (PtNDArray) ones, replay, false);
-      }
+      JniUtils.backward((PtNDArray) loss, (PtNDArray) loss.onesLike(), replay, false);
       if (replay) {
         tape.replay();
       }
-      return out;
-    } finally {
-      if (tape != null) {
-        tape.close();
+      for (NDArray a : out) {
+        NDArray d = a.stopGradient();
+        NDScope.unregister(d);
+        result.add(d);
       }
     }
   }
@@ -277,11 +265,7 @@ final class CheckpointedBackward {
       NDArray g;
       try (NDScope s = new NDScope()) {
         try (GradientCollector gc = newCollector()) {
-          for (NDArray a : backwardTop(model, top, head)) {
-            NDArray d = a.stopGradient();
-            NDScope.unregister(d);
-            result.add(d);
-          }
+          backwardTop(model, top, head, result);
         }
         g = keep(top.getGradient());
       }

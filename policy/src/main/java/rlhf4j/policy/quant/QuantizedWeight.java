@@ -172,22 +172,30 @@ public final class QuantizedWeight implements AutoCloseable {
     if (out * in > sliceElements && !JniUtils.isGradMode()) {
       return linearBySlices(x, bias, scaleAfter, Math.max(1, sliceElements / in));
     }
+    return rowsProduct(x, 0, out, bias, scaleAfter);
+  }
+
+  /**
+   * x·Ŵ[r0:r1]ᵀ + b from a float32 copy of those rows made and closed here (graph-free: the weight
+   * is frozen). With {@code scaleAfter} (few input rows) the codes are multiplied and the (rows, r1
+   * − r0) product scaled, rather than the weight; else the weight is dequantised in place, which
+   * makes no output-sized temporary.
+   *
+   * @param x // (..., in)
+   * @param bias (r1 − r0) or null
+   * @return // (..., r1 − r0)
+   */
+  private NDArray rowsProduct(NDArray x, long r0, long r1, NDArray bias, boolean scaleAfter) {
     if (scaleAfter) {
-      // few rows: scale the (rows, out) product rather than the (out, in) weight
-      NDArray wf = data.toType(DataType.FLOAT32, false); // (out, in), graph-free: frozen
       NDArray y;
-      try {
-        y = Gemm.linear(x, wf, null).mul(scale); // (..., out)
-      } finally {
-        wf.close();
+      try (NDArray codes = widenRows(r0, r1);
+          NDArray s = scale.get(rowRange(r0, r1))) {
+        y = Gemm.linear(x, codes, null).mul(s);
       }
       return bias == null ? y : y.add(bias);
     }
-    NDArray wf = dequantize(); // scaled in place: no output-sized temporary
-    try {
+    try (NDArray wf = dequantizeRows(r0, r1)) {
       return Gemm.linear(x, wf, bias);
-    } finally {
-      wf.close();
     }
   }
 
@@ -213,18 +221,9 @@ public final class QuantizedWeight implements AutoCloseable {
     NDArray y = x.getManager().create(new Shape(rows, out)); // (N, out): every column set below
     for (long r0 = 0; r0 < out; r0 += sliceRows) {
       long r1 = Math.min(out, r0 + sliceRows);
-      NDIndex slice = new NDIndex("{}:{}", r0, r1);
       try (NDScope s = new NDScope()) {
-        NDArray b = bias == null ? null : bias.get(slice); // (S)
-        NDArray part; // (N, S)
-        if (scaleAfter) {
-          part = Gemm.linear(x2, data.get(slice).toType(DataType.FLOAT32, false), null);
-          part = part.mul(scale.get(slice));
-          part = b == null ? part : part.add(b);
-        } else {
-          part = Gemm.linear(x2, dequantizeRows(r0, r1), b);
-        }
-        y.set(new NDIndex(":, {}:{}", r0, r1), part);
+        NDArray b = bias == null ? null : bias.get(rowRange(r0, r1)); // (S)
+        y.set(new NDIndex(":, {}:{}", r0, r1), rowsProduct(x2, r0, r1, b, scaleAfter)); // (N, S)
       }
     }
     x2.close();
@@ -258,19 +257,26 @@ public final class QuantizedWeight implements AutoCloseable {
     if (out * in > sliceElements) {
       return inputGradientBySlices(g, scaleAfter, Math.max(1, sliceElements / in));
     }
+    return rowsInputGradient(g, 0, out, scaleAfter);
+  }
+
+  /**
+   * g·Ŵ[r0:r1] as autograd would differentiate {@link #rowsProduct} ((g·s)·q with {@code
+   * scaleAfter}), from a float32 copy of those rows made and closed here.
+   *
+   * @param g // (..., r1 − r0)
+   * @return // (..., in)
+   */
+  private NDArray rowsInputGradient(NDArray g, long r0, long r1, boolean scaleAfter) {
     if (scaleAfter) {
-      NDArray wf = data.toType(DataType.FLOAT32, false); // (out, in) codes
-      try (NDArray gs = g.mul(scale)) { // (..., out)
-        return gs.matMul(wf);
-      } finally {
-        wf.close();
+      try (NDArray codes = widenRows(r0, r1);
+          NDArray s = scale.get(rowRange(r0, r1));
+          NDArray gs = g.mul(s)) {
+        return gs.matMul(codes);
       }
     }
-    NDArray wf = dequantize(); // (out, in)
-    try {
+    try (NDArray wf = dequantizeRows(r0, r1)) {
       return g.matMul(wf);
-    } finally {
-      wf.close();
     }
   }
 
@@ -284,13 +290,9 @@ public final class QuantizedWeight implements AutoCloseable {
     NDArray gx = null; // (N, in)
     for (long r0 = 0; r0 < out; r0 += sliceRows) {
       long r1 = Math.min(out, r0 + sliceRows);
-      NDIndex slice = new NDIndex("{}:{}", r0, r1);
       try (NDScope s = new NDScope()) {
         NDArray gs = g2.get(new NDIndex(":, {}:{}", r0, r1)); // (N, S)
-        NDArray part =
-            scaleAfter
-                ? gs.mul(scale.get(slice)).matMul(data.get(slice).toType(DataType.FLOAT32, false))
-                : gs.matMul(dequantizeRows(r0, r1)); // (N, in)
+        NDArray part = rowsInputGradient(gs, r0, r1, scaleAfter); // (N, in)
         if (gx == null) {
           gx = part;
           NDScope.unregister(gx);
@@ -343,11 +345,8 @@ public final class QuantizedWeight implements AutoCloseable {
 
   /** A new float32 copy of rows r0 … r1−1 of Ŵ (r1 − r0, in); the caller closes it. */
   private NDArray dequantizeRows(long r0, long r1) {
-    NDIndex rows = new NDIndex("{}:{}", r0, r1);
-    NDArray wf;
-    try (NDArray codes = data.get(rows)) {
-      wf = codes.toType(DataType.FLOAT32, false); // (R, in)
-    }
+    NDIndex rows = rowRange(r0, r1);
+    NDArray wf = widenRows(r0, r1); // (R, in)
     if (dtype == BaseDtype.FP16) {
       return wf;
     }
@@ -363,6 +362,17 @@ public final class QuantizedWeight implements AutoCloseable {
       blocks.muli(s3);
     }
     return wf;
+  }
+
+  /** Rows r0 … r1−1 of the codes or half-precision values in float32, unscaled (R, in). */
+  private NDArray widenRows(long r0, long r1) {
+    try (NDArray codes = data.get(rowRange(r0, r1))) { // a view
+      return codes.toType(DataType.FLOAT32, false);
+    }
+  }
+
+  private static NDIndex rowRange(long r0, long r1) {
+    return new NDIndex("{}:{}", r0, r1);
   }
 
   /** The storage type. */

@@ -37,6 +37,19 @@ class QuantizedWeightTest {
     return x;
   }
 
+  /** y (rows, OUT) equals x·wqᵀ + BIAS computed in plain loops (x (rows, IN), wq (OUT, IN)). */
+  private static void assertLinearIsThePlainLoop(float[] x, float[] wq, float[] y, String what) {
+    for (int r = 0; r < x.length / IN; r++) {
+      for (int o = 0; o < OUT; o++) {
+        double acc = BIAS[o];
+        for (int i = 0; i < IN; i++) {
+          acc += x[r * IN + i] * wq[o * IN + i];
+        }
+        assertEquals(acc, y[r * OUT + o], 1e-5, what + ": row " + r + " out " + o);
+      }
+    }
+  }
+
   /** A (6, 8) weight with one all-zero row and one outlier, seeded. */
   private static float[] weights() {
     SplittableRandom rng = new SplittableRandom(11);
@@ -146,16 +159,7 @@ class QuantizedWeightTest {
                   .filter(a -> !a.isReleased() && !before.contains(a))
                   .toList();
           assertEquals(new Shape(lead[0], lead[1], OUT), yArr.getShape());
-          float[] y = yArr.toFloatArray();
-          for (int r = 0; r < rowCount; r++) {
-            for (int o = 0; o < OUT; o++) {
-              double acc = BIAS[o];
-              for (int i = 0; i < IN; i++) {
-                acc += x[r * IN + i] * wq[o * IN + i];
-              }
-              assertEquals(acc, y[r * OUT + o], 1e-5, c + " row " + r + " out " + o);
-            }
-          }
+          assertLinearIsThePlainLoop(x, wq, yArr.toFloatArray(), c.toString());
           // the widened (OUT, IN) float32 weight is never left behind (the product's own views
           // and temporaries are, until the caller's scope or manager closes)
           assertTrue(made.contains(yArr), c + " with " + rowCount + " rows");
@@ -195,19 +199,12 @@ class QuantizedWeightTest {
             NDArray yArr =
                 q.linear(m.create(x, new Shape(lead[0], lead[1], IN)), m.create(BIAS), 4L * IN);
             assertEquals(new Shape(lead[0], lead[1], OUT), yArr.getShape(), what);
-            float[] y = yArr.toFloatArray();
+            assertLinearIsThePlainLoop(x, wq, yArr.toFloatArray(), what);
             NDArray gxArr =
                 q.linearInputGradient(m.create(g, new Shape(lead[0], lead[1], OUT)), 4L * IN);
             assertEquals(new Shape(lead[0], lead[1], IN), gxArr.getShape(), what);
             float[] gx = gxArr.toFloatArray();
             for (int r = 0; r < rowCount; r++) {
-              for (int o = 0; o < OUT; o++) {
-                double acc = BIAS[o];
-                for (int i = 0; i < IN; i++) {
-                  acc += x[r * IN + i] * wq[o * IN + i];
-                }
-                assertEquals(acc, y[r * OUT + o], 1e-5, what + ": y row " + r + " out " + o);
-              }
               for (int i = 0; i < IN; i++) {
                 double acc = 0;
                 for (int o = 0; o < OUT; o++) {
