@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -183,6 +184,7 @@ class QuantizedWeightTest {
   @Test
   void slicedProductsEqualPlainLoopsOverTheDequantisedWeight() {
     float[] w = weights();
+    Engine.getInstance(); // loads the natives JniUtils calls
     boolean grad = JniUtils.isGradMode();
     JniUtils.setGradMode(false);
     try {
