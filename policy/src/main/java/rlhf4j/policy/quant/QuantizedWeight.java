@@ -42,10 +42,10 @@ public final class QuantizedWeight implements AutoCloseable {
    * (an LM head, a big model's MLP) are multiplied a slice of output rows at a time, and each
    * slice's float32 copy is freed before the next, so the copy never costs more than this (2 MiB,
    * half this CPU's L2 and below glibc's mmap threshold, so the same block is reused, hot). At
-   * Qwen3-0.6B's int8 head (151,936 x 1024; 2026-12-06, 2 threads, best of 5, one probe run) x·Ŵᵀ
-   * took 55 ms for 4 rows and 265 ms for 128 (the float32 head: 50 and 262), against 183 and 415
-   * widening the whole head; slices of 2^16, 2^17, 2^18 and 2^20 elements took 152, 116, 90 and 208
-   * ms for 4 rows.
+   * Qwen3-0.6B's int8 head (151,936 x 1024; 2026-12-06, 2 threads, best of 5, one probe run at load
+   * 0.75) x·Ŵᵀ took 55 ms for 4 rows and 265 ms for 128 (the float32 head: 50 and 262), against 183
+   * and 415 widening the whole head; slices of 2^16, 2^17, 2^18 and 2^20 elements took 152, 116, 90
+   * and 208 ms for 4 rows.
    */
   static final long SLICE_ELEMENTS = 1 << 19;
 
