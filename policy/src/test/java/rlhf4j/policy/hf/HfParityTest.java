@@ -17,9 +17,25 @@ class HfParityTest {
   private static final double TOLERANCE = 1e-4; // issue: within 1e-4, aim 1e-5
 
   @ParameterizedTest
-  @ValueSource(strings = {"gpt2-tiny", "llama-tiny", "qwen2-tiny", "neox-tiny", "neox-seq-tiny"})
-  void baseLogitsMatchTransformers(String name) {
-    Fixtures.Logits golden = Fixtures.logits(name + ".base");
+  @ValueSource(
+      strings = {
+        "gpt2-tiny.base",
+        "llama-tiny.base",
+        "qwen2-tiny.base",
+        "neox-tiny.base",
+        "neox-seq-tiny.base",
+        "qwen3-tiny.base",
+        "llama32-tiny.base",
+        "mistral-window-tiny.base",
+        "gemma3-tiny.base",
+        "olmo2-tiny.base",
+        "phi3-tiny.base",
+        "llama32-tiny.long", // 24 positions: llama3 rope scaling moves these logits by 6e-3
+        "phi3-tiny.long" // 24 positions, past LongRoPE's original 16: long factors
+      })
+  void logitsMatchTransformers(String goldenName) {
+    String name = goldenName.substring(0, goldenName.indexOf('.'));
+    Fixtures.Logits golden = Fixtures.logits(goldenName);
     try (CausalLM model = HfCheckpoint.load(Fixtures.path("hf/" + name));
         NDManager m = NDManager.newBaseManager()) {
       NDArray ids =
@@ -30,14 +46,27 @@ class HfParityTest {
           Fixtures.maxAbsDiff(
               golden.tokenLogprobs(), TokenLogProbs.nextTokens(logits, ids, 1.0).toFloatArray());
       System.out.printf(
-          "parity %s base: max |logit err| %.3g, max |logprob err| %.3g%n", name, err, lpErr);
+          "parity %s: max |logit err| %.3g, max |logprob err| %.3g%n", goldenName, err, lpErr);
       assertTrue(err < TOLERANCE, name + " logits max abs error " + err);
       assertTrue(lpErr < TOLERANCE, name + " token logprob max abs error " + lpErr);
     }
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"gpt2-tiny", "llama-tiny", "qwen2-tiny", "neox-tiny", "neox-seq-tiny"})
+  @ValueSource(
+      strings = {
+        "gpt2-tiny",
+        "llama-tiny",
+        "qwen2-tiny",
+        "neox-tiny",
+        "neox-seq-tiny",
+        "qwen3-tiny",
+        "llama32-tiny",
+        "mistral-window-tiny",
+        "gemma3-tiny",
+        "olmo2-tiny",
+        "phi3-tiny"
+      })
   void leftPaddedBatchMatchesTransformersOnRealTokens(String name) {
     Fixtures.Logits golden = Fixtures.logits(name + ".padded");
     long[][] mask = Fixtures.attentionMask(name + ".padded");

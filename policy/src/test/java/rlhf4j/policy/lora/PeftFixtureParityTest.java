@@ -16,7 +16,8 @@ class PeftFixtureParityTest {
   private static final double TOLERANCE = 1e-4; // issue: within 1e-4, aim 1e-5
 
   @ParameterizedTest
-  @ValueSource(strings = {"gpt2-tiny", "llama-tiny", "neox-tiny"})
+  @ValueSource(
+      strings = {"gpt2-tiny", "llama-tiny", "neox-tiny", "qwen3-tiny", "gemma3-tiny", "phi3-tiny"})
   void peftAdapterReproducesPeftLogits(String name) {
     Fixtures.Logits golden = Fixtures.logits(name + ".lora");
     try (CausalLM model = LoraTesting.tiny(name);
@@ -28,7 +29,8 @@ class PeftFixtureParityTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"gpt2-tiny", "llama-tiny", "neox-tiny"})
+  @ValueSource(
+      strings = {"gpt2-tiny", "llama-tiny", "neox-tiny", "qwen3-tiny", "gemma3-tiny", "phi3-tiny"})
   void mergedAdapterReproducesPeftMergedLogits(String name) {
     Fixtures.Logits golden = Fixtures.logits(name + ".merged");
     try (CausalLM model = LoraTesting.tiny(name);
@@ -42,7 +44,8 @@ class PeftFixtureParityTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"gpt2-tiny", "llama-tiny", "neox-tiny"})
+  @ValueSource(
+      strings = {"gpt2-tiny", "llama-tiny", "neox-tiny", "qwen3-tiny", "gemma3-tiny", "phi3-tiny"})
   void mergeAndSaveWritesACheckpointWithPeftMergedLogits(String name, @TempDir Path out)
       throws Exception {
     Fixtures.Logits golden = Fixtures.logits(name + ".merged");
