@@ -113,15 +113,46 @@ public final class AdapterConfigFile {
       throw CheckpointException.of(file, "is not a JSON object");
     }
     Read r = fromJson(root.getAsJsonObject(), file);
-    if (!r.ignoredKeys().isEmpty()) {
+    List<String> set = withValues(root.getAsJsonObject(), r.ignoredKeys());
+    if (!set.isEmpty()) {
       org.slf4j.LoggerFactory.getLogger(AdapterConfigFile.class)
           .warn(
-              "{}: ignoring {} key(s) unknown to rlhf4j (written by a newer PEFT?): {}",
+              "{}: ignoring {} key(s) unknown to rlhf4j that carry a value (written by a newer"
+                  + " PEFT?): {}",
               file,
-              r.ignoredKeys().size(),
-              r.ignoredKeys());
+              set.size(),
+              set);
     }
     return r;
+  }
+
+  /**
+   * Those of {@code keys} worth a warning: not null, false or empty, not PEFT's version stamp, and
+   * not {@code qalora_group_size} without {@code use_qalora} (every current PEFT file holds these
+   * at their defaults, which change nothing).
+   */
+  private static List<String> withValues(JsonObject j, List<String> keys) {
+    List<String> out = new ArrayList<>();
+    for (String k : keys) {
+      JsonElement v = j.get(k);
+      boolean unset =
+          v == null
+              || v.isJsonNull()
+              || (v.isJsonPrimitive() && v.getAsJsonPrimitive().isBoolean() && !v.getAsBoolean())
+              || (v.isJsonArray() && v.getAsJsonArray().isEmpty())
+              || (v.isJsonObject() && v.getAsJsonObject().isEmpty());
+      boolean inert =
+          k.equals("peft_version")
+              || (k.equals("qalora_group_size")
+                  && !(present(j, "use_qalora")
+                      && j.get("use_qalora").isJsonPrimitive()
+                      && j.get("use_qalora").getAsJsonPrimitive().isBoolean()
+                      && j.get("use_qalora").getAsBoolean()));
+      if (!unset && !inert) {
+        out.add(k);
+      }
+    }
+    return out;
   }
 
   /** Parses an adapter config object; {@code file} is used in error messages only. */

@@ -90,11 +90,11 @@ final class LoraMerge {
       if (!merged) {
         for (Map.Entry<String, LoraLayer> e : a.layers.entrySet()) {
           Linear l = targets.module(e.getKey());
-          params.put(l.path() + ".weight", l.weight().add(e.getValue().delta()));
+          params.put(model.weightName(l), l.weight().add(e.getValue().delta()));
         }
       }
       for (Map.Entry<String, SavedModule> e : a.copies.entrySet()) {
-        params.put(e.getKey() + ".weight", e.getValue().weight());
+        params.put(model.weightName(targets.module(e.getKey())), e.getValue().weight());
         if (e.getValue().bias() != null) {
           params.put(e.getKey() + ".bias", e.getValue().bias());
         }

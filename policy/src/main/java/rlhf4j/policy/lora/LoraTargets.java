@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -60,6 +61,7 @@ final class LoraTargets {
    * @throws IllegalArgumentException if a target matches nothing (see {@link #targets})
    */
   LoraConfig resolve(LoraConfig c) {
+    c = headNamedLmHead(c);
     LoraConfig.Builder b = c.toBuilder();
     if (c.targetModules() == null && c.targetRegex() == null) {
       b.targetModules(defaultTargets);
@@ -90,6 +92,29 @@ final class LoraTargets {
       r = r.toBuilder().fanInFanOut(false).build();
     }
     return r;
+  }
+
+  /**
+   * {@code c} with the LM head called {@link CausalLM#LM_HEAD} where it names the head by the
+   * checkpoints' module name ({@code embed_out} in GPT-NeoX adapters made with transformers 4), so
+   * that rlhf4j reads those adapters and writes what PEFT on transformers 5 matches.
+   */
+  private LoraConfig headNamedLmHead(LoraConfig c) {
+    String legacy = model.lmHeadCheckpointModule();
+    if (legacy.equals(CausalLM.LM_HEAD)) {
+      return c;
+    }
+    UnaryOperator<String> rename = n -> n.equals(legacy) ? CausalLM.LM_HEAD : n;
+    LoraConfig.Builder b = c.toBuilder();
+    if (c.targetModules() != null) {
+      b.targetModules(c.targetModules().stream().map(rename).toList());
+    }
+    b.modulesToSave(c.modulesToSave().stream().map(rename).toList());
+    Map<String, Integer> ranks = new LinkedHashMap<>();
+    c.rankPattern().forEach((k, v) -> ranks.put(rename.apply(k), v));
+    Map<String, Double> alphas = new LinkedHashMap<>();
+    c.alphaPattern().forEach((k, v) -> alphas.put(rename.apply(k), v));
+    return b.rankPattern(ranks).alphaPattern(alphas).build();
   }
 
   /**

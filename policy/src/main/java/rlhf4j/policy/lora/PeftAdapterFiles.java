@@ -115,7 +115,8 @@ final class PeftAdapterFiles {
           e);
     }
     FiniteCheck.require(contents); // a NaN lora_B would give NaN logits and merge a NaN model
-    Set<String> unused = new LinkedHashSet<>(contents.tensors().keySet());
+    Map<String, TensorData> tensors = byKey(contents, model);
+    Set<String> unused = new LinkedHashSet<>(tensors.keySet());
     LoraAdapter a = new LoraAdapter(name, resolved);
     Map<NDArray, NDArray> biasUpdates = new LinkedHashMap<>();
     try {
@@ -123,8 +124,8 @@ final class PeftAdapterFiles {
         int rank = resolved.rankFor(l.path());
         String keyA = KEY_PREFIX + l.path() + ".lora_A.weight";
         String keyB = KEY_PREFIX + l.path() + ".lora_B.weight";
-        TensorData ta = tensor(contents, keyA, l, resolved);
-        TensorData tb = tensor(contents, keyB, l, resolved);
+        TensorData ta = tensor(tensors, file, keyA, l, resolved);
+        TensorData tb = tensor(tensors, file, keyB, l, resolved);
         checkShape(file, ta, new long[] {rank, l.inFeatures()}, l, "r", rank);
         checkShape(file, tb, new long[] {l.outFeatures(), rank}, l, "r", rank);
         unused.remove(keyA);
@@ -134,7 +135,14 @@ final class PeftAdapterFiles {
             LoraLayer.of(ta.toNDArray(manager), tb.toNDArray(manager), resolved, l.path()));
       }
       for (Linear l : copies) {
-        a.copies.put(l.path(), readCopy(contents, l, unused, manager));
+        a.copies.put(l.path(), readCopy(tensors, file, l, unused, manager));
+      }
+      for (Linear l : lora) {
+        String key = KEY_PREFIX + l.path() + ".base_layer.weight";
+        if (tensors.containsKey(key)) {
+          checkSavedBaseWeight(file, tensors.get(key), l, manager);
+          unused.remove(key);
+        }
       }
       if (resolved.bias() != LoraConfig.Bias.NONE) {
         for (String key : new ArrayList<>(unused)) {
@@ -146,7 +154,7 @@ final class PeftAdapterFiles {
           if (base == null) {
             continue; // reported as unexpected below
           }
-          TensorData t = contents.get(key);
+          TensorData t = tensors.get(key);
           checkShape(file, t, base.getShape().getShape(), null, null, 0);
           biasUpdates.put(base, t.toNDArray(manager));
           unused.remove(key);
@@ -174,12 +182,79 @@ final class PeftAdapterFiles {
     return a;
   }
 
+  /**
+   * PEFT saves the base weight of an embedding layer or LM head it adapts ({@code
+   * save_embedding_layers="auto"}: {@code <path>.base_layer.weight}) and loads it over the base.
+   * rlhf4j keeps its own base, so the saved one must be that base, up to the rounding of the saved
+   * dtype (and of the layer's int8/fp16 storage); a changed or resized head is refused.
+   */
+  private static void checkSavedBaseWeight(Path file, TensorData t, Linear l, NDManager manager) {
+    long[] hfShape =
+        l.hfTransposed()
+            ? new long[] {l.inFeatures(), l.outFeatures()}
+            : new long[] {l.outFeatures(), l.inFeatures()};
+    checkShape(file, t, hfShape, l, null, 0);
+    try (NDManager m = manager.newSubManager()) {
+      NDArray saved = t.toNDArray(m);
+      if (l.hfTransposed()) {
+        saved = saved.transpose();
+      }
+      NDArray base = l.dequantizedWeight();
+      base.attach(m);
+      double scale = saved.abs().max().getFloat();
+      double storage =
+          switch (t.dtype()) {
+            case "F32" -> 0;
+            case "F16" -> Math.scalb(1.0, -10);
+            default -> Math.scalb(1.0, -7); // BF16
+          };
+      double tolerance = scale * (storage + (l.isQuantized() ? 1.0 / 127 : 0));
+      double diff = saved.sub(base).abs().max().getFloat();
+      if (diff > tolerance) {
+        throw CheckpointException.of(
+            file,
+            "holds a base weight '"
+                + t.name()
+                + "' (PEFT saves the embedding layers and LM heads it adapts) that differs from"
+                + " this model's "
+                + l.path()
+                + " by up to "
+                + diff
+                + ": the adapter was trained on a changed or resized head; rlhf4j loads adapters"
+                + " onto the base they were made for only (load that base, or merge the adapter"
+                + " with PEFT and load the merged model)");
+      }
+    }
+  }
+
+  /**
+   * The file's tensors by key, with keys under the LM head's checkpoint module name ({@code
+   * base_model.model.embed_out.*}, GPT-NeoX adapters made with transformers 4) read as {@link
+   * CausalLM#LM_HEAD}'s.
+   */
+  private static Map<String, TensorData> byKey(SafeTensors.Contents contents, CausalLM model) {
+    if (model.lmHeadCheckpointModule().equals(CausalLM.LM_HEAD)) {
+      return contents.tensors();
+    }
+    String legacy = KEY_PREFIX + model.lmHeadCheckpointModule() + ".";
+    Map<String, TensorData> out = new LinkedHashMap<>();
+    contents
+        .tensors()
+        .forEach(
+            (k, t) ->
+                out.put(
+                    k.startsWith(legacy)
+                        ? KEY_PREFIX + CausalLM.LM_HEAD + "." + k.substring(legacy.length())
+                        : k,
+                    t));
+    return out;
+  }
+
   /** The saved copy of module {@code l} (modules_to_save), back in (out, in) layout. */
   private static SavedModule readCopy(
-      SafeTensors.Contents contents, Linear l, Set<String> unused, NDManager manager) {
-    Path file = contents.file();
+      Map<String, TensorData> tensors, Path file, Linear l, Set<String> unused, NDManager manager) {
     String keyW = KEY_PREFIX + l.path() + ".weight";
-    TensorData tw = contents.get(keyW);
+    TensorData tw = required(tensors, file, keyW);
     long[] hfShape =
         l.hfTransposed()
             ? new long[] {l.inFeatures(), l.outFeatures()}
@@ -195,7 +270,7 @@ final class PeftAdapterFiles {
     NDArray b = null;
     if (l.bias() != null) {
       String keyB = KEY_PREFIX + l.path() + ".bias";
-      TensorData tb = contents.get(keyB);
+      TensorData tb = required(tensors, file, keyB);
       checkShape(file, tb, l.bias().getShape().getShape(), l, null, 0);
       b = tb.toNDArray(manager);
       unused.remove(keyB);
@@ -217,14 +292,21 @@ final class PeftAdapterFiles {
         + "\": an adapter made for another architecture?)";
   }
 
-  private static TensorData tensor(
-      SafeTensors.Contents contents, String key, Linear l, LoraConfig c) {
-    TensorData t = contents.tensors().get(key);
+  private static TensorData required(Map<String, TensorData> tensors, Path file, String key) {
+    TensorData t = tensors.get(key);
     if (t == null) {
-      String example =
-          contents.tensors().keySet().stream().findFirst().orElse("(the file has no tensors)");
+      throw CheckpointException.of(file, "has no tensor '" + key + "'");
+    }
+    return t;
+  }
+
+  private static TensorData tensor(
+      Map<String, TensorData> tensors, Path file, String key, Linear l, LoraConfig c) {
+    TensorData t = tensors.get(key);
+    if (t == null) {
+      String example = tensors.keySet().stream().findFirst().orElse("(the file has no tensors)");
       throw CheckpointException.of(
-          contents.file(),
+          file,
           "has no tensor '"
               + key
               + "' for target module "

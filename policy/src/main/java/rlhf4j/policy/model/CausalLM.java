@@ -46,11 +46,20 @@ public final class CausalLM implements AutoCloseable {
   private final NDManager manager;
   private final WeightStore weights;
   private final Map<String, Linear> linearByWeight = new LinkedHashMap<>(); // weight name → module
+
+  /**
+   * The LM head's module path, as transformers 5 and PEFT name it in every family here (PEFT's
+   * {@code target_modules}, {@code modules_to_save} and adapter keys use it).
+   */
+  public static final String LM_HEAD = "lm_head";
+
   private final String tokenEmbeddingName;
   private final Embeddings embeddings;
   private final List<Block> blocks = new ArrayList<>();
   private final Norm finalNorm;
-  private final Linear lmHeadLinear; // lmHead as a module LoRA can target (lm_head / embed_out)
+  private final Linear lmHeadLinear; // lmHead as a module LoRA can target, path LM_HEAD
+  private final String lmHeadWeightName; // its checkpoint key (embed_out.weight for GPT-NeoX)
+  private final String lmHeadCheckpointModule; // the head's module in checkpoints (embed_out)
   private final List<String> finalNormNames;
   private final RotaryTables rotary;
   private final List<Linear> linears = new ArrayList<>();
@@ -107,17 +116,14 @@ public final class CausalLM implements AutoCloseable {
             p.get(finalNormNames.get(0)),
             finalNormNames.size() > 1 ? p.get(finalNormNames.get(1)) : null,
             config.normEps());
-    NDArray lmHead =
-        p.get(config.tieWordEmbeddings() ? tokenEmbeddingName : family.lmHead()); // (V, D)
-    String head = family.lmHead();
-    this.lmHeadLinear =
-        new Linear(head.substring(0, head.length() - ".weight".length()), lmHead, null, false);
+    this.lmHeadWeightName = config.tieWordEmbeddings() ? tokenEmbeddingName : family.lmHead();
+    this.lmHeadLinear = new Linear(LM_HEAD, p.get(lmHeadWeightName), null, false); // (V, D)
+    this.lmHeadCheckpointModule =
+        family.lmHead().substring(0, family.lmHead().length() - ".weight".length());
     for (Linear l : linears) {
       linearByWeight.put(l.path() + ".weight", l);
     }
-    linearByWeight.put(
-        config.tieWordEmbeddings() ? tokenEmbeddingName : lmHeadLinear.path() + ".weight",
-        lmHeadLinear);
+    linearByWeight.put(lmHeadWeightName, lmHeadLinear);
     for (Map.Entry<String, QuantizedWeight> e : quantized.entrySet()) {
       Linear l = linearByWeight.get(e.getKey());
       if (l != null) {
@@ -408,12 +414,26 @@ public final class CausalLM implements AutoCloseable {
   }
 
   /**
-   * The LM head as a {@link Linear} (HF path {@code lm_head}, or {@code embed_out} for GPT-NeoX);
-   * its weight is the token embedding when {@link ModelConfig#tieWordEmbeddings()}. Not part of
-   * {@link #linears()}: LoRA targets it only when named.
+   * The LM head as a {@link Linear} with path {@link #LM_HEAD}; its weight is the token embedding
+   * when {@link ModelConfig#tieWordEmbeddings()}. Not part of {@link #linears()}: LoRA targets it
+   * only when named.
    */
   public Linear lmHead() {
     return lmHeadLinear;
+  }
+
+  /**
+   * The name checkpoints give the LM head's module: {@link #LM_HEAD}, or {@code embed_out} for
+   * GPT-NeoX, whose module transformers 4 called so (transformers 5 names it {@code lm_head} and
+   * maps the checkpoint key on load). Adapter configs and files may use it for {@link #LM_HEAD}.
+   */
+  public String lmHeadCheckpointModule() {
+    return lmHeadCheckpointModule;
+  }
+
+  /** The checkpoint key of linear {@code l}'s weight ({@code <path>.weight}, or the head's). */
+  public String weightName(Linear l) {
+    return l == lmHeadLinear ? lmHeadWeightName : l.path() + ".weight";
   }
 
   /** HF names of the final norm's parameters (weight, and bias for LayerNorm). */

@@ -92,10 +92,33 @@ class LoraTargetingTest {
   void allLinearCoversEveryProjectionButNotTheHead() {
     List<String> all = adapted("neox-tiny", LoraConfig.builder().allLinear().build());
     assertEquals(8, all.size());
-    assertFalse(all.contains("embed_out"));
+    assertFalse(all.contains("lm_head"));
     assertEquals(
-        List.of("embed_out"),
+        List.of("lm_head"),
+        adapted("neox-tiny", LoraConfig.builder().targetModules("lm_head").build()));
+  }
+
+  @Test
+  void gptNeoxHeadIsLmHeadAndItsCheckpointNameEmbedOutIsAnAlias() {
+    // transformers 5 and PEFT call GPT-NeoX's head module lm_head; its checkpoints and adapters
+    // made with transformers 4 call it embed_out
+    assertEquals(
+        List.of("lm_head"),
         adapted("neox-tiny", LoraConfig.builder().targetModules("embed_out").build()));
+    try (CausalLM model = LoraTesting.tiny("neox-tiny");
+        LoraModel lora =
+            LoraModel.inject(
+                model,
+                LoraConfig.builder()
+                    .targetModules("query_key_value")
+                    .modulesToSave("embed_out")
+                    .rankPattern(Map.of("embed_out", 2))
+                    .build(),
+                0)) {
+      LoraConfig saved = lora.config(LoraModel.DEFAULT_ADAPTER);
+      assertEquals(List.of("lm_head"), saved.modulesToSave());
+      assertEquals(Map.of("lm_head", 2), saved.rankPattern());
+    }
   }
 
   @Test

@@ -83,11 +83,7 @@ class PeftExportTest {
       lora.saveAdapter("policy", out.resolve("llama-tiny"));
       entry(out, "llama-tiny", "llama-tiny", "policy", null, logits);
       lora.mergeAndSave(out.resolve("llama-tiny-merged"));
-      JsonObject merged = new JsonObject();
-      merged.addProperty("name", "llama-tiny merged checkpoint");
-      merged.addProperty("merged_model", "llama-tiny-merged");
-      merged.addProperty("logits", writeLogits(out, "llama-tiny-merged", logits));
-      entries.add(merged);
+      merged(out, "llama-tiny", logits);
     }
 
     // GPT-NeoX: attention only in block 1, gaussian init, dropout (inactive in eval), and a
@@ -110,6 +106,32 @@ class PeftExportTest {
       float[] logits = LoraTesting.logits(model);
       lora.save(out.resolve("neox-tiny"));
       entry(out, "neox-tiny", "neox-tiny", "default", null, logits);
+    }
+
+    // The newer families: an adapter on every linear layer (Phi-3's fused qkv_proj and
+    // gate_up_proj included) and the merged checkpoint rlhf4j writes, whose config.json
+    // transformers must read back as the same model (rope_parameters, layer_types, soft-capping).
+    long seed = 401;
+    for (String name :
+        new String[] {
+          "qwen3-tiny",
+          "llama32-tiny",
+          "mistral-window-tiny",
+          "gemma3-tiny",
+          "olmo2-tiny",
+          "phi3-tiny"
+        }) {
+      try (CausalLM model = base(out, name);
+          LoraModel lora =
+              LoraModel.inject(
+                  model, LoraConfig.builder().r(4).loraAlpha(8).allLinear().build(), seed++)) {
+        trainLike(lora, seed++);
+        float[] logits = LoraTesting.logits(model);
+        lora.save(out.resolve(name));
+        entry(out, name, name, "default", null, logits);
+        lora.mergeAndSave(out.resolve(name + "-merged"));
+        merged(out, name, logits);
+      }
     }
 
     JsonObject manifest = new JsonObject();
@@ -179,6 +201,15 @@ class PeftExportTest {
     e.addProperty(
         "logits", writeLogits(out, adapterDir.replace('/', '.') + "." + adapterName, logits));
     entries.add(e);
+  }
+
+  /** An entry for the checkpoint {@code mergeAndSave} wrote to {@code NAME-merged}. */
+  private void merged(Path out, String name, float[] logits) throws IOException {
+    JsonObject merged = new JsonObject();
+    merged.addProperty("name", name + " merged checkpoint");
+    merged.addProperty("merged_model", name + "-merged");
+    merged.addProperty("logits", writeLogits(out, name + "-merged", logits));
+    entries.add(merged);
   }
 
   private static String writeLogits(Path out, String stem, float[] flat) throws IOException {
