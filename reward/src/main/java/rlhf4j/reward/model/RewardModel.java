@@ -1,6 +1,7 @@
 package rlhf4j.reward.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
@@ -35,7 +36,10 @@ import rlhf4j.reward.RewardFunction;
  * A learned reward model: a decoder backbone plus a scalar score head, as HF's {@code
  * *ForSequenceClassification} with {@code num_labels=1}. The score of a sequence is {@code r =
  * score.weight · h}, no bias, where {@code h} is the final-norm hidden state at the last position
- * whose attention mask is 1, so left and right padding give the same score.
+ * whose attention mask is 1 and whose token is not {@code pad_token_id} (transformers' {@code
+ * last_non_pad_token}: where the pad id is also the EOS id, a response ending in EOS is scored at
+ * the token before it, as TRL's {@code RewardTrainer} trains it), so left and right padding give
+ * the same score.
  *
  * <p>HF folders: {@code config.json} with {@code architectures} {@code
  * [GPT2|Llama|Qwen2|Mistral|GPTNeoX]ForSequenceClassification}, {@code num_labels 1}, and {@code
@@ -265,7 +269,7 @@ public final class RewardModel implements RewardFunction, AutoCloseable {
   public NDArray forward(NDArray inputIds, NDArray attentionMask, boolean training) {
     NDArray mask = mask(inputIds, attentionMask);
     NDArray hidden = backbone.forward(inputIds, mask, null, training, false).hidden(); // (B,T,D)
-    return scores(hidden, mask);
+    return scores(hidden, inputIds, mask);
   }
 
   /** The int64 attention mask, all ones when null // (B, T). */
@@ -278,39 +282,53 @@ public final class RewardModel implements RewardFunction, AutoCloseable {
   }
 
   /**
-   * Scores from the backbone's final hidden state (after the final norm), read at each row's last
-   * real token; differentiable in {@code hidden} and the score head.
+   * Scores from the backbone's final hidden state (after the final norm), read at each row's scored
+   * token ({@link #scoredTokenIndex}); differentiable in {@code hidden} and the score head.
    *
    * @param hidden // (B, T, D)
+   * @param inputIds the ids the hidden state is of // (B, T)
    * @param mask 1 for real tokens // (B, T)
    * @return // (B)
    */
-  public NDArray scores(NDArray hidden, NDArray mask) {
+  public NDArray scores(NDArray hidden, NDArray inputIds, NDArray mask) {
     long b = hidden.getShape().get(0);
     long t = hidden.getShape().get(1);
     NDArray perPosition =
         ai.djl.nn.core.Linear.linear(hidden, scoreWeight, null)
             .singletonOrThrow()
             .reshape(b, t); // (B, T)
-    return perPosition.gather(lastTokenIndex(mask), 1).reshape(b); // (B)
+    NDArray at = scoredTokenIndex(inputIds, mask, config.padTokenId()); // (B, 1)
+    return perPosition.gather(at, 1).reshape(b); // (B)
   }
 
   /**
-   * Index of the last position whose mask is 1, for left and right padding alike.
+   * The position each row is scored at: the last whose mask is 1 and whose token is not {@code
+   * padId} (transformers' {@code *ForSequenceClassification}: {@code (arange(T) * (ids !=
+   * pad_token_id)).argmax(-1)}), for left and right padding alike; the last real token when the
+   * model has no pad id ({@code padId < 0}) or a row's real tokens are all the pad id.
    *
+   * @param ids // (B, T)
    * @param mask 1 for real tokens // (B, T)
    * @return // (B, 1) int64
    * @throws IllegalArgumentException if a row has no real token
    */
-  static NDArray lastTokenIndex(NDArray mask) {
+  static NDArray scoredTokenIndex(NDArray ids, NDArray mask, long padId) {
     long t = mask.getShape().get(1);
-    NDArray real = mask.gt(0).toType(DataType.INT64, false); // (B, T)
-    if (real.sum(new int[] {1}).min().getLong() == 0) {
+    NDArray real = mask.gt(0); // (B, T)
+    NDArray realCount = real.toType(DataType.INT64, false).sum(new int[] {1}, true); // (B, 1)
+    if (realCount.min().getLong() == 0) {
       throw new IllegalArgumentException(
           "a row of the attention mask has no real token; every sequence needs at least one");
     }
     NDArray positions = mask.getManager().arange(0, t, 1, DataType.INT64).reshape(1, t); // (1, T)
-    return real.mul(positions).max(new int[] {1}, true); // (B, 1)
+    NDArray lastReal = real.toType(DataType.INT64, false).mul(positions).max(new int[] {1}, true);
+    if (padId < 0) {
+      return lastReal; // (B, 1)
+    }
+    NDArray scored = real.logicalAnd(ids.neq(padId)).toType(DataType.INT64, false); // (B, T)
+    NDArray lastScored = scored.mul(positions).max(new int[] {1}, true); // (B, 1)
+    NDArray any = scored.sum(new int[] {1}, true).gt(0); // (B, 1)
+    return NDArrays.where(any, lastScored, lastReal); // (B, 1)
   }
 
   /**

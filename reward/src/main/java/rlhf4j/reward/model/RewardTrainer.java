@@ -238,7 +238,7 @@ public final class RewardTrainer {
                   true,
                   config.gradientCheckpointing(),
                   hidden -> { // (2B, T, D)
-                    NDArray r = model.scores(hidden, b.mask()); // (2B)
+                    NDArray r = model.scores(hidden, b.ids(), b.mask()); // (2B)
                     NDArray rChosen = r.get(new NDIndex("0:{}", nb)); // (B)
                     NDArray rRejected = r.get(new NDIndex("{}:", nb)); // (B)
                     return new NDList(
