@@ -34,7 +34,8 @@ import rlhf4j.policy.model.ResidualLayout;
  * rlhf4j.policy.model.RopeScaling}); each forward picks the long factors when the batch's longest
  * sequence exceeds {@code original_max_position_embeddings}, and a cached generation recomputes its
  * cache once when it first grows past that length, as transformers' {@code
- * Phi3ForCausalLM.prepare_inputs_for_generation} does, so cached decoding equals recomputing.
+ * Phi3ForCausalLM.prepare_inputs_for_generation} means to, so cached decoding equals recomputing
+ * (transformers 5.17's {@code generate} drops the cache there but feeds only the newest token).
  */
 final class Phi3Architecture implements LlamaStyleNames {
   private static final double STD = 0.02; // Phi3Config initializer_range
