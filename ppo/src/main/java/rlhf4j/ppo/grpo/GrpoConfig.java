@@ -29,6 +29,9 @@ import rlhf4j.ppo.GroupTrainerBase;
  * @param temperature sampling temperature, 1.0 ({@code temperature})
  * @param learningRate optimizer step size, 1e-6 ({@code learning_rate})
  * @param rewardWeights one weight per reward function, empty for all 1 ({@code reward_weights})
+ * @param useBiasCorrectionKl the k3 KL times the importance weight (DeepSeek-V3.2's unbiased KL
+ *     gradient; {@code use_bias_correction_kl}), false as before TRL had it (TRL 1.13 defaults to
+ *     true); matters only with {@code beta != 0}
  */
 public record GrpoConfig(
     int numGenerations,
@@ -44,7 +47,8 @@ public record GrpoConfig(
     int maxCompletionLength,
     double temperature,
     double learningRate,
-    List<Double> rewardWeights)
+    List<Double> rewardWeights,
+    boolean useBiasCorrectionKl)
     implements GroupTrainerBase.GroupConfig {
 
   /** Validates every field; the message names the field, the rule and the value. */
@@ -95,7 +99,14 @@ public record GrpoConfig(
   /** The loss hyper-parameters. */
   public GrpoLoss.Settings lossSettings() {
     return new GrpoLoss.Settings(
-        epsilon, epsilonHigh, delta, beta, lossType, importanceSamplingLevel, maxCompletionLength);
+        epsilon,
+        epsilonHigh,
+        delta,
+        beta,
+        lossType,
+        importanceSamplingLevel,
+        maxCompletionLength,
+        useBiasCorrectionKl);
   }
 
   /**
@@ -133,6 +144,7 @@ public record GrpoConfig(
     private double temperature = 1.0; // TRL temperature
     private double learningRate = 1e-6; // TRL learning_rate
     private List<Double> rewardWeights = List.of(); // TRL reward_weights: None means all 1
+    private boolean useBiasCorrectionKl = false; // TRL 1.13 use_bias_correction_kl (default True)
 
     private Builder() {}
 
@@ -208,6 +220,11 @@ public record GrpoConfig(
       return this;
     }
 
+    public Builder useBiasCorrectionKl(boolean v) {
+      useBiasCorrectionKl = v;
+      return this;
+    }
+
     /** Validates and builds. */
     public GrpoConfig build() {
       return new GrpoConfig(
@@ -224,7 +241,8 @@ public record GrpoConfig(
           maxCompletionLength,
           temperature,
           learningRate,
-          rewardWeights);
+          rewardWeights,
+          useBiasCorrectionKl);
     }
   }
 }

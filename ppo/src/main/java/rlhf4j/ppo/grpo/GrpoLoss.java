@@ -35,6 +35,9 @@ public final class GrpoLoss {
    * @param lossType aggregation ({@code loss_type})
    * @param level token or sequence ratio ({@code importance_sampling_level})
    * @param maxCompletionLength the {@code dr_grpo} denominator ({@code max_completion_length})
+   * @param useBiasCorrectionKl multiply the k3 KL by the importance weight, so that its gradient is
+   *     the unbiased reverse-KL gradient (DeepSeek-V3.2; {@code use_bias_correction_kl}, TRL 1.13,
+   *     whose default is true; absent in TRL v1.9, whose defaults rlhf4j keeps: false)
    */
   public record Settings(
       double epsilonLow,
@@ -43,7 +46,8 @@ public final class GrpoLoss {
       double beta,
       GrpoLossType lossType,
       ImportanceSamplingLevel level,
-      int maxCompletionLength) {
+      int maxCompletionLength,
+      boolean useBiasCorrectionKl) {
     /** Validates the ranges. */
     public Settings {
       if (!(epsilonLow >= 0 && epsilonLow < 1) || !(epsilonHigh >= 0)) {
@@ -151,6 +155,7 @@ public final class GrpoLoss {
       logWeights = logRatio.mul(m).sum(new int[] {1}, true).div(tokens); // (B, 1)
     }
     NDArray coef1 = logWeights.exp(); // (B, T) or (B, 1)
+    NDArray weight = coef1; // the importance weight before the delta cap
     NDArray coef2 = coef1.clip(1 - settings.epsilonLow(), 1 + settings.epsilonHigh());
     if (settings.delta().isPresent()) {
       coef1 = coef1.clip(-Float.MAX_VALUE, settings.delta().getAsDouble());
@@ -162,6 +167,9 @@ public final class GrpoLoss {
       // masked first: padded positions (a rollout source's arrays hold 0 there) give exp(0)
       NDArray d = refLogProbs.sub(logProbs).mul(m); // (B, T)
       perTokenKl = d.exp().sub(d).sub(Scalars.of(d, 1.0)); // (B, T)
+      if (settings.useBiasCorrectionKl()) {
+        perTokenKl = perTokenKl.mul(weight); // (B, T): differentiable, so on-policy too
+      }
       perTokenLoss = perTokenLoss.add(Scalars.mul(perTokenKl, settings.beta())); // (B, T)
     }
 

@@ -19,6 +19,7 @@ import rlhf4j.ppo.MiniBatchUpdate;
  * @param lossType see {@link GrpoLoss.Settings}
  * @param level see {@link GrpoLoss.Settings}
  * @param maxCompletionLength see {@link GrpoLoss.Settings}
+ * @param useBiasCorrectionKl see {@link GrpoLoss.Settings}
  * @param temperature the sampling temperature (entropy metric)
  * @param advantages (B) one advantage per completion
  * @param oldLogProbs (B * T) old log-probs row-major, or null (ratio 1)
@@ -34,6 +35,7 @@ public record GrpoPortableLoss(
     GrpoLossType lossType,
     ImportanceSamplingLevel level,
     int maxCompletionLength,
+    boolean useBiasCorrectionKl,
     double temperature,
     float[] advantages,
     float[] oldLogProbs,
@@ -66,6 +68,7 @@ public record GrpoPortableLoss(
         s.lossType(),
         s.level(),
         s.maxCompletionLength(),
+        s.useBiasCorrectionKl(),
         config.temperature(),
         floats(advantages),
         oldLogProbs == null ? null : floats(oldLogProbs),
@@ -85,7 +88,8 @@ public record GrpoPortableLoss(
             beta,
             lossType,
             level,
-            maxCompletionLength);
+            maxCompletionLength,
+            useBiasCorrectionKl);
     long b = advantages.length;
     return GrpoTrainer.loss(
         settings,

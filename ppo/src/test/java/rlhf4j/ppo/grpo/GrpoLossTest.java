@@ -34,6 +34,18 @@ class GrpoLossTest extends ManagerFixture {
       double lo,
       double hi,
       int maxLen) {
+    return settings(type, level, beta, delta, lo, hi, maxLen, false);
+  }
+
+  private static GrpoLoss.Settings settings(
+      GrpoLossType type,
+      ImportanceSamplingLevel level,
+      double beta,
+      Double delta,
+      double lo,
+      double hi,
+      int maxLen,
+      boolean biasCorrectedKl) {
     return new GrpoLoss.Settings(
         lo,
         hi,
@@ -41,7 +53,8 @@ class GrpoLossTest extends ManagerFixture {
         beta,
         type,
         level,
-        maxLen);
+        maxLen,
+        biasCorrectedKl);
   }
 
   /** Runs the loss with autograd; returns the result and the gradient of the loss wrt logProbs. */
@@ -270,7 +283,7 @@ class GrpoLossTest extends ManagerFixture {
   }
 
   @Test
-  void matchesTrlGoldensForEveryLossTypeLevelBetaAndDelta() {
+  void matchesTrlGoldensForEveryLossTypeLevelBetaDeltaAndBiasCorrectedKl() {
     JsonObject data = Goldens.load("grpo-loss.json").getAsJsonObject();
     JsonObject in = data.getAsJsonObject("inputs");
     int ga = in.get("gradient_accumulation_steps").getAsInt();
@@ -288,7 +301,8 @@ class GrpoLossTest extends ManagerFixture {
               o.get("delta").isJsonNull() ? null : o.get("delta").getAsDouble(),
               o.get("epsilon_low").getAsDouble(),
               o.get("epsilon_high").getAsDouble(),
-              maxLen);
+              maxLen,
+              o.has("use_bias_correction_kl") && o.get("use_bias_correction_kl").getAsBoolean());
       NDArray lp = Goldens.f32(manager, in.get("log_probs"));
       lp.setRequiresGradient(true);
       GrpoLoss.Result r;
@@ -319,6 +333,6 @@ class GrpoLossTest extends ManagerFixture {
       GOLDENS.closeMetrics(name, exp.getAsJsonObject("metrics"), r.metrics());
       n++;
     }
-    assertEquals(48, n);
+    assertEquals(51, n);
   }
 }
