@@ -62,13 +62,15 @@ public final class RewardLora implements AutoCloseable {
 
   private final RewardModel model;
   private final LoraModel lora;
-  private final LoraConfig config; // without the head in modulesToSave
+  private final LoraConfig config; // as injected (targets resolved), the head not in modulesToSave
   private final boolean ownsModel;
 
-  private RewardLora(RewardModel model, LoraModel lora, LoraConfig config, boolean ownsModel) {
+  private RewardLora(RewardModel model, LoraModel lora, boolean ownsModel) {
     this.model = model;
     this.lora = lora;
-    this.config = config;
+    // resolved: "all-linear" as the module names, which PEFT reads where a list holding
+    // "all-linear" would match no module
+    this.config = lora.config(lora.activeAdapter());
     this.ownsModel = ownsModel;
   }
 
@@ -83,7 +85,7 @@ public final class RewardLora implements AutoCloseable {
     LoraConfig adapter = withoutHead(config, "lora.modules_to_save");
     LoraModel lora = LoraModel.inject(model.backbone(), adapter, seed);
     model.scoreWeight().setRequiresGradient(true);
-    return new RewardLora(model, lora, adapter, false);
+    return new RewardLora(model, lora, false);
   }
 
   private static LoraConfig withoutHead(LoraConfig c, String where) {
@@ -166,7 +168,7 @@ public final class RewardLora implements AutoCloseable {
     LoraModel lora = null;
     try {
       lora = LoraModel.inject(model.backbone(), config, 0);
-      RewardLora out = new RewardLora(model, lora, config, true);
+      RewardLora out = new RewardLora(model, lora, true);
       out.fill(dir.resolve(AdapterConfigFile.WEIGHTS));
       return out;
     } catch (RuntimeException e) {
@@ -304,7 +306,10 @@ public final class RewardLora implements AutoCloseable {
     return lora;
   }
 
-  /** The adapter's config (the score head not in its modulesToSave). */
+  /**
+   * The adapter's config as injected: targets resolved to module names, the score head not in its
+   * modulesToSave.
+   */
   public LoraConfig config() {
     return config;
   }

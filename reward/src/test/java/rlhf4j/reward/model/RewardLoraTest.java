@@ -193,4 +193,24 @@ class RewardLoraTest {
     e = assertThrows(CheckpointException.class, () -> RewardLora.load(out, null, QuantConfig.FP32));
     assertTrue(e.getMessage().contains("option base"), e.getMessage());
   }
+
+  @Test
+  void allLinearIsSavedAsTheModuleNamesThatPeftMatches() throws IOException {
+    // PEFT reads "all-linear" only as a string; a list holding it matches no module there
+    try (RewardLora rl =
+        RewardLora.inject(
+            RewardModel.load(rlhf4j.testing.Fixtures.path("hf/qwen3-rm")),
+            LoraConfig.builder().r(2).allLinear().build(),
+            3)) {
+      rl.save(tmp.resolve("all-linear"));
+    }
+    JsonObject j =
+        JsonParser.parseString(
+                Files.readString(tmp.resolve("all-linear").resolve(AdapterConfigFile.CONFIG)))
+            .getAsJsonObject();
+    assertEquals(
+        "[\"down_proj\",\"gate_proj\",\"k_proj\",\"o_proj\",\"q_proj\",\"up_proj\",\"v_proj\"]",
+        j.get("target_modules").toString());
+    assertEquals("[\"score\"]", j.get("modules_to_save").toString());
+  }
 }
