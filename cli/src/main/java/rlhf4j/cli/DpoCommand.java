@@ -66,10 +66,9 @@ public final class DpoCommand extends PolicyCommand {
     ((DpoTrainer) trainer).train(pairs, totalSteps, afterStep);
   }
 
-  /** The EOS id appended to completions: the model's, else the tokenizer's, else none. */
+  /** The EOS id appended to completions ({@link PpoCommand#trainingEos}: the tokenizer's first). */
   private static long eos(Context c) {
-    long eos = c.model().config().eosTokenId();
-    return eos >= 0 ? eos : c.tokenizer() != null ? c.tokenizer().eosId() : -1;
+    return PpoCommand.trainingEos(c.model(), c.tokenizer());
   }
 
   @Override

@@ -345,17 +345,23 @@ public final class PpoCommand implements Callable<Integer> {
     return generation(g, ppo.temperature(), model, tokenizer);
   }
 
+  /**
+   * The EOS id the trainers end completions with: the tokenizer's {@code eos_token} when there is a
+   * tokenizer, as TRL's trainers take {@code processing_class.eos_token_id} (for Llama 3.x Instruct
+   * that is {@code <|eot_id|>}, where config.json lists {@code <|end_of_text|>} first), else the
+   * model's, else none (-1).
+   */
+  static long trainingEos(CausalLM model, Tokenizer tokenizer) {
+    if (tokenizer != null && tokenizer.eosId() >= 0) {
+      return tokenizer.eosId();
+    }
+    return model.config().eosTokenId();
+  }
+
   /** Rollout settings at the trainer's sampling {@code temperature}. */
   static GenerationConfig generation(
       PpoRunConfig.Generation g, double temperature, CausalLM model, Tokenizer tokenizer) {
-    long eos;
-    if (g.eosTokenId() != null) {
-      eos = g.eosTokenId();
-    } else if (model.config().eosTokenId() >= 0) {
-      eos = model.config().eosTokenId();
-    } else {
-      eos = tokenizer != null ? tokenizer.eosId() : -1;
-    }
+    long eos = g.eosTokenId() != null ? g.eosTokenId() : trainingEos(model, tokenizer);
     if (eos >= model.config().vocabSize()) {
       throw new IllegalArgumentException(
           "generation.eos_token_id "

@@ -30,6 +30,7 @@ public abstract class GroupTrainerBase extends PolicyTrainerBase {
   protected final MiniBatchUpdate update;
 
   private final double temperature;
+  private final long eosId;
 
   /** What the base needs of a group algorithm's config. */
   public interface GroupConfig {
@@ -71,6 +72,7 @@ public abstract class GroupTrainerBase extends PolicyTrainerBase {
     this.temperature = config.temperature();
     run.checkDivides(run.batchSize() * groupSize, "completions (batchSize * G)");
     this.rollouts = setup.rollouts(temperature, run.seed());
+    this.eosId = setup.eosId();
     this.update = update(setup, temperature, algorithm);
   }
 
@@ -190,8 +192,8 @@ public abstract class GroupTrainerBase extends PolicyTrainerBase {
     stats.putAll(extra);
   }
 
-  /** The policy's end-of-sequence token id. */
+  /** The end-of-sequence id the rollouts end with ({@link TrainerSetup#eosId}). */
   protected final long eosId() {
-    return model.config().eosTokenId();
+    return eosId;
   }
 }

@@ -165,6 +165,11 @@ public final class TrainerSetup {
     return tokenizer;
   }
 
+  /** The EOS id rollouts end with: the generation config's, else the model's (-1 for none). */
+  public long eosId() {
+    return generation != null ? generation.eosTokenId() : requireModel().config().eosTokenId();
+  }
+
   /** The padding id: the one set, else the model's EOS id (else 0). */
   public long padId() {
     return padId >= 0 ? padId : Math.max(0, requireModel().config().eosTokenId());
