@@ -21,7 +21,7 @@ import rlhf4j.testing.Fixtures;
  * {@code rlhf4j dpo} trains as TRL's {@code DPOTrainer} does: three steps with a LoRA adapter on
  * qwen3-tiny from the same start adapter, the same pairs and hyper-parameters give TRL's logged
  * loss, rewards, log-probs and gradient norm per step and its final adapter weights (golden from
- * {@code tools/fixtures/make_trl_dpo_golden.py}, trl 1.13). This covers the tokenisation (the
+ * {@code tools/fixtures/make_trl_goldens.py}, trl 1.13). This covers the tokenisation (the
  * tokenizer's EOS appended to each completion), the reference (the start adapter's frozen copy),
  * the sigmoid loss, gradient clipping and AdamW.
  */
