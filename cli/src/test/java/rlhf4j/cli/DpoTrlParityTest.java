@@ -3,11 +3,8 @@ package rlhf4j.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -55,25 +52,17 @@ class DpoTrlParityTest {
           path: %s
         """
             .formatted(
-                slash(Fixtures.path("hf/qwen3-tiny")),
-                slash(Fixtures.path("hf/gpt2-tiny")),
-                slash(golden.resolve("start")),
-                slash(run),
-                slash(golden.resolve("pairs.jsonl")));
-    Path config = tmp.resolve("dpo.yaml");
-    Files.writeString(config, yaml);
-    CliRun.Result r = CliRun.run("dpo", "--config", config.toString());
-    assertEquals(0, r.code(), r.err());
-
-    JsonArray steps =
-        JsonParser.parseString(Files.readString(golden.resolve("trl-metrics.json")))
-            .getAsJsonObject()
-            .getAsJsonArray("steps");
-    List<String> lines = Files.readAllLines(run.resolve("metrics.jsonl"));
-    assertEquals(steps.size(), lines.size());
-    for (int i = 0; i < lines.size(); i++) {
-      JsonObject ours = JsonParser.parseString(lines.get(i)).getAsJsonObject();
-      JsonObject trl = steps.get(i).getAsJsonObject();
+                TrlGoldens.slash(Fixtures.path("hf/qwen3-tiny")),
+                TrlGoldens.slash(Fixtures.path("hf/gpt2-tiny")),
+                TrlGoldens.slash(golden.resolve("start")),
+                TrlGoldens.slash(run),
+                TrlGoldens.slash(golden.resolve("pairs.jsonl")));
+    TrlGoldens.run(tmp, "dpo", yaml);
+    List<JsonObject> steps = TrlGoldens.trlSteps(golden);
+    List<JsonObject> rows = TrlGoldens.ourSteps(run, steps.size());
+    for (int i = 0; i < rows.size(); i++) {
+      JsonObject ours = rows.get(i);
+      JsonObject trl = steps.get(i);
       for (String key : trl.keySet()) {
         if (key.equals("step")) {
           continue;
@@ -93,25 +82,13 @@ class DpoTrlParityTest {
     assertEquals(trl.keySet(), ours.keySet());
     double worst = 0;
     for (String k : trl.keySet()) {
-      float[] a = floats(trl.get(k));
-      float[] b = floats(ours.get(k));
+      float[] a = TrlGoldens.floats(trl.get(k));
+      float[] b = TrlGoldens.floats(ours.get(k));
       for (int j = 0; j < a.length; j++) {
         worst = Math.max(worst, Math.abs(a[j] - b[j]));
       }
     }
     System.out.printf("DPO vs TRL: final adapter max |diff| %.3g%n", worst);
     assertTrue(worst < 1e-5, "final adapter differs from TRL's by " + worst);
-  }
-
-  private static float[] floats(TensorData t) {
-    java.nio.FloatBuffer f =
-        t.bytes().duplicate().order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
-    float[] out = new float[f.remaining()];
-    f.get(out);
-    return out;
-  }
-
-  private static String slash(Path p) {
-    return p.toAbsolutePath().toString().replace("\\", "/");
   }
 }

@@ -1,21 +1,14 @@
 package rlhf4j.cli;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import java.io.IOException;
-import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import rlhf4j.policy.io.SafeTensors;
-import rlhf4j.policy.io.TensorData;
 import rlhf4j.testing.Fixtures;
 
 /**
@@ -54,24 +47,16 @@ class RewardTrlParityTest {
           seed: 0
         """
             .formatted(
-                slash(Fixtures.path("hf/qwen3-rm")),
-                slash(Fixtures.path("hf/gpt2-tiny")),
-                slash(Fixtures.path("trl/dpo-qwen3-tiny/pairs.jsonl")),
-                slash(run));
-    Path config = tmp.resolve("rm.yaml");
-    Files.writeString(config, yaml);
-    CliRun.Result r = CliRun.run("train-reward", "--config", config.toString());
-    assertEquals(0, r.code(), r.err());
-
-    JsonArray steps =
-        JsonParser.parseString(Files.readString(golden.resolve("trl-metrics.json")))
-            .getAsJsonObject()
-            .getAsJsonArray("steps");
-    List<String> lines = Files.readAllLines(run.resolve("metrics.jsonl"));
-    assertEquals(steps.size(), lines.size());
-    for (int i = 0; i < lines.size(); i++) {
-      JsonObject ours = JsonParser.parseString(lines.get(i)).getAsJsonObject();
-      JsonObject trl = steps.get(i).getAsJsonObject();
+                TrlGoldens.slash(Fixtures.path("hf/qwen3-rm")),
+                TrlGoldens.slash(Fixtures.path("hf/gpt2-tiny")),
+                TrlGoldens.slash(Fixtures.path("trl/dpo-qwen3-tiny/pairs.jsonl")),
+                TrlGoldens.slash(run));
+    TrlGoldens.run(tmp, "train-reward", yaml);
+    List<JsonObject> steps = TrlGoldens.trlSteps(golden);
+    List<JsonObject> rows = TrlGoldens.ourSteps(run, steps.size());
+    for (int i = 0; i < rows.size(); i++) {
+      JsonObject ours = rows.get(i);
+      JsonObject trl = steps.get(i);
       double meanReward =
           (ours.get("train/rewards/chosen").getAsDouble()
                   + ours.get("train/rewards/rejected").getAsDouble())
@@ -84,12 +69,13 @@ class RewardTrlParityTest {
     }
 
     float[] want =
-        floats(
+        TrlGoldens.floats(
             SafeTensors.read(golden.resolve("trl-score.safetensors"))
                 .tensors()
                 .get("score.weight"));
     float[] got =
-        floats(SafeTensors.read(run.resolve("model.safetensors")).tensors().get("score.weight"));
+        TrlGoldens.floats(
+            SafeTensors.read(run.resolve("model.safetensors")).tensors().get("score.weight"));
     double worst = 0;
     for (int j = 0; j < want.length; j++) {
       worst = Math.max(worst, Math.abs(want[j] - got[j]));
@@ -103,16 +89,5 @@ class RewardTrlParityTest {
     assertTrue(
         Math.abs(got - want) <= 1e-4 * Math.max(1, Math.abs(want)),
         "step " + (i + 1) + " " + key + ": rlhf4j " + got + ", TRL " + want);
-  }
-
-  private static float[] floats(TensorData t) {
-    FloatBuffer f = t.bytes().duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
-    float[] out = new float[f.remaining()];
-    f.get(out);
-    return out;
-  }
-
-  private static String slash(Path p) {
-    return p.toAbsolutePath().toString().replace("\\", "/");
   }
 }

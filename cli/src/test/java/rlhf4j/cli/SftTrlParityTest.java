@@ -1,13 +1,9 @@
 package rlhf4j.cli;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -50,31 +46,18 @@ class SftTrlParityTest {
           logging_steps: 1
         """
             .formatted(
-                slash(Fixtures.path("hf/qwen3-tiny")),
-                slash(Fixtures.path("hf/gpt2-tiny")),
-                slash(golden.resolve("data.jsonl")),
-                slash(run));
-    Path config = tmp.resolve("sft.yaml");
-    Files.writeString(config, yaml);
-    CliRun.Result r = CliRun.run("sft", "--config", config.toString());
-    assertEquals(0, r.code(), r.err());
-    JsonArray steps =
-        JsonParser.parseString(Files.readString(golden.resolve("trl-metrics.json")))
-            .getAsJsonObject()
-            .getAsJsonArray("steps");
-    List<String> lines = Files.readAllLines(run.resolve("metrics.jsonl"));
-    assertEquals(steps.size(), lines.size());
-    for (int i = 0; i < lines.size(); i++) {
-      double got =
-          JsonParser.parseString(lines.get(i)).getAsJsonObject().get("sft/loss").getAsDouble();
-      JsonObject trl = steps.get(i).getAsJsonObject();
-      double want = trl.get("loss").getAsDouble();
+                TrlGoldens.slash(Fixtures.path("hf/qwen3-tiny")),
+                TrlGoldens.slash(Fixtures.path("hf/gpt2-tiny")),
+                TrlGoldens.slash(golden.resolve("data.jsonl")),
+                TrlGoldens.slash(run));
+    TrlGoldens.run(tmp, "sft", yaml);
+    List<JsonObject> steps = TrlGoldens.trlSteps(golden);
+    List<JsonObject> rows = TrlGoldens.ourSteps(run, steps.size());
+    for (int i = 0; i < rows.size(); i++) {
+      double got = rows.get(i).get("sft/loss").getAsDouble();
+      double want = steps.get(i).get("loss").getAsDouble();
       System.out.printf("sft step %d: loss %.7f, TRL %.7f%n", i + 1, got, want);
       assertTrue(Math.abs(got - want) <= 1e-5 * Math.abs(want), "step " + (i + 1));
     }
-  }
-
-  private static String slash(Path p) {
-    return p.toAbsolutePath().toString().replace("\\", "/");
   }
 }

@@ -1,7 +1,6 @@
 package rlhf4j.policy.lora;
 
 import ai.djl.ndarray.NDArray;
-import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import java.io.IOException;
@@ -12,7 +11,7 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import rlhf4j.policy.model.CausalLM;
-import rlhf4j.testing.Fixtures;
+import rlhf4j.testing.PeftExport;
 
 /**
  * Writes adapters saved by rlhf4j, their base models and rlhf4j's logits for {@code
@@ -134,34 +133,13 @@ class PeftExportTest {
       }
     }
 
-    JsonObject manifest = new JsonObject();
-    JsonArray ids = new JsonArray();
-    for (long[] row : LoraTesting.IDS) {
-      JsonArray r = new JsonArray();
-      for (long v : row) {
-        r.add(v);
-      }
-      ids.add(r);
-    }
-    manifest.add("ids", ids);
-    manifest.add("entries", entries);
-    Files.writeString(
-        out.resolve("manifest.json"),
-        new GsonBuilder().setPrettyPrinting().create().toJson(manifest));
+    PeftExport.writeManifest(out, LoraTesting.IDS, entries);
     System.out.println("PEFT export written to " + out);
   }
 
   /** Copies the base fixture into the export folder (so it is self-contained) and loads it. */
   private static CausalLM base(Path out, String name) throws IOException {
-    Path dst = out.resolve("base").resolve(name);
-    Files.createDirectories(dst);
-    Path src = Fixtures.path("hf/" + name);
-    try (var files = Files.list(src)) {
-      for (Path f : (Iterable<Path>) files::iterator) {
-        Files.copy(
-            f, dst.resolve(f.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-      }
-    }
+    PeftExport.copyBase(out, name);
     return LoraTesting.tiny(name);
   }
 

@@ -1,20 +1,18 @@
 package rlhf4j.reward.model;
 
 import ai.djl.ndarray.NDArray;
-import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import rlhf4j.policy.lora.LoraConfig;
-import rlhf4j.testing.Fixtures;
+import rlhf4j.testing.PeftExport;
 
 /**
  * Writes LoRA reward models saved by rlhf4j (PEFT {@code SEQ_CLS} folders: adapters plus the
@@ -42,7 +40,7 @@ class RewardPeftExportTest {
     JsonArray entries = new JsonArray();
     long seed = 501;
     for (String name : new String[] {"llama-rm", "qwen3-rm", "gemma3-rm"}) {
-      Path base = copyFixture(name, out.resolve("base").resolve(name));
+      Path base = PeftExport.copyBase(out, name);
       try (RewardLora rl =
           RewardLora.inject(
               RewardModel.load(base),
@@ -70,31 +68,8 @@ class RewardPeftExportTest {
         entries.add(e);
       }
     }
-    JsonObject manifest = new JsonObject();
-    JsonArray ids = new JsonArray();
-    for (long[] row : IDS) {
-      JsonArray r = new JsonArray();
-      for (long v : row) {
-        r.add(v);
-      }
-      ids.add(r);
-    }
-    manifest.add("ids", ids);
-    manifest.add("entries", entries);
-    Files.writeString(
-        out.resolve("manifest.json"),
-        new GsonBuilder().setPrettyPrinting().create().toJson(manifest));
+    PeftExport.writeManifest(out, IDS.toArray(new long[0][]), entries);
     System.out.println("PEFT reward-model export written to " + out);
-  }
-
-  private static Path copyFixture(String name, Path dst) throws IOException {
-    Files.createDirectories(dst);
-    try (var files = Files.list(Fixtures.path("hf/" + name))) {
-      for (Path f : (Iterable<Path>) files::iterator) {
-        Files.copy(f, dst.resolve(f.getFileName()), StandardCopyOption.REPLACE_EXISTING);
-      }
-    }
-    return dst;
   }
 
   /** Seeded nonzero values in every trainable array (lora_B from zero, the rest perturbed). */
