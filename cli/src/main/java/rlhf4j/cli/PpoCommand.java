@@ -363,17 +363,16 @@ public final class PpoCommand implements Callable<Integer> {
       PpoRunConfig.Generation g, double temperature, CausalLM model, Tokenizer tokenizer) {
     long eos = g.eosTokenId() != null ? g.eosTokenId() : trainingEos(model, tokenizer);
     if (eos >= model.config().vocabSize()) {
+      String outside = " is outside the model's vocabulary [0, " + model.config().vocabSize() + ")";
       throw new IllegalArgumentException(
-          (g.eosTokenId() != null
-                  ? "generation.eos_token_id " + eos
-                  : "the tokenizer's eos_token (id " + eos + ")")
-              + " is outside the model's vocabulary [0, "
-              + model.config().vocabSize()
-              + ")"
-              + (g.eosTokenId() != null
-                  ? ""
-                  : ": the tokenizer does not fit this model; use the model's own tokenizer or set"
-                      + " generation.eos_token_id"));
+          g.eosTokenId() != null
+              ? "generation.eos_token_id " + eos + outside
+              : "the tokenizer's eos_token (id "
+                  + eos
+                  + ")"
+                  + outside
+                  + ": the tokenizer does not fit this model; use the model's own tokenizer or set"
+                  + " generation.eos_token_id");
     }
     long pad = eos >= 0 ? eos : tokenizer != null && tokenizer.padId() >= 0 ? tokenizer.padId() : 0;
     SamplingConfig.Builder s = SamplingConfig.builder().temperature(temperature);

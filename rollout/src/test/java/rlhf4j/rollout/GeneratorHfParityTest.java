@@ -7,7 +7,6 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import java.nio.file.Files;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -38,8 +37,8 @@ class GeneratorHfParityTest {
         JsonParser.parseString(
                 Files.readString(Fixtures.path("hf/logits/" + name + ".greedy.json")))
             .getAsJsonObject();
-    List<long[]> prompts = rows(golden.getAsJsonArray("prompts"));
-    List<long[]> tokens = rows(golden.getAsJsonArray("tokens"));
+    List<long[]> prompts = List.of(Fixtures.longRows(golden.getAsJsonArray("prompts")));
+    List<long[]> tokens = List.of(Fixtures.longRows(golden.getAsJsonArray("tokens")));
     JsonArray logprobs = golden.getAsJsonArray("logprobs");
     GenerationConfig config =
         GenerationConfig.builder()
@@ -50,7 +49,7 @@ class GeneratorHfParityTest {
             .build();
     try (CausalLM model = HfCheckpoint.load(Fixtures.path("hf/" + name))) {
       Rollout r = new Generator(model, config).generate(prompts);
-      List<long[]> generated = rows(golden.getAsJsonArray("generate_tokens"));
+      List<long[]> generated = List.of(Fixtures.longRows(golden.getAsJsonArray("generate_tokens")));
       int agree = golden.get("generate_agrees_for").getAsInt();
       double err = 0;
       for (int i = 0; i < prompts.size(); i++) {
@@ -72,18 +71,5 @@ class GeneratorHfParityTest {
       assertTrue(err < TOLERANCE, name + " logprob error " + err);
       assertTrue(agree >= (name.equals("phi3-tiny") ? 5 : 10), name + " agrees for " + agree);
     }
-  }
-
-  private static List<long[]> rows(JsonArray a) {
-    List<long[]> out = new ArrayList<>();
-    for (int i = 0; i < a.size(); i++) {
-      JsonArray r = a.get(i).getAsJsonArray();
-      long[] row = new long[r.size()];
-      for (int j = 0; j < row.length; j++) {
-        row[j] = r.get(j).getAsLong();
-      }
-      out.add(row);
-    }
-    return out;
   }
 }

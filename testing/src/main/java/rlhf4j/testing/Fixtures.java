@@ -123,7 +123,7 @@ public final class Fixtures {
   /** The golden logits file {@code hf/logits/<name>.json}, e.g. {@code "gpt2-tiny.base"}. */
   public static Logits logits(String name) {
     JsonObject j = logitsJson(name);
-    long[][] ids = longs2d(j.getAsJsonArray("ids"));
+    long[][] ids = longRows(j.getAsJsonArray("ids"));
     JsonArray lg = j.getAsJsonArray("logits");
     float[][][] logits = new float[lg.size()][][];
     for (int b = 0; b < logits.length; b++) {
@@ -134,7 +134,7 @@ public final class Fixtures {
 
   /** The attention_mask [B][T] of the golden logits file {@code hf/logits/<name>.json}. */
   public static long[][] attentionMask(String name) {
-    return longs2d(logitsJson(name).getAsJsonArray("attention_mask"));
+    return longRows(logitsJson(name).getAsJsonArray("attention_mask"));
   }
 
   /**
@@ -175,7 +175,8 @@ public final class Fixtures {
     }
   }
 
-  private static long[][] longs2d(JsonArray rows) {
+  /** Rows of token ids (or a 0/1 mask) from a JSON array of arrays. */
+  public static long[][] longRows(JsonArray rows) {
     long[][] out = new long[rows.size()][];
     for (int b = 0; b < out.length; b++) {
       JsonArray r = rows.get(b).getAsJsonArray();

@@ -127,32 +127,31 @@ public final class AdapterConfigFile {
   }
 
   /**
-   * Those of {@code keys} worth a warning: not null, false or empty, not PEFT's version stamp, and
-   * not {@code qalora_group_size} without {@code use_qalora} (every current PEFT file holds these
-   * at their defaults, which change nothing).
+   * Those of {@code keys} worth a warning: not absent, null, false or empty, and neither PEFT's
+   * version stamp nor {@code qalora_group_size}, which only matters with {@code use_qalora} (a file
+   * that sets it is refused before this). Every current PEFT file holds the others at such
+   * defaults, which change nothing.
    */
   private static List<String> withValues(JsonObject j, List<String> keys) {
     List<String> out = new ArrayList<>();
     for (String k : keys) {
       JsonElement v = j.get(k);
-      boolean unset =
-          v == null
-              || v.isJsonNull()
-              || (v.isJsonPrimitive() && v.getAsJsonPrimitive().isBoolean() && !v.getAsBoolean())
+      boolean empty =
+          unset(v)
               || (v.isJsonArray() && v.getAsJsonArray().isEmpty())
               || (v.isJsonObject() && v.getAsJsonObject().isEmpty());
-      boolean inert =
-          k.equals("peft_version")
-              || (k.equals("qalora_group_size")
-                  && !(present(j, "use_qalora")
-                      && j.get("use_qalora").isJsonPrimitive()
-                      && j.get("use_qalora").getAsJsonPrimitive().isBoolean()
-                      && j.get("use_qalora").getAsBoolean()));
-      if (!unset && !inert) {
+      if (!empty && !k.equals("peft_version") && !k.equals("qalora_group_size")) {
         out.add(k);
       }
     }
     return out;
+  }
+
+  /** Absent, null or false: how PEFT writes an option it does not use. */
+  private static boolean unset(JsonElement v) {
+    return v == null
+        || v.isJsonNull()
+        || (v.isJsonPrimitive() && v.getAsJsonPrimitive().isBoolean() && !v.getAsBoolean());
   }
 
   /** Parses an adapter config object; {@code file} is used in error messages only. */
@@ -185,11 +184,7 @@ public final class AdapterConfigFile {
     }
     for (Map.Entry<String, String> e : UNSUPPORTED_WHEN_SET.entrySet()) {
       JsonElement v = j.get(e.getKey());
-      boolean set =
-          v != null
-              && !v.isJsonNull()
-              && !(v.isJsonPrimitive() && v.getAsJsonPrimitive().isBoolean() && !v.getAsBoolean());
-      if (set) {
+      if (!unset(v)) {
         throw CheckpointException.of(
             file,
             "sets \""

@@ -115,8 +115,8 @@ final class PeftAdapterFiles {
           e);
     }
     FiniteCheck.require(contents); // a NaN lora_B would give NaN logits and merge a NaN model
-    Map<String, TensorData> tensors = byKey(contents, model);
-    Set<String> unused = new LinkedHashSet<>(tensors.keySet());
+    contents = headKeysAsLmHead(contents, model);
+    Set<String> unused = new LinkedHashSet<>(contents.tensors().keySet());
     LoraAdapter a = new LoraAdapter(name, resolved);
     Map<NDArray, NDArray> biasUpdates = new LinkedHashMap<>();
     try {
@@ -124,8 +124,8 @@ final class PeftAdapterFiles {
         int rank = resolved.rankFor(l.path());
         String keyA = KEY_PREFIX + l.path() + ".lora_A.weight";
         String keyB = KEY_PREFIX + l.path() + ".lora_B.weight";
-        TensorData ta = tensor(tensors, file, keyA, l, resolved);
-        TensorData tb = tensor(tensors, file, keyB, l, resolved);
+        TensorData ta = tensor(contents, keyA, l, resolved);
+        TensorData tb = tensor(contents, keyB, l, resolved);
         checkShape(file, ta, new long[] {rank, l.inFeatures()}, l, "r", rank);
         checkShape(file, tb, new long[] {l.outFeatures(), rank}, l, "r", rank);
         unused.remove(keyA);
@@ -135,12 +135,12 @@ final class PeftAdapterFiles {
             LoraLayer.of(ta.toNDArray(manager), tb.toNDArray(manager), resolved, l.path()));
       }
       for (Linear l : copies) {
-        a.copies.put(l.path(), readCopy(tensors, file, l, unused, manager));
+        a.copies.put(l.path(), readCopy(contents, l, unused, manager));
       }
       for (Linear l : lora) {
         String key = KEY_PREFIX + l.path() + ".base_layer.weight";
-        if (tensors.containsKey(key)) {
-          checkSavedBaseWeight(file, tensors.get(key), l, manager);
+        if (contents.tensors().containsKey(key)) {
+          checkSavedBaseWeight(file, contents.get(key), l, manager);
           unused.remove(key);
         }
       }
@@ -154,7 +154,7 @@ final class PeftAdapterFiles {
           if (base == null) {
             continue; // reported as unexpected below
           }
-          TensorData t = tensors.get(key);
+          TensorData t = contents.get(key);
           checkShape(file, t, base.getShape().getShape(), null, null, 0);
           biasUpdates.put(base, t.toNDArray(manager));
           unused.remove(key);
@@ -189,11 +189,7 @@ final class PeftAdapterFiles {
    * dtype (and of the layer's int8/fp16 storage); a changed or resized head is refused.
    */
   private static void checkSavedBaseWeight(Path file, TensorData t, Linear l, NDManager manager) {
-    long[] hfShape =
-        l.hfTransposed()
-            ? new long[] {l.inFeatures(), l.outFeatures()}
-            : new long[] {l.outFeatures(), l.inFeatures()};
-    checkShape(file, t, hfShape, l, null, 0);
+    checkShape(file, t, hfShape(l), l, null, 0);
     try (NDManager m = manager.newSubManager()) {
       NDArray saved = t.toNDArray(m);
       if (l.hfTransposed()) {
@@ -232,9 +228,10 @@ final class PeftAdapterFiles {
    * base_model.model.embed_out.*}, GPT-NeoX adapters made with transformers 4) read as {@link
    * CausalLM#LM_HEAD}'s.
    */
-  private static Map<String, TensorData> byKey(SafeTensors.Contents contents, CausalLM model) {
+  private static SafeTensors.Contents headKeysAsLmHead(
+      SafeTensors.Contents contents, CausalLM model) {
     if (model.lmHeadCheckpointModule().equals(CausalLM.LM_HEAD)) {
-      return contents.tensors();
+      return contents;
     }
     String legacy = KEY_PREFIX + model.lmHeadCheckpointModule() + ".";
     Map<String, TensorData> out = new LinkedHashMap<>();
@@ -247,19 +244,16 @@ final class PeftAdapterFiles {
                         ? KEY_PREFIX + CausalLM.LM_HEAD + "." + k.substring(legacy.length())
                         : k,
                     t));
-    return out;
+    return new SafeTensors.Contents(contents.file(), out, contents.metadata());
   }
 
   /** The saved copy of module {@code l} (modules_to_save), back in (out, in) layout. */
   private static SavedModule readCopy(
-      Map<String, TensorData> tensors, Path file, Linear l, Set<String> unused, NDManager manager) {
+      SafeTensors.Contents contents, Linear l, Set<String> unused, NDManager manager) {
+    Path file = contents.file();
     String keyW = KEY_PREFIX + l.path() + ".weight";
-    TensorData tw = required(tensors, file, keyW);
-    long[] hfShape =
-        l.hfTransposed()
-            ? new long[] {l.inFeatures(), l.outFeatures()}
-            : new long[] {l.outFeatures(), l.inFeatures()};
-    checkShape(file, tw, hfShape, l, null, 0);
+    TensorData tw = contents.get(keyW);
+    checkShape(file, tw, hfShape(l), l, null, 0);
     NDArray w = tw.toNDArray(manager);
     if (l.hfTransposed()) {
       NDArray t = w.transpose().flatten().reshape(l.weight().getShape());
@@ -270,7 +264,7 @@ final class PeftAdapterFiles {
     NDArray b = null;
     if (l.bias() != null) {
       String keyB = KEY_PREFIX + l.path() + ".bias";
-      TensorData tb = required(tensors, file, keyB);
+      TensorData tb = contents.get(keyB);
       checkShape(file, tb, l.bias().getShape().getShape(), l, null, 0);
       b = tb.toNDArray(manager);
       unused.remove(keyB);
@@ -292,21 +286,21 @@ final class PeftAdapterFiles {
         + "\": an adapter made for another architecture?)";
   }
 
-  private static TensorData required(Map<String, TensorData> tensors, Path file, String key) {
-    TensorData t = tensors.get(key);
-    if (t == null) {
-      throw CheckpointException.of(file, "has no tensor '" + key + "'");
-    }
-    return t;
+  /** The shape of {@code l}'s weight in HF files: (in, out) for GPT-2 Conv1D, else (out, in). */
+  private static long[] hfShape(Linear l) {
+    return l.hfTransposed()
+        ? new long[] {l.inFeatures(), l.outFeatures()}
+        : new long[] {l.outFeatures(), l.inFeatures()};
   }
 
   private static TensorData tensor(
-      Map<String, TensorData> tensors, Path file, String key, Linear l, LoraConfig c) {
-    TensorData t = tensors.get(key);
+      SafeTensors.Contents contents, String key, Linear l, LoraConfig c) {
+    TensorData t = contents.tensors().get(key);
     if (t == null) {
-      String example = tensors.keySet().stream().findFirst().orElse("(the file has no tensors)");
+      String example =
+          contents.tensors().keySet().stream().findFirst().orElse("(the file has no tensors)");
       throw CheckpointException.of(
-          file,
+          contents.file(),
           "has no tensor '"
               + key
               + "' for target module "

@@ -59,7 +59,6 @@ public final class CausalLM implements AutoCloseable {
   private final Norm finalNorm;
   private final Linear lmHeadLinear; // lmHead as a module LoRA can target, path LM_HEAD
   private final String lmHeadWeightName; // its checkpoint key (embed_out.weight for GPT-NeoX)
-  private final String lmHeadCheckpointModule; // the head's module in checkpoints (embed_out)
   private final List<String> finalNormNames;
   private final RotaryTables rotary;
   private final List<Linear> linears = new ArrayList<>();
@@ -118,8 +117,6 @@ public final class CausalLM implements AutoCloseable {
             config.normEps());
     this.lmHeadWeightName = config.tieWordEmbeddings() ? tokenEmbeddingName : family.lmHead();
     this.lmHeadLinear = new Linear(LM_HEAD, p.get(lmHeadWeightName), null, false); // (V, D)
-    this.lmHeadCheckpointModule =
-        family.lmHead().substring(0, family.lmHead().length() - ".weight".length());
     for (Linear l : linears) {
       linearByWeight.put(l.path() + ".weight", l);
     }
@@ -428,7 +425,8 @@ public final class CausalLM implements AutoCloseable {
    * maps the checkpoint key on load). Adapter configs and files may use it for {@link #LM_HEAD}.
    */
   public String lmHeadCheckpointModule() {
-    return lmHeadCheckpointModule;
+    String weight = config.family().lmHead();
+    return weight.substring(0, weight.length() - ".weight".length());
   }
 
   /** The checkpoint key of linear {@code l}'s weight ({@code <path>.weight}, or the head's). */

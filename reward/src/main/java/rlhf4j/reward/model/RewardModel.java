@@ -315,13 +315,13 @@ public final class RewardModel implements RewardFunction, AutoCloseable {
   static NDArray scoredTokenIndex(NDArray ids, NDArray mask, long padId) {
     long t = mask.getShape().get(1);
     NDArray real = mask.gt(0); // (B, T)
-    NDArray realCount = real.toType(DataType.INT64, false).sum(new int[] {1}, true); // (B, 1)
-    if (realCount.min().getLong() == 0) {
+    NDArray realOnes = real.toType(DataType.INT64, false); // (B, T)
+    if (realOnes.sum(new int[] {1}).min().getLong() == 0) {
       throw new IllegalArgumentException(
           "a row of the attention mask has no real token; every sequence needs at least one");
     }
     NDArray positions = mask.getManager().arange(0, t, 1, DataType.INT64).reshape(1, t); // (1, T)
-    NDArray lastReal = real.toType(DataType.INT64, false).mul(positions).max(new int[] {1}, true);
+    NDArray lastReal = realOnes.mul(positions).max(new int[] {1}, true); // (B, 1)
     if (padId < 0) {
       return lastReal; // (B, 1)
     }

@@ -37,12 +37,15 @@ class HfRewardModelParityTest {
         NDManager m = NDManager.newBaseManager()) {
       for (String key : new String[] {"plain", "left", "right", "pad_id_attended"}) {
         JsonObject c = golden.getAsJsonObject(key);
-        long[][] ids = longs(c.getAsJsonArray("ids"));
+        long[][] ids = Fixtures.longRows(c.getAsJsonArray("ids"));
         JsonElement mask = c.get("attention_mask");
         long[][] ones = new long[ids.length][ids[0].length];
         Arrays.stream(ones).forEach(r -> Arrays.fill(r, 1));
         float[] scores =
-            rm.forward(array(m, ids), array(m, mask.isJsonNull() ? ones : longs(mask)), false)
+            rm.forward(
+                    array(m, ids),
+                    array(m, mask.isJsonNull() ? ones : Fixtures.longRows(mask.getAsJsonArray())),
+                    false)
                 .toFloatArray();
         JsonArray want = c.getAsJsonArray("scores");
         assertEquals(want.size(), scores.length);
@@ -59,18 +62,5 @@ class HfRewardModelParityTest {
     return m.create(
         Arrays.stream(rows).flatMapToLong(Arrays::stream).toArray(),
         new Shape(rows.length, rows[0].length));
-  }
-
-  private static long[][] longs(JsonElement rows) {
-    JsonArray a = rows.getAsJsonArray();
-    long[][] out = new long[a.size()][];
-    for (int i = 0; i < out.length; i++) {
-      JsonArray r = a.get(i).getAsJsonArray();
-      out[i] = new long[r.size()];
-      for (int j = 0; j < out[i].length; j++) {
-        out[i][j] = r.get(j).getAsLong();
-      }
-    }
-    return out;
   }
 }
