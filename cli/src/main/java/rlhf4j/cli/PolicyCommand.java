@@ -17,6 +17,8 @@ import picocli.CommandLine.Spec;
 import rlhf4j.policy.io.AtomicFiles;
 import rlhf4j.policy.lora.LoraModel;
 import rlhf4j.policy.model.CausalLM;
+import rlhf4j.policy.optim.AdamW;
+import rlhf4j.policy.optim.AdamWConfig;
 import rlhf4j.policy.tokenizer.Tokenizer;
 import rlhf4j.policy.train.DivergenceException;
 import rlhf4j.policy.train.MetricsWriter;
@@ -135,14 +137,19 @@ abstract class PolicyCommand implements Callable<Integer> {
       Context c = new Context(cfg, model, tokenizer, policy, runDir);
       Path metricsFile = runDir.resolve(METRICS);
       ProgressReporter progress = new ProgressReporter(System.err, name, totalSteps, false);
-      try (JsonlStatsWriter metrics =
-          new JsonlStatsWriter(
-              resume
-                  ? MetricsWriter.resume(metricsFile, TrainerCheckpoint.stepOf(latest.get()))
-                  : MetricsWriter.create(metricsFile))) {
+      // TRL's optimizer: AdamW without weight decay, its lr_scheduler_type over the run
+      try (AdamW optimizer =
+              new AdamW(
+                  AdamWConfig.builder().optWeightDecay(0).build(), cfg.lrSchedule(totalSteps));
+          JsonlStatsWriter metrics =
+              new JsonlStatsWriter(
+                  resume
+                      ? MetricsWriter.resume(metricsFile, TrainerCheckpoint.stepOf(latest.get()))
+                      : MetricsWriter.create(metricsFile))) {
         TrainerSetup setup =
             TrainerSetup.builder()
                 .model(model)
+                .optimizer(optimizer)
                 .trainable(policy.trainableParameters())
                 .reference(reference)
                 .tokenizer(tokenizer)

@@ -14,6 +14,9 @@ import rlhf4j.cli.config.ConfigBinder;
 import rlhf4j.cli.config.ConfigFile;
 import rlhf4j.cli.config.ConfigSection;
 import rlhf4j.policy.lora.LoraConfig;
+import rlhf4j.policy.optim.LrSchedule;
+import rlhf4j.policy.optim.LrScheduleType;
+import rlhf4j.policy.optim.Warmup;
 import rlhf4j.ppo.RunConfig;
 import rlhf4j.ppo.dpo.DpoConfig;
 import rlhf4j.ppo.grpo.GrpoConfig;
@@ -39,6 +42,8 @@ import rlhf4j.ppo.rloo.RlooConfig;
  * @param pairs the {@code {prompt, chosen, rejected}} JSONL (DPO), or null
  * @param rewardFuncs the reward functions (GRPO, RLOO), in order
  * @param run steps, output folder, checkpoints
+ * @param schedule the learning rate over the run ({@code trainer.lr_scheduler_type}, {@code
+ *     trainer.warmup_steps})
  */
 public record PolicyRunConfig(
     Algorithm algorithm,
@@ -52,7 +57,8 @@ public record PolicyRunConfig(
     PpoRunConfig.Prompts prompts,
     Path pairs,
     List<PpoRunConfig.Reward> rewardFuncs,
-    PpoRunConfig.Run run) {
+    PpoRunConfig.Run run,
+    Schedule schedule) {
 
   /** The trainers this file can describe, with their config builders. */
   public enum Algorithm {
@@ -80,6 +86,108 @@ public record PolicyRunConfig(
     }
   }
 
+  /**
+   * The learning rate over a run, as TRL's trainers take it from {@code TrainingArguments}: {@code
+   * lr_scheduler_type} (default linear decay to 0 at the last optimizer step) after a linear
+   * warm-up from 0 ({@code warmup_steps}: a step count, or as in transformers 5 a fraction in [0,
+   * 1) of the steps; {@code warmup_ratio}, transformers 4's name for the fraction; default none).
+   *
+   * @param type the shape after warm-up
+   * @param warmup the warm-up
+   */
+  public record Schedule(LrScheduleType type, Warmup warmup) {
+    static final List<String> KEYS = List.of("lr_scheduler_type", "warmup_steps", "warmup_ratio");
+
+    /** Validates. */
+    public Schedule {
+      java.util.Objects.requireNonNull(type, "type");
+      java.util.Objects.requireNonNull(warmup, "warmup");
+    }
+
+    /** TRL's defaults: linear decay, no warm-up. */
+    public static Schedule defaults() {
+      return new Schedule(LrScheduleType.LINEAR, Warmup.none());
+    }
+
+    /** The learning rate at each of {@code optimizerSteps} steps, peaking at {@code peakLr}. */
+    public LrSchedule over(double peakLr, long optimizerSteps) {
+      return type.schedule(peakLr, warmup, optimizerSteps);
+    }
+
+    static Schedule read(ConfigSection t) {
+      LrScheduleType type = t.get("lr_scheduler_type", LrScheduleType.class, LrScheduleType.LINEAR);
+      Double steps = t.get("warmup_steps", Double.class);
+      Double ratio = t.get("warmup_ratio", Double.class);
+      if (steps != null && ratio != null) {
+        throw t.error(
+            "warmup_ratio",
+            "and warmup_steps are both set; keep one (warmup_steps: 0.1 is a ratio)");
+      }
+      Warmup warmup = Warmup.none();
+      if (ratio != null) {
+        if (!(ratio >= 0 && ratio <= 1)) {
+          throw t.error("warmup_ratio", "must be a fraction of the steps in [0, 1], got " + ratio);
+        }
+        warmup = Warmup.ofRatio(ratio);
+      } else if (steps != null) {
+        warmup = warmupSteps(t, steps);
+      }
+      return new Schedule(type, warmup);
+    }
+
+    /** transformers 5's {@code warmup_steps}: an exact count, or a fraction in [0, 1). */
+    private static Warmup warmupSteps(ConfigSection t, double v) {
+      if (v >= 0 && v < 1) {
+        return Warmup.ofRatio(v);
+      }
+      if (v >= 1 && v == Math.rint(v) && v <= Integer.MAX_VALUE) {
+        return Warmup.ofSteps((long) v);
+      }
+      throw t.error(
+          "warmup_steps",
+          "must be a step count (e.g. 10) or a fraction of the steps in [0, 1) (e.g. 0.1), got "
+              + v);
+    }
+  }
+
+  /**
+   * The learning rate over the run ({@link Schedule}): it peaks at the algorithm's {@code
+   * learning_rate} and spans the run's optimizer steps, {@code num_iterations} per step for GRPO
+   * and RLOO (one per pass over the generation batch) and one per step for DPO.
+   *
+   * @param trainerSteps the run's steps ({@code max_steps} or {@code --steps})
+   */
+  public LrSchedule lrSchedule(long trainerSteps) {
+    double lr;
+    int perStep;
+    if (config instanceof GrpoConfig g) {
+      lr = g.learningRate();
+      perStep = g.numIterations();
+    } else if (config instanceof RlooConfig r) {
+      lr = r.learningRate();
+      perStep = r.numIterations();
+    } else if (config instanceof DpoConfig d) {
+      lr = d.learningRate();
+      perStep = 1;
+    } else {
+      throw new IllegalStateException("no learning rate for " + config.getClass().getName());
+    }
+    long optimizerSteps = trainerSteps * perStep;
+    try {
+      return schedule.over(lr, optimizerSteps);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "trainer.warmup_steps: "
+              + e.getMessage()
+              + " (the run's optimizer steps: "
+              + trainerSteps
+              + " steps x "
+              + perStep
+              + " per step); shorten the warm-up",
+          e);
+    }
+  }
+
   static final Map<String, String> BATCHING_KEYS =
       ConfigBinder.keys(RunConfig.Builder.class, Map.of());
   static final Map<String, String> LORA_KEYS = PpoRunConfig.LORA_KEYS;
@@ -94,6 +202,7 @@ public record PolicyRunConfig(
     lora.add("adapter");
     out.put("lora", lora);
     List<String> trainer = new ArrayList<>(PpoRunConfig.RUN_KEYS);
+    trainer.addAll(Schedule.KEYS);
     trainer.addAll(BATCHING_KEYS.keySet());
     trainer.addAll(a.keys.keySet());
     out.put("trainer", trainer);
@@ -133,6 +242,7 @@ public record PolicyRunConfig(
 
     ConfigSection t = f.section("trainer", sections.get("trainer"));
     PpoRunConfig.Run run = PpoRunConfig.Run.read(t, a.command());
+    Schedule schedule = Schedule.read(t);
     RunConfig.Builder rb = t.bind(RunConfig.builder(), BATCHING_KEYS);
     RunConfig batching = t.build(rb::build);
     Object ab = t.bind(a.builder.get(), a.keys);
@@ -162,7 +272,8 @@ public record PolicyRunConfig(
         prompts,
         pairs,
         funcs,
-        run);
+        run,
+        schedule);
   }
 
   /** {@code reward.funcs}: a list of {@code {name: ..., <option>: ...}}. */

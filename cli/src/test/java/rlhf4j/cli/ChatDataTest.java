@@ -255,7 +255,7 @@ class ChatDataTest {
 
     Path grpoRun = tmp.resolve("grpo");
     String grpo =
-        PolicyCommandsTest.grpoYaml(grpoRun, 1)
+        PolicyCommandsTest.nanoGrpoYaml(grpoRun, 1)
             .replace("  preset: nano\n", "  preset: nano\n  tokenizer: " + slash(CHAT) + "\n")
             .replaceAll(
                 "  ids: .*\n",

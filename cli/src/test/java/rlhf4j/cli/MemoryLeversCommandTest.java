@@ -43,11 +43,11 @@ class MemoryLeversCommandTest {
 
   /** {@code yaml} with {@code keys} ("key: value" lines) added to its model section. */
   private static String withModelKeys(String yaml, String... keys) {
-    StringBuilder model = new StringBuilder("  preset: nano\n");
+    StringBuilder model = new StringBuilder("model:\n");
     for (String k : keys) {
       model.append("  ").append(k).append('\n');
     }
-    return yaml.replace("  preset: nano\n", model.toString());
+    return yaml.replace("model:\n", model.toString());
   }
 
   /** Largest |a - b| over the numeric keys both have; the count of keys compared in {@code n}. */

@@ -2,6 +2,7 @@ package rlhf4j.cli;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
@@ -9,19 +10,25 @@ import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import rlhf4j.ppo.dpo.DpoConfig;
 import rlhf4j.ppo.grpo.GrpoConfig;
+import rlhf4j.testing.Fixtures;
 
 class PolicyCommandsTest {
   @TempDir Path tmp;
 
+  /**
+   * GRPO on gpt2-tiny with its tokenizer: the length reward counts the decoded characters, which
+   * vary between completions, so advantages and gradients are not zero and the adapter moves.
+   */
   static String grpoYaml(Path outputDir, int steps) {
     return """
         model:
-          preset: nano
+          dir: %s
         lora:
           r: 4
           lora_alpha: 8
@@ -41,13 +48,24 @@ class PolicyCommandsTest {
         generation:
           max_new_tokens: 4
         data:
-          ids: [[1, 2, 3], [40, 41], [7, 8, 9, 10], [100, 200], [300, 301, 302]]
+          ids: [[1, 2, 3], [40, 41], [7, 8, 9, 10], [100, 200], [250, 251, 252]]
         reward:
           funcs:
-            - {name: length, target: 2, unit: tokens}
+            - {name: length, target: 2, unit: chars}
             - {name: keyword, keywords: "x"}
         """
-        .formatted(steps, outputDir.toString().replace("\\", "/"));
+        .formatted(
+            TrlGoldens.slash(Fixtures.path("hf/gpt2-tiny")),
+            steps,
+            outputDir.toString().replace("\\", "/"));
+  }
+
+  /**
+   * {@link #grpoYaml} on the nano preset: no tokenizer, so both rewards are constant and no update
+   * moves the adapter; for tests of what a preset run writes.
+   */
+  static String nanoGrpoYaml(Path outputDir, int steps) {
+    return grpoYaml(outputDir, steps).replaceFirst("  dir: .*\n", "  preset: nano\n");
   }
 
   Path write(String name, String text) throws IOException {
@@ -123,17 +141,111 @@ class PolicyCommandsTest {
     Path whole = tmp.resolve("whole");
     assertEquals(
         0, CliRun.run("grpo", "--config", write("a.yaml", grpoYaml(whole, 3)).toString()).code());
+    // the same run interrupted after step 2: its folder as it stood then
     Path parts = tmp.resolve("parts");
-    Path cfg = write("b.yaml", grpoYaml(parts, 3));
-    CliRun.Result first = CliRun.run("grpo", "--config", cfg.toString(), "--steps", "2");
-    assertEquals(0, first.code(), first.err());
-    CliRun.Result second = CliRun.run("grpo", "--config", cfg.toString(), "--resume");
+    copyTree(whole, parts);
+    deleteTree(parts.resolve("checkpoint-3"));
+    deleteTree(parts.resolve("final"));
+    CliRun.Result second =
+        CliRun.run("grpo", "--config", write("b.yaml", grpoYaml(parts, 3)).toString(), "--resume");
     assertEquals(0, second.code(), second.err());
     assertTrue(second.out().contains("resumed from"), second.out());
     assertArrayEquals(
         Files.readAllBytes(whole.resolve("final/adapter_model.safetensors")),
         Files.readAllBytes(parts.resolve("final/adapter_model.safetensors")));
-    assertEquals(3, Files.readAllLines(parts.resolve("metrics.jsonl")).size());
+    for (String key : List.of("loss", "reward", "grad_norm", "learning_rate")) {
+      assertEquals(
+          line(whole.resolve("metrics.jsonl"), 2).get(key).getAsDouble(),
+          line(parts.resolve("metrics.jsonl"), 2).get(key).getAsDouble(),
+          "step 3's " + key);
+    }
+    // the adapter moved: equal files are not two copies of the initial adapter
+    assertTrue(line(whole.resolve("metrics.jsonl"), 0).get("grad_norm").getAsDouble() > 0);
+    assertFalse(
+        Arrays.equals(
+            Files.readAllBytes(whole.resolve("checkpoint-1/adapter/adapter_model.safetensors")),
+            Files.readAllBytes(whole.resolve("final/adapter_model.safetensors"))));
+  }
+
+  @Test
+  void theLearningRateFollowsTrlsScheduleOverTheRunsOptimizerSteps() throws IOException {
+    // linear decay (TRL's default) over 3 steps x num_iterations 2 = 6 optimizer steps; each
+    // step logs the rate its last optimizer step used, lr(k) = 1e-3 * (6 - k) / 6 at k = 1, 3, 5
+    Path linear = tmp.resolve("linear");
+    CliRun.Result r =
+        CliRun.run("grpo", "--config", write("l.yaml", grpoYaml(linear, 3)).toString());
+    assertEquals(0, r.code(), r.err());
+    for (int s = 0; s < 3; s++) {
+      double want = 1e-3 * (6 - (2 * s + 1)) / 6.0;
+      assertEquals(
+          want, line(linear.resolve("metrics.jsonl"), s).get("learning_rate").getAsDouble(), 1e-15);
+    }
+    // two warm-up steps of the six (warmup_steps as a count), then cosine down to 0
+    Path cosine = tmp.resolve("cosine");
+    String yaml =
+        grpoYaml(cosine, 3)
+            .replace("  seed: 5\n", "  seed: 5\n  lr_scheduler_type: cosine\n  warmup_steps: 2\n");
+    assertEquals(0, CliRun.run("grpo", "--config", write("c.yaml", yaml).toString()).code());
+    // transformers: k / W during warm-up, then 0.5 * (1 + cos(pi * (k - W) / (N - W)))
+    assertEquals(
+        1e-3 * 1 / 2.0,
+        line(cosine.resolve("metrics.jsonl"), 0).get("learning_rate").getAsDouble(),
+        1e-15);
+    assertEquals(
+        1e-3 * 0.5 * (1 + Math.cos(Math.PI * (3 - 2) / 4.0)),
+        line(cosine.resolve("metrics.jsonl"), 1).get("learning_rate").getAsDouble(),
+        1e-15);
+    assertEquals(
+        1e-3 * 0.5 * (1 + Math.cos(Math.PI * (5 - 2) / 4.0)),
+        line(cosine.resolve("metrics.jsonl"), 2).get("learning_rate").getAsDouble(),
+        1e-15);
+  }
+
+  @Test
+  void badScheduleKeysNameTheKeyAndTheFix() throws IOException {
+    String base = grpoYaml(tmp.resolve("bad"), 3);
+    String[][] cases = {
+      {"lr_scheduler_type: cosine_with_restarts", "must be one of constant, linear, cosine"},
+      {"warmup_steps: 2.5", "warmup_steps"},
+      {"warmup_steps: 0.1\n  warmup_ratio: 0.1", "keep one"},
+      {"warmup_ratio: 1.5", "warmup_ratio"},
+      {"warmup_steps: 7", "trainer.warmup_steps"}, // longer than the 6 optimizer steps
+    };
+    for (String[] c : cases) {
+      Path f = write("bad.yaml", base.replace("  seed: 5\n", "  seed: 5\n  " + c[0] + "\n"));
+      CliRun.Result r = CliRun.run("grpo", "--config", f.toString());
+      assertEquals(ExitCodes.USAGE, r.code(), c[0] + ": " + r.err());
+      assertTrue(r.err().contains(c[1]), c[0] + ": " + r.err());
+    }
+    PolicyRunConfig ratio =
+        PolicyRunConfig.read(
+            write("r.yaml", base.replace("  seed: 5\n", "  seed: 5\n  warmup_steps: 0.34\n")),
+            PolicyRunConfig.Algorithm.GRPO);
+    // transformers 5: a fraction below 1 is a ratio, ceil(0.34 * 6) = 3 warm-up steps
+    assertEquals(0.0, ratio.lrSchedule(3).lr(0));
+    assertEquals(1e-3 * 2 / 3.0, ratio.lrSchedule(3).lr(2), 1e-18);
+    assertEquals(1e-3, ratio.lrSchedule(3).lr(3), 1e-18);
+  }
+
+  static void copyTree(Path from, Path to) throws IOException {
+    try (java.util.stream.Stream<Path> all = Files.walk(from)) {
+      for (Path p : (Iterable<Path>) all::iterator) {
+        Path target = to.resolve(from.relativize(p).toString());
+        if (Files.isDirectory(p)) {
+          Files.createDirectories(target);
+        } else {
+          Files.copy(p, target);
+        }
+      }
+    }
+  }
+
+  static void deleteTree(Path dir) throws IOException {
+    try (java.util.stream.Stream<Path> all = Files.walk(dir)) {
+      for (Path p : (Iterable<Path>) all.sorted(java.util.Comparator.reverseOrder())::iterator) {
+        Files.delete(p);
+      }
+    }
   }
 
   @Test

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import rlhf4j.policy.hf.HfCheckpoint;
 import rlhf4j.policy.model.CausalLM;
+import rlhf4j.policy.optim.LrScheduleType;
 import rlhf4j.policy.sft.SftConfig;
 import rlhf4j.policy.tokenizer.BpeTrainer;
 import rlhf4j.policy.tokenizer.Tokenizer;
@@ -172,7 +173,7 @@ class SftCommandTest {
     assertEquals("tiny", c.model().preset());
     SftConfig s = c.trainer();
     assertEquals(1e-3, s.learningRate());
-    assertEquals(SftConfig.Scheduler.COSINE, s.scheduler());
+    assertEquals(LrScheduleType.COSINE, s.scheduler());
   }
 
   /** {@link #yaml} with {@code modelExtra} lines in the model section and {@code tail} appended. */

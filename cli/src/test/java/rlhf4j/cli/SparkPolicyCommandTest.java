@@ -26,7 +26,7 @@ class SparkPolicyCommandTest {
   void grpoOnLocalSparkWritesTrafficStatsAndTakesNoPassOfItsOwn() throws IOException {
     Path run = tmp.resolve("grpo");
     Path cfg = tmp.resolve("grpo.yaml");
-    Files.writeString(cfg, PolicyCommandsTest.grpoYaml(run, 2)); // beta 0.04, two iterations
+    Files.writeString(cfg, PolicyCommandsTest.nanoGrpoYaml(run, 2)); // beta 0.04, 2 iterations
     CliRun.Result r = CliRun.run("grpo", "--config", cfg.toString(), "--spark-master", "local[2]");
     assertEquals(0, r.code(), r.err());
     assertTrue(
@@ -47,7 +47,7 @@ class SparkPolicyCommandTest {
     Path again = tmp.resolve("again.yaml");
     Files.writeString(
         again,
-        PolicyCommandsTest.grpoYaml(tmp.resolve("again"), 1)
+        PolicyCommandsTest.nanoGrpoYaml(tmp.resolve("again"), 1)
             .replace(
                 "  seed: 3\n",
                 "  seed: 3\n  adapter: "

@@ -56,8 +56,10 @@ public abstract class GroupTrainerBase extends PolicyTrainerBase {
    *
    * @param stats every iteration's statistics put in turn (a key of the last one wins)
    * @param seconds wall time of all iterations
+   * @param learningRate the learning rate of the last iteration's optimizer step (TRL logs the rate
+   *     a step used)
    */
-  protected record Iterations(Map<String, Double> stats, double seconds) {}
+  protected record Iterations(Map<String, Double> stats, double seconds, double learningRate) {}
 
   /**
    * @param setup the policy, trainables, reference, rollouts
@@ -164,10 +166,12 @@ public abstract class GroupTrainerBase extends PolicyTrainerBase {
       ResponseBatch batch, int iterations, IntFunction<MiniBatchUpdate.LossFunction> lossOf) {
     long start = System.nanoTime();
     Map<String, Double> stats = new LinkedHashMap<>();
+    double lr = optimizer.learningRate();
     for (int it = 0; it < iterations; it++) {
+      lr = optimizer.learningRate();
       stats.putAll(update.step(batch, lossOf.apply(it), where(it)));
     }
-    return new Iterations(stats, (System.nanoTime() - start) / 1e9);
+    return new Iterations(stats, (System.nanoTime() - start) / 1e9, lr);
   }
 
   /**
@@ -185,7 +189,7 @@ public abstract class GroupTrainerBase extends PolicyTrainerBase {
       long stepStart,
       Map<String, Double> extra) {
     stats.putAll(GroupedSteps.completionMetrics(rollout.rollout(), padId, eosId()));
-    stats.put("learning_rate", optimizer.learningRate());
+    stats.put("learning_rate", iterations.learningRate());
     stats.put("time/ref_and_old_forward", passSeconds);
     stats.put("time/optimize", iterations.seconds());
     stats.put("time/total", (System.nanoTime() - stepStart) / 1e9);

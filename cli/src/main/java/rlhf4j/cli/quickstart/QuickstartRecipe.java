@@ -3,6 +3,7 @@ package rlhf4j.cli.quickstart;
 import java.util.List;
 import java.util.Objects;
 import rlhf4j.policy.lora.LoraConfig;
+import rlhf4j.policy.optim.LrScheduleType;
 import rlhf4j.policy.sft.SftConfig;
 import rlhf4j.ppo.PpoConfig;
 import rlhf4j.reward.model.RewardTrainerConfig;
@@ -161,7 +162,7 @@ public record QuickstartRecipe(
         .maxSteps(steps)
         .batchSize(64)
         .maxLength(64)
-        .scheduler(SftConfig.Scheduler.COSINE)
+        .scheduler(LrScheduleType.COSINE)
         .warmupRatio(0.05)
         .weightDecay(0.1)
         .logEvery(5)

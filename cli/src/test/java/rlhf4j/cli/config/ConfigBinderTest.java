@@ -14,6 +14,7 @@ import java.util.OptionalDouble;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import rlhf4j.policy.lora.LoraConfig;
+import rlhf4j.policy.optim.LrScheduleType;
 import rlhf4j.policy.sft.SftConfig;
 import rlhf4j.ppo.PpoConfig;
 import rlhf4j.ppo.math.KlPenalty;
@@ -55,7 +56,7 @@ class ConfigBinderTest {
     SftConfig c = s.build(s.bind(SftConfig.builder(), keys)::build);
     assertEquals(1e-3, c.learningRate());
     assertEquals(2, c.epochs());
-    assertEquals(SftConfig.Scheduler.COSINE, c.scheduler());
+    assertEquals(LrScheduleType.COSINE, c.scheduler());
     assertTrue(c.packing());
     assertEquals(5, c.maxSteps());
 

@@ -1,6 +1,7 @@
 package rlhf4j.policy.sft;
 
 import java.util.Objects;
+import rlhf4j.policy.optim.LrScheduleType;
 
 /**
  * Hyper-parameters of supervised fine-tuning. Defaults follow TRL's {@code SFTConfig} and the
@@ -41,7 +42,7 @@ public record SftConfig(
     long maxSteps,
     int batchSize,
     int maxLength,
-    Scheduler scheduler,
+    LrScheduleType scheduler,
     double warmupRatio,
     double weightDecay,
     double maxGradNorm,
@@ -50,16 +51,6 @@ public record SftConfig(
     boolean packing,
     int logEvery,
     boolean gradientCheckpointing) {
-
-  /** The learning-rate schedule after warm-up. */
-  public enum Scheduler {
-    /** Flat at the peak rate. */
-    CONSTANT,
-    /** Linear decay to 0 at the last step (transformers default). */
-    LINEAR,
-    /** Half-cosine decay to 0 at the last step. */
-    COSINE
-  }
 
   /** Validates every field; messages name the field and the value. */
   public SftConfig {
@@ -150,7 +141,7 @@ public record SftConfig(
     private long maxSteps = -1; // transformers max_steps
     private int batchSize = 8; // transformers per_device_train_batch_size
     private int maxLength = 1024; // TRL SFTConfig max_length
-    private Scheduler scheduler = Scheduler.LINEAR; // transformers lr_scheduler_type
+    private LrScheduleType scheduler = LrScheduleType.LINEAR; // transformers lr_scheduler_type
     private double warmupRatio = 0.0; // transformers warmup_ratio
     private double weightDecay = 0.0; // transformers weight_decay
     private double maxGradNorm = 1.0; // transformers max_grad_norm
@@ -193,7 +184,7 @@ public record SftConfig(
     }
 
     /** Schedule after warm-up (default linear decay). */
-    public Builder scheduler(Scheduler scheduler) {
+    public Builder scheduler(LrScheduleType scheduler) {
       this.scheduler = scheduler;
       return this;
     }

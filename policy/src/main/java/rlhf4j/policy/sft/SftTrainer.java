@@ -316,11 +316,6 @@ public final class SftTrainer {
 
   private LrSchedule schedule(long totalSteps) {
     Warmup warmup = Warmup.ofRatio(config.warmupRatio());
-    double lr = config.learningRate();
-    return switch (config.scheduler()) {
-      case CONSTANT -> LrSchedule.constant(lr, warmup, totalSteps);
-      case LINEAR -> LrSchedule.linear(lr, warmup, totalSteps);
-      case COSINE -> LrSchedule.cosine(lr, 0, warmup, totalSteps);
-    };
+    return config.scheduler().schedule(config.learningRate(), warmup, totalSteps);
   }
 }

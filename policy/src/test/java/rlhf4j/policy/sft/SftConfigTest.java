@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
+import rlhf4j.policy.optim.LrScheduleType;
 
 class SftConfigTest {
 
@@ -18,7 +19,7 @@ class SftConfigTest {
     assertEquals(3, c.epochs());
     assertEquals(-1, c.maxSteps());
     assertEquals(8, c.batchSize());
-    assertEquals(SftConfig.Scheduler.LINEAR, c.scheduler());
+    assertEquals(LrScheduleType.LINEAR, c.scheduler());
     assertEquals(0.0, c.warmupRatio());
     assertEquals(0.0, c.weightDecay());
     assertEquals(1.0, c.maxGradNorm());

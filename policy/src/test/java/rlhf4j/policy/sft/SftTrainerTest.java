@@ -23,6 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 import rlhf4j.policy.family.Presets;
 import rlhf4j.policy.model.CausalLM;
 import rlhf4j.policy.model.NoGrad;
+import rlhf4j.policy.optim.LrScheduleType;
 import rlhf4j.policy.tokenizer.BpeTrainer;
 import rlhf4j.policy.tokenizer.Tokenizer;
 import rlhf4j.policy.train.DivergenceException;
@@ -129,7 +130,7 @@ class SftTrainerTest {
       SftConfig config =
           SftConfig.builder()
               .learningRate(1e-2)
-              .scheduler(SftConfig.Scheduler.CONSTANT)
+              .scheduler(LrScheduleType.CONSTANT)
               .batchSize(4)
               .maxSteps(60)
               .logEvery(10)

@@ -146,11 +146,12 @@ public final class DpoTrainer extends PolicyTrainerBase {
 
       // 3. one optimizer step over the pairs, mini-batches of whole pairs
       long t1 = System.nanoTime();
+      double lr = optimizer.learningRate(); // this step's, as TRL logs it
       stats.putAll(
           update.step(batch, (rows, logProbs, logits) -> loss(rows, logProbs, ref), where(0)));
 
       // 4. stats
-      stats.put("learning_rate", optimizer.learningRate());
+      stats.put("learning_rate", lr);
       stats.put("time/ref_forward", refSeconds);
       stats.put("time/optimize", (System.nanoTime() - t1) / 1e9);
       stats.put("time/total", (System.nanoTime() - start) / 1e9);

@@ -165,12 +165,7 @@ public final class RewardTrainer {
     int stepsPerEpoch = (n + bs - 1) / bs;
     long total = (long) stepsPerEpoch * config.epochs();
     Warmup warmup = Warmup.ofRatio(config.warmupRatio());
-    LrSchedule schedule =
-        switch (config.schedule()) {
-          case CONSTANT -> LrSchedule.constant(config.learningRate(), warmup, total);
-          case LINEAR -> LrSchedule.linear(config.learningRate(), warmup, total);
-          case COSINE -> LrSchedule.cosine(config.learningRate(), 0, warmup, total);
-        };
+    LrSchedule schedule = config.schedule().schedule(config.learningRate(), warmup, total);
     long start = steps;
     double lastLoss = Double.NaN;
     Evaluation lastEval = null;

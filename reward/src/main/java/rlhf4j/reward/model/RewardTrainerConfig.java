@@ -2,6 +2,7 @@ package rlhf4j.reward.model;
 
 import java.util.Objects;
 import rlhf4j.policy.optim.AdamWConfig;
+import rlhf4j.policy.optim.LrScheduleType;
 
 /**
  * Hyper-parameters of {@link RewardTrainer}. Defaults follow TRL's {@code RewardConfig} and the
@@ -33,7 +34,7 @@ public record RewardTrainerConfig(
     int batchSize,
     int evalBatchSize,
     double learningRate,
-    Schedule schedule,
+    LrScheduleType schedule,
     double warmupRatio,
     AdamWConfig optimizer,
     double maxGradNorm,
@@ -41,16 +42,6 @@ public record RewardTrainerConfig(
     int maxLength,
     long seed,
     boolean gradientCheckpointing) {
-
-  /** Learning-rate shapes after warm-up (transformers {@code lr_scheduler_type}). */
-  public enum Schedule {
-    /** Flat at the peak learning rate. */
-    CONSTANT,
-    /** Linear decay to 0 at the last step (transformers default). */
-    LINEAR,
-    /** Half a cosine down to 0 at the last step. */
-    COSINE
-  }
 
   /** Validates every field; messages name the field and the value. */
   public RewardTrainerConfig {
@@ -117,7 +108,7 @@ public record RewardTrainerConfig(
     private int batchSize = 8; // transformers per_device_train_batch_size
     private int evalBatchSize = 8; // transformers per_device_eval_batch_size
     private double learningRate = 1e-4; // TRL RewardConfig
-    private Schedule schedule = Schedule.LINEAR; // transformers lr_scheduler_type
+    private LrScheduleType schedule = LrScheduleType.LINEAR; // transformers lr_scheduler_type
     private double warmupRatio = 0; // transformers
     private AdamWConfig optimizer =
         AdamWConfig.builder().optWeightDecay(0).build(); // transformers weight_decay 0
@@ -154,7 +145,7 @@ public record RewardTrainerConfig(
     }
 
     /** Learning-rate shape (default LINEAR). */
-    public Builder optSchedule(Schedule schedule) {
+    public Builder optSchedule(LrScheduleType schedule) {
       this.schedule = schedule;
       return this;
     }

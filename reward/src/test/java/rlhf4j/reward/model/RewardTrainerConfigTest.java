@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
+import rlhf4j.policy.optim.LrScheduleType;
 
 class RewardTrainerConfigTest {
   @Test
@@ -14,7 +15,7 @@ class RewardTrainerConfigTest {
     assertEquals(8, c.batchSize());
     assertEquals(8, c.evalBatchSize());
     assertEquals(1e-4, c.learningRate());
-    assertEquals(RewardTrainerConfig.Schedule.LINEAR, c.schedule());
+    assertEquals(LrScheduleType.LINEAR, c.schedule());
     assertEquals(0, c.warmupRatio());
     assertEquals(0, c.optimizer().weightDecay());
     assertEquals(1e-8, c.optimizer().eps());

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+import rlhf4j.policy.optim.LrScheduleType;
 import rlhf4j.policy.train.DivergenceException;
 
 class RewardTrainerTest {
@@ -96,7 +97,7 @@ class RewardTrainerTest {
       RewardTrainerConfig config =
           fast().toBuilder()
               .optEpochs(2)
-              .optSchedule(RewardTrainerConfig.Schedule.LINEAR)
+              .optSchedule(LrScheduleType.LINEAR)
               .optCenterRewardsCoefficient(0.01)
               .build();
       new RewardTrainer(rm, config)
