@@ -202,6 +202,32 @@ class PolicyCommandsTest {
   }
 
   @Test
+  void trlsNewerGrpoLossTypesTrainFromYaml() throws IOException {
+    // CISPO with ScaleRL's cap, SAPO with its gate temperatures, LUSPO at sequence level: each
+    // moves the adapter and logs TRL's metrics of its loss type
+    String[][] cases = {
+      {"loss_type: cispo\n  epsilon_high: 5.0", "cispo_clip_ratio", "clip_ratio/low_mean"},
+      {
+        "loss_type: sapo\n  sapo_temperature_pos: 1.0\n  sapo_temperature_neg: 1.05",
+        "loss",
+        "clip_ratio/low_mean"
+      },
+      {"loss_type: luspo\n  importance_sampling_level: sequence", "clip_ratio/low_mean", "x"},
+    };
+    for (String[] c : cases) {
+      String type = c[0].substring("loss_type: ".length(), c[0].indexOf('\n'));
+      Path run = tmp.resolve(type);
+      String yaml = grpoYaml(run, 2).replace("  seed: 5\n", "  seed: 5\n  " + c[0] + "\n");
+      CliRun.Result r = CliRun.run("grpo", "--config", write(type + ".yaml", yaml).toString());
+      assertEquals(0, r.code(), type + ": " + r.err());
+      JsonObject step = line(run.resolve("metrics.jsonl"), 1);
+      assertTrue(step.has(c[1]), type + " logs " + c[1] + ": " + step);
+      assertFalse(step.has(c[2]), type + " does not log " + c[2] + ": " + step);
+      assertTrue(step.get("grad_norm").getAsDouble() > 0, type + ": " + step);
+    }
+  }
+
+  @Test
   void badScheduleKeysNameTheKeyAndTheFix() throws IOException {
     String base = grpoYaml(tmp.resolve("bad"), 3);
     String[][] cases = {

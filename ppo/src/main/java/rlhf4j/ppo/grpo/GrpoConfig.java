@@ -16,10 +16,12 @@ import rlhf4j.ppo.GroupTrainerBase;
  *     log-probs are recomputed only when it is above 1
  * @param epsilon lower clip, 0.2 ({@code epsilon})
  * @param epsilonHigh upper clip, defaults to {@code epsilon} ({@code epsilon_high}; null in the
- *     builder means "same as epsilon")
+ *     builder means "same as epsilon"); with {@link GrpoLossType#CISPO} the cap on the weight
+ *     itself (ScaleRL recommends 5.0)
  * @param delta upper cap on the ratio, none ({@code delta})
  * @param beta k3 KL weight, 0.0 ({@code beta}; 0.04 before TRL v0.19)
- * @param lossType aggregation, DAPO ({@code loss_type}, the default since TRL v0.22)
+ * @param lossType the per-token loss and its aggregation, DAPO ({@code loss_type}, the default
+ *     since TRL v0.22)
  * @param scaleRewards advantage scaling, GROUP ({@code scale_rewards})
  * @param importanceSamplingLevel TOKEN ({@code importance_sampling_level}); SEQUENCE is GSPO
  * @param maskTruncatedCompletions drop completions without EOS from the loss, false ({@code
@@ -32,6 +34,10 @@ import rlhf4j.ppo.GroupTrainerBase;
  * @param useBiasCorrectionKl the k3 KL times the importance weight (DeepSeek-V3.2's unbiased KL
  *     gradient; {@code use_bias_correction_kl}), false as before TRL had it (TRL 1.13 defaults to
  *     true); matters only with {@code beta != 0}
+ * @param sapoTemperaturePos the SAPO gate's temperature where the advantage is positive, 1.0
+ *     ({@code sapo_temperature_pos}, TRL 1.13)
+ * @param sapoTemperatureNeg the SAPO gate's temperature elsewhere, 1.05 ({@code
+ *     sapo_temperature_neg})
  */
 public record GrpoConfig(
     int numGenerations,
@@ -48,7 +54,9 @@ public record GrpoConfig(
     double temperature,
     double learningRate,
     List<Double> rewardWeights,
-    boolean useBiasCorrectionKl)
+    boolean useBiasCorrectionKl,
+    double sapoTemperaturePos,
+    double sapoTemperatureNeg)
     implements GroupTrainerBase.GroupConfig {
 
   /** Validates every field; the message names the field, the rule and the value. */
@@ -70,6 +78,8 @@ public record GrpoConfig(
               + "; the two-sided-clipping paper suggests delta > 1 + epsilonHigh");
     }
     ConfigChecks.nonNegative("beta", beta);
+    ConfigChecks.positive("sapoTemperaturePos", sapoTemperaturePos);
+    ConfigChecks.positive("sapoTemperatureNeg", sapoTemperatureNeg);
     if (lossType == null || scaleRewards == null || importanceSamplingLevel == null) {
       throw new IllegalArgumentException(
           "lossType, scaleRewards and importanceSamplingLevel must not be null");
@@ -106,7 +116,9 @@ public record GrpoConfig(
         lossType,
         importanceSamplingLevel,
         maxCompletionLength,
-        useBiasCorrectionKl);
+        useBiasCorrectionKl,
+        sapoTemperaturePos,
+        sapoTemperatureNeg);
   }
 
   /**
@@ -145,6 +157,8 @@ public record GrpoConfig(
     private double learningRate = 1e-6; // TRL learning_rate
     private List<Double> rewardWeights = List.of(); // TRL reward_weights: None means all 1
     private boolean useBiasCorrectionKl = false; // TRL 1.13 use_bias_correction_kl (default True)
+    private double sapoTemperaturePos = 1.0; // TRL 1.13 sapo_temperature_pos
+    private double sapoTemperatureNeg = 1.05; // TRL 1.13 sapo_temperature_neg
 
     private Builder() {}
 
@@ -226,6 +240,18 @@ public record GrpoConfig(
     }
 
     /** Validates and builds. */
+    /** SAPO's gate temperature where the advantage is positive. */
+    public Builder sapoTemperaturePos(double v) {
+      sapoTemperaturePos = v;
+      return this;
+    }
+
+    /** SAPO's gate temperature where the advantage is zero or negative. */
+    public Builder sapoTemperatureNeg(double v) {
+      sapoTemperatureNeg = v;
+      return this;
+    }
+
     public GrpoConfig build() {
       return new GrpoConfig(
           numGenerations,
@@ -242,7 +268,9 @@ public record GrpoConfig(
           temperature,
           learningRate,
           rewardWeights,
-          useBiasCorrectionKl);
+          useBiasCorrectionKl,
+          sapoTemperaturePos,
+          sapoTemperatureNeg);
     }
   }
 }

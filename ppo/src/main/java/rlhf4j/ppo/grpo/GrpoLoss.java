@@ -10,8 +10,9 @@ import rlhf4j.policy.model.Scalars;
 import rlhf4j.ppo.TruncatedCompletions;
 
 /**
- * GRPO's clipped surrogate loss, as TRL v1.9's {@code GRPOTrainer._compute_loss} computes it for
- * the loss types {@code grpo}, {@code bnpo}, {@code dr_grpo} and {@code dapo}:
+ * GRPO's policy loss, as TRL's {@code GRPOTrainer._compute_loss} computes it (v1.9 for {@code
+ * grpo}, {@code bnpo}, {@code dr_grpo} and {@code dapo}; 1.13 for {@code cispo}, {@code sapo} and
+ * {@code luspo}):
  *
  * <pre>
  *   log w = logp - oldLogp                     (token)  or masked mean over t of it (sequence, GSPO)
@@ -19,7 +20,8 @@ import rlhf4j.ppo.TruncatedCompletions;
  *   l_t = -min(rho * A, coef * A) + beta * (exp(ref - logp) - (ref - logp) - 1)   (k3, beta != 0)
  * </pre>
  *
- * then aggregated by {@link GrpoLossType}. Differentiable with respect to {@code logProbs}.
+ * with the surrogate replaced for CISPO and SAPO ({@link GrpoLossType}), then aggregated by {@link
+ * GrpoLossType}. Differentiable with respect to {@code logProbs}.
  */
 public final class GrpoLoss {
 
@@ -38,6 +40,10 @@ public final class GrpoLoss {
    * @param useBiasCorrectionKl multiply the k3 KL by the importance weight, so that its gradient is
    *     the unbiased reverse-KL gradient (DeepSeek-V3.2; {@code use_bias_correction_kl}, TRL 1.13,
    *     whose default is true; absent in TRL v1.9, whose defaults rlhf4j keeps: false)
+   * @param sapoTemperaturePos SAPO's gate temperature where A &gt; 0 ({@code sapo_temperature_pos},
+   *     1.0)
+   * @param sapoTemperatureNeg SAPO's gate temperature elsewhere ({@code sapo_temperature_neg},
+   *     1.05)
    */
   public record Settings(
       double epsilonLow,
@@ -47,9 +53,22 @@ public final class GrpoLoss {
       GrpoLossType lossType,
       ImportanceSamplingLevel level,
       int maxCompletionLength,
-      boolean useBiasCorrectionKl) {
+      boolean useBiasCorrectionKl,
+      double sapoTemperaturePos,
+      double sapoTemperatureNeg) {
     /** Validates the ranges. */
     public Settings {
+      if (!(sapoTemperaturePos > 0)
+          || !(sapoTemperatureNeg > 0)
+          || Double.isInfinite(sapoTemperaturePos)
+          || Double.isInfinite(sapoTemperatureNeg)) {
+        throw new IllegalArgumentException(
+            "sapoTemperaturePos and sapoTemperatureNeg must be finite and > 0, got "
+                + sapoTemperaturePos
+                + " and "
+                + sapoTemperatureNeg
+                + "; TRL uses 1.0 and 1.05");
+      }
       if (!(epsilonLow >= 0 && epsilonLow < 1) || !(epsilonHigh >= 0)) {
         throw new IllegalArgumentException(
             "epsilonLow must be in [0, 1) and epsilonHigh >= 0, got "
@@ -78,17 +97,13 @@ public final class GrpoLoss {
    * @param policyLoss the loss before the gradient-accumulation division (TRL's logged {@code
    *     policy_loss}); for {@code dapo} equal to {@code loss}
    * @param kl masked mean k3 KL (TRL {@code kl}), NaN when beta is 0 (TRL logs nothing then)
-   * @param clipRatioLow fraction with {@code rho < 1 - epsLow} and {@code A < 0}
-   * @param clipRatioHigh fraction with {@code rho > 1 + epsHigh} and {@code A > 0}
-   * @param clipRatioRegion fraction clipped either way
+   * @param clip what TRL logs of the clipping: {@code clip_ratio/low_mean} (fraction with {@code
+   *     rho < 1 - epsLow} and {@code A < 0}), {@code clip_ratio/high_mean} ({@code rho > 1 +
+   *     epsHigh}, {@code A > 0}) and {@code clip_ratio/region_mean} (either) for the clipped
+   *     surrogates; {@code cispo_clip_ratio} ({@code rho > epsilon_high}, {@code A > 0}) for CISPO;
+   *     nothing for SAPO
    */
-  public record Result(
-      NDArray loss,
-      double policyLoss,
-      double kl,
-      double clipRatioLow,
-      double clipRatioHigh,
-      double clipRatioRegion) {
+  public record Result(NDArray loss, double policyLoss, double kl, Map<String, Double> clip) {
 
     /** The metrics under TRL's names; {@code kl} only when it was computed. */
     public Map<String, Double> metrics() {
@@ -96,9 +111,7 @@ public final class GrpoLoss {
       if (!Double.isNaN(kl)) {
         m.put("kl", kl);
       }
-      m.put("clip_ratio/low_mean", clipRatioLow);
-      m.put("clip_ratio/high_mean", clipRatioHigh);
-      m.put("clip_ratio/region_mean", clipRatioRegion);
+      m.putAll(clip);
       return m;
     }
   }
@@ -156,11 +169,18 @@ public final class GrpoLoss {
     }
     NDArray coef1 = logWeights.exp(); // (B, T) or (B, 1)
     NDArray weight = coef1; // the importance weight before the delta cap
-    NDArray coef2 = coef1.clip(1 - settings.epsilonLow(), 1 + settings.epsilonHigh());
-    if (settings.delta().isPresent()) {
-      coef1 = coef1.clip(-Float.MAX_VALUE, settings.delta().getAsDouble());
-    }
-    NDArray perTokenLoss = NDArrays.minimum(coef1.mul(a), coef2.mul(a)).neg(); // (B, T) or (B, 1)
+    NDArray perTokenLoss =
+        switch (settings.lossType()) {
+          case CISPO -> cispo(coef1, a, logProbs, settings.epsilonHigh()); // (B, T)
+          case SAPO -> sapo(coef1, a, settings); // (B, T) or (B, 1)
+          default -> {
+            NDArray coef2 = coef1.clip(1 - settings.epsilonLow(), 1 + settings.epsilonHigh());
+            if (settings.delta().isPresent()) {
+              coef1 = coef1.clip(-Float.MAX_VALUE, settings.delta().getAsDouble());
+            }
+            yield NDArrays.minimum(coef1.mul(a), coef2.mul(a)).neg(); // (B, T) or (B, 1)
+          }
+        };
 
     NDArray perTokenKl = null;
     if (withKl) {
@@ -186,12 +206,21 @@ public final class GrpoLoss {
         loss = masked.sum().div(m.sum().clip(1.0, Float.MAX_VALUE)); // ()
         divideBy = gradientAccumulationSteps;
       }
+      case LUSPO -> {
+        loss = masked.sum(new int[] {1}).mean(); // ()
+        divideBy = gradientAccumulationSteps;
+      }
+      case SAPO -> {
+        NDArray tokens = m.sum(new int[] {1}).clip(1.0, Float.MAX_VALUE); // (B)
+        loss = masked.sum(new int[] {1}).div(tokens).mean(); // ()
+        divideBy = gradientAccumulationSteps;
+      }
       case DR_GRPO -> {
         long rows = perTokenLoss.getShape().get(0);
         loss = Scalars.div(masked.sum(), (double) rows * settings.maxCompletionLength()); // ()
         divideBy = gradientAccumulationSteps;
       }
-      case DAPO -> {
+      case DAPO, CISPO -> {
         loss = Scalars.div(masked.sum(), Math.max(numItemsInBatch, 1.0)); // ()
         divideBy = 1;
       }
@@ -203,17 +232,45 @@ public final class GrpoLoss {
     }
 
     double kl = withKl ? globalMaskedMean(perTokenKl.stopGradient(), m) : Double.NaN;
-    NDArray ratio = coef1.stopGradient();
-    NDArray lowClipped = ratio.lt(1 - settings.epsilonLow()).logicalAnd(a.lt(0)); // like coef1
-    NDArray highClipped = ratio.gt(1 + settings.epsilonHigh()).logicalAnd(a.gt(0)); // like coef1
-    NDArray regionClipped = lowClipped.logicalOr(highClipped);
-    return new Result(
-        loss,
-        policyLoss,
-        kl,
-        globalMaskedMean(asType(lowClipped, m), m),
-        globalMaskedMean(asType(highClipped, m), m),
-        globalMaskedMean(asType(regionClipped, m), m));
+    return new Result(loss, policyLoss, kl, clipMetrics(coef1.stopGradient(), a, m, settings));
+  }
+
+  /** CISPO: {@code -sg(min(rho, epsilonHigh)) * A * logp}. // (B, T) */
+  private static NDArray cispo(NDArray rho, NDArray a, NDArray logProbs, double epsilonHigh) {
+    NDArray capped = rho.clip(-Float.MAX_VALUE, epsilonHigh).stopGradient(); // like rho
+    return capped.neg().mul(a).mul(logProbs);
+  }
+
+  /** SAPO: {@code -sigmoid(tau * (rho - 1)) * 4 / tau * A}, tau by the sign of A. */
+  private static NDArray sapo(NDArray rho, NDArray a, Settings settings) {
+    NDArray tau =
+        NDArrays.where(
+            a.gt(0),
+            Scalars.of(a, settings.sapoTemperaturePos()).broadcast(a.getShape()),
+            Scalars.of(a, settings.sapoTemperatureNeg()).broadcast(a.getShape())); // (B, 1)
+    NDArray gate = ai.djl.nn.Activation.sigmoid(tau.mul(rho.sub(Scalars.of(rho, 1.0))));
+    return Scalars.mul(gate, 4.0).div(tau).neg().mul(a);
+  }
+
+  /** TRL's clipping metrics of the loss type (see {@link Result#clip}). */
+  private static Map<String, Double> clipMetrics(
+      NDArray ratio, NDArray a, NDArray m, Settings settings) {
+    Map<String, Double> out = new LinkedHashMap<>();
+    switch (settings.lossType()) {
+      case SAPO -> {}
+      case CISPO -> {
+        NDArray clipped = ratio.gt(settings.epsilonHigh()).logicalAnd(a.gt(0)); // like ratio
+        out.put("cispo_clip_ratio", globalMaskedMean(asType(clipped, m), m));
+      }
+      default -> {
+        NDArray low = ratio.lt(1 - settings.epsilonLow()).logicalAnd(a.lt(0)); // like ratio
+        NDArray high = ratio.gt(1 + settings.epsilonHigh()).logicalAnd(a.gt(0));
+        out.put("clip_ratio/low_mean", globalMaskedMean(asType(low, m), m));
+        out.put("clip_ratio/high_mean", globalMaskedMean(asType(high, m), m));
+        out.put("clip_ratio/region_mean", globalMaskedMean(asType(low.logicalOr(high), m), m));
+      }
+    }
+    return out;
   }
 
   /**

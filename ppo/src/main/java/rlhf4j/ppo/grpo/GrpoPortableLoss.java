@@ -20,6 +20,8 @@ import rlhf4j.ppo.MiniBatchUpdate;
  * @param level see {@link GrpoLoss.Settings}
  * @param maxCompletionLength see {@link GrpoLoss.Settings}
  * @param useBiasCorrectionKl see {@link GrpoLoss.Settings}
+ * @param sapoTemperaturePos see {@link GrpoLoss.Settings}
+ * @param sapoTemperatureNeg see {@link GrpoLoss.Settings}
  * @param temperature the sampling temperature (entropy metric)
  * @param advantages (B) one advantage per completion
  * @param oldLogProbs (B * T) old log-probs row-major, or null (ratio 1)
@@ -36,6 +38,8 @@ public record GrpoPortableLoss(
     ImportanceSamplingLevel level,
     int maxCompletionLength,
     boolean useBiasCorrectionKl,
+    double sapoTemperaturePos,
+    double sapoTemperatureNeg,
     double temperature,
     float[] advantages,
     float[] oldLogProbs,
@@ -69,6 +73,8 @@ public record GrpoPortableLoss(
         s.level(),
         s.maxCompletionLength(),
         s.useBiasCorrectionKl(),
+        s.sapoTemperaturePos(),
+        s.sapoTemperatureNeg(),
         config.temperature(),
         floats(advantages),
         oldLogProbs == null ? null : floats(oldLogProbs),
@@ -89,7 +95,9 @@ public record GrpoPortableLoss(
             lossType,
             level,
             maxCompletionLength,
-            useBiasCorrectionKl);
+            useBiasCorrectionKl,
+            sapoTemperaturePos,
+            sapoTemperatureNeg);
     long b = advantages.length;
     return GrpoTrainer.loss(
         settings,

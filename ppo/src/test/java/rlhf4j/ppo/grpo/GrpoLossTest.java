@@ -54,7 +54,9 @@ class GrpoLossTest extends ManagerFixture {
         type,
         level,
         maxLen,
-        biasCorrectedKl);
+        biasCorrectedKl,
+        1.0,
+        1.05);
   }
 
   /** Runs the loss with autograd; returns the result and the gradient of the loss wrt logProbs. */
@@ -114,7 +116,13 @@ class GrpoLossTest extends ManagerFixture {
     // old = null: old is logp detached, ratio 1, beta 0. Lengths 3 and 2, B 2, 5 active tokens.
     double[][] perToken = {{2, 2, 2}, {-1, -1, 0}}; // A_i * m_it
     int ga = 2;
-    for (GrpoLossType type : GrpoLossType.values()) {
+    for (GrpoLossType type :
+        java.util.EnumSet.of(
+            GrpoLossType.GRPO,
+            GrpoLossType.BNPO,
+            GrpoLossType.DR_GRPO,
+            GrpoLossType.DAPO,
+            GrpoLossType.LUSPO)) {
       double[] expected = new double[6];
       for (int i = 0; i < 2; i++) {
         for (int t = 0; t < 3; t++) {
@@ -124,6 +132,8 @@ class GrpoLossTest extends ManagerFixture {
                 case BNPO -> 5.0 * ga;
                 case DR_GRPO -> 2.0 * 7 * ga; // B * maxCompletionLength, / GA
                 case DAPO -> 11.0; // active tokens of the generation batch, no GA
+                case LUSPO -> 2.0 * ga; // token sum, batch mean, / GA
+                default -> throw new IllegalStateException(type.name());
               };
           expected[i * 3 + t] = -perToken[i][t] / norm;
         }
@@ -146,11 +156,13 @@ class GrpoLossTest extends ManagerFixture {
             case BNPO -> -(6.0 - 2.0) / 5 / ga;
             case DR_GRPO -> -(6.0 - 2.0) / 14 / ga;
             case DAPO -> -(6.0 - 2.0) / 11;
+            case LUSPO -> -(6.0 - 2.0) / 2 / ga;
+            default -> throw new IllegalStateException(type.name());
           };
       assertEquals(expectedLoss, loss, 1e-7, type.name());
       double policyLoss = type == GrpoLossType.DAPO ? expectedLoss : expectedLoss * ga;
       assertEquals(policyLoss, r.result().policyLoss(), 1e-7, type.name() + " policy_loss");
-      assertEquals(0.0, r.result().clipRatioRegion(), 0);
+      assertEquals(0.0, r.result().metrics().get("clip_ratio/region_mean"), 0);
       assertFalse(r.result().metrics().containsKey("kl"));
     }
   }
@@ -197,8 +209,63 @@ class GrpoLossTest extends ManagerFixture {
             2);
     assertEquals(-1.2, r.result().loss().getFloat(), 1e-6); // clipped: -min(rho A, 1.2 A)
     assertArrayEquals(new double[] {0, 0, 0}, r.grad(), 0); // the clipped branch has no gradient
-    assertEquals(1.0, r.result().clipRatioHigh(), 0); // per-sequence mean
-    assertEquals(1.0, r.result().clipRatioRegion(), 0);
+    assertEquals(1.0, r.result().metrics().get("clip_ratio/high_mean"), 0); // per-sequence mean
+    assertEquals(1.0, r.result().metrics().get("clip_ratio/region_mean"), 0);
+  }
+
+  @Test
+  void sapoAndCispoAtRatioOne() {
+    // old = null: ratio 1. SAPO's gate sigmoid(tau * 0) * 4 / tau = 2 / tau, its slope in logp
+    // sigmoid'(0) * 4 = 1; tau 1 for A = 2 (row 0), 1.05 for A = -1 (row 1); token means, / GA
+    int ga = 2;
+    Run sapo =
+        run(
+            LOGP,
+            null,
+            null,
+            ADV,
+            MASK,
+            settings(GrpoLossType.SAPO, ImportanceSamplingLevel.TOKEN, 0, null, 0.2, 0.2, 7),
+            ga,
+            11);
+    double tauNeg = (float) 1.05; // TRL's temperatures are float32
+    assertEquals(
+        -((2.0 / 1.0 * 2) + (2.0 / tauNeg * -1)) / 2 / ga, sapo.result().loss().getFloat(), 1e-7);
+    assertArrayEquals(
+        new double[] {
+          -2.0 / 3 / 2 / ga,
+          -2.0 / 3 / 2 / ga,
+          -2.0 / 3 / 2 / ga,
+          1.0 / 2 / 2 / ga,
+          1.0 / 2 / 2 / ga,
+          0
+        },
+        sapo.grad(),
+        1e-7);
+    assertTrue(sapo.result().metrics().isEmpty(), "SAPO logs no clip ratios, as TRL");
+    // CISPO with TRL's default epsilon_high (= epsilon 0.2) caps the weight 1 at 0.2 and detaches
+    // it: l = -0.2 * A * logp, gradient -0.2 * A / 11 (dapo's active tokens), one clipped row
+    Run cispo =
+        run(
+            LOGP,
+            null,
+            null,
+            ADV,
+            MASK,
+            settings(GrpoLossType.CISPO, ImportanceSamplingLevel.TOKEN, 0, null, 0.2, 0.2, 7),
+            ga,
+            11);
+    double sum = 0;
+    double[] grad = new double[6];
+    for (int i = 0; i < 2; i++) {
+      for (int t = 0; t < 3; t++) {
+        sum += -0.2f * ADV[i] * LOGP[i][t] * MASK[i][t];
+        grad[i * 3 + t] = -0.2f * ADV[i] * MASK[i][t] / 11;
+      }
+    }
+    assertEquals(sum / 11, cispo.result().loss().getFloat(), 1e-6);
+    assertArrayEquals(grad, cispo.grad(), 1e-7);
+    assertEquals(3.0 / 5, cispo.result().metrics().get("cispo_clip_ratio"), 1e-7);
   }
 
   @Test
@@ -210,13 +277,13 @@ class GrpoLossTest extends ManagerFixture {
     Run high = run(logp, old, null, new float[] {1f}, new float[][] {{1, 1}}, s, 1, 2);
     // 1.25 <= 1.28 unclipped; 1.3 clipped to 1.28
     assertEquals(-(1.25 + 1.28) / 2, high.result().loss().getFloat(), 1e-6);
-    assertEquals(0.5, high.result().clipRatioHigh(), 0);
+    assertEquals(0.5, high.result().metrics().get("clip_ratio/high_mean"), 0);
     float[][] low = {{(float) Math.log(0.75), (float) Math.log(0.85)}};
     Run lo = run(low, old, null, new float[] {-1f}, new float[][] {{1, 1}}, s, 1, 2);
     // A < 0: -min(-rho, -clip(rho)) = max(rho, clip(rho)) -> 0.8 for 0.75, 0.85 for 0.85
     assertEquals((0.8 + 0.85) / 2, lo.result().loss().getFloat(), 1e-6);
-    assertEquals(0.5, lo.result().clipRatioLow(), 0);
-    assertEquals(0.0, lo.result().clipRatioHigh(), 0);
+    assertEquals(0.5, lo.result().metrics().get("clip_ratio/low_mean"), 0);
+    assertEquals(0.0, lo.result().metrics().get("clip_ratio/high_mean"), 0);
   }
 
   @Test
@@ -293,7 +360,7 @@ class GrpoLossTest extends ManagerFixture {
     for (JsonElement c : data.getAsJsonArray("cases")) {
       JsonObject o = c.getAsJsonObject();
       String name = o.get("name").getAsString();
-      GrpoLoss.Settings s =
+      GrpoLoss.Settings d =
           settings(
               GrpoLossType.valueOf(o.get("loss_type").getAsString().toUpperCase()),
               ImportanceSamplingLevel.valueOf(o.get("level").getAsString().toUpperCase()),
@@ -303,6 +370,18 @@ class GrpoLossTest extends ManagerFixture {
               o.get("epsilon_high").getAsDouble(),
               maxLen,
               o.has("use_bias_correction_kl") && o.get("use_bias_correction_kl").getAsBoolean());
+      GrpoLoss.Settings s =
+          new GrpoLoss.Settings(
+              d.epsilonLow(),
+              d.epsilonHigh(),
+              d.delta(),
+              d.beta(),
+              d.lossType(),
+              d.level(),
+              d.maxCompletionLength(),
+              d.useBiasCorrectionKl(),
+              o.has("sapo_temperature_pos") ? o.get("sapo_temperature_pos").getAsDouble() : 1.0,
+              o.has("sapo_temperature_neg") ? o.get("sapo_temperature_neg").getAsDouble() : 1.05);
       NDArray lp = Goldens.f32(manager, in.get("log_probs"));
       lp.setRequiresGradient(true);
       GrpoLoss.Result r;
@@ -333,6 +412,6 @@ class GrpoLossTest extends ManagerFixture {
       GOLDENS.closeMetrics(name, exp.getAsJsonObject("metrics"), r.metrics());
       n++;
     }
-    assertEquals(51, n);
+    assertEquals(79, n);
   }
 }
