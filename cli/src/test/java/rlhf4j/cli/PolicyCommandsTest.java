@@ -203,8 +203,8 @@ class PolicyCommandsTest {
 
   @Test
   void trlsNewerGrpoLossTypesTrainFromYaml() throws IOException {
-    // CISPO with ScaleRL's cap, SAPO with its gate temperatures, LUSPO at sequence level: each
-    // moves the adapter and logs TRL's metrics of its loss type
+    // CISPO with ScaleRL's cap, SAPO with its gate temperatures, LUSPO at sequence level, GDPO's
+    // aggregation of the two rewards: each moves the adapter and logs TRL's metrics of its type
     String[][] cases = {
       {"loss_type: cispo\n  epsilon_high: 5.0", "cispo_clip_ratio", "clip_ratio/low_mean"},
       {
@@ -213,9 +213,10 @@ class PolicyCommandsTest {
         "clip_ratio/low_mean"
       },
       {"loss_type: luspo\n  importance_sampling_level: sequence", "clip_ratio/low_mean", "x"},
+      {"loss_type: grpo\n  multi_objective_aggregation: normalize_then_sum", "reward", "x"},
     };
     for (String[] c : cases) {
-      String type = c[0].substring("loss_type: ".length(), c[0].indexOf('\n'));
+      String type = c[0].replace('\n', ' ').replaceAll("[^a-z_ ]", "").replace(' ', '-');
       Path run = tmp.resolve(type);
       String yaml = grpoYaml(run, 2).replace("  seed: 5\n", "  seed: 5\n  " + c[0] + "\n");
       CliRun.Result r = CliRun.run("grpo", "--config", write(type + ".yaml", yaml).toString());
@@ -235,6 +236,10 @@ class PolicyCommandsTest {
       {"warmup_steps: 2.5", "warmup_steps"},
       {"warmup_steps: 0.1\n  warmup_ratio: 0.1", "keep one"},
       {"warmup_ratio: 1.5", "warmup_ratio"},
+      {
+        "multi_objective_aggregation: normalize_then_sum\n  scale_rewards: batch",
+        "leave scale_rewards at GROUP"
+      },
       {"warmup_steps: 7", "trainer.warmup_steps"}, // longer than the 6 optimizer steps
     };
     for (String[] c : cases) {

@@ -12,6 +12,9 @@ import java.util.Map;
  * (g+1)*G)} share a prompt. An unscorable completion (NaN reward) is left out of the mean and std
  * and its advantage is 0; so is every advantage that comes out NaN (a group with one scorable
  * completion under {@code GROUP}).
+ *
+ * <p>With {@link MultiObjectiveAggregation#NORMALIZE_THEN_SUM} (GDPO, TRL 1.13) each function's
+ * scores are normalised within the group first and their weighted sum over the batch.
  */
 public final class GroupAdvantages {
 
@@ -52,10 +55,42 @@ public final class GroupAdvantages {
       List<String> funcNames,
       int numGenerations,
       ScaleRewards scale) {
+    return compute(
+        rewardsPerFunc,
+        weights,
+        funcNames,
+        numGenerations,
+        scale,
+        MultiObjectiveAggregation.SUM_THEN_NORMALIZE);
+  }
+
+  /**
+   * Advantages from the per-function scores, combined as {@code aggregation} says.
+   *
+   * @param rewardsPerFunc (N, K) scores, NaN where a function gave none
+   * @param weights (K) {@code reward_weights}
+   * @param funcNames (K) reward-function names for the metric keys
+   * @param numGenerations G, must divide N
+   * @param scale {@code scale_rewards} (not used by {@code NORMALIZE_THEN_SUM})
+   * @param aggregation {@code multi_objective_aggregation}
+   */
+  public static Result compute(
+      double[][] rewardsPerFunc,
+      double[] weights,
+      List<String> funcNames,
+      int numGenerations,
+      ScaleRewards scale,
+      MultiObjectiveAggregation aggregation) {
     double[] rewards = RewardAggregation.weightedSum(rewardsPerFunc, weights); // (N)
     double[] advantages = new double[rewards.length];
     double[] std = new double[rewards.length];
-    fromRewards(rewards, numGenerations, scale, advantages, std);
+    if (aggregation == MultiObjectiveAggregation.NORMALIZE_THEN_SUM) {
+      checkGroups(rewards.length, numGenerations);
+      double[] normalizedSum = normalizedPerFunction(rewardsPerFunc, weights, numGenerations);
+      batchNormalized(normalizedSum, advantages, std);
+    } else {
+      fromRewards(rewards, numGenerations, scale, advantages, std);
+    }
     boolean[] stdZero = new boolean[rewards.length];
     for (int i = 0; i < rewards.length; i++) {
       stdZero[i] = NanStats.isZero(std[i]);
@@ -97,6 +132,53 @@ public final class GroupAdvantages {
       }
     }
     return advantages;
+  }
+
+  /**
+   * GDPO's first half: each function's scores centred and divided by their group's std plus 1e-4,
+   * then weighted and summed (NaN entries left out), NaN for an unscorable row.
+   *
+   * @return (N) the weighted sums of the normalised scores
+   */
+  private static double[] normalizedPerFunction(double[][] rpf, double[] weights, int g) {
+    int n = rpf.length;
+    double[] sums = new double[n];
+    boolean[] scored = new boolean[n];
+    double[] column = new double[g];
+    for (int k = 0; k < weights.length; k++) {
+      for (int start = 0; start < n; start += g) {
+        for (int j = 0; j < g; j++) {
+          column[j] = rpf[start + j][k];
+          scored[start + j] |= !Double.isNaN(column[j]);
+        }
+        double mean = NanStats.nanmean(column, 0, g);
+        double std = g > 1 ? NanStats.nanstd(column, 0, g) : 0.0;
+        for (int j = 0; j < g; j++) {
+          double term = (column[j] - mean) / (std + STD_EPS) * weights[k];
+          if (!Double.isNaN(term)) {
+            sums[start + j] += term; // nansum
+          }
+        }
+      }
+    }
+    for (int i = 0; i < n; i++) {
+      if (!scored[i]) {
+        sums[i] = Double.NaN; // unscorable: no function gave a score
+      }
+    }
+    return sums;
+  }
+
+  /** GDPO's second half: centred and divided by the batch std plus 1e-4; NaN advantages are 0. */
+  private static void batchNormalized(double[] rewards, double[] advantages, double[] std) {
+    int n = rewards.length;
+    double mean = NanStats.nanmean(rewards, 0, n);
+    double batchStd = n > 1 ? NanStats.nanstd(rewards) : 0.0;
+    for (int i = 0; i < n; i++) {
+      std[i] = batchStd;
+      double a = (rewards[i] - mean) / (batchStd + STD_EPS);
+      advantages[i] = Double.isNaN(a) ? 0.0 : a;
+    }
   }
 
   /**

@@ -38,6 +38,9 @@ import rlhf4j.ppo.GroupTrainerBase;
  *     ({@code sapo_temperature_pos}, TRL 1.13)
  * @param sapoTemperatureNeg the SAPO gate's temperature elsewhere, 1.05 ({@code
  *     sapo_temperature_neg})
+ * @param multiObjectiveAggregation how several reward functions combine, SUM_THEN_NORMALIZE ({@code
+ *     multi_objective_aggregation}, TRL 1.13; NORMALIZE_THEN_SUM is GDPO, which takes no {@code
+ *     scale_rewards})
  */
 public record GrpoConfig(
     int numGenerations,
@@ -56,7 +59,8 @@ public record GrpoConfig(
     List<Double> rewardWeights,
     boolean useBiasCorrectionKl,
     double sapoTemperaturePos,
-    double sapoTemperatureNeg)
+    double sapoTemperatureNeg,
+    MultiObjectiveAggregation multiObjectiveAggregation)
     implements GroupTrainerBase.GroupConfig {
 
   /** Validates every field; the message names the field, the rule and the value. */
@@ -83,6 +87,18 @@ public record GrpoConfig(
     if (lossType == null || scaleRewards == null || importanceSamplingLevel == null) {
       throw new IllegalArgumentException(
           "lossType, scaleRewards and importanceSamplingLevel must not be null");
+    }
+    if (multiObjectiveAggregation == null) {
+      throw new IllegalArgumentException("multiObjectiveAggregation must not be null");
+    }
+    if (multiObjectiveAggregation == MultiObjectiveAggregation.NORMALIZE_THEN_SUM
+        && scaleRewards != ScaleRewards.GROUP) {
+      throw new IllegalArgumentException(
+          "scaleRewards "
+              + scaleRewards
+              + " has no effect with multiObjectiveAggregation NORMALIZE_THEN_SUM (GDPO normalises"
+              + " each reward in its group, then the sum over the batch; TRL ignores scale_rewards"
+              + " there); leave scaleRewards at GROUP");
     }
     ConfigChecks.atLeast("maxCompletionLength", maxCompletionLength, 1);
     ConfigChecks.positive("temperature", temperature);
@@ -159,6 +175,8 @@ public record GrpoConfig(
     private boolean useBiasCorrectionKl = false; // TRL 1.13 use_bias_correction_kl (default True)
     private double sapoTemperaturePos = 1.0; // TRL 1.13 sapo_temperature_pos
     private double sapoTemperatureNeg = 1.05; // TRL 1.13 sapo_temperature_neg
+    private MultiObjectiveAggregation multiObjectiveAggregation =
+        MultiObjectiveAggregation.SUM_THEN_NORMALIZE; // TRL 1.13 multi_objective_aggregation
 
     private Builder() {}
 
@@ -252,6 +270,12 @@ public record GrpoConfig(
       return this;
     }
 
+    /** How several reward functions combine into advantages. */
+    public Builder multiObjectiveAggregation(MultiObjectiveAggregation v) {
+      multiObjectiveAggregation = v;
+      return this;
+    }
+
     public GrpoConfig build() {
       return new GrpoConfig(
           numGenerations,
@@ -270,7 +294,8 @@ public record GrpoConfig(
           rewardWeights,
           useBiasCorrectionKl,
           sapoTemperaturePos,
-          sapoTemperatureNeg);
+          sapoTemperatureNeg,
+          multiObjectiveAggregation);
     }
   }
 }

@@ -74,7 +74,8 @@ public final class GrpoTrainer extends GroupTrainerBase {
               config.weights(funcNames.size()),
               funcNames,
               config.numGenerations(),
-              config.scaleRewards());
+              config.scaleRewards(),
+              config.multiObjectiveAggregation());
       NDArray advantages = m.create(GroupedSteps.floats(adv.advantages())); // (B)
 
       // 4. the completion mask, truncated completions zeroed when asked

@@ -129,7 +129,11 @@ class GroupAdvantagesTest {
               Goldens.vec(o.get("weights")),
               names,
               o.get("num_generations").getAsInt(),
-              ScaleRewards.valueOf(o.get("scale_rewards").getAsString().toUpperCase()));
+              ScaleRewards.valueOf(o.get("scale_rewards").getAsString().toUpperCase()),
+              o.has("multi_objective_aggregation")
+                  ? MultiObjectiveAggregation.valueOf(
+                      o.get("multi_objective_aggregation").getAsString().toUpperCase())
+                  : MultiObjectiveAggregation.SUM_THEN_NORMALIZE);
       JsonObject exp = o.getAsJsonObject("expected");
       GOLDENS.close(name + " rewards", Goldens.vec(exp.get("rewards")), r.rewards());
       GOLDENS.close(name + " advantages", Goldens.vec(exp.get("advantages")), r.advantages());
@@ -138,6 +142,20 @@ class GroupAdvantagesTest {
       GOLDENS.closeMetrics(name, exp.getAsJsonObject("metrics"), r.metrics());
       n++;
     }
-    assertEquals(5, n);
+    assertEquals(7, n);
+  }
+
+  @Test
+  void gdpoTakesNoScaleRewards() {
+    IllegalArgumentException e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                GrpoConfig.builder()
+                    .multiObjectiveAggregation(MultiObjectiveAggregation.NORMALIZE_THEN_SUM)
+                    .scaleRewards(ScaleRewards.BATCH)
+                    .build());
+    org.junit.jupiter.api.Assertions.assertTrue(
+        e.getMessage().contains("leave scaleRewards at GROUP"), e.getMessage());
   }
 }
