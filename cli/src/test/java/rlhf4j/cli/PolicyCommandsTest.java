@@ -214,6 +214,7 @@ class PolicyCommandsTest {
       },
       {"loss_type: luspo\n  importance_sampling_level: sequence", "clip_ratio/low_mean", "x"},
       {"loss_type: grpo\n  multi_objective_aggregation: normalize_then_sum", "reward", "x"},
+      {"loss_type: dapo\n  top_entropy_quantile: 0.2", "entropy", "x"},
     };
     for (String[] c : cases) {
       String type = c[0].replace('\n', ' ').replaceAll("[^a-z_ ]", "").replace(' ', '-');

@@ -143,8 +143,12 @@ public final class GroupedSteps {
    * @param mask // (mb, T)
    */
   public static double entropy(NDArray logits, NDArray mask, double temperature) {
-    NDArray entropy = Entropy.statistic(logits, temperature); // (mb, T)
-    return Masked.scalar(entropy.mul(mask).sum()) / Math.max(Masked.scalar(mask.sum()), 1.0);
+    return maskedMean(Entropy.statistic(logits, temperature), mask); // (mb, T)
+  }
+
+  /** {@code sum(x * mask) / max(sum(mask), 1)} of per-token values, no gradient. // (mb, T) */
+  public static double maskedMean(NDArray x, NDArray mask) {
+    return Masked.scalar(x.mul(mask).sum()) / Math.max(Masked.scalar(mask.sum()), 1.0);
   }
 
   /** {@code max |exp(logProbs - oldLogProbs) - 1|} over the masked tokens, no gradient. */

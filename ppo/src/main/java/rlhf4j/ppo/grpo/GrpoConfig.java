@@ -38,6 +38,9 @@ import rlhf4j.ppo.GroupTrainerBase;
  *     ({@code sapo_temperature_pos}, TRL 1.13)
  * @param sapoTemperatureNeg the SAPO gate's temperature elsewhere, 1.05 ({@code
  *     sapo_temperature_neg})
+ * @param topEntropyQuantile the fraction of each mini-batch's tokens, highest entropy first, that
+ *     the policy loss keeps, 1.0 ({@code top_entropy_quantile}, TRL 1.13; "Beyond the 80/20 Rule"
+ *     recommends 0.2); the KL term keeps every token
  * @param multiObjectiveAggregation how several reward functions combine, SUM_THEN_NORMALIZE ({@code
  *     multi_objective_aggregation}, TRL 1.13; NORMALIZE_THEN_SUM is GDPO, which takes no {@code
  *     scale_rewards})
@@ -60,6 +63,7 @@ public record GrpoConfig(
     boolean useBiasCorrectionKl,
     double sapoTemperaturePos,
     double sapoTemperatureNeg,
+    double topEntropyQuantile,
     MultiObjectiveAggregation multiObjectiveAggregation)
     implements GroupTrainerBase.GroupConfig {
 
@@ -84,6 +88,12 @@ public record GrpoConfig(
     ConfigChecks.nonNegative("beta", beta);
     ConfigChecks.positive("sapoTemperaturePos", sapoTemperaturePos);
     ConfigChecks.positive("sapoTemperatureNeg", sapoTemperatureNeg);
+    if (!(topEntropyQuantile >= 0 && topEntropyQuantile <= 1)) {
+      throw new IllegalArgumentException(
+          "topEntropyQuantile must be in [0, 1] (1 keeps every token, 0.2 the top fifth by"
+              + " entropy), got "
+              + topEntropyQuantile);
+    }
     if (lossType == null || scaleRewards == null || importanceSamplingLevel == null) {
       throw new IllegalArgumentException(
           "lossType, scaleRewards and importanceSamplingLevel must not be null");
@@ -134,7 +144,8 @@ public record GrpoConfig(
         maxCompletionLength,
         useBiasCorrectionKl,
         sapoTemperaturePos,
-        sapoTemperatureNeg);
+        sapoTemperatureNeg,
+        topEntropyQuantile);
   }
 
   /**
@@ -175,6 +186,7 @@ public record GrpoConfig(
     private boolean useBiasCorrectionKl = false; // TRL 1.13 use_bias_correction_kl (default True)
     private double sapoTemperaturePos = 1.0; // TRL 1.13 sapo_temperature_pos
     private double sapoTemperatureNeg = 1.05; // TRL 1.13 sapo_temperature_neg
+    private double topEntropyQuantile = 1.0; // TRL 1.13 top_entropy_quantile
     private MultiObjectiveAggregation multiObjectiveAggregation =
         MultiObjectiveAggregation.SUM_THEN_NORMALIZE; // TRL 1.13 multi_objective_aggregation
 
@@ -270,6 +282,12 @@ public record GrpoConfig(
       return this;
     }
 
+    /** The fraction of tokens, by entropy, the policy loss keeps. */
+    public Builder topEntropyQuantile(double v) {
+      topEntropyQuantile = v;
+      return this;
+    }
+
     /** How several reward functions combine into advantages. */
     public Builder multiObjectiveAggregation(MultiObjectiveAggregation v) {
       multiObjectiveAggregation = v;
@@ -295,6 +313,7 @@ public record GrpoConfig(
           useBiasCorrectionKl,
           sapoTemperaturePos,
           sapoTemperatureNeg,
+          topEntropyQuantile,
           multiObjectiveAggregation);
     }
   }

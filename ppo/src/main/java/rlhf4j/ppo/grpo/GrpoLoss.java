@@ -44,6 +44,8 @@ public final class GrpoLoss {
    *     1.0)
    * @param sapoTemperatureNeg SAPO's gate temperature elsewhere ({@code sapo_temperature_neg},
    *     1.05)
+   * @param topEntropyQuantile the fraction of tokens, by entropy, the policy loss keeps ({@code
+   *     top_entropy_quantile}, 1.0: all; the 80/20 paper recommends 0.2); the KL term keeps all
    */
   public record Settings(
       double epsilonLow,
@@ -55,9 +57,15 @@ public final class GrpoLoss {
       int maxCompletionLength,
       boolean useBiasCorrectionKl,
       double sapoTemperaturePos,
-      double sapoTemperatureNeg) {
+      double sapoTemperatureNeg,
+      double topEntropyQuantile) {
     /** Validates the ranges. */
     public Settings {
+      if (!(topEntropyQuantile >= 0 && topEntropyQuantile <= 1)) {
+        throw new IllegalArgumentException(
+            "topEntropyQuantile must be in [0, 1] (1 keeps every token), got "
+                + topEntropyQuantile);
+      }
       if (!(sapoTemperaturePos > 0)
           || !(sapoTemperatureNeg > 0)
           || Double.isInfinite(sapoTemperaturePos)
@@ -140,6 +148,35 @@ public final class GrpoLoss {
       Settings settings,
       int gradientAccumulationSteps,
       double numItemsInBatch) {
+    return compute(
+        logProbs,
+        oldLogProbs,
+        refLogProbs,
+        advantages,
+        mask,
+        null,
+        settings,
+        gradientAccumulationSteps,
+        numItemsInBatch);
+  }
+
+  /**
+   * The loss of one micro-batch whose policy term counts only the tokens of {@code entropyMask}
+   * (the {@code top_entropy_quantile} mask, {@link HighEntropyMask}); the KL term counts every
+   * token of {@code mask}, as in TRL.
+   *
+   * @param entropyMask 1 on the tokens the policy term keeps, or null for all // (B, T)
+   */
+  public static Result compute(
+      NDArray logProbs,
+      NDArray oldLogProbs,
+      NDArray refLogProbs,
+      NDArray advantages,
+      NDArray mask,
+      NDArray entropyMask,
+      Settings settings,
+      int gradientAccumulationSteps,
+      double numItemsInBatch) {
     if (gradientAccumulationSteps < 1) {
       throw new IllegalArgumentException(
           "gradientAccumulationSteps must be >= 1, got " + gradientAccumulationSteps);
@@ -181,6 +218,10 @@ public final class GrpoLoss {
             yield NDArrays.minimum(coef1.mul(a), coef2.mul(a)).neg(); // (B, T) or (B, 1)
           }
         };
+
+    if (entropyMask != null) {
+      perTokenLoss = perTokenLoss.mul(entropyMask.toType(perTokenLoss.getDataType(), false));
+    }
 
     NDArray perTokenKl = null;
     if (withKl) {

@@ -22,6 +22,7 @@ import rlhf4j.ppo.MiniBatchUpdate;
  * @param useBiasCorrectionKl see {@link GrpoLoss.Settings}
  * @param sapoTemperaturePos see {@link GrpoLoss.Settings}
  * @param sapoTemperatureNeg see {@link GrpoLoss.Settings}
+ * @param topEntropyQuantile see {@link GrpoLoss.Settings}
  * @param temperature the sampling temperature (entropy metric)
  * @param advantages (B) one advantage per completion
  * @param oldLogProbs (B * T) old log-probs row-major, or null (ratio 1)
@@ -40,6 +41,7 @@ public record GrpoPortableLoss(
     boolean useBiasCorrectionKl,
     double sapoTemperaturePos,
     double sapoTemperatureNeg,
+    double topEntropyQuantile,
     double temperature,
     float[] advantages,
     float[] oldLogProbs,
@@ -75,6 +77,7 @@ public record GrpoPortableLoss(
         s.useBiasCorrectionKl(),
         s.sapoTemperaturePos(),
         s.sapoTemperatureNeg(),
+        s.topEntropyQuantile(),
         config.temperature(),
         floats(advantages),
         oldLogProbs == null ? null : floats(oldLogProbs),
@@ -97,7 +100,8 @@ public record GrpoPortableLoss(
             maxCompletionLength,
             useBiasCorrectionKl,
             sapoTemperaturePos,
-            sapoTemperatureNeg);
+            sapoTemperatureNeg,
+            topEntropyQuantile);
     long b = advantages.length;
     return GrpoTrainer.loss(
         settings,

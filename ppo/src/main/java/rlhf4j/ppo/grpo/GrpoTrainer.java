@@ -15,6 +15,7 @@ import rlhf4j.ppo.LogProbPass;
 import rlhf4j.ppo.MiniBatchUpdate;
 import rlhf4j.ppo.RunConfig;
 import rlhf4j.ppo.TrainerSetup;
+import rlhf4j.ppo.math.Entropy;
 import rlhf4j.rollout.GroupedRollout;
 
 /**
@@ -145,6 +146,11 @@ public final class GrpoTrainer extends GroupTrainerBase {
       boolean firstIteration) {
     NDArray mask = rows.batch().mask(); // (mb, T)
     NDArray old = oldLogProbs == null ? null : oldLogProbs.get(rows.rows()); // (mb, T)
+    NDArray entropies = Entropy.statistic(logits, temperature); // (mb, T), no gradient
+    NDArray entropyMask =
+        settings.topEntropyQuantile() < 1.0
+            ? HighEntropyMask.of(entropies, mask, 1 - settings.topEntropyQuantile())
+            : null; // (mb, T)
     GrpoLoss.Result res =
         GrpoLoss.compute(
             logProbs,
@@ -152,13 +158,14 @@ public final class GrpoTrainer extends GroupTrainerBase {
             refLogProbs == null ? null : refLogProbs.get(rows.rows()),
             advantages.get(rows.rows()),
             mask,
+            entropyMask,
             settings,
             rows.accumulationSteps(),
             activeTokens);
     Map<String, Double> stats = new LinkedHashMap<>();
     stats.put("loss", res.policyLoss());
     stats.putAll(res.metrics());
-    stats.put("entropy", GroupedSteps.entropy(logits, mask, temperature));
+    stats.put("entropy", GroupedSteps.maskedMean(entropies, mask));
     if (firstIteration) {
       NDArray reference = old == null ? logProbs.stopGradient() : old;
       stats.put("ratio_max_dev", GroupedSteps.ratioMaxDeviation(logProbs, reference, mask));

@@ -56,7 +56,8 @@ class GrpoLossTest extends ManagerFixture {
         maxLen,
         biasCorrectedKl,
         1.0,
-        1.05);
+        1.05,
+        1.0);
   }
 
   /** Runs the loss with autograd; returns the result and the gradient of the loss wrt logProbs. */
@@ -381,7 +382,8 @@ class GrpoLossTest extends ManagerFixture {
               d.maxCompletionLength(),
               d.useBiasCorrectionKl(),
               o.has("sapo_temperature_pos") ? o.get("sapo_temperature_pos").getAsDouble() : 1.0,
-              o.has("sapo_temperature_neg") ? o.get("sapo_temperature_neg").getAsDouble() : 1.05);
+              o.has("sapo_temperature_neg") ? o.get("sapo_temperature_neg").getAsDouble() : 1.05,
+              o.has("top_entropy_quantile") ? o.get("top_entropy_quantile").getAsDouble() : 1.0);
       NDArray lp = Goldens.f32(manager, in.get("log_probs"));
       lp.setRequiresGradient(true);
       GrpoLoss.Result r;
@@ -393,6 +395,12 @@ class GrpoLossTest extends ManagerFixture {
                 Goldens.f32(manager, in.get("ref_log_probs")),
                 Goldens.f32(manager, in.get("advantages")),
                 Goldens.f32(manager, in.get("mask")),
+                s.topEntropyQuantile() < 1
+                    ? HighEntropyMask.of(
+                        Goldens.f32(manager, in.get("entropies")),
+                        Goldens.f32(manager, in.get("mask")),
+                        1 - s.topEntropyQuantile())
+                    : null,
                 s,
                 ga,
                 items);
@@ -412,6 +420,6 @@ class GrpoLossTest extends ManagerFixture {
       GOLDENS.closeMetrics(name, exp.getAsJsonObject("metrics"), r.metrics());
       n++;
     }
-    assertEquals(79, n);
+    assertEquals(91, n);
   }
 }
