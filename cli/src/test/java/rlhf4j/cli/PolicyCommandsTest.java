@@ -215,6 +215,7 @@ class PolicyCommandsTest {
       {"loss_type: luspo\n  importance_sampling_level: sequence", "clip_ratio/low_mean", "x"},
       {"loss_type: grpo\n  multi_objective_aggregation: normalize_then_sum", "reward", "x"},
       {"loss_type: dapo\n  top_entropy_quantile: 0.2", "entropy", "x"},
+      {"loss_type: dapo\n  off_policy_mask_threshold: 0.5", "loss", "x"},
     };
     for (String[] c : cases) {
       String type = c[0].replace('\n', ' ').replaceAll("[^a-z_ ]", "").replace(' ', '-');
@@ -230,13 +231,15 @@ class PolicyCommandsTest {
   }
 
   @Test
-  void badScheduleKeysNameTheKeyAndTheFix() throws IOException {
+  void badTrainerKeysNameTheKeyAndTheFix() throws IOException {
     String base = grpoYaml(tmp.resolve("bad"), 3);
     String[][] cases = {
       {"lr_scheduler_type: cosine_with_restarts", "must be one of constant, linear, cosine"},
       {"warmup_steps: 2.5", "warmup_steps"},
       {"warmup_steps: 0.1\n  warmup_ratio: 0.1", "keep one"},
       {"warmup_ratio: 1.5", "warmup_ratio"},
+      {"off_policy_mask_threshold: -1", "off_policy_mask_threshold"},
+      {"top_entropy_quantile: 1.5", "top_entropy_quantile"},
       {
         "multi_objective_aggregation: normalize_then_sum\n  scale_rewards: batch",
         "leave scale_rewards at GROUP"

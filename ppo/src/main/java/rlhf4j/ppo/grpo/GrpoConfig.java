@@ -41,6 +41,9 @@ import rlhf4j.ppo.GroupTrainerBase;
  * @param topEntropyQuantile the fraction of each mini-batch's tokens, highest entropy first, that
  *     the policy loss keeps, 1.0 ({@code top_entropy_quantile}, TRL 1.13; "Beyond the 80/20 Rule"
  *     recommends 0.2); the KL term keeps every token
+ * @param offPolicyMaskThreshold DeepSeek-V3.2's off-policy sequence mask, none ({@code
+ *     off_policy_mask_threshold}, TRL 1.13; e.g. 0.5): completions with a negative advantage whose
+ *     mean log-ratio of old to current log-probs exceeds it leave the policy term
  * @param multiObjectiveAggregation how several reward functions combine, SUM_THEN_NORMALIZE ({@code
  *     multi_objective_aggregation}, TRL 1.13; NORMALIZE_THEN_SUM is GDPO, which takes no {@code
  *     scale_rewards})
@@ -64,6 +67,7 @@ public record GrpoConfig(
     double sapoTemperaturePos,
     double sapoTemperatureNeg,
     double topEntropyQuantile,
+    OptionalDouble offPolicyMaskThreshold,
     MultiObjectiveAggregation multiObjectiveAggregation)
     implements GroupTrainerBase.GroupConfig {
 
@@ -88,6 +92,10 @@ public record GrpoConfig(
     ConfigChecks.nonNegative("beta", beta);
     ConfigChecks.positive("sapoTemperaturePos", sapoTemperaturePos);
     ConfigChecks.positive("sapoTemperatureNeg", sapoTemperatureNeg);
+    if (offPolicyMaskThreshold == null) {
+      offPolicyMaskThreshold = OptionalDouble.empty();
+    }
+    GrpoLoss.Settings.checkOffPolicyMaskThreshold(offPolicyMaskThreshold);
     if (!(topEntropyQuantile >= 0 && topEntropyQuantile <= 1)) {
       throw new IllegalArgumentException(
           "topEntropyQuantile must be in [0, 1] (1 keeps every token, 0.2 the top fifth by"
@@ -145,7 +153,8 @@ public record GrpoConfig(
         useBiasCorrectionKl,
         sapoTemperaturePos,
         sapoTemperatureNeg,
-        topEntropyQuantile);
+        topEntropyQuantile,
+        offPolicyMaskThreshold);
   }
 
   /**
@@ -187,6 +196,7 @@ public record GrpoConfig(
     private double sapoTemperaturePos = 1.0; // TRL 1.13 sapo_temperature_pos
     private double sapoTemperatureNeg = 1.05; // TRL 1.13 sapo_temperature_neg
     private double topEntropyQuantile = 1.0; // TRL 1.13 top_entropy_quantile
+    private OptionalDouble offPolicyMaskThreshold = OptionalDouble.empty(); // TRL 1.13: None
     private MultiObjectiveAggregation multiObjectiveAggregation =
         MultiObjectiveAggregation.SUM_THEN_NORMALIZE; // TRL 1.13 multi_objective_aggregation
 
@@ -288,6 +298,12 @@ public record GrpoConfig(
       return this;
     }
 
+    /** The off-policy sequence mask's threshold; null removes it. */
+    public Builder offPolicyMaskThreshold(Double v) {
+      offPolicyMaskThreshold = v == null ? OptionalDouble.empty() : OptionalDouble.of(v);
+      return this;
+    }
+
     /** How several reward functions combine into advantages. */
     public Builder multiObjectiveAggregation(MultiObjectiveAggregation v) {
       multiObjectiveAggregation = v;
@@ -314,6 +330,7 @@ public record GrpoConfig(
           sapoTemperaturePos,
           sapoTemperatureNeg,
           topEntropyQuantile,
+          offPolicyMaskThreshold,
           multiObjectiveAggregation);
     }
   }

@@ -46,6 +46,9 @@ public final class GrpoLoss {
    *     1.05)
    * @param topEntropyQuantile the fraction of tokens, by entropy, the policy loss keeps ({@code
    *     top_entropy_quantile}, 1.0: all; the 80/20 paper recommends 0.2); the KL term keeps all
+   * @param offPolicyMaskThreshold DeepSeek-V3.2's off-policy sequence mask ({@code
+   *     off_policy_mask_threshold}): a completion with a negative advantage whose mean {@code
+   *     oldLogp - logp} over its tokens exceeds it leaves the policy term; empty for none
    */
   public record Settings(
       double epsilonLow,
@@ -58,9 +61,14 @@ public final class GrpoLoss {
       boolean useBiasCorrectionKl,
       double sapoTemperaturePos,
       double sapoTemperatureNeg,
-      double topEntropyQuantile) {
+      double topEntropyQuantile,
+      OptionalDouble offPolicyMaskThreshold) {
     /** Validates the ranges. */
     public Settings {
+      if (offPolicyMaskThreshold == null) {
+        offPolicyMaskThreshold = OptionalDouble.empty();
+      }
+      checkOffPolicyMaskThreshold(offPolicyMaskThreshold);
       if (!(topEntropyQuantile >= 0 && topEntropyQuantile <= 1)) {
         throw new IllegalArgumentException(
             "topEntropyQuantile must be in [0, 1] (1 keeps every token), got "
@@ -94,6 +102,17 @@ public final class GrpoLoss {
       }
       if (lossType == null || level == null || delta == null) {
         throw new IllegalArgumentException("lossType, level and delta must not be null");
+      }
+    }
+
+    /** Refuses a threshold that is not finite and positive; empty passes. */
+    static void checkOffPolicyMaskThreshold(OptionalDouble threshold) {
+      if (threshold.isPresent()
+          && !(threshold.getAsDouble() > 0 && Double.isFinite(threshold.getAsDouble()))) {
+        throw new IllegalArgumentException(
+            "offPolicyMaskThreshold must be finite and > 0 (or absent), got "
+                + threshold.getAsDouble()
+                + "; DeepSeek-V3.2 and TRL suggest e.g. 0.5");
       }
     }
   }
@@ -219,6 +238,11 @@ public final class GrpoLoss {
           }
         };
 
+    if (settings.offPolicyMaskThreshold().isPresent()) {
+      perTokenLoss =
+          perTokenLoss.mul(
+              offPolicyMask(a, logProbs, old, m, settings.offPolicyMaskThreshold().getAsDouble()));
+    }
     if (entropyMask != null) {
       perTokenLoss = perTokenLoss.mul(entropyMask.toType(perTokenLoss.getDataType(), false));
     }
@@ -274,6 +298,21 @@ public final class GrpoLoss {
 
     double kl = withKl ? globalMaskedMean(perTokenKl.stopGradient(), m) : Double.NaN;
     return new Result(loss, policyLoss, kl, clipMetrics(coef1.stopGradient(), a, m, settings));
+  }
+
+  /**
+   * DeepSeek-V3.2's off-policy sequence mask (TRL {@code get_off_policy_mask}): 1 where {@code A >=
+   * 0} or the masked mean of {@code sampling - logp} (no gradient) is at most {@code threshold}.
+   * The sampling log-probs are the old ones, as TRL takes them without vLLM.
+   *
+   * @return // (B, 1)
+   */
+  static NDArray offPolicyMask(
+      NDArray a, NDArray logProbs, NDArray sampling, NDArray m, double threshold) {
+    NDArray kl = sampling.sub(logProbs.stopGradient()); // (B, T)
+    NDArray tokens = m.sum(new int[] {1}, true).clip(1.0, Float.MAX_VALUE); // (B, 1)
+    NDArray meanKl = kl.mul(m).sum(new int[] {1}, true).div(tokens); // (B, 1)
+    return a.gte(0).logicalOr(meanKl.lte(threshold)).toType(m.getDataType(), false);
   }
 
   /** CISPO: {@code -sg(min(rho, epsilonHigh)) * A * logp}. // (B, T) */

@@ -23,6 +23,7 @@ import rlhf4j.ppo.MiniBatchUpdate;
  * @param sapoTemperaturePos see {@link GrpoLoss.Settings}
  * @param sapoTemperatureNeg see {@link GrpoLoss.Settings}
  * @param topEntropyQuantile see {@link GrpoLoss.Settings}
+ * @param offPolicyMaskThreshold see {@link GrpoLoss.Settings}, NaN for none
  * @param temperature the sampling temperature (entropy metric)
  * @param advantages (B) one advantage per completion
  * @param oldLogProbs (B * T) old log-probs row-major, or null (ratio 1)
@@ -42,6 +43,7 @@ public record GrpoPortableLoss(
     double sapoTemperaturePos,
     double sapoTemperatureNeg,
     double topEntropyQuantile,
+    double offPolicyMaskThreshold,
     double temperature,
     float[] advantages,
     float[] oldLogProbs,
@@ -78,6 +80,9 @@ public record GrpoPortableLoss(
         s.sapoTemperaturePos(),
         s.sapoTemperatureNeg(),
         s.topEntropyQuantile(),
+        s.offPolicyMaskThreshold().isPresent()
+            ? s.offPolicyMaskThreshold().getAsDouble()
+            : Double.NaN,
         config.temperature(),
         floats(advantages),
         oldLogProbs == null ? null : floats(oldLogProbs),
@@ -101,7 +106,10 @@ public record GrpoPortableLoss(
             useBiasCorrectionKl,
             sapoTemperaturePos,
             sapoTemperatureNeg,
-            topEntropyQuantile);
+            topEntropyQuantile,
+            Double.isNaN(offPolicyMaskThreshold)
+                ? OptionalDouble.empty()
+                : OptionalDouble.of(offPolicyMaskThreshold));
     long b = advantages.length;
     return GrpoTrainer.loss(
         settings,

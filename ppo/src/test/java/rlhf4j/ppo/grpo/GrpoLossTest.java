@@ -57,7 +57,8 @@ class GrpoLossTest extends ManagerFixture {
         biasCorrectedKl,
         1.0,
         1.05,
-        1.0);
+        1.0,
+        OptionalDouble.empty());
   }
 
   /** Runs the loss with autograd; returns the result and the gradient of the loss wrt logProbs. */
@@ -383,7 +384,10 @@ class GrpoLossTest extends ManagerFixture {
               d.useBiasCorrectionKl(),
               o.has("sapo_temperature_pos") ? o.get("sapo_temperature_pos").getAsDouble() : 1.0,
               o.has("sapo_temperature_neg") ? o.get("sapo_temperature_neg").getAsDouble() : 1.05,
-              o.has("top_entropy_quantile") ? o.get("top_entropy_quantile").getAsDouble() : 1.0);
+              o.has("top_entropy_quantile") ? o.get("top_entropy_quantile").getAsDouble() : 1.0,
+              o.has("off_policy_mask_threshold")
+                  ? OptionalDouble.of(o.get("off_policy_mask_threshold").getAsDouble())
+                  : OptionalDouble.empty());
       NDArray lp = Goldens.f32(manager, in.get("log_probs"));
       lp.setRequiresGradient(true);
       GrpoLoss.Result r;
@@ -420,6 +424,6 @@ class GrpoLossTest extends ManagerFixture {
       GOLDENS.closeMetrics(name, exp.getAsJsonObject("metrics"), r.metrics());
       n++;
     }
-    assertEquals(91, n);
+    assertEquals(95, n);
   }
 }
