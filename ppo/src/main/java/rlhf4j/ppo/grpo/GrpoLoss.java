@@ -152,39 +152,14 @@ public final class GrpoLoss {
    * @param refLogProbs (B, T) reference log-probs; required iff {@code beta != 0}
    * @param advantages (B) one advantage per completion
    * @param mask (B, T) completion mask (after {@link TruncatedCompletions#mask} if enabled)
+   * @param entropyMask (B, T) 1 on the tokens the policy term keeps (the {@code
+   *     top_entropy_quantile} mask, {@link HighEntropyMask}), or null for all; the KL term keeps
+   *     every token of {@code mask}, as in TRL
    * @param settings hyper-parameters
    * @param gradientAccumulationSteps micro-batches per optimizer step (1 in evaluation); divides
    *     every loss type but {@code dapo}
    * @param numItemsInBatch active tokens of the whole generation batch (TRL {@code
    *     num_items_in_batch}); the {@code dapo} denominator, single process
-   */
-  public static Result compute(
-      NDArray logProbs,
-      NDArray oldLogProbs,
-      NDArray refLogProbs,
-      NDArray advantages,
-      NDArray mask,
-      Settings settings,
-      int gradientAccumulationSteps,
-      double numItemsInBatch) {
-    return compute(
-        logProbs,
-        oldLogProbs,
-        refLogProbs,
-        advantages,
-        mask,
-        null,
-        settings,
-        gradientAccumulationSteps,
-        numItemsInBatch);
-  }
-
-  /**
-   * The loss of one micro-batch whose policy term counts only the tokens of {@code entropyMask}
-   * (the {@code top_entropy_quantile} mask, {@link HighEntropyMask}); the KL term counts every
-   * token of {@code mask}, as in TRL.
-   *
-   * @param entropyMask 1 on the tokens the policy term keeps, or null for all // (B, T)
    */
   public static Result compute(
       NDArray logProbs,

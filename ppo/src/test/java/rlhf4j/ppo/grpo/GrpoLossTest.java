@@ -84,6 +84,7 @@ class GrpoLossTest extends ManagerFixture {
               ref == null ? null : manager.create(ref),
               manager.create(adv),
               manager.create(mask),
+              null,
               s,
               ga,
               items);
@@ -113,6 +114,19 @@ class GrpoLossTest extends ManagerFixture {
     assertArrayEquals(clean.grad(), padded.grad(), 1e-6);
   }
 
+  /** The loss of LOGP / ADV / MASK at ratio 1 (no old log-probs), beta 0, 11 active tokens. */
+  private Run onPolicy(GrpoLossType type, int ga) {
+    return run(
+        LOGP,
+        null,
+        null,
+        ADV,
+        MASK,
+        settings(type, ImportanceSamplingLevel.TOKEN, 0, null, 0.2, 0.2, 7),
+        ga,
+        11);
+  }
+
   @Test
   void atRatioOneTheGradientIsMinusAdvantageOverEachNormaliser() {
     // old = null: old is logp detached, ratio 1, beta 0. Lengths 3 and 2, B 2, 5 active tokens.
@@ -140,16 +154,7 @@ class GrpoLossTest extends ManagerFixture {
           expected[i * 3 + t] = -perToken[i][t] / norm;
         }
       }
-      Run r =
-          run(
-              LOGP,
-              null,
-              null,
-              ADV,
-              MASK,
-              settings(type, ImportanceSamplingLevel.TOKEN, 0, null, 0.2, 0.2, 7),
-              ga,
-              11);
+      Run r = onPolicy(type, ga);
       assertArrayEquals(expected, r.grad(), 1e-7, type.name());
       double loss = r.result().loss().getFloat();
       double expectedLoss =
@@ -220,16 +225,7 @@ class GrpoLossTest extends ManagerFixture {
     // old = null: ratio 1. SAPO's gate sigmoid(tau * 0) * 4 / tau = 2 / tau, its slope in logp
     // sigmoid'(0) * 4 = 1; tau 1 for A = 2 (row 0), 1.05 for A = -1 (row 1); token means, / GA
     int ga = 2;
-    Run sapo =
-        run(
-            LOGP,
-            null,
-            null,
-            ADV,
-            MASK,
-            settings(GrpoLossType.SAPO, ImportanceSamplingLevel.TOKEN, 0, null, 0.2, 0.2, 7),
-            ga,
-            11);
+    Run sapo = onPolicy(GrpoLossType.SAPO, ga);
     double tauNeg = (float) 1.05; // TRL's temperatures are float32
     assertEquals(
         -((2.0 / 1.0 * 2) + (2.0 / tauNeg * -1)) / 2 / ga, sapo.result().loss().getFloat(), 1e-7);
@@ -247,16 +243,7 @@ class GrpoLossTest extends ManagerFixture {
     assertTrue(sapo.result().metrics().isEmpty(), "SAPO logs no clip ratios, as TRL");
     // CISPO with TRL's default epsilon_high (= epsilon 0.2) caps the weight 1 at 0.2 and detaches
     // it: l = -0.2 * A * logp, gradient -0.2 * A / 11 (dapo's active tokens), one clipped row
-    Run cispo =
-        run(
-            LOGP,
-            null,
-            null,
-            ADV,
-            MASK,
-            settings(GrpoLossType.CISPO, ImportanceSamplingLevel.TOKEN, 0, null, 0.2, 0.2, 7),
-            ga,
-            11);
+    Run cispo = onPolicy(GrpoLossType.CISPO, ga);
     double sum = 0;
     double[] grad = new double[6];
     for (int i = 0; i < 2; i++) {
@@ -348,7 +335,8 @@ class GrpoLossTest extends ManagerFixture {
     NDArray a = manager.create(ADV);
     NDArray m = manager.create(MASK);
     assertThrows(
-        IllegalArgumentException.class, () -> GrpoLoss.compute(lp, null, null, a, m, s, 1, 5));
+        IllegalArgumentException.class,
+        () -> GrpoLoss.compute(lp, null, null, a, m, null, s, 1, 5));
   }
 
   @Test
