@@ -134,6 +134,43 @@ class PolicyCommandsTest {
     JsonObject first = line(run.resolve("metrics.jsonl"), 0);
     assertEquals(Math.log(2), first.get("loss").getAsDouble(), 1e-5);
     assertTrue(first.has("rewards/accuracies"));
+
+    // TRL 1.13's further loss types train from YAML; at step 1 policy = reference, so each loss
+    // is its value at zero log-ratios: log 2 for the logistic ones, (1/(2 beta))^2 twice for
+    // sppo_hard, 1 for apo_zero and apo_down
+    double[] atZero = {
+      Math.log(2) + Math.log(2), // nca_pair: log 2 + log 2 / 2 + log 2 / 2
+      2 * Math.log(2), // bco_pair
+      2 * 25.0, // sppo_hard at beta 0.1
+      1.0, // apo_zero
+      1.0, // apo_down
+      Math.log(2) * 0.5 + 0.5, // discopop: blend 1/2 of log 2 and exp(0)
+      Math.log(2), // sigmoid_norm
+    };
+    String[] types = {
+      "nca_pair", "bco_pair", "sppo_hard", "apo_zero", "apo_down", "discopop", "sigmoid_norm"
+    };
+    for (int i = 0; i < types.length; i++) {
+      Path typed = tmp.resolve(types[i]);
+      String y =
+          yaml.replace(run.toString().replace("\\", "/"), typed.toString().replace("\\", "/"))
+              .replace(
+                  "  learning_rate: 1.0e-3\n",
+                  "  learning_rate: 1.0e-3\n  loss_type: " + types[i] + "\n");
+      CliRun.Result t = CliRun.run("dpo", "--config", write(types[i] + ".yaml", y).toString());
+      assertEquals(0, t.code(), types[i] + ": " + t.err());
+      assertEquals(
+          atZero[i],
+          line(typed.resolve("metrics.jsonl"), 0).get("loss").getAsDouble(),
+          1e-5,
+          types[i]);
+    }
+    String exo =
+        yaml.replace(
+            "  learning_rate: 1.0e-3\n", "  learning_rate: 1.0e-3\n  loss_type: exo_pair\n");
+    CliRun.Result refused = CliRun.run("dpo", "--config", write("exo.yaml", exo).toString());
+    assertEquals(ExitCodes.USAGE, refused.code(), refused.out());
+    assertTrue(refused.err().contains("label_smoothing"), refused.err());
   }
 
   @Test

@@ -14,6 +14,7 @@ import rlhf4j.ppo.ConfigChecks;
  *     precompute_ref_log_probs})
  * @param maxLength prompt plus completion token limit, 1024 ({@code max_length})
  * @param learningRate 1e-6 ({@code learning_rate})
+ * @param discopopTau the temperature of DiscoPOP's blend, 0.05 ({@code discopop_tau}, TRL 1.13)
  */
 public record DpoConfig(
     double beta,
@@ -21,7 +22,8 @@ public record DpoConfig(
     DpoLossType lossType,
     boolean precomputeRefLogProbs,
     int maxLength,
-    double learningRate) {
+    double learningRate,
+    double discopopTau) {
 
   /** Validates every field. */
   public DpoConfig {
@@ -33,6 +35,12 @@ public record DpoConfig(
       throw new IllegalArgumentException(
           "labelSmoothing must be in [0, 0.5), got " + labelSmoothing + " (TRL's rule for robust)");
     }
+    if (lossType == DpoLossType.EXO_PAIR && !(labelSmoothing > 0)) {
+      throw new IllegalArgumentException(
+          "lossType EXO_PAIR needs labelSmoothing > 0 (its loss holds log(labelSmoothing)); the"
+              + " EXO paper uses 1e-3");
+    }
+    ConfigChecks.positive("discopopTau", discopopTau);
     ConfigChecks.atLeast("maxLength", maxLength, 2);
     ConfigChecks.positive("learningRate", learningRate);
   }
@@ -50,6 +58,7 @@ public record DpoConfig(
     private boolean precomputeRefLogProbs = false; // TRL precompute_ref_log_probs
     private int maxLength = 1024; // TRL max_length
     private double learningRate = 1e-6; // TRL learning_rate
+    private double discopopTau = 0.05; // TRL 1.13 discopop_tau
 
     private Builder() {}
 
@@ -83,10 +92,22 @@ public record DpoConfig(
       return this;
     }
 
+    /** The temperature of DiscoPOP's blend. */
+    public Builder discopopTau(double v) {
+      discopopTau = v;
+      return this;
+    }
+
     /** Validates and builds. */
     public DpoConfig build() {
       return new DpoConfig(
-          beta, labelSmoothing, lossType, precomputeRefLogProbs, maxLength, learningRate);
+          beta,
+          labelSmoothing,
+          lossType,
+          precomputeRefLogProbs,
+          maxLength,
+          learningRate,
+          discopopTau);
     }
   }
 }

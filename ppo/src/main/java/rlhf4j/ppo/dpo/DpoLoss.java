@@ -10,11 +10,11 @@ import rlhf4j.policy.model.Masked;
 import rlhf4j.policy.model.Scalars;
 
 /**
- * The DPO loss as TRL v1.9's {@code DPOTrainer._compute_loss} computes it with {@code
- * f_divergence_type = "reverse_kl"} (standard DPO) and one loss type: the chosen and rejected
- * log-ratios {@code logp(y) - logp_ref(y)} of log-probs summed over completion tokens, {@code Delta
- * = chosen - rejected}, a per-pair loss by {@link DpoLossType}, then the mean over pairs.
- * Differentiable with respect to the policy log-probs.
+ * The DPO loss as TRL's {@code DPOTrainer._compute_loss} computes it (v1.9; 1.13 for the newer loss
+ * types) with {@code f_divergence_type = "reverse_kl"} (standard DPO) and one loss type: the chosen
+ * and rejected log-ratios {@code logp(y) - logp_ref(y)} of log-probs summed over completion tokens,
+ * {@code Delta = chosen - rejected}, a per-pair loss by {@link DpoLossType}, then the mean over
+ * pairs. Differentiable with respect to the policy log-probs.
  */
 public final class DpoLoss {
 
@@ -97,14 +97,47 @@ public final class DpoLoss {
             yield Activation.relu(margin); // torch.relu: gradient 0 at the kink, as in TRL
           }
           case IPO -> {
-            if (chosenLengths == null || rejectedLengths == null) {
-              throw new IllegalArgumentException(
-                  "the ipo loss needs the chosen and rejected completion lengths; pass them");
-            }
-            NDArray chosenAvg = chosenLogratios.div(atLeastOne(chosenLengths, delta)); // (B)
-            NDArray rejectedAvg = rejectedLogratios.div(atLeastOne(rejectedLengths, delta)); // (B)
-            NDArray ipoDelta = chosenAvg.sub(rejectedAvg); // (B)
+            NDArray ipoDelta =
+                normalizedDelta(
+                    chosenLogratios, rejectedLogratios, chosenLengths, rejectedLengths); // (B)
             yield ipoDelta.sub(Scalars.of(ipoDelta, 1 / (2 * beta))).square();
+          }
+          case SIGMOID_NORM ->
+              logSigmoid(
+                      Scalars.mul(
+                          normalizedDelta(
+                              chosenLogratios, rejectedLogratios, chosenLengths, rejectedLengths),
+                          beta))
+                  .neg();
+          case EXO_PAIR -> exoPair(delta, beta, config.labelSmoothing());
+          case NCA_PAIR -> {
+            NDArray rw = Scalars.mul(chosenLogratios, beta); // (B)
+            NDArray rl = Scalars.mul(rejectedLogratios, beta); // (B)
+            yield logSigmoid(rw)
+                .neg()
+                .sub(Scalars.mul(logSigmoid(rw.neg()), 0.5))
+                .sub(Scalars.mul(logSigmoid(rl.neg()), 0.5));
+          }
+          case BCO_PAIR ->
+              logSigmoid(Scalars.mul(chosenLogratios, beta))
+                  .neg()
+                  .sub(logSigmoid(Scalars.mul(rejectedLogratios, beta).neg()));
+          case SPPO_HARD -> {
+            NDArray w = chosenLogratios.sub(Scalars.of(chosenLogratios, 0.5 / beta)).square();
+            NDArray l = rejectedLogratios.add(Scalars.of(rejectedLogratios, 0.5 / beta)).square();
+            yield w.add(l);
+          }
+          case APO_ZERO ->
+              oneMinus(sigmoid(Scalars.mul(chosenLogratios, beta)))
+                  .add(sigmoid(Scalars.mul(rejectedLogratios, beta)));
+          case APO_DOWN ->
+              sigmoid(Scalars.mul(chosenLogratios, beta))
+                  .add(oneMinus(sigmoid(Scalars.mul(delta, beta))));
+          case DISCOPOP -> {
+            NDArray logits = Scalars.mul(delta, beta); // (B)
+            NDArray blend = sigmoid(Scalars.div(logits, config.discopopTau())); // (B)
+            NDArray logistic = logSigmoid(logits).neg(); // (B)
+            yield logistic.mul(oneMinus(blend)).add(logits.neg().exp().mul(blend));
           }
           case ROBUST -> {
             double eps = config.labelSmoothing();
@@ -135,6 +168,40 @@ public final class DpoLoss {
     NDArray zero = Scalars.of(x, 0.0);
     NDArray tail = x.abs().neg().exp().add(Scalars.of(x, 1.0)).log(); // like x
     return NDArrays.minimum(x, zero).sub(tail);
+  }
+
+  /** Length-normalised log-ratio difference {@code lr_w/|y_w| - lr_l/|y_l|} (IPO, sigmoid_norm). */
+  private static NDArray normalizedDelta(
+      NDArray chosenLogratios,
+      NDArray rejectedLogratios,
+      NDArray chosenLengths,
+      NDArray rejectedLengths) {
+    if (chosenLengths == null || rejectedLengths == null) {
+      throw new IllegalArgumentException(
+          "a length-normalised loss (ipo, sigmoid_norm) needs the chosen and rejected completion"
+              + " lengths; pass them");
+    }
+    NDArray chosenAvg = chosenLogratios.div(atLeastOne(chosenLengths, chosenLogratios)); // (B)
+    NDArray rejectedAvg = rejectedLogratios.div(atLeastOne(rejectedLengths, chosenLogratios));
+    return chosenAvg.sub(rejectedAvg); // (B)
+  }
+
+  /** EXO-pref for two completions, label smoothing eps &gt; 0. // (B) */
+  private static NDArray exoPair(NDArray delta, double beta, double eps) {
+    NDArray x = Scalars.mul(delta, beta); // (B)
+    NDArray qw = sigmoid(x);
+    NDArray ql = sigmoid(x.neg());
+    NDArray winner = qw.mul(logSigmoid(x).sub(Scalars.of(x, Math.log1p(-eps))));
+    NDArray loser = ql.mul(logSigmoid(x.neg()).sub(Scalars.of(x, Math.log(eps))));
+    return winner.add(loser);
+  }
+
+  private static NDArray sigmoid(NDArray x) {
+    return ai.djl.nn.Activation.sigmoid(x);
+  }
+
+  private static NDArray oneMinus(NDArray x) {
+    return Scalars.of(x, 1.0).sub(x);
   }
 
   private static NDArray atLeastOne(NDArray lengths, NDArray like) {

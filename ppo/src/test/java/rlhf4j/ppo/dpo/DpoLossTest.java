@@ -186,10 +186,12 @@ class DpoLossTest extends ManagerFixture {
       JsonObject o = e.getAsJsonObject();
       String name = o.get("name").getAsString();
       DpoConfig cfg =
-          config(
-              DpoLossType.valueOf(o.get("loss_type").getAsString().toUpperCase()),
-              o.get("beta").getAsDouble(),
-              o.get("label_smoothing").getAsDouble());
+          DpoConfig.builder()
+              .lossType(DpoLossType.valueOf(o.get("loss_type").getAsString().toUpperCase()))
+              .beta(o.get("beta").getAsDouble())
+              .labelSmoothing(o.get("label_smoothing").getAsDouble())
+              .discopopTau(o.has("discopop_tau") ? o.get("discopop_tau").getAsDouble() : 0.05)
+              .build();
       Run r =
           run(
               floats(in.get("chosen_logps")),
@@ -207,7 +209,7 @@ class DpoLossTest extends ManagerFixture {
       GOLDENS.closeMetrics(name, exp.getAsJsonObject("metrics"), r.result().metrics());
       n++;
     }
-    assertEquals(7, n);
+    assertEquals(19, n);
   }
 
   private static float[] floats(JsonElement e) {
