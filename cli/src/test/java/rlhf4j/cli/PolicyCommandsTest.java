@@ -146,9 +146,19 @@ class PolicyCommandsTest {
       1.0, // apo_down
       Math.log(2) * 0.5 + 0.5, // discopop: blend 1/2 of log 2 and exp(0)
       Math.log(2), // sigmoid_norm
+      Math.log(2), // aot: sorted policy minus sorted reference differences, all 0
+      Math.log(2), // aot_unpaired
     };
     String[] types = {
-      "nca_pair", "bco_pair", "sppo_hard", "apo_zero", "apo_down", "discopop", "sigmoid_norm"
+      "nca_pair",
+      "bco_pair",
+      "sppo_hard",
+      "apo_zero",
+      "apo_down",
+      "discopop",
+      "sigmoid_norm",
+      "aot",
+      "aot_unpaired"
     };
     for (int i = 0; i < types.length; i++) {
       Path typed = tmp.resolve(types[i]);

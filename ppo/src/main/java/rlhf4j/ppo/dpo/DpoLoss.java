@@ -133,6 +133,26 @@ public final class DpoLoss {
           case APO_DOWN ->
               sigmoid(Scalars.mul(chosenLogratios, beta))
                   .add(oneMinus(sigmoid(Scalars.mul(delta, beta))));
+          case AOT ->
+              aot(
+                  chosenLogps.sub(rejectedLogps).sort(0),
+                  refChosenLogps.sub(refRejectedLogps).sort(0),
+                  beta,
+                  config.labelSmoothing());
+          case AOT_UNPAIRED ->
+              aot(
+                  chosenLogratios.sort(0),
+                  rejectedLogratios.sort(0),
+                  beta,
+                  config.labelSmoothing());
+          case SFT -> {
+            if (chosenLengths == null) {
+              throw new IllegalArgumentException(
+                  "the sft loss needs the chosen completion lengths; pass them");
+            }
+            NDArray tokens = chosenLengths.toType(chosenLogps.getDataType(), false).sum(); // ()
+            yield chosenLogps.sum().neg().div(tokens).broadcast(chosenLogps.getShape()); // (B)
+          }
           case DISCOPOP -> {
             NDArray logits = Scalars.mul(delta, beta); // (B)
             NDArray blend = sigmoid(Scalars.div(logits, config.discopopTau())); // (B)
@@ -184,6 +204,12 @@ public final class DpoLoss {
     NDArray chosenAvg = chosenLogratios.div(atLeastOne(chosenLengths, chosenLogratios)); // (B)
     NDArray rejectedAvg = rejectedLogratios.div(atLeastOne(rejectedLengths, chosenLogratios));
     return chosenAvg.sub(rejectedAvg); // (B)
+  }
+
+  /** AOT's robust loss of rank-matched sorted log-ratios {@code a - b}. // (B) */
+  private static NDArray aot(NDArray sortedA, NDArray sortedB, double beta, double eps) {
+    NDArray x = Scalars.mul(sortedA.sub(sortedB), beta); // (B)
+    return Scalars.mul(logSigmoid(x).neg(), 1 - eps).sub(Scalars.mul(logSigmoid(x.neg()), eps));
   }
 
   /** EXO-pref for two completions, label smoothing eps &gt; 0. // (B) */

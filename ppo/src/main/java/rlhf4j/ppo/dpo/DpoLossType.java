@@ -1,9 +1,8 @@
 package rlhf4j.ppo.dpo;
 
 /**
- * DPO loss families (TRL 1.13 {@code loss_type}; not {@code aot}, {@code aot_unpaired}, {@code
- * sft}): Delta is the chosen minus rejected log-ratio, lr_w and lr_l the log-ratios, r = beta times
- * them.
+ * DPO loss families (TRL 1.13 {@code loss_type}, one at a time): Delta is the chosen minus rejected
+ * log-ratio, lr_w and lr_l the log-ratios, r = beta times them.
  */
 public enum DpoLossType {
   /** {@code -log sigmoid(beta * Delta)} (the default). */
@@ -45,5 +44,18 @@ public enum DpoLossType {
    */
   DISCOPOP,
   /** {@code -log sigmoid(beta (lr_w/|y_w| - lr_l/|y_l|))} with length-normalised log-ratios. */
-  SIGMOID_NORM
+  SIGMOID_NORM,
+  /**
+   * AOT (alignment via optimal transport): the robust loss of the batch's sorted policy log-ratio
+   * differences {@code logp(y_w) - logp(y_l)} against the sorted reference ones, pair by rank; the
+   * ranks are those of the mini-batch.
+   */
+  AOT,
+  /** AOT for unpaired data: the sorted chosen log-ratios against the sorted rejected ones. */
+  AOT_UNPAIRED,
+  /**
+   * The chosen completions' mean token negative log-likelihood (SFT on y_w); no reference or
+   * rejected completion enters.
+   */
+  SFT
 }
