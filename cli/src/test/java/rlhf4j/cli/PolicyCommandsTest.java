@@ -175,6 +175,17 @@ class PolicyCommandsTest {
           1e-5,
           types[i]);
     }
+    // several types at once, with TRL's loss_weights: log 2 plus a fifth of the chosen tokens' NLL
+    Path mixed = tmp.resolve("mixed");
+    String m =
+        yaml.replace(run.toString().replace("\\", "/"), mixed.toString().replace("\\", "/"))
+            .replace(
+                "  learning_rate: 1.0e-3\n",
+                "  learning_rate: 1.0e-3\n  loss_type: [sigmoid, sft]\n  loss_weights: [1.0, 0.2]\n");
+    CliRun.Result mr = CliRun.run("dpo", "--config", write("mixed.yaml", m).toString());
+    assertEquals(0, mr.code(), mr.err());
+    double mixedLoss = line(mixed.resolve("metrics.jsonl"), 0).get("loss").getAsDouble();
+    assertTrue(mixedLoss > Math.log(2) + 0.2, "log 2 + 0.2 * NLL: " + mixedLoss);
     String exo =
         yaml.replace(
             "  learning_rate: 1.0e-3\n", "  learning_rate: 1.0e-3\n  loss_type: exo_pair\n");

@@ -1,5 +1,7 @@
 package rlhf4j.ppo.dpo;
 
+import java.util.Collections;
+import java.util.List;
 import rlhf4j.ppo.ConfigChecks;
 
 /**
@@ -9,7 +11,10 @@ import rlhf4j.ppo.ConfigChecks;
  * @param beta deviation from the reference, 0.1 ({@code beta}); the IPO tau
  * @param labelSmoothing assumed label-noise probability, 0 ({@code label_smoothing}); in [0, 0.5)
  *     for ROBUST
- * @param lossType SIGMOID ({@code loss_type}, TRL default {@code ["sigmoid"]}; one type here)
+ * @param lossType the loss types, [SIGMOID] ({@code loss_type}, TRL default {@code ["sigmoid"]});
+ *     several add up, each mean per-pair loss times its weight (MPO: {@code [sigmoid, bco_pair,
+ *     sft]})
+ * @param lossWeights one weight per loss type, all 1 by default ({@code loss_weights})
  * @param precomputeRefLogProbs compute the reference log-probs once before training, false ({@code
  *     precompute_ref_log_probs})
  * @param maxLength prompt plus completion token limit, 1024 ({@code max_length})
@@ -19,7 +24,8 @@ import rlhf4j.ppo.ConfigChecks;
 public record DpoConfig(
     double beta,
     double labelSmoothing,
-    DpoLossType lossType,
+    List<DpoLossType> lossType,
+    List<Double> lossWeights,
     boolean precomputeRefLogProbs,
     int maxLength,
     double learningRate,
@@ -28,14 +34,33 @@ public record DpoConfig(
   /** Validates every field. */
   public DpoConfig {
     ConfigChecks.positive("beta", beta);
-    if (lossType == null) {
-      throw new IllegalArgumentException("lossType must not be null; TRL's default is SIGMOID");
+    if (lossType == null || lossType.isEmpty() || lossType.stream().anyMatch(t -> t == null)) {
+      throw new IllegalArgumentException(
+          "lossType must name at least one loss type; TRL's default is [SIGMOID]");
+    }
+    lossType = List.copyOf(lossType);
+    lossWeights = lossWeights == null ? Collections.nCopies(lossType.size(), 1.0) : lossWeights;
+    lossWeights = List.copyOf(lossWeights);
+    if (lossWeights.size() != lossType.size()) {
+      throw new IllegalArgumentException(
+          "lossWeights has "
+              + lossWeights.size()
+              + " weights for "
+              + lossType.size()
+              + " loss types "
+              + lossType
+              + "; give one weight per type");
+    }
+    for (double w : lossWeights) {
+      if (!Double.isFinite(w)) {
+        throw new IllegalArgumentException("lossWeights must be finite, got " + lossWeights);
+      }
     }
     if (!(labelSmoothing >= 0 && labelSmoothing < 0.5)) {
       throw new IllegalArgumentException(
           "labelSmoothing must be in [0, 0.5), got " + labelSmoothing + " (TRL's rule for robust)");
     }
-    if (lossType == DpoLossType.EXO_PAIR && !(labelSmoothing > 0)) {
+    if (lossType.contains(DpoLossType.EXO_PAIR) && !(labelSmoothing > 0)) {
       throw new IllegalArgumentException(
           "lossType EXO_PAIR needs labelSmoothing > 0 (its loss holds log(labelSmoothing)); the"
               + " EXO paper uses 1e-3");
@@ -54,7 +79,8 @@ public record DpoConfig(
   public static final class Builder {
     private double beta = 0.1; // TRL beta
     private double labelSmoothing = 0.0; // TRL label_smoothing
-    private DpoLossType lossType = DpoLossType.SIGMOID; // TRL loss_type ["sigmoid"]
+    private List<DpoLossType> lossType = List.of(DpoLossType.SIGMOID); // TRL loss_type ["sigmoid"]
+    private List<Double> lossWeights = null; // TRL loss_weights: None, 1 each
     private boolean precomputeRefLogProbs = false; // TRL precompute_ref_log_probs
     private int maxLength = 1024; // TRL max_length
     private double learningRate = 1e-6; // TRL learning_rate
@@ -72,8 +98,21 @@ public record DpoConfig(
       return this;
     }
 
+    /** One loss type. */
     public Builder lossType(DpoLossType v) {
+      lossType = v == null ? null : List.of(v);
+      return this;
+    }
+
+    /** Several loss types, added up with {@link #lossWeights}. */
+    public Builder lossType(List<DpoLossType> v) {
       lossType = v;
+      return this;
+    }
+
+    /** One weight per loss type; null for all 1. */
+    public Builder lossWeights(List<Double> v) {
+      lossWeights = v;
       return this;
     }
 
@@ -104,6 +143,7 @@ public record DpoConfig(
           beta,
           labelSmoothing,
           lossType,
+          lossWeights,
           precomputeRefLogProbs,
           maxLength,
           learningRate,

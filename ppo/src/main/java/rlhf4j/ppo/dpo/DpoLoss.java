@@ -11,10 +11,11 @@ import rlhf4j.policy.model.Scalars;
 
 /**
  * The DPO loss as TRL's {@code DPOTrainer._compute_loss} computes it (v1.9; 1.13 for the newer loss
- * types) with {@code f_divergence_type = "reverse_kl"} (standard DPO) and one loss type: the chosen
- * and rejected log-ratios {@code logp(y) - logp_ref(y)} of log-probs summed over completion tokens,
- * {@code Delta = chosen - rejected}, a per-pair loss by {@link DpoLossType}, then the mean over
- * pairs. Differentiable with respect to the policy log-probs.
+ * types) with {@code f_divergence_type = "reverse_kl"} (standard DPO): the chosen and rejected
+ * log-ratios {@code logp(y) - logp_ref(y)} of log-probs summed over completion tokens, {@code Delta
+ * = chosen - rejected}, a per-pair loss by {@link DpoLossType}, its mean over pairs, and with
+ * several loss types the sum of those means times their weights. Differentiable with respect to the
+ * policy log-probs.
  */
 public final class DpoLoss {
 
@@ -75,7 +76,7 @@ public final class DpoLoss {
    * @param chosenLengths (B) completion token counts of the chosen completions (IPO only; clamped
    *     to at least 1; may be null for the other types)
    * @param rejectedLengths (B) same for the rejected completions
-   * @param config {@code beta}, {@code label_smoothing} and {@code loss_type}
+   * @param config {@code beta}, {@code label_smoothing}, {@code loss_type} and {@code loss_weights}
    */
   public static Result compute(
       NDArray chosenLogps,
@@ -89,84 +90,23 @@ public final class DpoLoss {
     NDArray chosenLogratios = chosenLogps.sub(refChosenLogps); // (B)
     NDArray rejectedLogratios = rejectedLogps.sub(refRejectedLogps); // (B)
     NDArray delta = chosenLogratios.sub(rejectedLogratios); // (B)
-    NDArray perPairLoss =
-        switch (config.lossType()) {
-          case SIGMOID -> logSigmoid(Scalars.mul(delta, beta)).neg();
-          case HINGE -> {
-            NDArray margin = Scalars.mul(delta, -beta).add(Scalars.of(delta, 1.0)); // (B)
-            yield Activation.relu(margin); // torch.relu: gradient 0 at the kink, as in TRL
-          }
-          case IPO -> {
-            NDArray ipoDelta =
-                normalizedDelta(
-                    chosenLogratios, rejectedLogratios, chosenLengths, rejectedLengths); // (B)
-            yield ipoDelta.sub(Scalars.of(ipoDelta, 1 / (2 * beta))).square();
-          }
-          case SIGMOID_NORM ->
-              logSigmoid(
-                      Scalars.mul(
-                          normalizedDelta(
-                              chosenLogratios, rejectedLogratios, chosenLengths, rejectedLengths),
-                          beta))
-                  .neg();
-          case EXO_PAIR -> exoPair(delta, beta, config.labelSmoothing());
-          case NCA_PAIR -> {
-            NDArray rw = Scalars.mul(chosenLogratios, beta); // (B)
-            NDArray rl = Scalars.mul(rejectedLogratios, beta); // (B)
-            yield logSigmoid(rw)
-                .neg()
-                .sub(Scalars.mul(logSigmoid(rw.neg()), 0.5))
-                .sub(Scalars.mul(logSigmoid(rl.neg()), 0.5));
-          }
-          case BCO_PAIR ->
-              logSigmoid(Scalars.mul(chosenLogratios, beta))
-                  .neg()
-                  .sub(logSigmoid(Scalars.mul(rejectedLogratios, beta).neg()));
-          case SPPO_HARD -> {
-            NDArray w = chosenLogratios.sub(Scalars.of(chosenLogratios, 0.5 / beta)).square();
-            NDArray l = rejectedLogratios.add(Scalars.of(rejectedLogratios, 0.5 / beta)).square();
-            yield w.add(l);
-          }
-          case APO_ZERO ->
-              oneMinus(sigmoid(Scalars.mul(chosenLogratios, beta)))
-                  .add(sigmoid(Scalars.mul(rejectedLogratios, beta)));
-          case APO_DOWN ->
-              sigmoid(Scalars.mul(chosenLogratios, beta))
-                  .add(oneMinus(sigmoid(Scalars.mul(delta, beta))));
-          case AOT ->
-              aot(
-                  chosenLogps.sub(rejectedLogps).sort(0),
-                  refChosenLogps.sub(refRejectedLogps).sort(0),
-                  beta,
-                  config.labelSmoothing());
-          case AOT_UNPAIRED ->
-              aot(
-                  chosenLogratios.sort(0),
-                  rejectedLogratios.sort(0),
-                  beta,
-                  config.labelSmoothing());
-          case SFT -> {
-            if (chosenLengths == null) {
-              throw new IllegalArgumentException(
-                  "the sft loss needs the chosen completion lengths; pass them");
-            }
-            NDArray tokens = chosenLengths.toType(chosenLogps.getDataType(), false).sum(); // ()
-            yield chosenLogps.sum().neg().div(tokens).broadcast(chosenLogps.getShape()); // (B)
-          }
-          case DISCOPOP -> {
-            NDArray logits = Scalars.mul(delta, beta); // (B)
-            NDArray blend = sigmoid(Scalars.div(logits, config.discopopTau())); // (B)
-            NDArray logistic = logSigmoid(logits).neg(); // (B)
-            yield logistic.mul(oneMinus(blend)).add(logits.neg().exp().mul(blend));
-          }
-          case ROBUST -> {
-            double eps = config.labelSmoothing();
-            NDArray clean = Scalars.mul(logSigmoid(Scalars.mul(delta, beta)), -(1 - eps)); // (B)
-            NDArray flipped = Scalars.mul(logSigmoid(Scalars.mul(delta, -beta)), -eps); // (B)
-            yield Scalars.div(clean.sub(flipped), 1 - 2 * eps);
-          }
-        };
-    NDArray loss = perPairLoss.mean(); // ()
+    Pairs pairs =
+        new Pairs(
+            chosenLogps,
+            rejectedLogps,
+            refChosenLogps,
+            refRejectedLogps,
+            chosenLogratios,
+            rejectedLogratios,
+            delta,
+            chosenLengths,
+            rejectedLengths);
+    NDArray loss = null; // TRL: the sum of each type's mean per-pair loss times its weight
+    for (int k = 0; k < config.lossType().size(); k++) {
+      NDArray perPair = perPairLoss(config.lossType().get(k), pairs, config); // (B)
+      NDArray term = Scalars.mul(perPair.mean(), config.lossWeights().get(k)); // ()
+      loss = loss == null ? term : loss.add(term);
+    }
 
     NDArray chosenRewards = chosenLogratios.stopGradient().mul(beta); // (B)
     NDArray rejectedRewards = rejectedLogratios.stopGradient().mul(beta); // (B)
@@ -188,6 +128,106 @@ public final class DpoLoss {
     NDArray zero = Scalars.of(x, 0.0);
     NDArray tail = x.abs().neg().exp().add(Scalars.of(x, 1.0)).log(); // like x
     return NDArrays.minimum(x, zero).sub(tail);
+  }
+
+  /** The batch's arrays a per-pair loss reads. */
+  private record Pairs(
+      NDArray chosenLogps, // (B)
+      NDArray rejectedLogps,
+      NDArray refChosenLogps,
+      NDArray refRejectedLogps,
+      NDArray chosenLogratios,
+      NDArray rejectedLogratios,
+      NDArray delta,
+      NDArray chosenLengths,
+      NDArray rejectedLengths) {}
+
+  /** One loss type's per-pair loss. // (B) */
+  private static NDArray perPairLoss(DpoLossType type, Pairs p, DpoConfig config) {
+    double beta = config.beta();
+    return switch (type) {
+      case SIGMOID -> logSigmoid(Scalars.mul(p.delta(), beta)).neg();
+      case HINGE -> {
+        NDArray margin = Scalars.mul(p.delta(), -beta).add(Scalars.of(p.delta(), 1.0)); // (B)
+        yield Activation.relu(margin); // torch.relu: gradient 0 at the kink, as in TRL
+      }
+      case IPO -> {
+        NDArray ipoDelta =
+            normalizedDelta(
+                p.chosenLogratios(),
+                p.rejectedLogratios(),
+                p.chosenLengths(),
+                p.rejectedLengths()); // (B)
+        yield ipoDelta.sub(Scalars.of(ipoDelta, 1 / (2 * beta))).square();
+      }
+      case SIGMOID_NORM ->
+          logSigmoid(
+                  Scalars.mul(
+                      normalizedDelta(
+                          p.chosenLogratios(),
+                          p.rejectedLogratios(),
+                          p.chosenLengths(),
+                          p.rejectedLengths()),
+                      beta))
+              .neg();
+      case EXO_PAIR -> exoPair(p.delta(), beta, config.labelSmoothing());
+      case NCA_PAIR -> {
+        NDArray rw = Scalars.mul(p.chosenLogratios(), beta); // (B)
+        NDArray rl = Scalars.mul(p.rejectedLogratios(), beta); // (B)
+        yield logSigmoid(rw)
+            .neg()
+            .sub(Scalars.mul(logSigmoid(rw.neg()), 0.5))
+            .sub(Scalars.mul(logSigmoid(rl.neg()), 0.5));
+      }
+      case BCO_PAIR ->
+          logSigmoid(Scalars.mul(p.chosenLogratios(), beta))
+              .neg()
+              .sub(logSigmoid(Scalars.mul(p.rejectedLogratios(), beta).neg()));
+      case SPPO_HARD -> {
+        NDArray w = p.chosenLogratios().sub(Scalars.of(p.chosenLogratios(), 0.5 / beta)).square();
+        NDArray l =
+            p.rejectedLogratios().add(Scalars.of(p.rejectedLogratios(), 0.5 / beta)).square();
+        yield w.add(l);
+      }
+      case APO_ZERO ->
+          oneMinus(sigmoid(Scalars.mul(p.chosenLogratios(), beta)))
+              .add(sigmoid(Scalars.mul(p.rejectedLogratios(), beta)));
+      case APO_DOWN ->
+          sigmoid(Scalars.mul(p.chosenLogratios(), beta))
+              .add(oneMinus(sigmoid(Scalars.mul(p.delta(), beta))));
+      case AOT ->
+          aot(
+              p.chosenLogps().sub(p.rejectedLogps()).sort(0),
+              p.refChosenLogps().sub(p.refRejectedLogps()).sort(0),
+              beta,
+              config.labelSmoothing());
+      case AOT_UNPAIRED ->
+          aot(
+              p.chosenLogratios().sort(0),
+              p.rejectedLogratios().sort(0),
+              beta,
+              config.labelSmoothing());
+      case SFT -> {
+        if (p.chosenLengths() == null) {
+          throw new IllegalArgumentException(
+              "the sft loss needs the chosen completion lengths; pass them");
+        }
+        NDArray tokens = p.chosenLengths().toType(p.chosenLogps().getDataType(), false).sum(); // ()
+        yield p.chosenLogps().sum().neg().div(tokens).broadcast(p.chosenLogps().getShape()); // (B)
+      }
+      case DISCOPOP -> {
+        NDArray logits = Scalars.mul(p.delta(), beta); // (B)
+        NDArray blend = sigmoid(Scalars.div(logits, config.discopopTau())); // (B)
+        NDArray logistic = logSigmoid(logits).neg(); // (B)
+        yield logistic.mul(oneMinus(blend)).add(logits.neg().exp().mul(blend));
+      }
+      case ROBUST -> {
+        double eps = config.labelSmoothing();
+        NDArray clean = Scalars.mul(logSigmoid(Scalars.mul(p.delta(), beta)), -(1 - eps)); // (B)
+        NDArray flipped = Scalars.mul(logSigmoid(Scalars.mul(p.delta(), -beta)), -eps); // (B)
+        yield Scalars.div(clean.sub(flipped), 1 - 2 * eps);
+      }
+    };
   }
 
   /** Length-normalised log-ratio difference {@code lr_w/|y_w| - lr_l/|y_l|} (IPO, sigmoid_norm). */

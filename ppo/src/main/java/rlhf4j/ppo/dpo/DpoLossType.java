@@ -1,8 +1,8 @@
 package rlhf4j.ppo.dpo;
 
 /**
- * DPO loss families (TRL 1.13 {@code loss_type}, one at a time): Delta is the chosen minus rejected
- * log-ratio, lr_w and lr_l the log-ratios, r = beta times them.
+ * DPO loss families (TRL 1.13 {@code loss_type}; {@link DpoConfig#lossType()} may add several up):
+ * Delta is the chosen minus rejected log-ratio, lr_w and lr_l the log-ratios, r = beta times them.
  */
 public enum DpoLossType {
   /** {@code -log sigmoid(beta * Delta)} (the default). */

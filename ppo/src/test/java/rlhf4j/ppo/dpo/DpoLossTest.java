@@ -189,7 +189,8 @@ class DpoLossTest extends ManagerFixture {
       String name = o.get("name").getAsString();
       DpoConfig cfg =
           DpoConfig.builder()
-              .lossType(DpoLossType.valueOf(o.get("loss_type").getAsString().toUpperCase()))
+              .lossType(lossTypes(o.get("loss_type")))
+              .lossWeights(o.has("loss_weights") ? doubles(o.get("loss_weights")) : null)
               .beta(o.get("beta").getAsDouble())
               .labelSmoothing(o.get("label_smoothing").getAsDouble())
               .discopopTau(o.has("discopop_tau") ? o.get("discopop_tau").getAsDouble() : 0.05)
@@ -211,7 +212,24 @@ class DpoLossTest extends ManagerFixture {
       GOLDENS.closeMetrics(name, exp.getAsJsonObject("metrics"), r.result().metrics());
       n++;
     }
-    assertEquals(24, n);
+    assertEquals(26, n);
+  }
+
+  /** A case's {@code loss_type}: one name or a list of them. */
+  private static java.util.List<DpoLossType> lossTypes(JsonElement e) {
+    java.util.List<DpoLossType> out = new java.util.ArrayList<>();
+    if (e.isJsonArray()) {
+      e.getAsJsonArray().forEach(x -> out.add(DpoLossType.valueOf(x.getAsString().toUpperCase())));
+    } else {
+      out.add(DpoLossType.valueOf(e.getAsString().toUpperCase()));
+    }
+    return out;
+  }
+
+  private static java.util.List<Double> doubles(JsonElement e) {
+    java.util.List<Double> out = new java.util.ArrayList<>();
+    e.getAsJsonArray().forEach(x -> out.add(x.getAsDouble()));
+    return out;
   }
 
   private static float[] floats(JsonElement e) {
