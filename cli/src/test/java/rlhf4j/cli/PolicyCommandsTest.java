@@ -186,6 +186,23 @@ class PolicyCommandsTest {
     assertEquals(0, mr.code(), mr.err());
     double mixedLoss = line(mixed.resolve("metrics.jsonl"), 0).get("loss").getAsDouble();
     assertTrue(mixedLoss > Math.log(2) + 0.2, "log 2 + 0.2 * NLL: " + mixedLoss);
+    // an f-divergence other than reverse KL: at zero log-ratios every score is 0, the loss log 2
+    Path js = tmp.resolve("js");
+    String j =
+        yaml.replace(run.toString().replace("\\", "/"), js.toString().replace("\\", "/"))
+            .replace(
+                "  learning_rate: 1.0e-3\n",
+                "  learning_rate: 1.0e-3\n  f_divergence_type: js_divergence\n");
+    CliRun.Result jr = CliRun.run("dpo", "--config", write("js.yaml", j).toString());
+    assertEquals(0, jr.code(), jr.err());
+    assertEquals(Math.log(2), line(js.resolve("metrics.jsonl"), 0).get("loss").getAsDouble(), 1e-5);
+    String ncaJs =
+        yaml.replace(
+            "  learning_rate: 1.0e-3\n",
+            "  learning_rate: 1.0e-3\n  loss_type: nca_pair\n  f_divergence_type: forward_kl\n");
+    CliRun.Result ncaRefused = CliRun.run("dpo", "--config", write("nca.yaml", ncaJs).toString());
+    assertEquals(ExitCodes.USAGE, ncaRefused.code(), ncaRefused.out());
+    assertTrue(ncaRefused.err().contains("f_divergence_type"), ncaRefused.err());
     String exo =
         yaml.replace(
             "  learning_rate: 1.0e-3\n", "  learning_rate: 1.0e-3\n  loss_type: exo_pair\n");

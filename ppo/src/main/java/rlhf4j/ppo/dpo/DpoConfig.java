@@ -20,6 +20,9 @@ import rlhf4j.ppo.ConfigChecks;
  * @param maxLength prompt plus completion token limit, 1024 ({@code max_length})
  * @param learningRate 1e-6 ({@code learning_rate})
  * @param discopopTau the temperature of DiscoPOP's blend, 0.05 ({@code discopop_tau}, TRL 1.13)
+ * @param fDivergenceType the divergence to the reference, REVERSE_KL ({@code f_divergence_type},
+ *     TRL 1.13); another one only with the loss types of {@link DpoFDivergence#SUPPORTED}
+ * @param fAlphaDivergenceCoef alpha of ALPHA_DIVERGENCE, 0.5 ({@code f_alpha_divergence_coef})
  */
 public record DpoConfig(
     double beta,
@@ -29,7 +32,9 @@ public record DpoConfig(
     boolean precomputeRefLogProbs,
     int maxLength,
     double learningRate,
-    double discopopTau) {
+    double discopopTau,
+    DpoFDivergence fDivergenceType,
+    double fAlphaDivergenceCoef) {
 
   /** Validates every field. */
   public DpoConfig {
@@ -66,6 +71,24 @@ public record DpoConfig(
               + " EXO paper uses 1e-3");
     }
     ConfigChecks.positive("discopopTau", discopopTau);
+    if (fDivergenceType == null) {
+      throw new IllegalArgumentException("fDivergenceType must not be null; TRL's is REVERSE_KL");
+    }
+    if (fDivergenceType != DpoFDivergence.REVERSE_KL
+        && !DpoFDivergence.SUPPORTED.containsAll(lossType)) {
+      throw new IllegalArgumentException(
+          "fDivergenceType "
+              + fDivergenceType
+              + " applies to the loss types "
+              + DpoFDivergence.SUPPORTED
+              + " only (the others have no f-divergence form), got "
+              + lossType
+              + "; use REVERSE_KL with these");
+    }
+    if (!Double.isFinite(fAlphaDivergenceCoef)) {
+      throw new IllegalArgumentException(
+          "fAlphaDivergenceCoef must be finite, got " + fAlphaDivergenceCoef);
+    }
     ConfigChecks.atLeast("maxLength", maxLength, 2);
     ConfigChecks.positive("learningRate", learningRate);
   }
@@ -85,6 +108,8 @@ public record DpoConfig(
     private int maxLength = 1024; // TRL max_length
     private double learningRate = 1e-6; // TRL learning_rate
     private double discopopTau = 0.05; // TRL 1.13 discopop_tau
+    private DpoFDivergence fDivergenceType = DpoFDivergence.REVERSE_KL; // TRL f_divergence_type
+    private double fAlphaDivergenceCoef = 0.5; // TRL f_alpha_divergence_coef
 
     private Builder() {}
 
@@ -137,6 +162,18 @@ public record DpoConfig(
       return this;
     }
 
+    /** The divergence to the reference. */
+    public Builder fDivergenceType(DpoFDivergence v) {
+      fDivergenceType = v;
+      return this;
+    }
+
+    /** Alpha of the alpha-divergence. */
+    public Builder fAlphaDivergenceCoef(double v) {
+      fAlphaDivergenceCoef = v;
+      return this;
+    }
+
     /** Validates and builds. */
     public DpoConfig build() {
       return new DpoConfig(
@@ -147,7 +184,9 @@ public record DpoConfig(
           precomputeRefLogProbs,
           maxLength,
           learningRate,
-          discopopTau);
+          discopopTau,
+          fDivergenceType,
+          fAlphaDivergenceCoef);
     }
   }
 }

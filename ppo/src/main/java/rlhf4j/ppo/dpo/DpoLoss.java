@@ -89,7 +89,9 @@ public final class DpoLoss {
     double beta = config.beta();
     NDArray chosenLogratios = chosenLogps.sub(refChosenLogps); // (B)
     NDArray rejectedLogratios = rejectedLogps.sub(refRejectedLogps); // (B)
-    NDArray delta = chosenLogratios.sub(rejectedLogratios); // (B)
+    NDArray chosenScores = score(chosenLogratios, config); // (B)
+    NDArray rejectedScores = score(rejectedLogratios, config); // (B)
+    NDArray delta = chosenScores.sub(rejectedScores); // (B)
     Pairs pairs =
         new Pairs(
             chosenLogps,
@@ -98,6 +100,8 @@ public final class DpoLoss {
             refRejectedLogps,
             chosenLogratios,
             rejectedLogratios,
+            chosenScores,
+            rejectedScores,
             delta,
             chosenLengths,
             rejectedLengths);
@@ -138,9 +142,28 @@ public final class DpoLoss {
       NDArray refRejectedLogps,
       NDArray chosenLogratios,
       NDArray rejectedLogratios,
-      NDArray delta,
+      NDArray chosenScores,
+      NDArray rejectedScores,
+      NDArray delta, // chosenScores - rejectedScores
       NDArray chosenLengths,
       NDArray rejectedLengths) {}
+
+  /** A log-ratio's score under the config's f-divergence, {@code f'(exp(lr))}. // (B) */
+  private static NDArray score(NDArray logratio, DpoConfig config) {
+    return switch (config.fDivergenceType()) {
+      case REVERSE_KL -> logratio;
+      case FORWARD_KL -> oneMinus(logratio.neg().exp());
+      case JS_DIVERGENCE -> logSigmoid(logratio).add(Scalars.of(logratio, Math.log(2)));
+      case ALPHA_DIVERGENCE -> {
+        double alpha = config.fAlphaDivergenceCoef();
+        if (Math.abs(alpha - 1.0) < 1e-6) {
+          yield logratio;
+        }
+        NDArray t = Scalars.mul(logratio, alpha - 1.0).clip(-Float.MAX_VALUE, 80.0); // like lr
+        yield Scalars.mul(t.exp().sub(Scalars.of(t, 1.0)), 1.0 / (alpha - 1.0));
+      }
+    };
+  }
 
   /** One loss type's per-pair loss. // (B) */
   private static NDArray perPairLoss(DpoLossType type, Pairs p, DpoConfig config) {
@@ -154,8 +177,8 @@ public final class DpoLoss {
       case IPO -> {
         NDArray ipoDelta =
             normalizedDelta(
-                p.chosenLogratios(),
-                p.rejectedLogratios(),
+                p.chosenScores(),
+                p.rejectedScores(),
                 p.chosenLengths(),
                 p.rejectedLengths()); // (B)
         yield ipoDelta.sub(Scalars.of(ipoDelta, 1 / (2 * beta))).square();
@@ -164,8 +187,8 @@ public final class DpoLoss {
           logSigmoid(
                   Scalars.mul(
                       normalizedDelta(
-                          p.chosenLogratios(),
-                          p.rejectedLogratios(),
+                          p.chosenScores(),
+                          p.rejectedScores(),
                           p.chosenLengths(),
                           p.rejectedLengths()),
                       beta))
@@ -230,10 +253,10 @@ public final class DpoLoss {
     };
   }
 
-  /** Length-normalised log-ratio difference {@code lr_w/|y_w| - lr_l/|y_l|} (IPO, sigmoid_norm). */
+  /** Length-normalised score difference {@code s_w/|y_w| - s_l/|y_l|} (IPO, sigmoid_norm). */
   private static NDArray normalizedDelta(
-      NDArray chosenLogratios,
-      NDArray rejectedLogratios,
+      NDArray chosenScores,
+      NDArray rejectedScores,
       NDArray chosenLengths,
       NDArray rejectedLengths) {
     if (chosenLengths == null || rejectedLengths == null) {
@@ -241,8 +264,8 @@ public final class DpoLoss {
           "a length-normalised loss (ipo, sigmoid_norm) needs the chosen and rejected completion"
               + " lengths; pass them");
     }
-    NDArray chosenAvg = chosenLogratios.div(atLeastOne(chosenLengths, chosenLogratios)); // (B)
-    NDArray rejectedAvg = rejectedLogratios.div(atLeastOne(rejectedLengths, chosenLogratios));
+    NDArray chosenAvg = chosenScores.div(atLeastOne(chosenLengths, chosenScores)); // (B)
+    NDArray rejectedAvg = rejectedScores.div(atLeastOne(rejectedLengths, chosenScores));
     return chosenAvg.sub(rejectedAvg); // (B)
   }
 

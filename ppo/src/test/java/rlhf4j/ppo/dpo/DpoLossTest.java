@@ -194,6 +194,15 @@ class DpoLossTest extends ManagerFixture {
               .beta(o.get("beta").getAsDouble())
               .labelSmoothing(o.get("label_smoothing").getAsDouble())
               .discopopTau(o.has("discopop_tau") ? o.get("discopop_tau").getAsDouble() : 0.05)
+              .fDivergenceType(
+                  o.has("f_divergence_type")
+                      ? DpoFDivergence.valueOf(
+                          o.get("f_divergence_type").getAsString().toUpperCase())
+                      : DpoFDivergence.REVERSE_KL)
+              .fAlphaDivergenceCoef(
+                  o.has("f_alpha_divergence_coef")
+                      ? o.get("f_alpha_divergence_coef").getAsDouble()
+                      : 0.5)
               .build();
       Run r =
           run(
@@ -212,7 +221,7 @@ class DpoLossTest extends ManagerFixture {
       GOLDENS.closeMetrics(name, exp.getAsJsonObject("metrics"), r.result().metrics());
       n++;
     }
-    assertEquals(26, n);
+    assertEquals(41, n);
   }
 
   /** A case's {@code loss_type}: one name or a list of them. */
