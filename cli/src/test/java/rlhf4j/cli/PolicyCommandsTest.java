@@ -161,41 +161,19 @@ class PolicyCommandsTest {
       "aot_unpaired"
     };
     for (int i = 0; i < types.length; i++) {
-      Path typed = tmp.resolve(types[i]);
-      String y =
-          yaml.replace(run.toString().replace("\\", "/"), typed.toString().replace("\\", "/"))
-              .replace(
-                  "  learning_rate: 1.0e-3\n",
-                  "  learning_rate: 1.0e-3\n  loss_type: " + types[i] + "\n");
-      CliRun.Result t = CliRun.run("dpo", "--config", write(types[i] + ".yaml", y).toString());
-      assertEquals(0, t.code(), types[i] + ": " + t.err());
-      assertEquals(
-          atZero[i],
-          line(typed.resolve("metrics.jsonl"), 0).get("loss").getAsDouble(),
-          1e-5,
-          types[i]);
+      JsonObject step = firstDpoStep(yaml, run, types[i], "  loss_type: " + types[i] + "\n");
+      assertEquals(atZero[i], step.get("loss").getAsDouble(), 1e-5, types[i]);
     }
     // several types at once, with TRL's loss_weights: log 2 plus a fifth of the chosen tokens' NLL
-    Path mixed = tmp.resolve("mixed");
-    String m =
-        yaml.replace(run.toString().replace("\\", "/"), mixed.toString().replace("\\", "/"))
-            .replace(
-                "  learning_rate: 1.0e-3\n",
-                "  learning_rate: 1.0e-3\n  loss_type: [sigmoid, sft]\n  loss_weights: [1.0, 0.2]\n");
-    CliRun.Result mr = CliRun.run("dpo", "--config", write("mixed.yaml", m).toString());
-    assertEquals(0, mr.code(), mr.err());
-    double mixedLoss = line(mixed.resolve("metrics.jsonl"), 0).get("loss").getAsDouble();
+    double mixedLoss =
+        firstDpoStep(
+                yaml, run, "mixed", "  loss_type: [sigmoid, sft]\n  loss_weights: [1.0, 0.2]\n")
+            .get("loss")
+            .getAsDouble();
     assertTrue(mixedLoss > Math.log(2) + 0.2, "log 2 + 0.2 * NLL: " + mixedLoss);
     // an f-divergence other than reverse KL: at zero log-ratios every score is 0, the loss log 2
-    Path js = tmp.resolve("js");
-    String j =
-        yaml.replace(run.toString().replace("\\", "/"), js.toString().replace("\\", "/"))
-            .replace(
-                "  learning_rate: 1.0e-3\n",
-                "  learning_rate: 1.0e-3\n  f_divergence_type: js_divergence\n");
-    CliRun.Result jr = CliRun.run("dpo", "--config", write("js.yaml", j).toString());
-    assertEquals(0, jr.code(), jr.err());
-    assertEquals(Math.log(2), line(js.resolve("metrics.jsonl"), 0).get("loss").getAsDouble(), 1e-5);
+    JsonObject js = firstDpoStep(yaml, run, "js", "  f_divergence_type: js_divergence\n");
+    assertEquals(Math.log(2), js.get("loss").getAsDouble(), 1e-5);
     String ncaJs =
         yaml.replace(
             "  learning_rate: 1.0e-3\n",
@@ -209,6 +187,21 @@ class PolicyCommandsTest {
     CliRun.Result refused = CliRun.run("dpo", "--config", write("exo.yaml", exo).toString());
     assertEquals(ExitCodes.USAGE, refused.code(), refused.out());
     assertTrue(refused.err().contains("label_smoothing"), refused.err());
+  }
+
+  /**
+   * Runs {@code rlhf4j dpo} on {@code yaml} (whose output folder is {@code run}) in the folder
+   * {@code name} with {@code extra} trainer keys; returns step 1's metrics.
+   */
+  private JsonObject firstDpoStep(String yaml, Path run, String name, String extra)
+      throws IOException {
+    Path dir = tmp.resolve(name);
+    String y =
+        yaml.replace(run.toString().replace("\\", "/"), dir.toString().replace("\\", "/"))
+            .replace("  learning_rate: 1.0e-3\n", "  learning_rate: 1.0e-3\n" + extra);
+    CliRun.Result r = CliRun.run("dpo", "--config", write(name + ".yaml", y).toString());
+    assertEquals(0, r.code(), name + ": " + r.err());
+    return line(dir.resolve("metrics.jsonl"), 0);
   }
 
   @Test
