@@ -73,8 +73,8 @@ public final class DpoLoss {
    * @param rejectedLogps (B) same for the rejected completions, with the graph
    * @param refChosenLogps (B) summed reference log-probs of the chosen completions
    * @param refRejectedLogps (B) same for the rejected completions
-   * @param chosenLengths (B) completion token counts of the chosen completions (IPO only; clamped
-   *     to at least 1; may be null for the other types)
+   * @param chosenLengths (B) completion token counts of the chosen completions (read by ipo and
+   *     sigmoid_norm, clamped to at least 1, and by sft; may be null for the other types)
    * @param rejectedLengths (B) same for the rejected completions
    * @param config {@code beta}, {@code label_smoothing}, {@code loss_type} and {@code loss_weights}
    */

@@ -144,19 +144,16 @@ public final class GroupAdvantages {
     int n = rpf.length;
     double[] sums = new double[n];
     boolean[] scored = new boolean[n];
-    double[] column = new double[g];
     for (int k = 0; k < weights.length; k++) {
+      double[] column = NanStats.column(rpf, k); // (N)
       for (int start = 0; start < n; start += g) {
-        for (int j = 0; j < g; j++) {
-          column[j] = rpf[start + j][k];
-          scored[start + j] |= !Double.isNaN(column[j]);
-        }
-        double mean = NanStats.nanmean(column, 0, g);
-        double std = g > 1 ? NanStats.nanstd(column, 0, g) : 0.0;
-        for (int j = 0; j < g; j++) {
-          double term = (column[j] - mean) / (std + STD_EPS) * weights[k];
+        double mean = NanStats.nanmean(column, start, start + g);
+        double std = g > 1 ? NanStats.nanstd(column, start, start + g) : 0.0;
+        for (int i = start; i < start + g; i++) {
+          scored[i] |= !Double.isNaN(column[i]);
+          double term = (column[i] - mean) / (std + STD_EPS) * weights[k];
           if (!Double.isNaN(term)) {
-            sums[start + j] += term; // nansum
+            sums[i] += term; // nansum
           }
         }
       }
@@ -172,7 +169,7 @@ public final class GroupAdvantages {
   /** GDPO's second half: centred and divided by the batch std plus 1e-4; NaN advantages are 0. */
   private static void batchNormalized(double[] rewards, double[] advantages, double[] std) {
     int n = rewards.length;
-    double mean = NanStats.nanmean(rewards, 0, n);
+    double mean = NanStats.nanmean(rewards);
     double batchStd = n > 1 ? NanStats.nanstd(rewards) : 0.0;
     for (int i = 0; i < n; i++) {
       std[i] = batchStd;

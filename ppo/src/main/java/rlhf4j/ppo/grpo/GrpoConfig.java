@@ -90,18 +90,11 @@ public record GrpoConfig(
               + "; the two-sided-clipping paper suggests delta > 1 + epsilonHigh");
     }
     ConfigChecks.nonNegative("beta", beta);
-    ConfigChecks.positive("sapoTemperaturePos", sapoTemperaturePos);
-    ConfigChecks.positive("sapoTemperatureNeg", sapoTemperatureNeg);
     if (offPolicyMaskThreshold == null) {
       offPolicyMaskThreshold = OptionalDouble.empty();
     }
-    GrpoLoss.Settings.checkOffPolicyMaskThreshold(offPolicyMaskThreshold);
-    if (!(topEntropyQuantile >= 0 && topEntropyQuantile <= 1)) {
-      throw new IllegalArgumentException(
-          "topEntropyQuantile must be in [0, 1] (1 keeps every token, 0.2 the top fifth by"
-              + " entropy), got "
-              + topEntropyQuantile);
-    }
+    GrpoLoss.Settings.checkGatesAndMasks(
+        sapoTemperaturePos, sapoTemperatureNeg, topEntropyQuantile, offPolicyMaskThreshold);
     if (lossType == null || scaleRewards == null || importanceSamplingLevel == null) {
       throw new IllegalArgumentException(
           "lossType, scaleRewards and importanceSamplingLevel must not be null");
@@ -279,7 +272,6 @@ public record GrpoConfig(
       return this;
     }
 
-    /** Validates and builds. */
     /** SAPO's gate temperature where the advantage is positive. */
     public Builder sapoTemperaturePos(double v) {
       sapoTemperaturePos = v;
@@ -310,6 +302,7 @@ public record GrpoConfig(
       return this;
     }
 
+    /** Validates and builds. */
     public GrpoConfig build() {
       return new GrpoConfig(
           numGenerations,

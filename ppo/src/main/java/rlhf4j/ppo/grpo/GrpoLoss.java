@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.OptionalDouble;
 import rlhf4j.policy.model.Scalars;
+import rlhf4j.ppo.ConfigChecks;
 import rlhf4j.ppo.TruncatedCompletions;
 
 /**
@@ -68,23 +69,8 @@ public final class GrpoLoss {
       if (offPolicyMaskThreshold == null) {
         offPolicyMaskThreshold = OptionalDouble.empty();
       }
-      checkOffPolicyMaskThreshold(offPolicyMaskThreshold);
-      if (!(topEntropyQuantile >= 0 && topEntropyQuantile <= 1)) {
-        throw new IllegalArgumentException(
-            "topEntropyQuantile must be in [0, 1] (1 keeps every token), got "
-                + topEntropyQuantile);
-      }
-      if (!(sapoTemperaturePos > 0)
-          || !(sapoTemperatureNeg > 0)
-          || Double.isInfinite(sapoTemperaturePos)
-          || Double.isInfinite(sapoTemperatureNeg)) {
-        throw new IllegalArgumentException(
-            "sapoTemperaturePos and sapoTemperatureNeg must be finite and > 0, got "
-                + sapoTemperaturePos
-                + " and "
-                + sapoTemperatureNeg
-                + "; TRL uses 1.0 and 1.05");
-      }
+      checkGatesAndMasks(
+          sapoTemperaturePos, sapoTemperatureNeg, topEntropyQuantile, offPolicyMaskThreshold);
       if (!(epsilonLow >= 0 && epsilonLow < 1) || !(epsilonHigh >= 0)) {
         throw new IllegalArgumentException(
             "epsilonLow must be in [0, 1) and epsilonHigh >= 0, got "
@@ -105,13 +91,29 @@ public final class GrpoLoss {
       }
     }
 
-    /** Refuses a threshold that is not finite and positive; empty passes. */
-    static void checkOffPolicyMaskThreshold(OptionalDouble threshold) {
-      if (threshold.isPresent()
-          && !(threshold.getAsDouble() > 0 && Double.isFinite(threshold.getAsDouble()))) {
+    /**
+     * Validates SAPO's gate temperatures, the {@code top_entropy_quantile} and the off-policy
+     * mask's threshold (empty for none); {@link GrpoConfig} checks its fields with the same rules.
+     */
+    static void checkGatesAndMasks(
+        double sapoTemperaturePos,
+        double sapoTemperatureNeg,
+        double topEntropyQuantile,
+        OptionalDouble offPolicyMaskThreshold) {
+      ConfigChecks.positive("sapoTemperaturePos", sapoTemperaturePos, "TRL uses 1.0");
+      ConfigChecks.positive("sapoTemperatureNeg", sapoTemperatureNeg, "TRL uses 1.05");
+      if (!(topEntropyQuantile >= 0 && topEntropyQuantile <= 1)) {
+        throw new IllegalArgumentException(
+            "topEntropyQuantile must be in [0, 1] (1 keeps every token, 0.2 the top fifth by"
+                + " entropy), got "
+                + topEntropyQuantile);
+      }
+      if (offPolicyMaskThreshold.isPresent()
+          && !(offPolicyMaskThreshold.getAsDouble() > 0
+              && Double.isFinite(offPolicyMaskThreshold.getAsDouble()))) {
         throw new IllegalArgumentException(
             "offPolicyMaskThreshold must be finite and > 0 (or absent), got "
-                + threshold.getAsDouble()
+                + offPolicyMaskThreshold.getAsDouble()
                 + "; DeepSeek-V3.2 and TRL suggest e.g. 0.5");
       }
     }
@@ -195,8 +197,7 @@ public final class GrpoLoss {
     if (settings.level() == ImportanceSamplingLevel.TOKEN) {
       logWeights = logRatio; // (B, T)
     } else {
-      NDArray tokens = m.sum(new int[] {1}, true).clip(1.0, Float.MAX_VALUE); // (B, 1)
-      logWeights = logRatio.mul(m).sum(new int[] {1}, true).div(tokens); // (B, 1)
+      logWeights = sequenceMean(logRatio, m); // (B, 1)
     }
     NDArray coef1 = logWeights.exp(); // (B, T) or (B, 1)
     NDArray weight = coef1; // the importance weight before the delta cap
@@ -237,7 +238,7 @@ public final class GrpoLoss {
     NDArray loss;
     double divideBy;
     switch (settings.lossType()) {
-      case GRPO -> {
+      case GRPO, SAPO -> {
         NDArray tokens = m.sum(new int[] {1}).clip(1.0, Float.MAX_VALUE); // (B)
         loss = masked.sum(new int[] {1}).div(tokens).mean(); // ()
         divideBy = gradientAccumulationSteps;
@@ -248,11 +249,6 @@ public final class GrpoLoss {
       }
       case LUSPO -> {
         loss = masked.sum(new int[] {1}).mean(); // ()
-        divideBy = gradientAccumulationSteps;
-      }
-      case SAPO -> {
-        NDArray tokens = m.sum(new int[] {1}).clip(1.0, Float.MAX_VALUE); // (B)
-        loss = masked.sum(new int[] {1}).div(tokens).mean(); // ()
         divideBy = gradientAccumulationSteps;
       }
       case DR_GRPO -> {
@@ -284,10 +280,14 @@ public final class GrpoLoss {
    */
   static NDArray offPolicyMask(
       NDArray a, NDArray logProbs, NDArray sampling, NDArray m, double threshold) {
-    NDArray kl = sampling.sub(logProbs.stopGradient()); // (B, T)
-    NDArray tokens = m.sum(new int[] {1}, true).clip(1.0, Float.MAX_VALUE); // (B, 1)
-    NDArray meanKl = kl.mul(m).sum(new int[] {1}, true).div(tokens); // (B, 1)
+    NDArray meanKl = sequenceMean(sampling.sub(logProbs.stopGradient()), m); // (B, 1)
     return a.gte(0).logicalOr(meanKl.lte(threshold)).toType(m.getDataType(), false);
+  }
+
+  /** Each row's mean over its masked tokens, {@code sum_t(x*m) / max(sum_t m, 1)}. // (B, 1) */
+  private static NDArray sequenceMean(NDArray x, NDArray m) {
+    NDArray tokens = m.sum(new int[] {1}, true).clip(1.0, Float.MAX_VALUE); // (B, 1)
+    return x.mul(m).sum(new int[] {1}, true).div(tokens);
   }
 
   /** CISPO: {@code -sg(min(rho, epsilonHigh)) * A * logp}. // (B, T) */

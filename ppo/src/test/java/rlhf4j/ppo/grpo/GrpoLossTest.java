@@ -34,18 +34,6 @@ class GrpoLossTest extends ManagerFixture {
       double lo,
       double hi,
       int maxLen) {
-    return settings(type, level, beta, delta, lo, hi, maxLen, false);
-  }
-
-  private static GrpoLoss.Settings settings(
-      GrpoLossType type,
-      ImportanceSamplingLevel level,
-      double beta,
-      Double delta,
-      double lo,
-      double hi,
-      int maxLen,
-      boolean biasCorrectedKl) {
     return new GrpoLoss.Settings(
         lo,
         hi,
@@ -54,7 +42,7 @@ class GrpoLossTest extends ManagerFixture {
         type,
         level,
         maxLen,
-        biasCorrectedKl,
+        false,
         1.0,
         1.05,
         1.0,
@@ -339,6 +327,27 @@ class GrpoLossTest extends ManagerFixture {
         () -> GrpoLoss.compute(lp, null, null, a, m, null, s, 1, 5));
   }
 
+  /** A golden case's loss settings; keys it leaves out take TRL's defaults. */
+  private static GrpoLoss.Settings caseSettings(JsonObject o, int maxLen) {
+    return new GrpoLoss.Settings(
+        o.get("epsilon_low").getAsDouble(),
+        o.get("epsilon_high").getAsDouble(),
+        o.get("delta").isJsonNull()
+            ? OptionalDouble.empty()
+            : OptionalDouble.of(o.get("delta").getAsDouble()),
+        o.get("beta").getAsDouble(),
+        GrpoLossType.valueOf(o.get("loss_type").getAsString().toUpperCase()),
+        ImportanceSamplingLevel.valueOf(o.get("level").getAsString().toUpperCase()),
+        maxLen,
+        o.has("use_bias_correction_kl") && o.get("use_bias_correction_kl").getAsBoolean(),
+        o.has("sapo_temperature_pos") ? o.get("sapo_temperature_pos").getAsDouble() : 1.0,
+        o.has("sapo_temperature_neg") ? o.get("sapo_temperature_neg").getAsDouble() : 1.05,
+        o.has("top_entropy_quantile") ? o.get("top_entropy_quantile").getAsDouble() : 1.0,
+        o.has("off_policy_mask_threshold")
+            ? OptionalDouble.of(o.get("off_policy_mask_threshold").getAsDouble())
+            : OptionalDouble.empty());
+  }
+
   @Test
   void matchesTrlGoldensForEveryLossTypeLevelBetaDeltaAndBiasCorrectedKl() {
     JsonObject data = Goldens.load("grpo-loss.json").getAsJsonObject();
@@ -350,32 +359,7 @@ class GrpoLossTest extends ManagerFixture {
     for (JsonElement c : data.getAsJsonArray("cases")) {
       JsonObject o = c.getAsJsonObject();
       String name = o.get("name").getAsString();
-      GrpoLoss.Settings d =
-          settings(
-              GrpoLossType.valueOf(o.get("loss_type").getAsString().toUpperCase()),
-              ImportanceSamplingLevel.valueOf(o.get("level").getAsString().toUpperCase()),
-              o.get("beta").getAsDouble(),
-              o.get("delta").isJsonNull() ? null : o.get("delta").getAsDouble(),
-              o.get("epsilon_low").getAsDouble(),
-              o.get("epsilon_high").getAsDouble(),
-              maxLen,
-              o.has("use_bias_correction_kl") && o.get("use_bias_correction_kl").getAsBoolean());
-      GrpoLoss.Settings s =
-          new GrpoLoss.Settings(
-              d.epsilonLow(),
-              d.epsilonHigh(),
-              d.delta(),
-              d.beta(),
-              d.lossType(),
-              d.level(),
-              d.maxCompletionLength(),
-              d.useBiasCorrectionKl(),
-              o.has("sapo_temperature_pos") ? o.get("sapo_temperature_pos").getAsDouble() : 1.0,
-              o.has("sapo_temperature_neg") ? o.get("sapo_temperature_neg").getAsDouble() : 1.05,
-              o.has("top_entropy_quantile") ? o.get("top_entropy_quantile").getAsDouble() : 1.0,
-              o.has("off_policy_mask_threshold")
-                  ? OptionalDouble.of(o.get("off_policy_mask_threshold").getAsDouble())
-                  : OptionalDouble.empty());
+      GrpoLoss.Settings s = caseSettings(o, maxLen);
       NDArray lp = Goldens.f32(manager, in.get("log_probs"));
       lp.setRequiresGradient(true);
       GrpoLoss.Result r;
